@@ -1,0 +1,160 @@
+//! The embedding API: [`Session`] runs arr code from Rust and moves arrays in and out as
+//! `ndarray::ArrayD`.
+//!
+//! ```
+//! use arr::Session;
+//! let mut s = Session::new().unwrap();
+//! s.run_str("let x = arange(5) * 2.0").unwrap();
+//! let x: ndarray::ArrayD<f64> = s.get("x").unwrap().try_into().unwrap();
+//! assert_eq!(x.as_slice().unwrap(), &[0.0, 2.0, 4.0, 6.0, 8.0]);
+//! assert_eq!(s.eval("sum(x)").unwrap().to_string(), "20.0");
+//! ```
+
+use crate::backend::BackendKind;
+use crate::diag::{Error, Result, value_error};
+use crate::lower::{Evaluator, Options, Value};
+use crate::runtime::{Array, format_array};
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::Path;
+use std::rc::Rc;
+
+/// An arr session: names bound by earlier code stay bound for later code.
+pub struct Session {
+    ev: Evaluator,
+    output: Rc<RefCell<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("backend", &self.ev.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A buffer that collects what programs print.
+struct SharedBuf(Rc<RefCell<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Session {
+    /// A session on the reference interpreter with default options; printed output is
+    /// collected (read it with [`Session::take_output`]).
+    pub fn new() -> Result<Session> {
+        Session::with_options(BackendKind::default(), Options::default())
+    }
+
+    /// A session on `backend` with `options`.
+    pub fn with_options(backend: BackendKind, options: Options) -> Result<Session> {
+        let output = Rc::new(RefCell::new(Vec::new()));
+        let ev = Evaluator::new(
+            backend.create()?,
+            Box::new(SharedBuf(output.clone())),
+            options,
+        )?;
+        Ok(Session { ev, output })
+    }
+
+    /// A session that writes printed output to `out` (the CLI passes stdout).
+    pub fn with_writer(
+        backend: BackendKind,
+        options: Options,
+        out: Box<dyn Write>,
+    ) -> Result<Session> {
+        let ev = Evaluator::new(backend.create()?, out, options)?;
+        Ok(Session {
+            ev,
+            output: Rc::new(RefCell::new(Vec::new())),
+        })
+    }
+
+    /// Runs a script file; imports resolve next to it.
+    pub fn run_file(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| crate::diag::io_error(format!("cannot read `{}`: {e}", path.display())))?;
+        let dir = path.parent().map(|p| p.to_path_buf());
+        self.ev
+            .run_source(&path.display().to_string(), &text, dir)?;
+        Ok(())
+    }
+
+    /// Runs source text (named `<input>` in errors).
+    pub fn run_str(&mut self, code: &str) -> Result<()> {
+        self.ev
+            .run_source("<input>", code, std::env::current_dir().ok())?;
+        Ok(())
+    }
+
+    /// Runs code and returns the value of its last statement when that is an array.
+    pub fn eval(&mut self, code: &str) -> Result<Array> {
+        self.eval_value(code)?
+            .ok_or_else(|| value_error("the code has no value"))
+    }
+
+    /// Runs code as the REPL does: the last expression's value, computed, if it has one.
+    pub fn eval_value(&mut self, code: &str) -> Result<Option<Array>> {
+        let v = self
+            .ev
+            .run_source("<input>", code, std::env::current_dir().ok())?;
+        self.materialize(&v)
+    }
+
+    fn materialize(&mut self, v: &Value) -> Result<Option<Array>> {
+        match v {
+            Value::Array(n) => Ok(Some((*self.ev.force(n)?).clone())),
+            Value::List(_) => {
+                let n = self.ev.expect_array(v, Default::default())?;
+                Ok(Some((*self.ev.force(&n)?).clone()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The value bound to a global name, computed.
+    pub fn get(&mut self, name: &str) -> Result<Array> {
+        let v = self
+            .ev
+            .get_global(name)
+            .ok_or_else(|| crate::diag::name_error(format!("`{name}` is not defined")))?;
+        self.materialize(&v)?.ok_or_else(|| {
+            crate::diag::type_error(format!("`{name}` is {}, not an array", v.kind_name()))
+        })
+    }
+
+    /// Binds a global name to an array.
+    pub fn set(&mut self, name: &str, value: impl Into<Array>) -> Result<()> {
+        let node = self.ev.constant(value.into())?;
+        self.ev.set_global(name, Value::Array(node));
+        Ok(())
+    }
+
+    /// What programs printed since the last call (sessions made with [`Session::new`]).
+    pub fn take_output(&mut self) -> String {
+        String::from_utf8_lossy(&std::mem::take(&mut *self.output.borrow_mut())).into_owned()
+    }
+
+    /// Renders an error from this session with its source line and marker.
+    pub fn render_error(&self, err: &Error, color: bool) -> String {
+        crate::diag::render(err, &self.ev.sources, color)
+    }
+
+    /// The evaluator underneath (for the CLI and REPL).
+    pub fn evaluator(&mut self) -> &mut Evaluator {
+        &mut self.ev
+    }
+}
+
+impl std::fmt::Display for Array {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_array(self))
+    }
+}

@@ -1,0 +1,189 @@
+//! The reference interpreter: evaluates graph nodes one by one over ndarray. It is the oracle
+//! every other backend is tested against, so it favours obviously-right code over speed.
+
+mod elementwise;
+mod layout;
+mod reduce;
+
+use super::Backend;
+use crate::diag::{Result, value_error};
+use crate::dtype::DType;
+use crate::graph::{Node, NodeRef, Op};
+use crate::runtime::{Array, Scalar};
+use ndarray::{ArrayD, Ix2, IxDyn};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// The interpreter backend.
+#[derive(Debug, Default)]
+pub struct Interp;
+
+impl Backend for Interp {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
+        let mut memo = HashMap::new();
+        roots.iter().map(|r| eval(r, &mut memo, cancel)).collect()
+    }
+}
+
+/// Evaluates `node`, reusing values already computed in this run (`memo`) or earlier.
+pub fn eval(
+    node: &Node,
+    memo: &mut HashMap<u64, Rc<Array>>,
+    cancel: &dyn Fn() -> bool,
+) -> Result<Rc<Array>> {
+    if let Some(v) = node.value() {
+        return Ok(v);
+    }
+    if let Some(v) = memo.get(&node.id) {
+        return Ok(v.clone());
+    }
+    if cancel() {
+        return Err(crate::diag::Error::new(
+            crate::diag::ErrorKind::Interrupted,
+            "computation interrupted",
+        ));
+    }
+    let inputs = node
+        .inputs
+        .iter()
+        .map(|n| eval(n, memo, cancel))
+        .collect::<Result<Vec<_>>>()?;
+    let value = Rc::new(compute(node, &inputs).map_err(|e| e.or_span(node.span))?);
+    debug_assert_eq!(
+        value.shape(),
+        node.shape.as_slice(),
+        "shape inferred for {:?}",
+        node.op
+    );
+    debug_assert_eq!(
+        value.dtype(),
+        node.dtype,
+        "dtype inferred for {:?}",
+        node.op
+    );
+    memo.insert(node.id, value.clone());
+    Ok(value)
+}
+
+fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
+    let x = || &*inputs[0];
+    Ok(match &node.op {
+        Op::Const(a) => (**a).clone(),
+        Op::Fill(s) => Array::full(&node.shape, s.cast(node.dtype)),
+        Op::Arange { start, step } => arange(*start, *step, node.shape[0], node.dtype),
+        Op::Unary(op) => elementwise::unary(*op, x(), node.dtype)?,
+        Op::Binary { op, compute } => {
+            elementwise::binary(*op, x(), &inputs[1], *compute, &node.shape)?
+        }
+        Op::Where => elementwise::select(x(), &inputs[1], &inputs[2], &node.shape, node.dtype),
+        Op::Cast => x().cast(node.dtype),
+        Op::Reduce {
+            op,
+            axis,
+            keepdims,
+            ddof,
+        } => reduce::reduce(*op, x(), *axis, *keepdims, *ddof, node.dtype),
+        Op::Scan { op, axis } => reduce::scan(*op, x(), *axis, node.dtype),
+        Op::Reshape => x().reshape(&node.shape),
+        Op::Transpose(perm) => layout::transpose(x(), perm),
+        Op::BroadcastTo => layout::broadcast(x(), &node.shape),
+        Op::Index(spec) => layout::index(x(), spec, &inputs[1..])?,
+        Op::Update(spec) => layout::update(x(), spec, &inputs[1], &inputs[2..])?,
+        Op::Concat(axis) => layout::concat(inputs, *axis),
+        Op::MatMul => matmul(x(), &inputs[1], &node.shape)?,
+    })
+}
+
+fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
+    match dtype {
+        DType::I64 => {
+            let (Scalar::I64(a), Scalar::I64(s)) = (start, step) else {
+                unreachable!("cast when built")
+            };
+            Array::I64(ArrayD::from_shape_fn(IxDyn(&[len]), |i| {
+                a.wrapping_add(s.wrapping_mul(i[0] as i64))
+            }))
+        }
+        _ => {
+            let (a, s) = (start.as_f64(), step.as_f64());
+            Array::F64(ArrayD::from_shape_fn(IxDyn(&[len]), |i| {
+                a + s * i[0] as f64
+            }))
+            .cast(dtype)
+        }
+    }
+}
+
+/// NumPy `matmul`: 1-D operands gain an axis that is removed from the result; leading axes
+/// broadcast as a batch.
+fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Result<Array> {
+    let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+    let av: Vec<usize> = if sa.len() == 1 {
+        vec![1, sa[0]]
+    } else {
+        sa.clone()
+    };
+    let bv: Vec<usize> = if sb.len() == 1 {
+        vec![sb[0], 1]
+    } else {
+        sb.clone()
+    };
+    let (m, k, n) = (av[av.len() - 2], av[av.len() - 1], bv[bv.len() - 1]);
+    let batch = crate::graph::broadcast_shapes(&av[..av.len() - 2], &bv[..bv.len() - 2])?;
+    let nb: usize = batch.iter().product();
+    let mut full_a = batch.clone();
+    full_a.extend([m, k]);
+    let mut full_b = batch.clone();
+    full_b.extend([k, n]);
+    macro_rules! run {
+        ($variant:ident) => {{
+            let (Array::$variant(x), Array::$variant(y)) = (a, b) else {
+                unreachable!("cast when built")
+            };
+            let x = x
+                .to_shape(IxDyn(&av))
+                .map_err(|e| value_error(e.to_string()))?;
+            let y = y
+                .to_shape(IxDyn(&bv))
+                .map_err(|e| value_error(e.to_string()))?;
+            let x = x
+                .broadcast(IxDyn(&full_a))
+                .expect("checked when built")
+                .to_owned();
+            let y = y
+                .broadcast(IxDyn(&full_b))
+                .expect("checked when built")
+                .to_owned();
+            let x = x
+                .into_shape_with_order(IxDyn(&[nb, m, k]))
+                .expect("sizes agree");
+            let y = y
+                .into_shape_with_order(IxDyn(&[nb, k, n]))
+                .expect("sizes agree");
+            let mut out = Vec::with_capacity(nb * m * n);
+            for i in 0..nb {
+                let xi = x
+                    .index_axis(ndarray::Axis(0), i)
+                    .into_dimensionality::<Ix2>()
+                    .expect("2-d");
+                let yi = y
+                    .index_axis(ndarray::Axis(0), i)
+                    .into_dimensionality::<Ix2>()
+                    .expect("2-d");
+                out.extend(xi.dot(&yi).iter().cloned());
+            }
+            Array::$variant(ArrayD::from_shape_vec(IxDyn(out_shape), out).expect("sizes agree"))
+        }};
+    }
+    Ok(match a.dtype() {
+        DType::I64 => run!(I64),
+        DType::F32 => run!(F32),
+        DType::F64 => run!(F64),
+        DType::C128 => run!(C128),
+        DType::Bool => unreachable!("bool promoted to i64 when built"),
+    })
+}

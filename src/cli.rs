@@ -1,0 +1,231 @@
+//! The command line: `arr run FILE`, `arr FILE`, `arr check FILE`, `arr explain FILE`,
+//! `arr repl`. Errors are rendered here, at the edge, and turn into exit status 1.
+
+use crate::api::Session;
+use crate::backend::BackendKind;
+use crate::lower::Options;
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// arr: NumPy's semantics, fused and compiled.
+#[derive(Debug, Parser)]
+#[command(name = "arr", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a script.
+    Run(RunArgs),
+    /// Parse a script and infer shapes and dtypes, skipping output-only work.
+    Check(RunArgs),
+    /// Run a script, printing the plan of every value it computes.
+    Explain(RunArgs),
+    /// Start an interactive session (reads statements from stdin when it is not a terminal).
+    Repl {
+        /// A script to run first.
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        opts: SessionArgs,
+    },
+}
+
+#[derive(Debug, ClapArgs)]
+struct RunArgs {
+    /// The script.
+    file: PathBuf,
+    #[command(flatten)]
+    opts: SessionArgs,
+}
+
+#[derive(Debug, ClapArgs)]
+struct SessionArgs {
+    /// Backend: interp, cpu, gpu or mpi.
+    #[arg(long, default_value = "interp")]
+    backend: String,
+    /// Worker threads (default: all cores; also ARR_THREADS).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Program seed for random draws without `seed=`.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Largest array allowed, e.g. 4G or 512M (default: half of physical memory).
+    #[arg(long)]
+    max_memory: Option<String>,
+    /// Print time per phase to stderr at the end.
+    #[arg(long)]
+    time: bool,
+}
+
+const SUBCOMMANDS: &[&str] = &["run", "check", "explain", "repl", "help"];
+
+/// Runs the CLI on `args` (including the program name) and returns the exit status.
+pub fn main_with_args(mut args: Vec<String>) -> i32 {
+    // `arr FILE` is shorthand for `arr run FILE`.
+    if let Some(first) = args.get(1)
+        && !first.starts_with('-')
+        && !SUBCOMMANDS.contains(&first.as_str())
+    {
+        args.insert(1, "run".into());
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Some(Command::Run(r)) => run_file(r, false, false),
+        Some(Command::Check(r)) => run_file(r, true, false),
+        Some(Command::Explain(r)) => run_file(r, false, true),
+        Some(Command::Repl { file, opts }) => repl(file, opts),
+        None => repl(
+            None,
+            SessionArgs {
+                backend: "interp".into(),
+                threads: None,
+                seed: 0,
+                max_memory: None,
+                time: false,
+            },
+        ),
+    }
+}
+
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Session, String> {
+    let backend = BackendKind::parse(&opts.backend).ok_or_else(|| {
+        format!(
+            "value error: unknown backend `{}` (choose interp, cpu, gpu or mpi)",
+            opts.backend
+        )
+    })?;
+    let mut options = Options {
+        seed: opts.seed,
+        check_only,
+        explain,
+        ..Options::default()
+    };
+    if let Some(m) = &opts.max_memory {
+        options.memory_limit = crate::runtime::parse_size(m).ok_or_else(|| {
+            format!("value error: cannot read memory size `{m}` (try 4G or 512M)")
+        })?;
+    }
+    if let Some(t) = opts
+        .threads
+        .or_else(|| std::env::var("ARR_THREADS").ok()?.parse().ok())
+        && t == 0
+    {
+        return Err("value error: --threads must be at least 1".into());
+    }
+    Session::with_writer(backend, options, Box::new(std::io::stdout())).map_err(|e| e.to_string())
+}
+
+fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
+    let mut s = match session(&r.opts, check_only, explain) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return 1;
+        }
+    };
+    let result = s.run_file(&r.file);
+    if r.opts.time {
+        print_times(&mut s);
+    }
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprint!("{}", s.render_error(&e, color()));
+            1
+        }
+    }
+}
+
+fn print_times(s: &mut Session) {
+    let t = s.evaluator().times;
+    eprintln!(
+        "time: parse {:.3} ms, trace {:.3} ms, run {:.3} ms ({} values computed)",
+        t.parse.as_secs_f64() * 1e3,
+        t.trace.as_secs_f64() * 1e3,
+        t.run.as_secs_f64() * 1e3,
+        t.forced
+    );
+}
+
+/// A line-oriented session: each entry is run, and an expression's value printed.
+fn repl(file: Option<PathBuf>, opts: SessionArgs) -> i32 {
+    let mut s = match session(&opts, false, false) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return 1;
+        }
+    };
+    if let Some(f) = file
+        && let Err(e) = s.run_file(&f)
+    {
+        eprint!("{}", s.render_error(&e, color()));
+    }
+    let stdin = std::io::stdin();
+    let mut buffer = String::new();
+    let mut status = 0;
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        buffer.push_str(&line);
+        buffer.push('\n');
+        if !is_complete(&buffer) {
+            continue;
+        }
+        let entry = std::mem::take(&mut buffer);
+        match s.eval_value(&entry) {
+            Ok(Some(v)) => println!("{v}"),
+            Ok(None) => {}
+            Err(e) => {
+                let _ = std::io::stdout().flush();
+                eprint!("{}", s.render_error(&e, color()));
+                status = 1;
+            }
+        }
+    }
+    status
+}
+
+/// Whether an entry has no open brackets or blocks (so it can run).
+pub fn is_complete(src: &str) -> bool {
+    let mut depth = 0i64;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut comment = false;
+    for c in src.chars() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '#' => comment = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth <= 0
+}

@@ -1,0 +1,246 @@
+//! The lazy expression graph: [`Node`]s that know their shape and dtype from the moment they
+//! are built, so shape and dtype errors surface at the line that caused them.
+//!
+//! Structurally equal nodes are one node (hash-consing through [`Graph`]); nodes are
+//! reference-counted, so a graph lives exactly as long as some name still reaches it, and a
+//! loop that rebinds a name does not grow it. A node that has been computed keeps its value
+//! and is treated as a constant by every node built from it afterwards.
+//!
+//! *Invariant:* knows nothing of backends, threads or source text; spans travel as opaque
+//! values for error reporting.
+
+mod build;
+pub mod ops;
+
+pub use build::{broadcast_shapes, normalize_axis};
+pub use ops::{BinaryOp, IndexItem, IndexSpec, Op, ReduceOp, ScanOp, UnaryOp};
+
+use crate::diag::{Result, Span, resource_error};
+use crate::dtype::DType;
+use crate::runtime::Array;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+/// A shared handle to a node.
+pub type NodeRef = Rc<Node>;
+
+/// One lazy value: an operation over input nodes, with its inferred shape and dtype.
+#[derive(Debug)]
+pub struct Node {
+    /// Unique within a session; identifies the node in plans and caches.
+    pub id: u64,
+    /// What the node computes.
+    pub op: Op,
+    /// The nodes it computes from.
+    pub inputs: Vec<NodeRef>,
+    /// The result's shape.
+    pub shape: Vec<usize>,
+    /// The result's dtype.
+    pub dtype: DType,
+    /// Whether this is a weak (literal) scalar for promotion (LANGUAGE.md §2).
+    pub weak: bool,
+    /// Longest path to a leaf; the driver materialises values whose graphs grow deep.
+    pub depth: u32,
+    /// The source that built the node, for errors found while computing it.
+    pub span: Span,
+    value: RefCell<Option<Rc<Array>>>,
+}
+
+impl Node {
+    /// The number of elements.
+    pub fn size(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The computed value, if the node is a constant or has been computed.
+    pub fn value(&self) -> Option<Rc<Array>> {
+        match &self.op {
+            Op::Const(a) => Some(a.clone()),
+            _ => self.value.borrow().clone(),
+        }
+    }
+
+    /// Records the computed value (called by the runtime after a backend ran).
+    pub fn set_value(&self, value: Rc<Array>) {
+        if !matches!(self.op, Op::Const(_)) {
+            *self.value.borrow_mut() = Some(value);
+        }
+    }
+}
+
+/// Builds nodes: infers shapes and dtypes, enforces the memory limit, and hash-conses.
+#[derive(Debug)]
+pub struct Graph {
+    next_id: u64,
+    cons: HashMap<(String, Vec<u64>), Weak<Node>>,
+    prune_at: usize,
+    /// Largest array, in bytes, a node may describe.
+    pub memory_limit: u64,
+}
+
+impl Graph {
+    /// A graph builder refusing arrays larger than `memory_limit` bytes.
+    pub fn new(memory_limit: u64) -> Graph {
+        Graph {
+            next_id: 0,
+            cons: HashMap::new(),
+            prune_at: 1024,
+            memory_limit,
+        }
+    }
+
+    /// A constant node holding `value`.
+    pub fn constant(&mut self, value: Array, weak: bool, span: Span) -> Result<NodeRef> {
+        let shape = value.shape().to_vec();
+        let dtype = value.dtype();
+        self.make(Op::Const(Rc::new(value)), vec![], shape, dtype, weak, span)
+    }
+
+    /// Creates (or finds the existing equal) node. Every constructor ends here.
+    pub(crate) fn make(
+        &mut self,
+        op: Op,
+        inputs: Vec<NodeRef>,
+        shape: Vec<usize>,
+        dtype: DType,
+        weak: bool,
+        span: Span,
+    ) -> Result<NodeRef> {
+        let bytes = shape.iter().try_fold(dtype.size_bytes() as u64, |acc, &d| {
+            acc.checked_mul(d as u64)
+        });
+        match bytes {
+            Some(b) if b <= self.memory_limit => {}
+            _ => {
+                return Err(resource_error(format!(
+                    "an array of shape {} and dtype {dtype} needs {} bytes, over the memory limit of {} bytes",
+                    fmt_shape(&shape),
+                    bytes.map_or("more than 2^64".to_string(), |b| b.to_string()),
+                    self.memory_limit
+                ))
+                .with_span(span)
+                .with_help("raise the limit with --max-memory, or work on smaller pieces"));
+            }
+        }
+        // Computed inputs become constants, so new graphs never hold old chains alive.
+        let inputs: Vec<NodeRef> = inputs
+            .into_iter()
+            .map(|n| match (&n.op, n.value()) {
+                (Op::Const(_), _) | (_, None) => Ok(n),
+                (_, Some(v)) => self.make(
+                    Op::Const(v),
+                    vec![],
+                    n.shape.clone(),
+                    n.dtype,
+                    n.weak,
+                    n.span,
+                ),
+            })
+            .collect::<Result<_>>()?;
+        let key =
+            cons_key(&op, &shape, dtype, weak).map(|k| (k, inputs.iter().map(|n| n.id).collect()));
+        if let Some(key) = &key
+            && let Some(existing) = self.cons.get(key).and_then(Weak::upgrade)
+        {
+            return Ok(existing);
+        }
+        let depth = inputs.iter().map(|n| n.depth + 1).max().unwrap_or(0);
+        self.next_id += 1;
+        let node = Rc::new(Node {
+            id: self.next_id,
+            op,
+            inputs,
+            shape,
+            dtype,
+            weak,
+            depth,
+            span,
+            value: RefCell::new(None),
+        });
+        if let Some(key) = key {
+            self.cons.insert(key, Rc::downgrade(&node));
+            if self.cons.len() >= self.prune_at {
+                self.cons.retain(|_, w| w.strong_count() > 0);
+                self.prune_at = (self.cons.len() * 2).max(1024);
+            }
+        }
+        Ok(node)
+    }
+}
+
+/// The structural key of a node (with its inputs' ids), or `None` for large constants,
+/// which are never merged.
+fn cons_key(op: &Op, shape: &[usize], dtype: DType, weak: bool) -> Option<String> {
+    if let Op::Const(a) = op
+        && a.len() > 16
+    {
+        return None;
+    }
+    Some(format!("{op:?}|{shape:?}|{dtype}|{weak}"))
+}
+
+/// Formats a shape as NumPy does: `(3,)`, `(2, 3)`, `()`.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    match shape {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+pub(crate) use build::index_spec;
+
+/// A readable listing of the graph that computes `root` (what `explain` prints until the
+/// fused kernel plan exists): one line per node, inputs first.
+pub fn explain(root: &NodeRef, backend: &str) -> String {
+    let mut order: Vec<&Node> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    fn visit<'a>(
+        n: &'a Node,
+        order: &mut Vec<&'a Node>,
+        seen: &mut std::collections::HashSet<u64>,
+    ) {
+        if !seen.insert(n.id) {
+            return;
+        }
+        if n.value().is_none() {
+            for i in &n.inputs {
+                visit(i, order, seen);
+            }
+        }
+        order.push(n);
+    }
+    visit(root, &mut order, &mut seen);
+    let names: HashMap<u64, usize> = order.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let mut out = format!("graph ({} nodes, backend {backend}):\n", order.len());
+    for (i, n) in order.iter().enumerate() {
+        let label = if n.value().is_some() && !matches!(n.op, Op::Const(_)) {
+            "computed".to_string()
+        } else {
+            n.op.label()
+        };
+        let args: Vec<String> = if n.value().is_some() {
+            vec![]
+        } else {
+            n.inputs
+                .iter()
+                .map(|x| format!("%{}", names[&x.id]))
+                .collect()
+        };
+        out.push_str(&format!(
+            "  %{i} = {label}{}{} : {}{}\n",
+            if args.is_empty() { "" } else { " " },
+            args.join(" "),
+            n.dtype,
+            fmt_shape(&n.shape)
+        ));
+    }
+    out
+}

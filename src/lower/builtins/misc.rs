@@ -1,0 +1,237 @@
+//! Observation and tooling builtins: `print save load eval explain help assert allclose`.
+
+use super::{Args, Builtin};
+use crate::diag::{Error, ErrorKind, Result, type_error};
+use crate::graph::{BinaryOp, ReduceOp, UnaryOp};
+use crate::lower::{Evaluator, Value};
+use crate::runtime::{Array, Scalar, format_array};
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![
+        Builtin {
+            name: "print",
+            signature: "print(*values)",
+            doc: "Prints values separated by spaces, then a newline.",
+            example: "print(\"x =\", [1, 2])",
+            call: print,
+        },
+        Builtin {
+            name: "save",
+            signature: "save(path, x)",
+            doc: "Writes x to a .npy (NumPy) or .csv file.",
+            example: "save(\"out.npy\", x)",
+            call: save,
+        },
+        Builtin {
+            name: "load",
+            signature: "load(path)",
+            doc: "Reads an array from a .npy or .csv file.",
+            example: "load(\"data.npy\")",
+            call: load,
+        },
+        Builtin {
+            name: "eval",
+            signature: "eval(x)",
+            doc: "Computes x now and returns it.",
+            example: "eval(sum(arange(10)))",
+            call: |ev, a| {
+                let x = a.array(ev, "x")?;
+                ev.force(&x)?;
+                Ok(Value::Array(x))
+            },
+        },
+        Builtin {
+            name: "explain",
+            signature: "explain(x)",
+            doc: "Prints the plan that computes x.",
+            example: "explain(ones(3) * 2)",
+            call: |ev, a| {
+                let x = a.array(ev, "x")?;
+                let plan = crate::graph::explain(&x, ev.backend_name());
+                ev.write_out(&plan)?;
+                Ok(Value::Unit)
+            },
+        },
+        Builtin {
+            name: "help",
+            signature: "help(name)",
+            doc: "Prints the signature, description and an example of a function.",
+            example: "help(sum)",
+            call: |ev, a| {
+                let name = match a.get("name") {
+                    Some((Value::Str(s), _)) => s.to_string(),
+                    Some((_, span)) => {
+                        return Err(
+                            type_error("help takes a function name: help(sum)").with_span(*span)
+                        );
+                    }
+                    None => {
+                        let text = topics(ev);
+                        ev.write_out(&text)?;
+                        return Ok(Value::Unit);
+                    }
+                };
+                match help_text(ev, &name) {
+                    Some(text) => ev.write_out(&text)?,
+                    None => return Err(ev.unknown_name(&name, a.span_of("name"))),
+                }
+                Ok(Value::Unit)
+            },
+        },
+        Builtin {
+            name: "assert",
+            signature: "assert(cond, message=)",
+            doc: "Fails with `assertion failed` unless every element of cond is true.",
+            example: "assert(sum([1, 2]) == 3, \"sum is wrong\")",
+            call: assert,
+        },
+        Builtin {
+            name: "allclose",
+            signature: "allclose(a, b, rtol=1e-05, atol=1e-08)",
+            doc: "Whether |a - b| <= atol + rtol * |b| everywhere (NaNs never equal).",
+            example: "allclose([1.0, 2.0], [1.0, 2.0000001])",
+            call: allclose,
+        },
+    ]
+}
+
+/// Help for a builtin or a user/stdlib function: signature, doc line, example.
+pub fn help_text(ev: &Evaluator, name: &str) -> Option<String> {
+    if let Some(f) = ev.functions().into_iter().find(|f| f.name.text == name) {
+        let params: Vec<String> = f
+            .params
+            .iter()
+            .map(|p| {
+                if p.default.is_some() {
+                    format!("{}=…", p.name.text)
+                } else {
+                    p.name.text.clone()
+                }
+            })
+            .collect();
+        let doc = f
+            .doc
+            .clone()
+            .unwrap_or_else(|| "(user function, no doc comment)".into());
+        return Some(format!(
+            "{}({})\n  {}\n",
+            f.name.text,
+            params.join(", "),
+            doc.replace('\n', "\n  ")
+        ));
+    }
+    let b = super::find(name)?;
+    Some(format!(
+        "{}\n  {}\n  example: {}\n",
+        b.signature, b.doc, b.example
+    ))
+}
+
+fn topics(ev: &Evaluator) -> String {
+    let mut out = String::from("builtins:\n");
+    for b in super::registry() {
+        out.push_str(&format!("  {:<14} {}\n", b.name, b.doc));
+    }
+    out.push_str("functions (stdlib and yours):\n");
+    for f in ev.functions() {
+        let doc = f
+            .doc
+            .as_deref()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        out.push_str(&format!("  {:<14} {}\n", f.name.text, doc));
+    }
+    out
+}
+
+/// How `print` shows a value.
+pub fn display(ev: &mut Evaluator, v: &Value, span: crate::diag::Span) -> Result<String> {
+    Ok(match v {
+        Value::Str(s) => s.to_string(),
+        Value::Unit => String::new(),
+        other => {
+            let node = ev.expect_array(other, span)?;
+            let a = ev.force(&node)?;
+            format_array(&a)
+        }
+    })
+}
+
+fn print(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    if ev.options.check_only {
+        return Ok(Value::Unit);
+    }
+    let parts = a.rest().to_vec();
+    let texts = parts
+        .iter()
+        .map(|(v, s)| display(ev, v, *s))
+        .collect::<Result<Vec<_>>>()?;
+    ev.write_out(&format!("{}\n", texts.join(" ")))?;
+    Ok(Value::Unit)
+}
+
+fn path_arg(a: &Args) -> Result<std::path::PathBuf> {
+    match a.get("path") {
+        Some((Value::Str(s), _)) => Ok(std::path::PathBuf::from(&**s)),
+        Some((_, span)) => Err(type_error("a path must be a string").with_span(*span)),
+        None => Err(type_error("missing path").with_span(a.span)),
+    }
+}
+
+fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let path = path_arg(a)?;
+    let x = a.array(ev, "x")?;
+    if ev.options.check_only {
+        return Ok(Value::Unit);
+    }
+    let value = ev.force(&x)?;
+    crate::runtime::io::save(&path, &value).map_err(|e| e.with_span(a.span))?;
+    Ok(Value::Unit)
+}
+
+fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let path = path_arg(a)?;
+    let value = crate::runtime::io::load(&path).map_err(|e| e.with_span(a.span))?;
+    Ok(Value::Array(ev.graph.constant(value, false, a.span)?))
+}
+
+fn assert(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let cond = a.array(ev, "cond")?;
+    let message = a
+        .opt_str("message")?
+        .unwrap_or_else(|| "condition is false".into());
+    let all = ev
+        .graph
+        .reduce(ReduceOp::All, &cond, None, false, 0, a.span)?;
+    let ok = ev.force(&all)?.as_scalar() == Some(Scalar::Bool(true));
+    if ok {
+        Ok(Value::Unit)
+    } else {
+        Err(Error::new(ErrorKind::Assertion, message).with_span(a.span))
+    }
+}
+
+fn allclose(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let span = a.span;
+    let x = a.array(ev, "a")?;
+    let y = a.array(ev, "b")?;
+    let rtol = a.opt_f64(ev, "rtol")?.unwrap_or(1e-5);
+    let atol = a.opt_f64(ev, "atol")?.unwrap_or(1e-8);
+    let g = &mut ev.graph;
+    let rtol = g.constant(Array::scalar(Scalar::F64(rtol)), true, span)?;
+    let atol = g.constant(Array::scalar(Scalar::F64(atol)), true, span)?;
+    let diff = g.binary(BinaryOp::Sub, &x, &y, span)?;
+    let diff = g.unary(UnaryOp::Abs, &diff, span)?;
+    let scale = g.unary(UnaryOp::Abs, &y, span)?;
+    let scale = g.binary(BinaryOp::Mul, &rtol, &scale, span)?;
+    let tol = g.binary(BinaryOp::Add, &atol, &scale, span)?;
+    let close = g.binary(BinaryOp::Le, &diff, &tol, span)?;
+    // Infinities of the same sign are close; NaNs never are.
+    let same = g.binary(BinaryOp::Eq, &x, &y, span)?;
+    let close = g.binary(BinaryOp::Or, &close, &same, span)?;
+    let all = g.reduce(ReduceOp::All, &close, None, false, 0, span)?;
+    Ok(Value::Array(ev.fold(all)?))
+}

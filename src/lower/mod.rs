@@ -1,0 +1,374 @@
+//! Lowering: executes a program's statements, resolving names and inlining function calls,
+//! and turns every expression into graph nodes. Values are forced (computed by the backend)
+//! only at observation points (LANGUAGE.md §9): printing, saving, conditions, data-dependent
+//! shapes, `eval`.
+//!
+//! *Invariant:* never computes array elements itself — all arithmetic goes through the graph
+//! and the backend, so every backend sees the same program. Owns scopes and control flow.
+
+pub mod builtins;
+mod expr;
+mod index;
+mod stmt;
+mod value;
+
+pub use value::Value;
+
+use crate::backend::Backend;
+use crate::diag::{Error, ErrorKind, Result, SourceMap, Span};
+use crate::graph::{Graph, NodeRef, Op};
+use crate::runtime::Array;
+use crate::syntax::ast::FnDef;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Graphs deeper than this are computed when bound to a name, so loops stay bounded.
+const MAX_DEPTH: u32 = 32;
+/// Nested user-function calls deeper than this are a resource error, not a stack overflow.
+const MAX_CALL_DEPTH: usize = 200;
+/// Expressions nested deeper than this are a resource error.
+const MAX_EXPR_DEPTH: usize = 2000;
+/// Constant inputs with results up to this many elements are computed while tracing.
+const FOLD_LIMIT: usize = 64;
+
+/// Why evaluation of an expression or statement stopped early: an error, or control flow
+/// unwinding to the loop or function that handles it.
+#[derive(Debug)]
+pub(crate) enum Exit {
+    Error(Error),
+    Break(Span),
+    Continue(Span),
+    Return(Value, Span),
+}
+
+impl From<Error> for Exit {
+    fn from(e: Error) -> Exit {
+        Exit::Error(e)
+    }
+}
+
+/// Result of evaluation that may unwind.
+pub(crate) type Ev<T> = std::result::Result<T, Exit>;
+
+/// A name's binding.
+#[derive(Debug, Clone)]
+pub(crate) enum Binding {
+    Value(Value),
+    Func(Rc<FnDef>),
+}
+
+/// Time spent per phase, shown by `--time` and `:time`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PhaseTimes {
+    /// Lexing and parsing.
+    pub parse: Duration,
+    /// Tracing statements into the graph (minus the time spent computing).
+    pub trace: Duration,
+    /// Computing forced values on the backend.
+    pub run: Duration,
+    /// Values forced.
+    pub forced: u64,
+}
+
+/// Settings of an [`Evaluator`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Largest array in bytes.
+    pub memory_limit: u64,
+    /// The program seed for random draws without `seed=`.
+    pub seed: u64,
+    /// Print each forced graph before computing it (`arr explain`).
+    pub explain: bool,
+    /// Skip work whose only effect is output (`arr check`).
+    pub check_only: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            memory_limit: crate::runtime::default_memory_limit(),
+            seed: 0,
+            explain: false,
+            check_only: false,
+        }
+    }
+}
+
+/// Executes programs: holds the graph builder, the backend, the scopes and the output sink.
+pub struct Evaluator {
+    pub(crate) graph: Graph,
+    backend: Box<dyn Backend>,
+    /// Source texts of everything run so far (for rendering errors).
+    pub sources: SourceMap,
+    scopes: Vec<HashMap<String, Binding>>,
+    frames: Vec<usize>,
+    out: Box<dyn Write>,
+    call_depth: usize,
+    expr_depth: usize,
+    loop_depth: usize,
+    imported: HashSet<PathBuf>,
+    file_dirs: HashMap<u32, PathBuf>,
+    pub(crate) options: Options,
+    cancel: Arc<AtomicBool>,
+    /// Phase timings accumulated since the evaluator was created.
+    pub times: PhaseTimes,
+}
+
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("backend", &self.backend.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Evaluator {
+    /// An evaluator on `backend` writing program output to `out`, with the stdlib loaded.
+    pub fn new(
+        backend: Box<dyn Backend>,
+        out: Box<dyn Write>,
+        options: Options,
+    ) -> Result<Evaluator> {
+        let mut ev = Evaluator {
+            graph: Graph::new(options.memory_limit),
+            backend,
+            sources: SourceMap::default(),
+            scopes: vec![HashMap::new()],
+            frames: vec![],
+            out,
+            call_depth: 0,
+            expr_depth: 0,
+            loop_depth: 0,
+            imported: HashSet::new(),
+            file_dirs: HashMap::new(),
+            options,
+            cancel: Arc::new(AtomicBool::new(false)),
+            times: PhaseTimes::default(),
+        };
+        for (name, text) in crate::stdlib::FILES {
+            ev.run_source(&format!("<stdlib>/{name}"), text, None)?;
+        }
+        Ok(ev)
+    }
+
+    /// The flag that cancels running work when set (the REPL sets it on Ctrl-C).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+
+    /// The backend's name.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// Replaces the backend; bound values stay (they are materialised arrays or graphs).
+    pub fn set_backend(&mut self, backend: Box<dyn Backend>) {
+        self.backend = backend;
+    }
+
+    /// Parses and runs `text` as file `name`; `dir` is where its imports are looked up.
+    /// Returns the value of the last statement when it is an expression.
+    pub fn run_source(&mut self, name: &str, text: &str, dir: Option<PathBuf>) -> Result<Value> {
+        let file = self.sources.add(name, text);
+        if let Some(dir) = dir {
+            self.file_dirs.insert(file, dir);
+        }
+        let start = Instant::now();
+        let program = crate::syntax::parse(text, file)?;
+        self.times.parse += start.elapsed();
+        let run_before = self.times.run;
+        let start = Instant::now();
+        let result = self.exec_top(&program.stmts);
+        self.times.trace += start.elapsed().saturating_sub(self.times.run - run_before);
+        result
+    }
+
+    fn exec_top(&mut self, stmts: &[crate::syntax::ast::Stmt]) -> Result<Value> {
+        self.cancel.store(false, Ordering::Relaxed);
+        match self.exec_block_stmts(stmts) {
+            Ok(v) => Ok(v),
+            Err(Exit::Error(e)) => Err(e),
+            Err(Exit::Break(span) | Exit::Continue(span)) => Err(Error::new(
+                ErrorKind::Syntax,
+                "`break` or `continue` outside of a loop",
+            )
+            .with_span(span)),
+            Err(Exit::Return(_, span)) => {
+                Err(Error::new(ErrorKind::Syntax, "`return` outside of a function").with_span(span))
+            }
+        }
+    }
+
+    /// Writes program output.
+    pub(crate) fn write_out(&mut self, text: &str) -> Result<()> {
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|_| self.out.flush())
+            .map_err(|e| crate::diag::io_error(format!("cannot write output: {e}")))
+    }
+
+    /// Computes a node's value (once; later calls reuse it).
+    pub fn force(&mut self, node: &NodeRef) -> Result<Rc<Array>> {
+        if let Some(v) = node.value() {
+            return Ok(v);
+        }
+        if self.options.explain {
+            let plan = crate::graph::explain(node, self.backend.name());
+            self.write_out(&plan)?;
+        }
+        let start = Instant::now();
+        let cancel = self.cancel.clone();
+        let result = self.backend.compute(std::slice::from_ref(node), &move || {
+            cancel.load(Ordering::Relaxed)
+        });
+        self.times.run += start.elapsed();
+        self.times.forced += 1;
+        let value = result?
+            .pop()
+            .ok_or_else(|| crate::diag::value_error("backend returned no value"))?;
+        node.set_value(value.clone());
+        Ok(value)
+    }
+
+    /// Computes a node if it has constant inputs and a small result (constant folding), so
+    /// scalar arithmetic on literals and loop counters costs nothing later.
+    pub(crate) fn fold(&mut self, node: NodeRef) -> Result<NodeRef> {
+        let foldable = !matches!(node.op, Op::Const(_))
+            && node.size() <= FOLD_LIMIT
+            && node.inputs.iter().all(|i| matches!(i.op, Op::Const(_)));
+        if !foldable {
+            return Ok(node);
+        }
+        let mut memo = HashMap::new();
+        let value = crate::backend::interp::eval(&node, &mut memo, &|| false)?;
+        self.graph.constant((*value).clone(), node.weak, node.span)
+    }
+
+    /// Binds a value to a name, computing it first if its graph has grown deep.
+    pub(crate) fn settle(&mut self, v: Value) -> Result<Value> {
+        match v {
+            Value::Array(n) if n.depth > MAX_DEPTH && n.value().is_none() => {
+                let value = self.force(&n)?;
+                Ok(Value::Array(self.graph.constant(
+                    (*value).clone(),
+                    n.weak,
+                    n.span,
+                )?))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Looks a name up: the current function's scopes, innermost first, then the globals.
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Binding> {
+        let floor = self.frames.last().copied().unwrap_or(1);
+        self.scopes[floor.min(self.scopes.len())..]
+            .iter()
+            .rev()
+            .chain(std::iter::once(&self.scopes[0]))
+            .find_map(|s| s.get(name))
+    }
+
+    /// Every name visible now (for "did you mean" and completion).
+    pub fn visible_names(&self) -> Vec<String> {
+        let floor = self.frames.last().copied().unwrap_or(1);
+        let mut names: Vec<String> = self.scopes[floor.min(self.scopes.len())..]
+            .iter()
+            .chain(std::iter::once(&self.scopes[0]))
+            .flat_map(|s| s.keys().cloned())
+            .collect();
+        names.extend(builtins::registry().iter().map(|b| b.name.to_string()));
+        names.extend(["pi", "e", "inf", "nan"].map(String::from));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Binds `name` in the innermost scope.
+    pub(crate) fn define(&mut self, name: &str, b: Binding) {
+        if let Some(s) = self.scopes.last_mut() {
+            s.insert(name.to_string(), b);
+        }
+    }
+
+    /// Rebinds the nearest visible `name`; false when there is none.
+    pub(crate) fn rebind(&mut self, name: &str, v: Value) -> bool {
+        let floor = self
+            .frames
+            .last()
+            .copied()
+            .unwrap_or(1)
+            .min(self.scopes.len());
+        let n = self.scopes.len();
+        let slot = (floor..n)
+            .rev()
+            .chain(std::iter::once(0))
+            .find(|&i| self.scopes[i].contains_key(name));
+        match slot {
+            Some(i) => {
+                self.scopes[i].insert(name.to_string(), Binding::Value(v));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reads a global variable (for the embedding API).
+    pub fn get_global(&self, name: &str) -> Option<Value> {
+        match self.scopes[0].get(name) {
+            Some(Binding::Value(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// Binds a global variable (for the embedding API).
+    pub fn set_global(&mut self, name: &str, v: Value) {
+        self.scopes[0].insert(name.to_string(), Binding::Value(v));
+    }
+
+    /// The global variables holding values, sorted by name.
+    pub fn globals(&self) -> Vec<(String, Value)> {
+        let mut v: Vec<(String, Value)> = self.scopes[0]
+            .iter()
+            .filter_map(|(k, b)| match b {
+                Binding::Value(v) => Some((k.clone(), v.clone())),
+                Binding::Func(_) => None,
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// User and stdlib functions visible at top level, with their doc lines.
+    pub fn functions(&self) -> Vec<Rc<FnDef>> {
+        let mut v: Vec<Rc<FnDef>> = self.scopes[0]
+            .values()
+            .filter_map(|b| match b {
+                Binding::Func(f) => Some(f.clone()),
+                Binding::Value(_) => None,
+            })
+            .collect();
+        v.sort_by(|a, b| a.name.text.cmp(&b.name.text));
+        v
+    }
+
+    /// Removes every user binding (stdlib functions stay).
+    pub fn reset(&mut self) -> Result<()> {
+        self.scopes = vec![HashMap::new()];
+        self.imported.clear();
+        for (name, text) in crate::stdlib::FILES {
+            self.run_source(&format!("<stdlib>/{name}"), text, None)?;
+        }
+        Ok(())
+    }
+
+    /// A constant node for a materialised array.
+    pub fn constant(&mut self, a: Array) -> Result<NodeRef> {
+        self.graph.constant(a, false, Span::default())
+    }
+}

@@ -1,0 +1,282 @@
+//! Statements: bindings, assignment, loops, function definitions and imports.
+
+use super::{Binding, Ev, Evaluator, Exit, Value};
+use crate::diag::{Error, ErrorKind, Span, name_error, syntax_error};
+use crate::syntax::ast::{Block, Expr, ExprKind, Name, Stmt, StmtKind};
+use std::collections::HashMap;
+
+impl Evaluator {
+    /// Runs statements in the current scope; the value is the last statement's when it is an
+    /// expression.
+    pub(crate) fn exec_block_stmts(&mut self, stmts: &[Stmt]) -> Ev<Value> {
+        let mut last = Value::Unit;
+        for stmt in stmts {
+            last = self.exec_stmt(stmt)?;
+        }
+        Ok(last)
+    }
+
+    /// Runs a block in a new scope.
+    pub(crate) fn exec_block(&mut self, block: &Block) -> Ev<Value> {
+        self.scopes.push(HashMap::new());
+        let result = self.exec_block_stmts(&block.stmts);
+        self.scopes.pop();
+        result
+    }
+
+    fn exec_stmt(&mut self, stmt: &Stmt) -> Ev<Value> {
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::new(ErrorKind::Interrupted, "interrupted")
+                .with_span(stmt.span)
+                .into());
+        }
+        match &stmt.kind {
+            StmtKind::Let { name, value } => {
+                let v = self.eval(value)?;
+                let v = self.settle(v)?;
+                self.define(&name.text, Binding::Value(v));
+                Ok(Value::Unit)
+            }
+            StmtKind::Assign {
+                target,
+                index,
+                op,
+                value,
+            } => {
+                self.exec_assign(target, index.as_deref(), *op, value, stmt.span)?;
+                Ok(Value::Unit)
+            }
+            StmtKind::Fn(def) => {
+                self.define(&def.name.text, Binding::Func(def.clone()));
+                Ok(Value::Unit)
+            }
+            StmtKind::For {
+                var,
+                start,
+                stop,
+                step,
+                body,
+            } => {
+                self.exec_for(var, start, stop, step.as_ref(), body)?;
+                Ok(Value::Unit)
+            }
+            StmtKind::While { cond, body } => {
+                self.loop_depth += 1;
+                let result = self.exec_while(cond, body);
+                self.loop_depth -= 1;
+                result?;
+                Ok(Value::Unit)
+            }
+            StmtKind::Break => Err(Exit::Break(stmt.span)),
+            StmtKind::Continue => Err(Exit::Continue(stmt.span)),
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => self.eval(e)?,
+                    None => Value::Unit,
+                };
+                Err(Exit::Return(v, stmt.span))
+            }
+            StmtKind::Import(path) => {
+                self.exec_import(path, stmt.span)?;
+                Ok(Value::Unit)
+            }
+            StmtKind::Expr(e) => self.eval(e),
+        }
+    }
+
+    fn exec_assign(
+        &mut self,
+        target: &Name,
+        index: Option<&[crate::syntax::ast::IndexItem]>,
+        op: Option<crate::syntax::ast::BinOp>,
+        value: &Expr,
+        span: Span,
+    ) -> Ev<()> {
+        let current = match self.lookup(&target.text) {
+            Some(Binding::Value(v)) => Some(v.clone()),
+            Some(Binding::Func(_)) => {
+                return Err(crate::diag::type_error(format!(
+                    "`{}` is a function and cannot be assigned",
+                    target.text
+                ))
+                .with_span(target.span)
+                .into());
+            }
+            None => None,
+        };
+        let Some(current) = current else {
+            return Err(name_error(format!("`{}` is not defined", target.text))
+                .with_span(target.span)
+                .with_help(format!("use `let {} = ...` to define it", target.text))
+                .into());
+        };
+        let mut rhs = self.eval(value)?;
+        let new = match index {
+            None => {
+                if let Some(op) = op {
+                    rhs = self.binop(op, current, rhs, span)?;
+                }
+                rhs
+            }
+            Some(items) => {
+                let base = self.expect_array(&current, target.span)?;
+                if let Some(op) = op {
+                    let old = self.index(&base, items, target.span.to(span))?;
+                    rhs = self.binop(op, Value::Array(old), rhs, span)?;
+                }
+                let v = self.expect_array(&rhs, value.span)?;
+                Value::Array(self.update(&base, items, &v, span)?)
+            }
+        };
+        let new = self.settle(new)?;
+        self.rebind(&target.text, new);
+        Ok(())
+    }
+
+    fn exec_for(
+        &mut self,
+        var: &Name,
+        start: &Expr,
+        stop: &Expr,
+        step: Option<&Expr>,
+        body: &Block,
+    ) -> Ev<()> {
+        let a = self.eval_i64(start)?;
+        let b = self.eval_i64(stop)?;
+        let s = match step {
+            Some(e) => self.eval_i64(e)?,
+            None => 1,
+        };
+        if s == 0 {
+            let span = step.map_or(var.span, |e| e.span);
+            return Err(crate::diag::value_error("range step cannot be zero")
+                .with_span(span)
+                .into());
+        }
+        self.loop_depth += 1;
+        let mut i = a;
+        let mut result = Ok(());
+        while (s > 0 && i < b) || (s < 0 && i > b) {
+            let node = match self.graph.constant(
+                crate::runtime::Array::scalar(crate::runtime::Scalar::I64(i)),
+                false,
+                var.span,
+            ) {
+                Ok(n) => n,
+                Err(e) => {
+                    result = Err(e.into());
+                    break;
+                }
+            };
+            self.scopes.push(HashMap::new());
+            self.define(&var.text, Binding::Value(Value::Array(node)));
+            let r = self.exec_block_stmts(&body.stmts);
+            self.scopes.pop();
+            match r {
+                Ok(_) | Err(Exit::Continue(_)) => {}
+                Err(Exit::Break(_)) => break,
+                Err(other) => {
+                    result = Err(other);
+                    break;
+                }
+            }
+            i = match i.checked_add(s) {
+                Some(n) => n,
+                None => break,
+            };
+        }
+        self.loop_depth -= 1;
+        result
+    }
+
+    fn exec_while(&mut self, cond: &Expr, body: &Block) -> Ev<()> {
+        while self.eval_condition(cond)? {
+            match self.exec_block(body) {
+                Ok(_) | Err(Exit::Continue(_)) => {}
+                Err(Exit::Break(_)) => break,
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    fn exec_import(&mut self, path: &str, span: Span) -> Ev<()> {
+        if self.scopes.len() > 1 || !self.frames.is_empty() {
+            return Err(
+                syntax_error("`import` is only allowed at the top level of a file")
+                    .with_span(span)
+                    .into(),
+            );
+        }
+        let dir = self
+            .file_dirs
+            .get(&span.file)
+            .cloned()
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
+        let local = dir.join(path);
+        let (key, name, text, dir) = if local.is_file() {
+            let text = std::fs::read_to_string(&local).map_err(|e| {
+                crate::diag::io_error(format!("cannot read `{}`: {e}", local.display()))
+                    .with_span(span)
+            })?;
+            let key = local.canonicalize().unwrap_or(local.clone());
+            let parent = local.parent().map(|p| p.to_path_buf());
+            (key, local.display().to_string(), text, parent)
+        } else if let Some((name, text)) = crate::stdlib::FILES.iter().find(|(n, _)| *n == path) {
+            (
+                std::path::PathBuf::from(format!("<stdlib>/{name}")),
+                format!("<stdlib>/{name}"),
+                text.to_string(),
+                None,
+            )
+        } else {
+            return Err(crate::diag::io_error(format!(
+                "cannot import `{path}`: no such file next to this script or in the stdlib"
+            ))
+            .with_span(span)
+            .into());
+        };
+        if !self.imported.insert(key) || name.starts_with("<stdlib>") {
+            return Ok(());
+        }
+        let file = self.sources.add(&name, &text);
+        if let Some(dir) = dir {
+            self.file_dirs.insert(file, dir);
+        }
+        let program = crate::syntax::parse(&text, file)?;
+        self.exec_block_stmts(&program.stmts)?;
+        Ok(())
+    }
+
+    /// Evaluates a condition (`if`, `while`): a scalar, computed now.
+    pub(crate) fn eval_condition(&mut self, cond: &Expr) -> Ev<bool> {
+        let v = self.eval(cond)?;
+        let node = self.expect_array(&v, cond.span)?;
+        if node.size() != 1 {
+            return Err(crate::diag::value_error(format!(
+                "a condition must be a scalar, but this has shape {}",
+                crate::graph::fmt_shape(&node.shape)
+            ))
+            .with_span(cond.span)
+            .with_help("reduce it with `any(...)` or `all(...)`")
+            .into());
+        }
+        let value = self.force(&node).map_err(|e| e.or_span(cond.span))?;
+        Ok(value.as_scalar().map(|s| s.cast(crate::dtype::DType::Bool))
+            == Some(crate::runtime::Scalar::Bool(true)))
+    }
+
+    /// Evaluates an expression that must be an integer scalar (loop bounds, indices).
+    pub(crate) fn eval_i64(&mut self, e: &Expr) -> Ev<i64> {
+        let v = self.eval(e)?;
+        Ok(self.value_i64(&v, e.span)?)
+    }
+
+    /// Whether an expression is a plain name (used for `help(name)` and `dtype=f32`).
+    pub(crate) fn bare_name(e: &Expr) -> Option<&str> {
+        match &e.kind {
+            ExprKind::Var(n) => Some(n),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! [`Value`]: what a name or expression denotes while a program is traced.
+
+use crate::graph::NodeRef;
+use std::rc::Rc;
+
+/// A traced value: a lazy array, or one of the few non-array values the language has.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A lazy array (scalars are 0-d arrays).
+    Array(NodeRef),
+    /// A string (for print, paths, messages, dtype names).
+    Str(Rc<str>),
+    /// A bracketed list written directly in a call: `concat([a, b])`.
+    List(Vec<Value>),
+    /// The result of a statement or call that yields nothing.
+    Unit,
+}
+
+impl Value {
+    /// A short description of what kind of value this is, for type errors.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Array(_) => "an array",
+            Value::Str(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Unit => "nothing",
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! Printing (LANGUAGE.md §7): scalars as Python's `repr`, arrays as NumPy's `print` —
+//! the same float modes, padding, 75-column wrapping and `...` summaries beyond 1000 elements.
+
+use super::{Array, Scalar};
+use num_complex::Complex64;
+
+const LINE_WIDTH: usize = 75;
+const THRESHOLD: usize = 1000;
+const EDGE_ITEMS: usize = 3;
+const PRECISION: usize = 8;
+
+/// Shortest round-trip digits of a finite, non-zero-or-zero float and its decimal exponent:
+/// the value is `d.ddd × 10^exp`.
+fn shortest(x: f64, single: bool) -> (String, i32) {
+    let s = if single {
+        format!("{:e}", x.abs() as f32)
+    } else {
+        format!("{:e}", x.abs())
+    };
+    split_sci(&s)
+}
+
+/// Splits Rust's `{:e}` output (`1.25e-3`) into digits (`125`) and exponent (`-3`).
+fn split_sci(s: &str) -> (String, i32) {
+    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() {
+        "0".to_string()
+    } else {
+        digits.to_string()
+    };
+    (digits, exp.parse().unwrap_or(0))
+}
+
+/// Lays out digits `d.ddd × 10^exp` positionally: integer part and fraction part.
+fn positional(digits: &str, exp: i32) -> (String, String) {
+    if exp >= 0 {
+        let e = exp as usize;
+        if digits.len() > e + 1 {
+            (digits[..e + 1].to_string(), digits[e + 1..].to_string())
+        } else {
+            (
+                format!("{digits}{}", "0".repeat(e + 1 - digits.len())),
+                String::new(),
+            )
+        }
+    } else {
+        let zeros = "0".repeat((-exp - 1) as usize);
+        ("0".to_string(), format!("{zeros}{digits}"))
+    }
+}
+
+/// A float as Python's `repr` writes it (`add_dot_zero`: `3.0` rather than `3`).
+fn repr_float(x: f64, single: bool, add_dot_zero: bool) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    let (digits, exp) = shortest(x, single);
+    if x == 0.0 {
+        return format!("{sign}{}", if add_dot_zero { "0.0" } else { "0" });
+    }
+    if (-4..16).contains(&exp) {
+        let (int, frac) = positional(&digits, exp);
+        if frac.is_empty() {
+            if add_dot_zero {
+                format!("{sign}{int}.0")
+            } else {
+                format!("{sign}{int}")
+            }
+        } else {
+            format!("{sign}{int}.{frac}")
+        }
+    } else {
+        let mant = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{mant}e{esign}{:02}", exp.abs())
+    }
+}
+
+fn repr_complex(z: Complex64) -> String {
+    let im = repr_float(z.im, false, false);
+    if z.re == 0.0 && !z.re.is_sign_negative() {
+        return format!("{im}j");
+    }
+    let re = repr_float(z.re, false, false);
+    let im = if im.starts_with('-') {
+        im
+    } else {
+        format!("+{im}")
+    };
+    format!("({re}{im}j)")
+}
+
+/// A scalar as `print` shows it.
+pub fn format_scalar(s: Scalar) -> String {
+    match s {
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::I64(v) => v.to_string(),
+        Scalar::F32(v) => repr_float(v as f64, true, true),
+        Scalar::F64(v) => repr_float(v, false, true),
+        Scalar::C128(z) => repr_complex(z),
+    }
+}
+
+/// NumPy's `FloatingFormat` for one array: decides between positional and scientific
+/// notation from the values shown, then pads every element to a common width.
+struct FloatFormat {
+    single: bool,
+    plus: bool,
+    exp_mode: bool,
+    pad_left: usize,
+    pad_right: usize,
+    precision: usize,
+    exp_size: usize,
+}
+
+/// One finite float rounded to at most `PRECISION` fraction digits (positional) or
+/// significant digits after the first (scientific): `(sign, int, frac, exp)`.
+fn dragon4(x: f64, single: bool, sci: bool) -> (bool, String, String, i32) {
+    let neg = x.is_sign_negative();
+    let (digits, exp) = shortest(x, single);
+    if sci {
+        let (digits, exp) = if digits.len() > PRECISION + 1 {
+            split_sci(&format!("{:.*e}", PRECISION, x.abs()))
+        } else {
+            (digits, exp)
+        };
+        let exp = if x == 0.0 { 0 } else { exp };
+        (neg, digits[..1].to_string(), digits[1..].to_string(), exp)
+    } else {
+        let (int, frac) = positional(&digits, exp);
+        if frac.len() > PRECISION {
+            let s = format!("{:.*}", PRECISION, x.abs());
+            let (i, f) = s.split_once('.').unwrap_or((&s, ""));
+            (neg, i.to_string(), f.trim_end_matches('0').to_string(), 0)
+        } else {
+            (neg, int, frac, 0)
+        }
+    }
+}
+
+impl FloatFormat {
+    fn new(values: &[f64], single: bool, plus: bool) -> FloatFormat {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let nonzero: Vec<f64> = finite
+            .iter()
+            .map(|v| v.abs())
+            .filter(|&v| v != 0.0)
+            .collect();
+        let mut exp_mode = false;
+        if !nonzero.is_empty() {
+            let max = nonzero.iter().copied().fold(0.0, f64::max);
+            let min = nonzero.iter().copied().fold(f64::INFINITY, f64::min);
+            exp_mode = max >= 1e8 || min < 1e-4 || max / min > 1e3;
+        }
+        let mut f = FloatFormat {
+            single,
+            plus,
+            exp_mode,
+            pad_left: 0,
+            pad_right: 0,
+            precision: 0,
+            exp_size: 0,
+        };
+        let sign_len = |neg: bool| usize::from(neg || plus);
+        if !finite.is_empty() {
+            let parts: Vec<_> = finite
+                .iter()
+                .map(|&v| dragon4(v, single, exp_mode))
+                .collect();
+            f.pad_left = parts
+                .iter()
+                .map(|(n, i, _, _)| i.len() + sign_len(*n))
+                .max()
+                .unwrap_or(0);
+            if exp_mode {
+                f.precision = parts.iter().map(|p| p.2.len()).max().unwrap_or(0);
+                f.exp_size = parts
+                    .iter()
+                    .map(|p| p.3.unsigned_abs().to_string().len().max(2))
+                    .max()
+                    .unwrap_or(2);
+                f.pad_right = f.exp_size + 2 + f.precision;
+            } else {
+                f.pad_right = parts.iter().map(|p| p.2.len()).max().unwrap_or(0);
+            }
+        }
+        if finite.len() != values.len() {
+            let neginf = values.iter().any(|v| v.is_infinite() && *v < 0.0);
+            let offset = f.pad_right + 1;
+            let nan = 3usize.saturating_sub(offset);
+            let inf = (3 + usize::from(neginf || plus)).saturating_sub(offset);
+            f.pad_left = f.pad_left.max(nan).max(inf);
+        }
+        f
+    }
+
+    fn format(&self, x: f64) -> String {
+        let width = self.pad_left + self.pad_right + 1;
+        if !x.is_finite() {
+            let s = if x.is_nan() {
+                if self.plus {
+                    "+nan".to_string()
+                } else {
+                    "nan".to_string()
+                }
+            } else if x < 0.0 {
+                "-inf".to_string()
+            } else if self.plus {
+                "+inf".to_string()
+            } else {
+                "inf".to_string()
+            };
+            return format!("{s:>width$}");
+        }
+        let (neg, int, frac, exp) = dragon4(x, self.single, self.exp_mode);
+        let sign = if neg {
+            "-"
+        } else if self.plus {
+            "+"
+        } else {
+            ""
+        };
+        let head = format!("{sign}{int}");
+        if self.exp_mode {
+            let frac = format!("{frac:0<p$}", p = self.precision);
+            let esign = if exp < 0 { '-' } else { '+' };
+            format!(
+                "{head:>pl$}.{frac}e{esign}{:0>es$}",
+                exp.unsigned_abs(),
+                pl = self.pad_left,
+                es = self.exp_size
+            )
+        } else {
+            format!(
+                "{head:>pl$}.{frac:<pr$}",
+                pl = self.pad_left,
+                pr = self.pad_right
+            )
+        }
+    }
+}
+
+/// Formats one element of an array for its column; built once per printed array.
+enum ElementFormat {
+    Bool,
+    Int(usize),
+    Float(FloatFormat),
+    Complex(FloatFormat, FloatFormat),
+}
+
+impl ElementFormat {
+    fn new(shown: &[Scalar], template: &Array) -> ElementFormat {
+        match template {
+            Array::Bool(_) => ElementFormat::Bool,
+            Array::I64(_) => ElementFormat::Int(
+                shown
+                    .iter()
+                    .map(|s| format_scalar(*s).len())
+                    .max()
+                    .unwrap_or(1),
+            ),
+            Array::F32(_) | Array::F64(_) => {
+                let vals: Vec<f64> = shown.iter().map(|s| s.as_f64()).collect();
+                ElementFormat::Float(FloatFormat::new(
+                    &vals,
+                    matches!(template, Array::F32(_)),
+                    false,
+                ))
+            }
+            Array::C128(_) => {
+                let re: Vec<f64> = shown.iter().map(|s| s.as_c128().re).collect();
+                let im: Vec<f64> = shown.iter().map(|s| s.as_c128().im).collect();
+                ElementFormat::Complex(
+                    FloatFormat::new(&re, false, false),
+                    FloatFormat::new(&im, false, true),
+                )
+            }
+        }
+    }
+
+    fn format(&self, s: Scalar) -> String {
+        match self {
+            ElementFormat::Bool => if s.cast(crate::dtype::DType::Bool) == Scalar::Bool(true) {
+                " true"
+            } else {
+                "false"
+            }
+            .to_string(),
+            ElementFormat::Int(w) => format!("{:>w$}", format_scalar(s), w = *w),
+            ElementFormat::Float(f) => f.format(s.as_f64()),
+            ElementFormat::Complex(r, i) => {
+                let z = s.as_c128();
+                let im = i.format(z.im);
+                let trimmed = im.trim_end();
+                format!("{}{}j{}", r.format(z.re), trimmed, &im[trimmed.len()..])
+            }
+        }
+    }
+}
+
+/// The positions along one axis that are printed: all, or the edges around a `...`.
+fn shown_positions(len: usize, summarize: bool) -> (Vec<usize>, Option<usize>) {
+    if summarize && len > 2 * EDGE_ITEMS {
+        let mut v: Vec<usize> = (0..EDGE_ITEMS).collect();
+        v.extend(len - EDGE_ITEMS..len);
+        (v, Some(EDGE_ITEMS))
+    } else {
+        ((0..len).collect(), None)
+    }
+}
+
+/// An array as NumPy's `print` shows it (no `array(...)` wrapper).
+pub fn format_array(a: &Array) -> String {
+    if a.shape().is_empty() {
+        return a.as_scalar().map(format_scalar).unwrap_or_default();
+    }
+    if a.is_empty() {
+        return "[]".into();
+    }
+    let shape = a.shape().to_vec();
+    let summarize = a.len() > THRESHOLD;
+    let strides: Vec<usize> = (0..shape.len())
+        .map(|i| shape[i + 1..].iter().product())
+        .collect();
+    let flat = flat_elements(a);
+    let mut shown = Vec::new();
+    collect_shown(&shape, &strides, 0, 0, summarize, &mut |i| {
+        shown.push(flat[i])
+    });
+    let fmt = ElementFormat::new(&shown, a);
+    let ctx = Printer {
+        shape: &shape,
+        strides: &strides,
+        flat: &flat,
+        fmt: &fmt,
+        summarize,
+    };
+    ctx.recurse(0, 0, " ", LINE_WIDTH)
+}
+
+fn flat_elements(a: &Array) -> Vec<Scalar> {
+    match a {
+        Array::Bool(x) => x.iter().map(|&v| Scalar::Bool(v)).collect(),
+        Array::I64(x) => x.iter().map(|&v| Scalar::I64(v)).collect(),
+        Array::F32(x) => x.iter().map(|&v| Scalar::F32(v)).collect(),
+        Array::F64(x) => x.iter().map(|&v| Scalar::F64(v)).collect(),
+        Array::C128(x) => x.iter().map(|&v| Scalar::C128(v)).collect(),
+    }
+}
+
+fn collect_shown(
+    shape: &[usize],
+    strides: &[usize],
+    axis: usize,
+    base: usize,
+    summarize: bool,
+    f: &mut dyn FnMut(usize),
+) {
+    if axis == shape.len() {
+        f(base);
+        return;
+    }
+    for i in shown_positions(shape[axis], summarize).0 {
+        collect_shown(
+            shape,
+            strides,
+            axis + 1,
+            base + i * strides[axis],
+            summarize,
+            f,
+        );
+    }
+}
+
+struct Printer<'a> {
+    shape: &'a [usize],
+    strides: &'a [usize],
+    flat: &'a [Scalar],
+    fmt: &'a ElementFormat,
+    summarize: bool,
+}
+
+impl Printer<'_> {
+    /// NumPy's `_formatArray` recursion.
+    fn recurse(&self, axis: usize, base: usize, hanging: &str, width: usize) -> String {
+        if axis == self.shape.len() {
+            return self.fmt.format(self.flat[base]);
+        }
+        let next_hanging = format!("{hanging} ");
+        let next_width = width - 1;
+        let (positions, gap) = shown_positions(self.shape[axis], self.summarize);
+        let axes_left = self.shape.len() - axis;
+        let mut s = String::new();
+        if axes_left == 1 {
+            let elem_width = width - 1;
+            let mut line = hanging.to_string();
+            for (k, &i) in positions.iter().enumerate() {
+                if gap == Some(k) {
+                    extend_line(&mut s, &mut line, "...", elem_width, hanging);
+                    line.push(' ');
+                }
+                let word = self.recurse(
+                    axis + 1,
+                    base + i * self.strides[axis],
+                    &next_hanging,
+                    next_width,
+                );
+                let is_last = k + 1 == positions.len();
+                let w = if is_last { width } else { elem_width };
+                extend_line(
+                    &mut s,
+                    &mut line,
+                    &word,
+                    if is_last { w - 1 } else { w },
+                    hanging,
+                );
+                if !is_last {
+                    line.push(' ');
+                }
+            }
+            s.push_str(&line);
+        } else {
+            let line_sep = "\n".repeat(axes_left - 1);
+            for (k, &i) in positions.iter().enumerate() {
+                if gap == Some(k) {
+                    s.push_str(hanging);
+                    s.push_str("...");
+                    s.push_str(&line_sep);
+                }
+                let nested = self.recurse(
+                    axis + 1,
+                    base + i * self.strides[axis],
+                    &next_hanging,
+                    next_width,
+                );
+                s.push_str(hanging);
+                s.push_str(&nested);
+                if k + 1 != positions.len() {
+                    s.push_str(&line_sep);
+                }
+            }
+        }
+        format!("[{}]", &s[hanging.len()..])
+    }
+}
+
+/// NumPy's `_extendLine`: wraps before `word` when the line would pass `width`.
+fn extend_line(s: &mut String, line: &mut String, word: &str, width: usize, hanging: &str) {
+    let needs_wrap = line.len() + word.len() > width && line.len() > hanging.len();
+    if needs_wrap {
+        s.push_str(line.trim_end());
+        s.push('\n');
+        *line = hanging.to_string();
+    }
+    line.push_str(word);
+}

@@ -1,0 +1,147 @@
+//! File I/O: `.npy` (NumPy format 1.0 through ndarray-npy) and `.csv`.
+
+use super::Array;
+use crate::diag::{Result, io_error, value_error};
+use ndarray::{ArrayD, IxDyn};
+use ndarray_npy::{ReadNpyError, read_npy, write_npy};
+use num_complex::Complex64;
+use std::path::Path;
+
+/// Writes `a` to `path`: `.npy` in NumPy format, `.csv` as comma-separated rows.
+pub fn save(path: &Path, a: &Array) -> Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let fail =
+        |e: &dyn std::fmt::Display| io_error(format!("cannot write `{}`: {e}", path.display()));
+    match ext {
+        "npy" => match a {
+            Array::Bool(x) => write_npy(path, x),
+            Array::I64(x) => write_npy(path, x),
+            Array::F32(x) => write_npy(path, x),
+            Array::F64(x) => write_npy(path, x),
+            Array::C128(x) => write_npy(path, x),
+        }
+        .map_err(|e| fail(&e)),
+        "csv" => std::fs::write(path, to_csv(a)?).map_err(|e| fail(&e)),
+        _ => Err(value_error(format!(
+            "cannot save `{}`: the file name must end in .npy or .csv",
+            path.display()
+        ))),
+    }
+}
+
+/// Reads `.npy` (bool, i64, i32, f32, f64, c128) or `.csv` (as f64).
+pub fn load(path: &Path) -> Result<Array> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "npy" => load_npy(path),
+        "csv" => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| io_error(format!("cannot read `{}`: {e}", path.display())))?;
+            from_csv(&text).map_err(|m| io_error(format!("cannot read `{}`: {m}", path.display())))
+        }
+        _ => Err(value_error(format!(
+            "cannot load `{}`: the file name must end in .npy or .csv",
+            path.display()
+        ))),
+    }
+}
+
+fn load_npy(path: &Path) -> Result<Array> {
+    let fail = |e: ReadNpyError| io_error(format!("cannot read `{}`: {e}", path.display()));
+    macro_rules! attempt {
+        ($t:ty, $wrap:expr) => {
+            match read_npy::<_, ArrayD<$t>>(path) {
+                Ok(a) => return Ok($wrap(a)),
+                Err(ReadNpyError::WrongDescriptor(_)) => {}
+                Err(e) => return Err(fail(e)),
+            }
+        };
+    }
+    attempt!(f64, Array::F64);
+    attempt!(i64, Array::I64);
+    attempt!(f32, Array::F32);
+    attempt!(bool, Array::Bool);
+    attempt!(Complex64, Array::C128);
+    attempt!(i32, |a: ArrayD<i32>| Array::I64(a.mapv(i64::from)));
+    attempt!(u8, |a: ArrayD<u8>| Array::I64(a.mapv(i64::from)));
+    Err(io_error(format!(
+        "cannot read `{}`: unsupported dtype (supported: bool, i32, i64, f32, f64, c128)",
+        path.display()
+    )))
+}
+
+fn to_csv(a: &Array) -> Result<String> {
+    let shape = a.shape();
+    let (rows, cols) = match shape.len() {
+        0 => (1, 1),
+        1 => (shape[0], 1),
+        2 => (shape[0], shape[1]),
+        n => {
+            return Err(value_error(format!(
+                "CSV holds 1-D or 2-D arrays, not {n}-D"
+            )));
+        }
+    };
+    let cells: Vec<String> = flat_strings(a);
+    let mut out = String::new();
+    for r in 0..rows {
+        let row: Vec<&str> = (0..cols).map(|c| cells[r * cols + c].as_str()).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn flat_strings(a: &Array) -> Vec<String> {
+    use super::Scalar;
+    (0..a.len())
+        .map(|i| match a.get_flat(i) {
+            Some(Scalar::Bool(b)) => (b as u8).to_string(),
+            Some(s) => super::format_scalar(s),
+            None => String::new(),
+        })
+        .collect()
+}
+
+fn from_csv(text: &str) -> std::result::Result<Array, String> {
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parsed: std::result::Result<Vec<f64>, _> =
+            line.split(',').map(|c| parse_cell(c.trim())).collect();
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(_) if rows.is_empty() => continue, // a header line
+            Err(cell) => return Err(format!("line {}: `{cell}` is not a number", n + 1)),
+        }
+    }
+    let cols = rows.first().map_or(0, Vec::len);
+    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != cols) {
+        return Err(format!(
+            "row {} has {} columns, expected {cols}",
+            i + 1,
+            r.len()
+        ));
+    }
+    let data: Vec<f64> = rows.iter().flatten().copied().collect();
+    let shape = if cols == 1 || rows.len() == 1 {
+        vec![data.len()]
+    } else {
+        vec![rows.len(), cols]
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), data)
+        .map(Array::F64)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_cell(c: &str) -> std::result::Result<f64, String> {
+    match c {
+        "nan" | "NaN" => Ok(f64::NAN),
+        "inf" | "Inf" => Ok(f64::INFINITY),
+        "-inf" | "-Inf" => Ok(f64::NEG_INFINITY),
+        _ => c.parse().map_err(|_| c.to_string()),
+    }
+}

@@ -1,0 +1,231 @@
+//! The front end: source text → tokens ([`token`]) → [`ast::Program`] via the LALRPOP grammar
+//! in `grammar/arr.lalrpop`. [`parse`] is the one seam to the generated parser.
+//!
+//! Knows nothing of values, shapes or backends.
+
+pub mod ast;
+pub mod token;
+
+use crate::diag::{Error, ErrorKind, Result, Span};
+use ast::{BinOp, Expr, ExprKind, Program, StmtKind};
+use lalrpop_util::ParseError;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused, missing_docs)]
+    grammar,
+    "/arr.rs"
+);
+
+/// Parses the text of source file `file` into a program, or the first syntax error.
+pub fn parse(src: &str, file: u32) -> Result<Program> {
+    let tokens = token::lex(src, file)?;
+    let end = src.len();
+    grammar::ProgramParser::new()
+        .parse(file, src, tokens)
+        .map_err(|e| parse_error(e, file, end))
+}
+
+/// Parses a single expression (used by tools that complete or evaluate one expression).
+pub fn parse_expr(src: &str, file: u32) -> Result<Expr> {
+    let tokens = token::lex(src, file)?;
+    let end = src.len();
+    grammar::ExprParser::new()
+        .parse(file, src, tokens)
+        .map_err(|e| parse_error(e, file, end))
+}
+
+fn parse_error(e: ParseError<usize, token::Token, Error>, file: u32, eof: usize) -> Error {
+    let expected_list = |expected: &[String]| {
+        let names: Vec<String> = expected.iter().map(|s| describe_terminal(s)).collect();
+        match names.len() {
+            0 => String::new(),
+            1..=6 => format!("expected {}", names.join(", ")),
+            _ => format!("expected {}, ...", names[..6].join(", ")),
+        }
+    };
+    match e {
+        ParseError::InvalidToken { location } => Error::new(ErrorKind::Syntax, "invalid token")
+            .with_span(Span::new(file, location, location + 1)),
+        ParseError::UnrecognizedEof { location, expected } => {
+            Error::new(ErrorKind::Syntax, "unexpected end of input")
+                .with_span(Span::new(file, location.min(eof), eof))
+                .with_label(expected_list(&expected))
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let what = describe_token(&tok);
+            let msg = format!("unexpected {what}");
+            let label = expected_list(&expected);
+            Error::new(ErrorKind::Syntax, msg)
+                .with_span(Span::new(file, l, r))
+                .with_label(if label.is_empty() {
+                    format!("unexpected {what}")
+                } else {
+                    label
+                })
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Error::new(
+            ErrorKind::Syntax,
+            format!("unexpected {}", describe_token(&tok)),
+        )
+        .with_span(Span::new(file, l, r)),
+        ParseError::User { error } => error,
+    }
+}
+
+fn describe_terminal(s: &str) -> String {
+    match s.trim_matches('"') {
+        "sep" => "end of statement".to_string(),
+        "ident" => "a name".to_string(),
+        "int" => "an integer".to_string(),
+        "float" => "a number".to_string(),
+        "string" => "a string".to_string(),
+        other => format!("`{other}`"),
+    }
+}
+
+fn describe_token(tok: &token::Token) -> String {
+    use token::Token as T;
+    match tok {
+        T::Ident(name) => format!("name `{name}`"),
+        T::Int(v) => format!("number `{v}`"),
+        T::Float(v) => format!("number `{v}`"),
+        T::Str(_) => "string".to_string(),
+        T::Sep => "end of statement".to_string(),
+        other => {
+            let text = format!("{other:?}");
+            format!("token `{}`", token_text(other).unwrap_or(&text))
+        }
+    }
+}
+
+fn token_text(tok: &token::Token) -> Option<&'static str> {
+    use token::Token as T;
+    Some(match tok {
+        T::Let => "let",
+        T::Fn => "fn",
+        T::If => "if",
+        T::Else => "else",
+        T::For => "for",
+        T::In => "in",
+        T::While => "while",
+        T::Break => "break",
+        T::Continue => "continue",
+        T::Return => "return",
+        T::Import => "import",
+        T::And => "and",
+        T::Or => "or",
+        T::Not => "not",
+        T::True => "true",
+        T::False => "false",
+        T::Plus => "+",
+        T::Minus => "-",
+        T::Star => "*",
+        T::Slash => "/",
+        T::SlashSlash => "//",
+        T::Percent => "%",
+        T::At => "@",
+        T::StarStar => "**",
+        T::EqEq => "==",
+        T::NotEq => "!=",
+        T::Lt => "<",
+        T::Le => "<=",
+        T::Gt => ">",
+        T::Ge => ">=",
+        T::Assign => "=",
+        T::PlusAssign => "+=",
+        T::MinusAssign => "-=",
+        T::StarAssign => "*=",
+        T::SlashAssign => "/=",
+        T::LParen => "(",
+        T::RParen => ")",
+        T::LBracket => "[",
+        T::RBracket => "]",
+        T::LBrace => "{",
+        T::RBrace => "}",
+        T::Comma => ",",
+        T::Colon => ":",
+        T::Dot => ".",
+        T::DotDot => "..",
+        _ => return None,
+    })
+}
+
+/// Builds an assignment statement, checking that its left side can be assigned to
+/// (`name` or `name[index]`). Called by the grammar.
+pub(crate) fn assign_target(
+    target: Expr,
+    op: Option<BinOp>,
+    value: Expr,
+) -> std::result::Result<StmtKind, ParseError<usize, token::Token, Error>> {
+    let bad = |span: Span| ParseError::User {
+        error: Error::new(ErrorKind::Syntax, "cannot assign to this expression")
+            .with_span(span)
+            .with_help("assign to a name (`x = ...`) or an indexed name (`x[i] = ...`)"),
+    };
+    match target.kind {
+        ExprKind::Var(text) => {
+            let name = ast::Name {
+                text,
+                span: target.span,
+            };
+            Ok(StmtKind::Assign {
+                target: name,
+                index: None,
+                op,
+                value,
+            })
+        }
+        ExprKind::Index(base, items) => match base.kind {
+            ExprKind::Var(text) => {
+                let name = ast::Name {
+                    text,
+                    span: base.span,
+                };
+                Ok(StmtKind::Assign {
+                    target: name,
+                    index: Some(items),
+                    op,
+                    value,
+                })
+            }
+            _ => Err(bad(target.span)),
+        },
+        _ => Err(bad(target.span)),
+    }
+}
+
+/// The `## ` doc comment lines directly above byte offset `at` (where a `fn` starts).
+pub(crate) fn doc_comment_before(src: &str, at: usize) -> Option<String> {
+    let before = src.get(..at)?;
+    let mut lines: Vec<&str> = Vec::new();
+    let mut rest = before.trim_end_matches([' ', '\t']);
+    rest = rest.strip_suffix('\n').unwrap_or(rest);
+    loop {
+        let (head, line) = match rest.rfind('\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => ("", rest),
+        };
+        let Some(doc) = line.trim().strip_prefix("##") else {
+            break;
+        };
+        lines.push(doc.trim());
+        if head.is_empty() && line.is_empty() {
+            break;
+        }
+        if rest.is_empty() {
+            break;
+        }
+        rest = head;
+        if head.is_empty() {
+            break;
+        }
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some(lines.join("\n"))
+}

@@ -1,0 +1,269 @@
+//! Tokens and the lexer: logos turns source text into [`Token`]s, then [`lex`] applies the
+//! statement rules of LANGUAGE.md §1 (newlines inside `()`/`[]` and after a binary operator
+//! are ignored; runs of newlines and `;` become one [`Token::Sep`]) so the grammar stays simple.
+//!
+//! Does not build trees; that is the parser's job.
+
+use crate::diag::{Error, ErrorKind, Span};
+use logos::Logos;
+
+/// One lexical token of arr source.
+#[derive(Logos, Debug, Clone, PartialEq)]
+#[logos(skip r"[ \t\r\f]+")]
+#[logos(skip(r"#[^\n]*", allow_greedy = true))]
+pub enum Token {
+    #[token("let")]
+    Let,
+    #[token("fn")]
+    Fn,
+    #[token("if")]
+    If,
+    #[token("else")]
+    Else,
+    #[token("for")]
+    For,
+    #[token("in")]
+    In,
+    #[token("while")]
+    While,
+    #[token("break")]
+    Break,
+    #[token("continue")]
+    Continue,
+    #[token("return")]
+    Return,
+    #[token("import")]
+    Import,
+    #[token("and")]
+    #[token("&&")]
+    And,
+    #[token("or")]
+    #[token("||")]
+    Or,
+    #[token("not")]
+    #[token("!")]
+    Not,
+    #[token("true")]
+    True,
+    #[token("false")]
+    False,
+    /// An identifier.
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
+    Ident(String),
+    /// An integer literal.
+    #[regex(r"[0-9][0-9_]*", |lex| parse_int(lex.slice()))]
+    Int(i64),
+    /// An integer immediately followed by `..`; split into `Int` and `DotDot` by [`lex`].
+    #[regex(r"[0-9][0-9_]*\.\.", |lex| { let s = lex.slice(); parse_int(&s[..s.len() - 2]) })]
+    IntRange(i64),
+    /// A float literal.
+    #[regex(r"[0-9][0-9_]*\.([0-9][0-9_]*)?([eE][+-]?[0-9]+)?", |lex| parse_float(lex.slice()))]
+    #[regex(r"\.[0-9][0-9_]*([eE][+-]?[0-9]+)?", |lex| parse_float(lex.slice()))]
+    #[regex(r"[0-9][0-9_]*[eE][+-]?[0-9]+", |lex| parse_float(lex.slice()))]
+    Float(f64),
+    /// A string literal with its escapes already decoded.
+    #[regex(r#""([^"\\\n]|\\.)*""#, |lex| unescape(lex.slice()))]
+    Str(String),
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("//")]
+    SlashSlash,
+    #[token("%")]
+    Percent,
+    #[token("@")]
+    At,
+    #[token("**")]
+    StarStar,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    NotEq,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token(">")]
+    Gt,
+    #[token(">=")]
+    Ge,
+    #[token("=")]
+    Assign,
+    #[token("+=")]
+    PlusAssign,
+    #[token("-=")]
+    MinusAssign,
+    #[token("*=")]
+    StarAssign,
+    #[token("/=")]
+    SlashAssign,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token(",")]
+    Comma,
+    #[token(":")]
+    Colon,
+    #[token(".")]
+    Dot,
+    #[token("..")]
+    DotDot,
+    /// A raw newline (only before [`lex`] normalises separators).
+    #[token("\n")]
+    Newline,
+    /// A raw `;` (only before [`lex`] normalises separators).
+    #[token(";")]
+    Semi,
+    /// A statement separator: one or more newlines and `;`s.
+    Sep,
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    s.replace('_', "").parse().ok()
+}
+
+fn parse_float(s: &str) -> Option<f64> {
+    s.replace('_', "").parse().ok()
+}
+
+fn unescape(s: &str) -> Option<String> {
+    let inner = &s[1..s.len() - 1];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            'n' => '\n',
+            't' => '\t',
+            '"' => '"',
+            '\\' => '\\',
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+impl Token {
+    /// Whether a line ending in this token continues on the next line.
+    fn continues_line(&self) -> bool {
+        use Token::*;
+        matches!(
+            self,
+            Plus | Minus
+                | Star
+                | Slash
+                | SlashSlash
+                | Percent
+                | At
+                | StarStar
+                | EqEq
+                | NotEq
+                | Lt
+                | Le
+                | Gt
+                | Ge
+                | Assign
+                | PlusAssign
+                | MinusAssign
+                | StarAssign
+                | SlashAssign
+                | And
+                | Or
+                | Not
+                | Comma
+                | Dot
+                | DotDot
+                | LBrace
+                | Sep
+        )
+    }
+}
+
+/// A token with its byte range in the source.
+pub type Spanned = (usize, Token, usize);
+
+/// Lexes `src` into normalised tokens (see the module doc), or the first lexical error.
+pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
+    let mut out: Vec<Spanned> = Vec::new();
+    let mut brackets: Vec<Token> = Vec::new();
+    let err = |msg: String, start: usize, end: usize| {
+        Error::new(ErrorKind::Syntax, msg).with_span(Span::new(file, start, end))
+    };
+    for (tok, range) in Token::lexer(src).spanned() {
+        let (start, end) = (range.start, range.end);
+        let tok = match tok {
+            Ok(t) => t,
+            Err(()) => {
+                let text = &src[start..end];
+                let msg = if text.starts_with('"') {
+                    "unterminated string, or an unknown escape (allowed: \\n \\t \\\" \\\\)"
+                        .to_string()
+                } else if text.starts_with(|c: char| c.is_ascii_digit()) {
+                    format!("number literal `{text}` is out of range")
+                } else {
+                    format!("unexpected character `{text}`")
+                };
+                return Err(err(msg, start, end));
+            }
+        };
+        match tok {
+            Token::Float(f) if !f.is_finite() => {
+                return Err(err("float literal overflows f64".into(), start, end));
+            }
+            Token::IntRange(v) => {
+                out.push((start, Token::Int(v), end - 2));
+                out.push((end - 2, Token::DotDot, end));
+            }
+            Token::Newline | Token::Semi => {
+                let in_parens = matches!(brackets.last(), Some(Token::LParen | Token::LBracket));
+                let explicit = tok == Token::Semi;
+                let skip = match out.last() {
+                    None => true,
+                    Some((_, last, _)) => (!explicit && in_parens) || last.continues_line(),
+                };
+                if !skip {
+                    out.push((start, Token::Sep, end));
+                }
+            }
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                brackets.push(tok.clone());
+                out.push((start, tok, end));
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => {
+                brackets.pop();
+                if tok == Token::RBrace && matches!(out.last(), Some((_, Token::Sep, _))) {
+                    out.pop();
+                }
+                out.push((start, tok, end));
+            }
+            Token::Else => {
+                if matches!(out.last(), Some((_, Token::Sep, _))) {
+                    out.pop();
+                }
+                out.push((start, tok, end));
+            }
+            other => out.push((start, other, end)),
+        }
+    }
+    if matches!(out.last(), Some((_, Token::Sep, _))) {
+        out.pop();
+    }
+    Ok(out)
+}

@@ -1,0 +1,20 @@
+# arr's standard library: functions written in arr itself, loaded as the prelude.
+# Each function carries a `##` doc line that `help(name)` prints.
+
+## Differences of consecutive elements of a 1-D array: x[1:] - x[:-1].
+fn diff(x) = x[1:] - x[:-1]
+
+## Integral of samples y spaced dx apart, by the trapezoidal rule.
+fn trapz(y, dx = 1.0) = dx * (sum(y) - (y[0] + y[-1]) / 2)
+
+## The logistic sigmoid 1 / (1 + exp(-x)).
+fn logistic(x) = 1 / (1 + exp(-x))
+
+## Softmax of a 1-D array: exp(x) normalised to sum to 1 (shifted by max(x) for stability).
+fn softmax(x) {
+    let z = exp(x - max(x))
+    z / sum(z)
+}
+
+## x shifted and scaled to mean 0 and standard deviation 1.
+fn normalize(x) = (x - mean(x)) / std(x)
