@@ -117,7 +117,7 @@ impl Evaluator {
             .visible_names()
             .into_iter()
             .map(|c| (strsim::damerau_levenshtein(name, &c), c))
-            .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1))
+            .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1) && *d < name.len())
             .min();
         match best {
             Some((_, c)) => err.with_help(format!("did you mean `{c}`?")),
@@ -353,7 +353,7 @@ impl Evaluator {
     fn eval_arg(&mut self, b: &builtins::Builtin, keyword: Option<&str>, e: &Expr) -> Ev<Value> {
         if let Some(name) = Self::bare_name(e) {
             let wants_name = keyword == Some("dtype") || (b.name == "help" && keyword.is_none());
-            if wants_name && self.lookup(name).is_none() {
+            if wants_name && !matches!(self.lookup(name), Some(Binding::Value(_))) {
                 return Ok(Value::Str(name.into()));
             }
         }

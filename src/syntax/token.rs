@@ -161,6 +161,16 @@ fn unescape(s: &str) -> Option<String> {
 }
 
 impl Token {
+    /// Whether this token can begin a statement but never continue an expression.
+    fn starts_statement(&self) -> bool {
+        use Token::*;
+        matches!(
+            self,
+            Ident(_) | Int(_) | Float(_) | Str(_) | Let | Fn | If | For | While | Break | Continue | Return
+                | Import | True | False | Not
+        )
+    }
+
     /// Whether a line ending in this token continues on the next line.
     fn continues_line(&self) -> bool {
         use Token::*;
@@ -195,6 +205,9 @@ impl Token {
         )
     }
 }
+
+/// Deepest bracket nesting accepted (deeper input is refused before it is parsed).
+const MAX_NESTING: usize = 256;
 
 /// A token with its byte range in the source.
 pub type Spanned = (usize, Token, usize);
@@ -243,6 +256,9 @@ pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
                 }
             }
             Token::LParen | Token::LBracket | Token::LBrace => {
+                if brackets.len() >= MAX_NESTING {
+                    return Err(err(format!("brackets nested more than {MAX_NESTING} deep"), start, end));
+                }
                 brackets.push(tok.clone());
                 out.push((start, tok, end));
             }
@@ -259,7 +275,13 @@ pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
                 }
                 out.push((start, tok, end));
             }
-            other => out.push((start, other, end)),
+            other => {
+                // `{ if c { return 1 } n * 2 }`: a statement may follow a block on one line.
+                if matches!(out.last(), Some((_, Token::RBrace, _))) && other.starts_statement() {
+                    out.push((start, Token::Sep, start));
+                }
+                out.push((start, other, end))
+            }
         }
     }
     if matches!(out.last(), Some((_, Token::Sep, _))) {
