@@ -232,10 +232,11 @@ impl Evaluator {
                 BinOp::Eq => x == y,
                 BinOp::Ne => x != y,
                 _ => {
-                    return Err(
-                        type_error(format!("`{}` is not defined for strings", op.symbol()))
-                            .with_span(span),
-                    );
+                    return Err(type_error(format!(
+                        "`{}` is not defined for strings",
+                        op.symbol()
+                    ))
+                    .with_span(span));
                 }
             };
             return Ok(Value::Array(self.graph.constant(

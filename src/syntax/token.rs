@@ -166,8 +166,22 @@ impl Token {
         use Token::*;
         matches!(
             self,
-            Ident(_) | Int(_) | Float(_) | Str(_) | Let | Fn | If | For | While | Break | Continue | Return
-                | Import | True | False | Not
+            Ident(_)
+                | Int(_)
+                | Float(_)
+                | Str(_)
+                | Let
+                | Fn
+                | If
+                | For
+                | While
+                | Break
+                | Continue
+                | Return
+                | Import
+                | True
+                | False
+                | Not
         )
     }
 
@@ -257,7 +271,11 @@ pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
             }
             Token::LParen | Token::LBracket | Token::LBrace => {
                 if brackets.len() >= MAX_NESTING {
-                    return Err(err(format!("brackets nested more than {MAX_NESTING} deep"), start, end));
+                    return Err(err(
+                        format!("brackets nested more than {MAX_NESTING} deep"),
+                        start,
+                        end,
+                    ));
                 }
                 brackets.push(tok.clone());
                 out.push((start, tok, end));

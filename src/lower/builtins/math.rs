@@ -259,8 +259,8 @@ pub(super) fn builtins() -> Vec<Builtin> {
             call: unary,
         })
         .collect();
-    v.extend(BINARY.iter().map(|(op, sig, doc, example)| Builtin {
-        name: op.name(),
+    v.extend(BINARY.iter().map(|(_, sig, doc, example)| Builtin {
+        name: sig.split('(').next().unwrap_or(sig),
         signature: sig,
         doc,
         example,
@@ -392,7 +392,7 @@ fn unary(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 fn binary(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let (op, sig, _, _) = BINARY
         .iter()
-        .find(|(op, _, _, _)| op.name() == a.name)
+        .find(|(_, sig, _, _)| sig.split('(').next() == Some(a.name))
         .ok_or_else(|| type_error("unknown function"))?;
     let params: Vec<&str> = sig
         .trim_end_matches(')')

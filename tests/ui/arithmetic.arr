@@ -1,0 +1,10 @@
+# Operators, precedence and NumPy's integer/float rules (LANGUAGE.md §2-3).
+print(1 + 2 * 3, (1 + 2) * 3, 2 ** 3 ** 2, -2 ** 2, 2 ** -1)
+print(7 / 2, 7 // 2, -7 // 2, 7 % 3, -7 % 3, 7 % -3, 7.5 // 2, -7.5 % 2)
+print(1 // 0, 1 % 0, 1 / 0, -1 / 0, 0 / 0.0)
+print(9223372036854775807 + 1)
+print(1 < 2, 2 <= 1, 3 == 3.0, 1 != 1, not true, true and false, true or false, !false)
+print(true + true, sum([true, true, false]))
+print(pi, e, inf, -inf, nan)
+print(0.1 + 0.2, 1e-5, 1e16, 123456789.0, 1.5e300 * 10, 2.5E+4, .5, 3.)
+print(1_000_000, 2 * 1_000)

@@ -1,0 +1,1 @@
+assert(sum([1, 2]) == 4, "sum is wrong")

@@ -1,0 +1,2 @@
+let v = arange(5)
+print(v[7])

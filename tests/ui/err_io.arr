@@ -1,0 +1,1 @@
+let x = load("does/not/exist.npy")

@@ -1,0 +1,1 @@
+print(sum([1, 2], axes=0))

@@ -1,0 +1,1 @@
+let c = ones(2, 3) @ ones(2, 3)

@@ -1,0 +1,2 @@
+let total = 1
+print(totl + 1)

@@ -1,0 +1,1 @@
+print(reshape(arange(6), 4, 2))

@@ -1,0 +1,1 @@
+print(min(zeros(0)))

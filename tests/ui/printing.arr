@@ -1,0 +1,10 @@
+# Printing rules of LANGUAGE.md §7: NumPy's float modes, padding, wrapping and summaries.
+print([1.5, 2.25, -3.0], [1e-5, 1.5], [1e10, 1.0], [1.0, nan, -inf])
+print(arange(40) * 1.1)
+print(reshape(arange(24), 2, 3, 4))
+print(arange(2000))
+print(reshape(arange(3000) * 0.5, 3, 1000))
+print(f32([0.1, 0.2]), [true, false], [-0.0, 0.0], 1 / 3.0, [[1.5, nan], [inf, 2]])
+print("strings", "print", "as", "is:\ttab")
+print()
+print(zeros(0), zeros(2, 0))

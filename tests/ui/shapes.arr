@@ -1,0 +1,13 @@
+# Shape builtins and attributes.
+let x = arange(6)
+print(reshape(x, 2, 3), reshape(x, -1, 2).shape, reshape(x, [3, 2]).shape)
+print(transpose(ones(2, 3, 4)).shape, transpose(ones(2, 3, 4), [1, 0, 2]).shape, ones(2, 3).T.shape)
+print(ravel([[1, 2], [3, 4]]), expand_dims(x, 0).shape, expand_dims(x, -1).shape, squeeze(ones(1, 3, 1)).shape)
+print(concat([[1, 2], [3]]), concat([ones(2, 2), zeros(1, 2)]), concat([ones(2, 1), zeros(2, 2)], axis=1))
+print(stack([[1, 2], [3, 4]]), stack([[1, 2], [3, 4]], axis=1))
+print(roll(x, 2), roll(x, -1), roll(reshape(x, 2, 3), 1, axis=1))
+print(flip(x), flip(reshape(x, 2, 3), axis=0), diag([1, 2, 3]), diag(reshape(x, 2, 3)), diag([1, 2], k=1))
+print(tile([1, 2], 3), tile([1, 2], [2, 2]), repeat([1, 2], 2), repeat([[1, 2], [3, 4]], 2, axis=0))
+print(len(zeros(4, 2)), x.size, x.ndim, zeros(2, 3).shape, x.dtype)
+print(zeros(2), ones(2, 2, dtype=i64), full(2, 3, 7.5), full(2, 7), eye(3), eye(2, 3, k=1))
+print(arange(5), arange(2, 5), arange(0, 1, 0.25), arange(5, 0, -2), linspace(0, 1, 5), linspace(2, 3, 1))
