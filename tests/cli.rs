@@ -1,0 +1,148 @@
+//! End-to-end tests of the `arr` binary: examples run, errors exit with status 1 after the
+//! output printed before them, subcommands and flags behave as documented.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn arr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arr"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("arr binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_example_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("examples dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".arr"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3);
+    for name in names {
+        let path = format!("examples/{name}");
+        let out = arr(&["run", &path]);
+        assert!(out.status.success(), "{name} failed:\n{}", stderr(&out));
+        insta::assert_snapshot!(name.clone(), stdout(&out));
+    }
+}
+
+#[test]
+fn shorthand_runs_a_file() {
+    let out = arr(&["examples/broadcasting.arr"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("multiplication table"));
+}
+
+#[test]
+fn errors_exit_1_and_keep_earlier_output() {
+    let out = arr(&["run", "tests/ui/err_shape.arr"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "computed a: [1. 1. 1.]\n");
+    let err = stderr(&out);
+    assert!(err.starts_with("shape error: cannot broadcast shapes (3,) and (4,)"), "{err}");
+    assert!(err.contains("tests/ui/err_shape.arr:4:9"), "{err}");
+    assert!(!err.contains('\u{1b}'), "NO_COLOR is respected");
+}
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let out = arr(&["run", "no/such/file.arr"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("io error: cannot read `no/such/file.arr`"));
+}
+
+#[test]
+fn unbuilt_backends_say_so() {
+    for backend in ["cpu", "gpu", "mpi"] {
+        let out = arr(&["run", "--backend", backend, "examples/broadcasting.arr"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains(&format!("the `{backend}` backend is not available yet")), "{err}");
+    }
+    let out = arr(&["run", "--backend", "tpu", "examples/broadcasting.arr"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("unknown backend `tpu`"));
+}
+
+#[test]
+fn max_memory_refuses_large_arrays() {
+    let out = arr(&["run", "--max-memory", "1M", "examples/heat_diffusion.arr"]);
+    assert!(out.status.success(), "64x64 fits in 1M: {}", stderr(&out));
+    let dir = std::env::temp_dir().join(format!("arr-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("big.arr");
+    std::fs::write(&script, "let x = zeros(1000, 1000)\nprint(sum(x))\n").expect("write");
+    let out = arr(&["run", "--max-memory", "1M", script.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with("resource error"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_skips_output_but_finds_errors() {
+    let ok = arr(&["check", "examples/statistics.arr"]);
+    assert!(ok.status.success());
+    assert_eq!(stdout(&ok), "", "check prints nothing");
+    let bad = arr(&["check", "tests/ui/err_shape.arr"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).starts_with("shape error"));
+}
+
+#[test]
+fn explain_prints_graphs() {
+    let out = arr(&["explain", "tests/ui/err_value.arr"]);
+    assert_eq!(out.status.code(), Some(1));
+    let dir = std::env::temp_dir().join(format!("arr-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("e.arr");
+    std::fs::write(&script, "let x = arange(4) * 2.0\nprint(sum(x))\n").expect("write");
+    let out = arr(&["explain", script.to_str().expect("utf-8 path")]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("graph (") && text.contains("sum") && text.ends_with("12.0\n"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn version_and_time() {
+    let out = arr(&["--version"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).starts_with("arr "));
+    let out = arr(&["run", "--time", "examples/broadcasting.arr"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("time: parse"));
+}
+
+#[test]
+fn repl_reads_stdin_when_not_a_terminal() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arr"))
+        .arg("repl")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"sum(arange(10))\nlet x = [1, 2]\nfn f(v) {\n  v * 2\n}\nf(x)\nundefined_name\nx\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    assert_eq!(stdout(&out), "45\n[2 4]\n[1 2]\n");
+    assert!(stderr(&out).contains("name error: `undefined_name` is not defined"));
+}
