@@ -52,7 +52,10 @@ fn errors_exit_1_and_keep_earlier_output() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "computed a: [1. 1. 1.]\n");
     let err = stderr(&out);
-    assert!(err.starts_with("shape error: cannot broadcast shapes (3,) and (4,)"), "{err}");
+    assert!(
+        err.starts_with("shape error: cannot broadcast shapes (3,) and (4,)"),
+        "{err}"
+    );
     assert!(err.contains("tests/ui/err_shape.arr:4:9"), "{err}");
     assert!(!err.contains('\u{1b}'), "NO_COLOR is respected");
 }
@@ -70,7 +73,10 @@ fn unbuilt_backends_say_so() {
         let out = arr(&["run", "--backend", backend, "examples/broadcasting.arr"]);
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
-        assert!(err.contains(&format!("the `{backend}` backend is not available yet")), "{err}");
+        assert!(
+            err.contains(&format!("the `{backend}` backend is not available yet")),
+            "{err}"
+        );
     }
     let out = arr(&["run", "--backend", "tpu", "examples/broadcasting.arr"]);
     assert_eq!(out.status.code(), Some(1));
@@ -85,9 +91,18 @@ fn max_memory_refuses_large_arrays() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let script = dir.join("big.arr");
     std::fs::write(&script, "let x = zeros(1000, 1000)\nprint(sum(x))\n").expect("write");
-    let out = arr(&["run", "--max-memory", "1M", script.to_str().expect("utf-8 path")]);
+    let out = arr(&[
+        "run",
+        "--max-memory",
+        "1M",
+        script.to_str().expect("utf-8 path"),
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("resource error"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("resource error"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -112,7 +127,10 @@ fn explain_prints_graphs() {
     let out = arr(&["explain", script.to_str().expect("utf-8 path")]);
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("graph (") && text.contains("sum") && text.ends_with("12.0\n"), "{text}");
+    assert!(
+        text.contains("graph (") && text.contains("sum") && text.ends_with("12.0\n"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -140,7 +158,9 @@ fn repl_reads_stdin_when_not_a_terminal() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"sum(arange(10))\nlet x = [1, 2]\nfn f(v) {\n  v * 2\n}\nf(x)\nundefined_name\nx\n")
+        .write_all(
+            b"sum(arange(10))\nlet x = [1, 2]\nfn f(v) {\n  v * 2\n}\nf(x)\nundefined_name\nx\n",
+        )
         .expect("write");
     let out = child.wait_with_output().expect("finishes");
     assert_eq!(stdout(&out), "45\n[2 4]\n[1 2]\n");

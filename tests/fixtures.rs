@@ -11,19 +11,31 @@ fn load_fixture(name: &str) -> Array {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy");
     let mut s = Session::new().expect("session");
     let path = dir.join(format!("{name}.npy"));
-    s.eval(&format!("load(\"{}\")", path.display())).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    s.eval(&format!("load(\"{}\")", path.display()))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 fn close(x: f64, y: f64, rtol: f64) -> bool {
-    (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= rtol * y.abs().max(1e-300) || (x - y).abs() < 1e-15
+    (x.is_nan() && y.is_nan())
+        || x == y
+        || (x - y).abs() <= rtol * y.abs().max(1e-300)
+        || (x - y).abs() < 1e-15
 }
 
 fn compare(name: &str, got: &Array, want: &Array) -> Result<(), String> {
     if got.dtype() != want.dtype() {
-        return Err(format!("{name}: dtype {} but NumPy has {}", got.dtype(), want.dtype()));
+        return Err(format!(
+            "{name}: dtype {} but NumPy has {}",
+            got.dtype(),
+            want.dtype()
+        ));
     }
     if got.shape() != want.shape() {
-        return Err(format!("{name}: shape {:?} but NumPy has {:?}", got.shape(), want.shape()));
+        return Err(format!(
+            "{name}: shape {:?} but NumPy has {:?}",
+            got.shape(),
+            want.shape()
+        ));
     }
     let rtol = match got {
         Array::F32(_) => 1e-6,
@@ -46,7 +58,10 @@ fn interpreter_matches_numpy() {
     let cases = std::fs::read_to_string(root.join("cases.txt")).expect("cases");
     let mut failures = Vec::new();
     let mut count = 0;
-    for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in cases
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         let (name, code) = (parts[0], parts[1]);
         let mut s = Session::new().expect("session");
@@ -70,7 +85,12 @@ fn interpreter_matches_numpy() {
         }
     }
     assert!(count > 100, "cases.txt should hold the whole builtin suite");
-    assert!(failures.is_empty(), "{} of {count} cases differ from NumPy:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases differ from NumPy:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -78,17 +98,29 @@ fn npy_round_trip_every_dtype() {
     let dir = std::env::temp_dir().join(format!("arr-npy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut s = Session::new().expect("session");
-    for (i, expr) in ["[true, false]", "arange(6)", "f32([1.5, -2.25])", "reshape(arange(6) * 0.5, 2, 3)"]
-        .iter()
-        .enumerate()
+    for (i, expr) in [
+        "[true, false]",
+        "arange(6)",
+        "f32([1.5, -2.25])",
+        "reshape(arange(6) * 0.5, 2, 3)",
+    ]
+    .iter()
+    .enumerate()
     {
         let path = dir.join(format!("x{i}.npy"));
         let want = s.eval(expr).expect("evaluates");
-        s.run_str(&format!("save(\"{}\", {expr})", path.display())).expect("saves");
-        let got = s.eval(&format!("load(\"{}\")", path.display())).expect("loads");
+        s.run_str(&format!("save(\"{}\", {expr})", path.display()))
+            .expect("saves");
+        let got = s
+            .eval(&format!("load(\"{}\")", path.display()))
+            .expect("loads");
         assert_eq!(got, want, "{expr} round-trips through .npy");
     }
-    let f: ArrayD<f64> = s.eval("[[1.0, 2.0], [3.0, 4.0]]").expect("eval").try_into().expect("f64");
+    let f: ArrayD<f64> = s
+        .eval("[[1.0, 2.0], [3.0, 4.0]]")
+        .expect("eval")
+        .try_into()
+        .expect("f64");
     assert_eq!(f.shape(), &[2, 2]);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,8 +11,18 @@ fn expr(e: &Expr) -> String {
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Var(n) => n.clone(),
-        ExprKind::List(items) => format!("[{}]", items.iter().map(expr).collect::<Vec<_>>().join(" ")),
-        ExprKind::Unary(op, x) => format!("({} {})", match op { UnOp::Neg => "neg", UnOp::Pos => "pos", UnOp::Not => "not" }, expr(x)),
+        ExprKind::List(items) => {
+            format!("[{}]", items.iter().map(expr).collect::<Vec<_>>().join(" "))
+        }
+        ExprKind::Unary(op, x) => format!(
+            "({} {})",
+            match op {
+                UnOp::Neg => "neg",
+                UnOp::Pos => "pos",
+                UnOp::Not => "not",
+            },
+            expr(x)
+        ),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", op.symbol(), expr(a), expr(b)),
         ExprKind::Call { func, args } => {
             let args: Vec<String> = args
@@ -24,9 +34,17 @@ fn expr(e: &Expr) -> String {
                 .collect();
             format!("(call {} {})", func.text, args.join(" "))
         }
-        ExprKind::Index(x, items) => format!("(index {} {})", expr(x), items.iter().map(item).collect::<Vec<_>>().join(" ")),
+        ExprKind::Index(x, items) => format!(
+            "(index {} {})",
+            expr(x),
+            items.iter().map(item).collect::<Vec<_>>().join(" ")
+        ),
         ExprKind::Attr(x, n) => format!("(. {} {})", expr(x), n.text),
-        ExprKind::If { cond, then, otherwise } => match otherwise {
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => match otherwise {
             Some(b) => format!("(if {} {} {})", expr(cond), block(then), block(b)),
             None => format!("(if {} {})", expr(cond), block(then)),
         },
@@ -37,20 +55,34 @@ fn item(i: &IndexItem) -> String {
     let opt = |e: &Option<Expr>| e.as_ref().map_or("_".to_string(), expr);
     match i {
         IndexItem::Expr(e) => expr(e),
-        IndexItem::Slice { start, stop, step } => format!("{}:{}:{}", opt(start), opt(stop), opt(step)),
+        IndexItem::Slice { start, stop, step } => {
+            format!("{}:{}:{}", opt(start), opt(stop), opt(step))
+        }
     }
 }
 
 fn block(b: &Block) -> String {
-    format!("{{{}}}", b.stmts.iter().map(stmt).collect::<Vec<_>>().join("; "))
+    format!(
+        "{{{}}}",
+        b.stmts.iter().map(stmt).collect::<Vec<_>>().join("; ")
+    )
 }
 
 fn stmt(s: &Stmt) -> String {
     match &s.kind {
         StmtKind::Let { name, value } => format!("(let {} {})", name.text, expr(value)),
-        StmtKind::Assign { target, index, op, value } => {
+        StmtKind::Assign {
+            target,
+            index,
+            op,
+            value,
+        } => {
             let t = match index {
-                Some(items) => format!("{}[{}]", target.text, items.iter().map(item).collect::<Vec<_>>().join(" ")),
+                Some(items) => format!(
+                    "{}[{}]",
+                    target.text,
+                    items.iter().map(item).collect::<Vec<_>>().join(" ")
+                ),
                 None => target.text.clone(),
             };
             let op = op.map_or("=".to_string(), |o| format!("{}=", o.symbol()));
@@ -65,10 +97,24 @@ fn stmt(s: &Stmt) -> String {
                     None => p.name.text.clone(),
                 })
                 .collect();
-            let doc = f.doc.as_ref().map_or(String::new(), |d| format!(" doc={d:?}"));
-            format!("(fn {} ({}){doc} {})", f.name.text, params.join(" "), block(&f.body))
+            let doc = f
+                .doc
+                .as_ref()
+                .map_or(String::new(), |d| format!(" doc={d:?}"));
+            format!(
+                "(fn {} ({}){doc} {})",
+                f.name.text,
+                params.join(" "),
+                block(&f.body)
+            )
         }
-        StmtKind::For { var, start, stop, step, body } => format!(
+        StmtKind::For {
+            var,
+            start,
+            stop,
+            step,
+            body,
+        } => format!(
             "(for {} {} {} {} {})",
             var.text,
             expr(start),
@@ -127,13 +173,25 @@ fn parse_corpus() {
 fn spans_point_at_source() {
     let src = "let x = a + b";
     let program = parse(src, 0).expect("parses");
-    let StmtKind::Let { value, .. } = &program.stmts[0].kind else { panic!("a let") };
-    assert_eq!(&src[value.span.start as usize..value.span.end as usize], "a + b");
+    let StmtKind::Let { value, .. } = &program.stmts[0].kind else {
+        panic!("a let")
+    };
+    assert_eq!(
+        &src[value.span.start as usize..value.span.end as usize],
+        "a + b"
+    );
 }
 
 #[test]
 fn syntax_errors_have_spans() {
-    for (src, at) in [("let = 3", 4), ("x = (1 + ", 8), ("1 2", 2), ("f(1) = 2", 0), ("\"open", 0), ("let x = $", 8)] {
+    for (src, at) in [
+        ("let = 3", 4),
+        ("x = (1 + ", 8),
+        ("1 2", 2),
+        ("f(1) = 2", 0),
+        ("\"open", 0),
+        ("let x = $", 8),
+    ] {
         let err = parse(src, 0).expect_err(src);
         assert_eq!(err.kind, arr::ErrorKind::Syntax, "{src}");
         assert_eq!(err.span.map(|s| s.start), Some(at), "{src}: {err}");

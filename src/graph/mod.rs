@@ -90,6 +90,12 @@ impl Graph {
         }
     }
 
+    /// How many nodes are alive (reachable from some name or value); a loop that rebinds a
+    /// name keeps this bounded.
+    pub fn live_nodes(&self) -> usize {
+        self.cons.values().filter(|w| w.strong_count() > 0).count()
+    }
+
     /// A constant node holding `value`.
     pub fn constant(&mut self, value: Array, weak: bool, span: Span) -> Result<NodeRef> {
         let shape = value.shape().to_vec();

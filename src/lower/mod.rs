@@ -110,7 +110,6 @@ pub struct Evaluator {
     out: Box<dyn Write>,
     call_depth: usize,
     expr_depth: usize,
-    loop_depth: usize,
     imported: HashSet<PathBuf>,
     file_dirs: HashMap<u32, PathBuf>,
     pub(crate) options: Options,
@@ -143,7 +142,6 @@ impl Evaluator {
             out,
             call_depth: 0,
             expr_depth: 0,
-            loop_depth: 0,
             imported: HashSet::new(),
             file_dirs: HashMap::new(),
             options,
@@ -365,6 +363,11 @@ impl Evaluator {
             self.run_source(&format!("<stdlib>/{name}"), text, None)?;
         }
         Ok(())
+    }
+
+    /// The number of graph nodes alive now (see [`Graph::live_nodes`]).
+    pub fn live_nodes(&self) -> usize {
+        self.graph.live_nodes()
     }
 
     /// A constant node for a materialised array.

@@ -61,10 +61,7 @@ impl Evaluator {
                 Ok(Value::Unit)
             }
             StmtKind::While { cond, body } => {
-                self.loop_depth += 1;
-                let result = self.exec_while(cond, body);
-                self.loop_depth -= 1;
-                result?;
+                self.exec_while(cond, body)?;
                 Ok(Value::Unit)
             }
             StmtKind::Break => Err(Exit::Break(stmt.span)),
@@ -153,7 +150,6 @@ impl Evaluator {
                 .with_span(span)
                 .into());
         }
-        self.loop_depth += 1;
         let mut i = a;
         let mut result = Ok(());
         while (s > 0 && i < b) || (s < 0 && i > b) {
@@ -185,7 +181,6 @@ impl Evaluator {
                 None => break,
             };
         }
-        self.loop_depth -= 1;
         result
     }
 

@@ -130,7 +130,7 @@ impl Scalar {
 /// NumPy's float → int cast: truncates toward zero; NaN and out-of-range give i64::MIN as
 /// NumPy does on x86.
 pub fn float_to_i64(v: f64) -> i64 {
-    if v.is_nan() || v >= 9.223_372_036_854_776e18 || v < -9.223_372_036_854_776e18 {
+    if v.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v) {
         i64::MIN
     } else {
         v as i64

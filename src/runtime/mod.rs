@@ -33,5 +33,5 @@ pub fn parse_size(s: &str) -> Option<u64> {
         "t" | "tb" | "tib" => 1024.0f64.powi(4),
         _ => return None,
     };
-    (n >= 0.0).then(|| (n * mult) as u64)
+    (n >= 0.0).then_some((n * mult) as u64)
 }

@@ -20,6 +20,8 @@ pub struct Stmt {
 }
 
 /// The kinds of statement of LANGUAGE.md §4.
+// Trees are small and short-lived; boxing variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StmtKind {
     /// `let name = value`
@@ -147,6 +149,7 @@ pub struct Arg {
 }
 
 /// One item between the brackets of an index expression.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexItem {
     /// An integer scalar, an integer array, or a bool mask.

@@ -161,7 +161,7 @@ pub fn index(x: &Array, spec: &IndexSpec, arrays: &[std::rc::Rc<Array>]) -> Resu
     let positions = gather_positions(spec, x.shape(), &idx);
     let shape = spec.result_shape();
     Ok(map_array!(x, a => {
-        let data = positions.iter().map(|p| a[IxDyn(p)].clone()).collect();
+        let data = positions.iter().map(|p| a[IxDyn(p)]).collect();
         ArrayD::from_shape_vec(IxDyn(&shape), data).expect("one element per position")
     }))
 }
@@ -198,7 +198,7 @@ pub fn update(
                 let idx = index_arrays(spec, x.shape(), arrays)?;
                 let positions = gather_positions(spec, x.shape(), &idx);
                 for (p, val) in positions.iter().zip(v.iter()) {
-                    out[IxDyn(p)] = val.clone();
+                    out[IxDyn(p)] = *val;
                 }
             }
             Array::$variant(out)

@@ -79,6 +79,9 @@ pub fn find(name: &str) -> Option<&'static Builtin> {
         .map(|i| &r[i])
 }
 
+/// One argument of a call as written: its keyword (with span), value and value span.
+pub type CallArg = (Option<(String, Span)>, Value, Span);
+
 /// An argument value with the span of its expression.
 pub type ArgValue = (Value, Span);
 
@@ -95,11 +98,7 @@ pub struct Args {
 
 impl Args {
     /// Binds positional and keyword arguments to `b`'s parameters.
-    pub(crate) fn bind(
-        b: &'static Builtin,
-        values: Vec<(Option<(String, Span)>, Value, Span)>,
-        span: Span,
-    ) -> Result<Args> {
+    pub(crate) fn bind(b: &'static Builtin, values: Vec<CallArg>, span: Span) -> Result<Args> {
         let params = b.params();
         let mut slots: Vec<(&'static str, Option<ArgValue>)> =
             params.iter().map(|(n, _)| (*n, None)).collect();

@@ -1,0 +1,99 @@
+//! The Rust embedding API and the runtime guarantees it exposes: values in and out as
+//! ndarray arrays, errors as values with spans, bounded graphs in long loops.
+
+use arr::{Array, ErrorKind, Session};
+use ndarray::{ArrayD, IxDyn};
+
+#[test]
+fn values_round_trip_through_ndarray() {
+    let mut s = Session::new().expect("session");
+    let x = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0, 2.0, 3.0, 4.0]).expect("shape");
+    s.set("x", x.clone()).expect("set");
+    s.set("n", ArrayD::from_elem(IxDyn(&[]), 3i64))
+        .expect("set");
+    s.set("m", ArrayD::from_elem(IxDyn(&[2]), true))
+        .expect("set");
+    s.set("h", ArrayD::from_elem(IxDyn(&[2]), 1.5f32))
+        .expect("set");
+    s.run_str("let y = x * n\nlet k = sum(m)\nlet g = h * 2.0")
+        .expect("runs");
+    let y: ArrayD<f64> = s.get("y").expect("get").try_into().expect("f64");
+    assert_eq!(y, x * 3.0);
+    let k: ArrayD<i64> = s.get("k").expect("get").try_into().expect("i64");
+    assert_eq!(k.into_raw_vec_and_offset().0, vec![2]);
+    let g: ArrayD<f32> = s.get("g").expect("get").try_into().expect("f32");
+    assert_eq!(g.into_raw_vec_and_offset().0, vec![3.0, 3.0]);
+    let wrong: Result<ArrayD<i64>, _> = s.get("y").expect("get").try_into();
+    assert_eq!(wrong.expect_err("f64 is not i64").kind, ErrorKind::Type);
+}
+
+#[test]
+fn eval_returns_values_and_output_is_collected() {
+    let mut s = Session::new().expect("session");
+    assert_eq!(
+        s.eval("sum(arange(10))").expect("eval"),
+        Array::scalar(arr::runtime::Scalar::I64(45))
+    );
+    s.run_str("print(\"hello\", [1, 2])").expect("runs");
+    assert_eq!(s.take_output(), "hello [1 2]\n");
+    assert!(s.eval_value("let z = 1").expect("runs").is_none());
+}
+
+#[test]
+fn errors_are_values_with_kind_and_span() {
+    let mut s = Session::new().expect("session");
+    s.run_str("let a = ones(3)").expect("runs");
+    let err = s.run_str("let b = a + ones(4)").expect_err("shape error");
+    assert_eq!(err.kind, ErrorKind::Shape);
+    let span = err.span.expect("span");
+    assert_eq!((span.start, span.end), (8, 19));
+    let rendered = s.render_error(&err, false);
+    assert!(rendered.contains("<input>:1:9"), "{rendered}");
+    let e: Box<dyn std::error::Error> = Box::new(err);
+    assert_eq!(
+        e.to_string(),
+        "shape error: cannot broadcast shapes (3,) and (4,)"
+    );
+    // The session survives errors with its bindings.
+    assert_eq!(
+        s.eval("sum(a)").expect("a is still bound").to_string(),
+        "3.0"
+    );
+}
+
+#[test]
+fn long_loops_keep_the_graph_bounded() {
+    let mut s = Session::new().expect("session");
+    s.run_str("let x = zeros(1000)").expect("runs");
+    let before = s.evaluator().live_nodes();
+    s.run_str("for i in 0..20000 { x = x + 1.0 }")
+        .expect("runs");
+    let after = s.evaluator().live_nodes();
+    assert!(
+        after < before + 64,
+        "graph grew from {before} to {after} nodes"
+    );
+    assert_eq!(s.eval("x[999]").expect("eval").to_string(), "20000.0");
+    s.run_str("let w = 0\nwhile w < 5000 { w += 1 }")
+        .expect("runs");
+    assert!(s.evaluator().live_nodes() < before + 64);
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let mut s = Session::new().expect("session");
+    let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(
+        s.run_str(&deep).expect_err("too deep").kind,
+        ErrorKind::Syntax
+    );
+    let long = vec!["1"; 5000].join(" + ");
+    assert_eq!(
+        s.run_str(&long).expect_err("too deep").kind,
+        ErrorKind::Resource
+    );
+    let err = s
+        .run_str("fn f(n) = f(n + 1)\nf(0)")
+        .expect_err("recursion");
+    assert_eq!(err.kind, ErrorKind::Resource);
+}
