@@ -18,3 +18,21 @@ fn softmax(x) {
 
 ## x shifted and scaled to mean 0 and standard deviation 1.
 fn normalize(x) = (x - mean(x)) / std(x)
+
+## Covariance matrix of the rows of x (variables) over its columns (observations), as numpy.cov.
+fn cov(x, ddof = 1) {
+    let m = if x.ndim == 1 { reshape(x, 1, len(x)) } else { x }
+    let d = m - mean(m, axis=1, keepdims=true)
+    let c = (d @ d.T) / (m.shape[1] - ddof)
+    if x.ndim == 1 { c[0, 0] } else { c }
+}
+
+## Pearson correlation coefficients of the rows of x, as numpy.corrcoef.
+fn corrcoef(x) {
+    let c = cov(x)
+    let s = sqrt(diag(c))
+    c / outer(s, s)
+}
+
+## n numbers spaced evenly on a log scale from 10**a to 10**b.
+fn logspace(a, b, n = 50) = 10.0 ** linspace(a, b, n)

@@ -10,10 +10,13 @@
 //! values for error reporting.
 
 mod build;
+mod library;
 pub mod ops;
 
 pub use build::{broadcast_shapes, normalize_axis};
-pub use ops::{BinaryOp, IndexItem, IndexSpec, Op, ReduceOp, ScanOp, UnaryOp};
+pub use ops::{
+    BinaryOp, Distribution, IndexItem, IndexSpec, LibCall, NormOrd, Op, ReduceOp, ScanOp, UnaryOp,
+};
 
 use crate::diag::{Result, Span, resource_error};
 use crate::dtype::DType;

@@ -343,6 +343,65 @@ impl IndexSpec {
     }
 }
 
+/// The `ord=` of `norm`, as NumPy reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NormOrd {
+    /// No `ord`: 2-norm of vectors, Frobenius norm of matrices.
+    Default,
+    /// `ord="fro"`.
+    Fro,
+    /// `ord="nuc"`: sum of singular values.
+    Nuc,
+    /// A number (`1`, `2`, `inf`, `-inf`, `0`, any p for vectors).
+    P(f64),
+}
+
+/// Library calls: whole-array operations every backend runs as one step (see `library`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LibCall {
+    /// Matrix inverse.
+    Inv,
+    /// Solution of `a @ x = b`.
+    Solve,
+    /// Determinant.
+    Det,
+    /// Eigenvalues of a symmetric matrix, ascending.
+    Eigh,
+    /// Eigenvectors of a symmetric matrix, as columns.
+    Eigvecs,
+    /// Singular values, descending.
+    Svd,
+    /// Least-squares solution of `a @ x ≈ b`.
+    Lstsq,
+    /// Vector or matrix norm.
+    Norm(NormOrd),
+    /// Complex FFT of length `n` along `axis` (inverse divides by `n`).
+    Fft {
+        inverse: bool,
+        n: usize,
+        axis: usize,
+    },
+    /// FFT of real input, `n/2 + 1` outputs along `axis`.
+    Rfft { n: usize, axis: usize },
+    /// Inverse of `Rfft`, `n` real outputs along `axis`.
+    Irfft { n: usize, axis: usize },
+    /// Stable sort along `axis`, NaN last.
+    Sort { axis: usize },
+    /// Indices of a stable sort along `axis`.
+    Argsort { axis: usize },
+}
+
+/// The distribution of a random draw (bit-exact mapping documented in `random`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distribution {
+    /// Uniform on [0, 1).
+    Uniform,
+    /// Standard normal.
+    Normal,
+    /// Uniform integers in [lo, hi).
+    Integers { lo: i64, hi: i64 },
+}
+
 /// What a node computes from its inputs. Shape and dtype live on the node.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -384,6 +443,14 @@ pub enum Op {
     Concat(usize),
     /// Matrix product of inputs 0 and 1 with NumPy `matmul` rules.
     MatMul,
+    /// A library call over the inputs.
+    Library(LibCall),
+    /// Random numbers: element k is a function of (seed, draw, k) only.
+    Random {
+        dist: Distribution,
+        seed: u64,
+        draw: u64,
+    },
 }
 
 impl Op {
@@ -440,6 +507,8 @@ impl Op {
             Op::Update(_) => "update".into(),
             Op::Concat(a) => format!("concat axis={a}"),
             Op::MatMul => "matmul".into(),
+            Op::Library(call) => format!("library {call:?}"),
+            Op::Random { dist, seed, draw } => format!("random {dist:?} seed={seed} draw={draw}"),
         }
     }
 }

@@ -113,6 +113,7 @@ pub struct Evaluator {
     imported: HashSet<PathBuf>,
     file_dirs: HashMap<u32, PathBuf>,
     pub(crate) options: Options,
+    draws: u64,
     cancel: Arc<AtomicBool>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
@@ -145,6 +146,7 @@ impl Evaluator {
             imported: HashSet::new(),
             file_dirs: HashMap::new(),
             options,
+            draws: 0,
             cancel: Arc::new(AtomicBool::new(false)),
             times: PhaseTimes::default(),
         };
@@ -363,6 +365,12 @@ impl Evaluator {
             self.run_source(&format!("<stdlib>/{name}"), text, None)?;
         }
         Ok(())
+    }
+
+    /// The number of the next random draw without `seed=` (LANGUAGE.md §6).
+    pub(crate) fn next_draw(&mut self) -> u64 {
+        self.draws += 1;
+        self.draws
     }
 
     /// The number of graph nodes alive now (see [`Graph::live_nodes`]).

@@ -95,6 +95,13 @@ fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
         Op::Update(spec) => layout::update(x(), spec, &inputs[1], &inputs[2..])?,
         Op::Concat(axis) => layout::concat(inputs, *axis),
         Op::MatMul => matmul(x(), &inputs[1], &node.shape)?,
+        Op::Library(call) => {
+            let args: Vec<&Array> = inputs.iter().map(|a| &**a).collect();
+            crate::library::call(call, &args, &node.shape)?
+        }
+        Op::Random { dist, seed, draw } => {
+            crate::random::draw(*dist, *seed, *draw, &node.shape, node.dtype)
+        }
     })
 }
 
@@ -122,6 +129,12 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
 /// broadcast as a batch.
 fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Result<Array> {
     let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+    if sa.len() == 2
+        && sb.len() == 2
+        && let Some(c) = crate::library::linalg::matmul_2d(a, b)
+    {
+        return Ok(c);
+    }
     let av: Vec<usize> = if sa.len() == 1 {
         vec![1, sa[0]]
     } else {

@@ -8,6 +8,7 @@
 mod construct;
 mod math;
 mod misc;
+mod numerics;
 mod shape;
 
 use super::{Evaluator, Value};
@@ -66,6 +67,7 @@ pub fn registry() -> &'static [Builtin] {
         v.extend(math::builtins());
         v.extend(shape::builtins());
         v.extend(misc::builtins());
+        v.extend(numerics::builtins());
         v.sort_by_key(|b| b.name);
         v
     })

@@ -1,0 +1,287 @@
+//! Dense linear algebra on faer (multithreaded): matrix products, LU-based `inv`/`solve`/
+//! `det`, symmetric eigendecomposition, singular values, least squares and norms. Inputs are
+//! computed in f64 (f32 results are rounded back), as NumPy computes in the input's precision.
+
+use crate::diag::{Result, value_error};
+use crate::dtype::DType;
+use crate::graph::NormOrd;
+use crate::runtime::Array;
+use faer::linalg::solvers::{DenseSolveCore, SolveLstsqCore};
+use faer::{Accum, Mat, MatMut, MatRef, Side};
+use ndarray::{ArrayD, IxDyn};
+
+/// Row-major f64 data and (rows, cols) of a 2-D array (1-D is a column when `column`).
+fn matrix(x: &Array, column: bool) -> (Vec<f64>, usize, usize) {
+    let data = x.to_f64_vec();
+    match *x.shape() {
+        [r, c] => (data, r, c),
+        [n] if column => (data, n, 1),
+        [n] => (data, 1, n),
+        _ => (data, 1, 1),
+    }
+}
+
+fn to_mat(data: &[f64], r: usize, c: usize) -> Mat<f64> {
+    MatRef::from_row_major_slice(data, r, c).to_owned()
+}
+
+/// A faer matrix as an arr array of `shape`, in the dtype the inputs asked for.
+fn from_mat(m: MatRef<'_, f64>, shape: &[usize], dtype: DType) -> Array {
+    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
+    for i in 0..m.nrows() {
+        for j in 0..m.ncols() {
+            v.push(m[(i, j)]);
+        }
+    }
+    from_vec(v, shape, dtype)
+}
+
+fn from_vec(v: Vec<f64>, shape: &[usize], dtype: DType) -> Array {
+    Array::F64(ArrayD::from_shape_vec(IxDyn(shape), v).expect("sizes agree")).cast(dtype)
+}
+
+/// The result dtype of a decomposition: f32 stays f32, everything else is f64.
+fn out_dtype(x: &Array) -> DType {
+    if x.dtype() == DType::F32 {
+        DType::F32
+    } else {
+        DType::F64
+    }
+}
+
+/// `c = a @ b` for row-major f64 matrices, through faer's parallel GEMM.
+pub fn gemm_f64(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
+    let lhs = MatRef::from_row_major_slice(a, m, k);
+    let rhs = MatRef::from_row_major_slice(b, k, n);
+    let dst = MatMut::from_row_major_slice_mut(c, m, n);
+    faer::linalg::matmul::matmul(
+        dst,
+        Accum::Replace,
+        lhs,
+        rhs,
+        1.0,
+        faer::get_global_parallelism(),
+    );
+}
+
+/// `c = a @ b` for row-major f32 matrices.
+pub fn gemm_f32(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    let lhs = MatRef::from_row_major_slice(a, m, k);
+    let rhs = MatRef::from_row_major_slice(b, k, n);
+    let dst = MatMut::from_row_major_slice_mut(c, m, n);
+    faer::linalg::matmul::matmul(
+        dst,
+        Accum::Replace,
+        lhs,
+        rhs,
+        1.0f32,
+        faer::get_global_parallelism(),
+    );
+}
+
+fn square(x: &Array, what: &str) -> Result<(Mat<f64>, usize)> {
+    let (data, r, c) = matrix(x, false);
+    if x.shape().len() != 2 || r != c {
+        return Err(value_error(format!(
+            "{what} needs a square matrix, found shape {}",
+            crate::graph::fmt_shape(x.shape())
+        )));
+    }
+    Ok((to_mat(&data, r, c), r))
+}
+
+fn singular() -> crate::diag::Error {
+    value_error("singular matrix")
+        .with_help("the matrix has no inverse; lstsq finds a least-squares solution")
+}
+
+/// LU with partial pivoting, refusing exactly singular matrices (as LAPACK's getrf does).
+fn lu(a: &Mat<f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>> {
+    let lu = a.partial_piv_lu();
+    let u = lu.U();
+    let zero_pivot = (0..u.nrows()).any(|i| u[(i, i)] == 0.0 || u[(i, i)].is_nan());
+    if zero_pivot { Err(singular()) } else { Ok(lu) }
+}
+
+/// The inverse of a square matrix.
+pub fn inv(x: &Array) -> Result<Array> {
+    let (a, n) = square(x, "inv")?;
+    let lu = lu(&a)?;
+    Ok(from_mat(lu.inverse().as_ref(), &[n, n], out_dtype(x)))
+}
+
+/// The solution of `a @ x = b` for a vector or matrix `b`.
+pub fn solve(a: &Array, b: &Array) -> Result<Array> {
+    let (m, n) = square(a, "solve")?;
+    let (bdata, br, bc) = matrix(b, true);
+    if br != n {
+        return Err(crate::diag::shape_error(format!(
+            "solve: a is {n}×{n} but b has {br} rows (shape {})",
+            crate::graph::fmt_shape(b.shape())
+        )));
+    }
+    let lu = lu(&m)?;
+    let mut rhs = to_mat(&bdata, br, bc);
+    faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, rhs.as_mut());
+    Ok(from_mat(
+        rhs.as_ref(),
+        b.shape(),
+        out_dtype(a).max(out_dtype(b)),
+    ))
+}
+
+/// The determinant of a square matrix.
+pub fn det(x: &Array) -> Result<Array> {
+    let (a, _) = square(x, "det")?;
+    let d = if a.nrows() == 0 { 1.0 } else { a.determinant() };
+    Ok(from_vec(vec![d], &[], out_dtype(x)))
+}
+
+/// Eigenvalues (ascending) of a symmetric matrix, or its eigenvectors as columns.
+pub fn eigh(x: &Array, vectors: bool) -> Result<Array> {
+    let (a, n) = square(x, "eigh")?;
+    let evd = a
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| value_error(format!("eigh did not converge: {e:?}")))?;
+    Ok(if vectors {
+        from_mat(evd.U(), &[n, n], out_dtype(x))
+    } else {
+        let s = evd.S();
+        from_vec((0..n).map(|i| s[i]).collect(), &[n], out_dtype(x))
+    })
+}
+
+/// Singular values, largest first.
+pub fn singular_values(x: &Array) -> Result<Array> {
+    let (data, r, c) = matrix(x, false);
+    if x.shape().len() != 2 {
+        return Err(value_error("svd needs a 2-D matrix"));
+    }
+    let s = to_mat(&data, r, c)
+        .singular_values()
+        .map_err(|e| value_error(format!("svd did not converge: {e:?}")))?;
+    let k = s.len();
+    Ok(from_vec(s, &[k], out_dtype(x)))
+}
+
+/// The least-squares solution of `a @ x ≈ b` (minimum norm when `a` is rank deficient
+/// is not guaranteed; full-rank tall or square `a` is solved by Householder QR).
+pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
+    let (adata, r, c) = matrix(a, false);
+    let (bdata, br, bc) = matrix(b, true);
+    if a.shape().len() != 2 || br != r {
+        return Err(crate::diag::shape_error(format!(
+            "lstsq: a has shape {} but b has shape {}",
+            crate::graph::fmt_shape(a.shape()),
+            crate::graph::fmt_shape(b.shape())
+        )));
+    }
+    if r < c {
+        // Under-determined: the minimum-norm solution is a.T @ solve(a @ a.T, b).
+        let am = to_mat(&adata, r, c);
+        let aat = &am * am.transpose();
+        let lu = lu(&aat)?;
+        let mut y = to_mat(&bdata, br, bc);
+        faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, y.as_mut());
+        let x = am.transpose() * &y;
+        let shape = if b.shape().len() == 1 {
+            vec![c]
+        } else {
+            vec![c, bc]
+        };
+        return Ok(from_mat(x.as_ref(), &shape, out_dtype(a)));
+    }
+    let qr = to_mat(&adata, r, c).col_piv_qr();
+    let mut rhs = to_mat(&bdata, br, bc);
+    qr.solve_lstsq_in_place_with_conj(faer::Conj::No, rhs.as_mut());
+    let x = rhs.as_ref().subrows(0, c);
+    let shape = if b.shape().len() == 1 {
+        vec![c]
+    } else {
+        vec![c, bc]
+    };
+    Ok(from_mat(x, &shape, out_dtype(a)))
+}
+
+/// Vector and matrix norms with NumPy's `ord` meanings.
+pub fn norm(x: &Array, ord: NormOrd) -> Result<Array> {
+    let v: Vec<f64> = match x.dtype() {
+        DType::C128 => match x {
+            Array::C128(a) => a.iter().map(|z| z.norm()).collect(),
+            _ => unreachable!(),
+        },
+        _ => x.to_f64_vec().iter().map(|v| v.abs()).collect(),
+    };
+    let dtype = out_dtype(x);
+    let value = match (x.shape().len(), ord) {
+        (2, NormOrd::Default | NormOrd::Fro) | (0 | 1, NormOrd::Default) => {
+            v.iter().map(|a| a * a).sum::<f64>().sqrt()
+        }
+        (0 | 1, NormOrd::P(p)) => vector_norm(&v, p),
+        (2, ord) => matrix_norm(&v, x.shape()[0], x.shape()[1], ord)?,
+        (_, NormOrd::Default) => v.iter().map(|a| a * a).sum::<f64>().sqrt(),
+        (nd, ord) => {
+            return Err(value_error(format!(
+                "norm: ord {ord:?} is not defined for {nd}-D arrays"
+            )));
+        }
+    };
+    Ok(from_vec(vec![value], &[], dtype))
+}
+
+fn vector_norm(v: &[f64], p: f64) -> f64 {
+    if p == f64::INFINITY {
+        v.iter().copied().fold(0.0, f64::max)
+    } else if p == f64::NEG_INFINITY {
+        v.iter().copied().fold(f64::INFINITY, f64::min)
+    } else if p == 0.0 {
+        v.iter().filter(|&&a| a != 0.0).count() as f64
+    } else {
+        v.iter().map(|a| a.powf(p)).sum::<f64>().powf(1.0 / p)
+    }
+}
+
+fn matrix_norm(v: &[f64], r: usize, c: usize, ord: NormOrd) -> Result<f64> {
+    let col_sums = || (0..c).map(|j| (0..r).map(|i| v[i * c + j]).sum::<f64>());
+    let row_sums = || (0..r).map(|i| v[i * c..(i + 1) * c].iter().sum::<f64>());
+    let singular = || -> Result<Vec<f64>> {
+        let m = to_mat(v, r, c);
+        m.singular_values()
+            .map_err(|e| value_error(format!("svd did not converge: {e:?}")))
+    };
+    Ok(match ord {
+        NormOrd::P(1.0) => col_sums().fold(0.0, f64::max),
+        NormOrd::P(-1.0) => col_sums().fold(f64::INFINITY, f64::min),
+        NormOrd::P(p) if p == f64::INFINITY => row_sums().fold(0.0, f64::max),
+        NormOrd::P(p) if p == f64::NEG_INFINITY => row_sums().fold(f64::INFINITY, f64::min),
+        NormOrd::P(2.0) => singular()?.first().copied().unwrap_or(0.0),
+        NormOrd::P(-2.0) => singular()?.last().copied().unwrap_or(0.0),
+        NormOrd::Nuc => singular()?.iter().sum(),
+        other => {
+            return Err(value_error(format!(
+                "norm: ord {other:?} is not defined for matrices"
+            )));
+        }
+    })
+}
+
+/// Matrix product of two 2-D row-major f64/f32 arrays via faer; `None` for other dtypes.
+pub fn matmul_2d(a: &Array, b: &Array) -> Option<Array> {
+    let (m, k) = (a.shape()[0], a.shape()[1]);
+    let n = b.shape()[1];
+    match (a, b) {
+        (Array::F64(x), Array::F64(y)) => {
+            let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+            let mut c = vec![0.0; m * n];
+            gemm_f64(x.as_slice()?, y.as_slice()?, &mut c, m, k, n);
+            Some(Array::F64(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
+        }
+        (Array::F32(x), Array::F32(y)) => {
+            let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
+            let mut c = vec![0.0f32; m * n];
+            gemm_f32(x.as_slice()?, y.as_slice()?, &mut c, m, k, n);
+            Some(Array::F32(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,34 @@
+//! Library calls: operations that are not elementwise loops — linear algebra (faer), FFTs
+//! (rustfft/realfft) and sorting. Every backend schedules them as whole steps and calls these
+//! same functions on materialised arrays, so they give identical results everywhere.
+
+pub mod fft;
+pub mod linalg;
+pub mod sort;
+
+use crate::diag::Result;
+use crate::graph::LibCall;
+use crate::runtime::Array;
+
+/// Runs a library call on its (already computed) inputs; `shape` is the result's.
+pub fn call(op: &LibCall, inputs: &[&Array], shape: &[usize]) -> Result<Array> {
+    match op {
+        LibCall::Inv => linalg::inv(inputs[0]),
+        LibCall::Solve => linalg::solve(inputs[0], inputs[1]),
+        LibCall::Det => linalg::det(inputs[0]),
+        LibCall::Eigh => linalg::eigh(inputs[0], false),
+        LibCall::Eigvecs => linalg::eigh(inputs[0], true),
+        LibCall::Svd => linalg::singular_values(inputs[0]),
+        LibCall::Lstsq => linalg::lstsq(inputs[0], inputs[1]),
+        LibCall::Norm(ord) => linalg::norm(inputs[0], *ord),
+        LibCall::Fft { inverse, n, axis } => Ok(fft::fft(inputs[0], *n, *axis, *inverse)),
+        LibCall::Rfft { n, axis } => Ok(fft::rfft(inputs[0], *n, *axis)),
+        LibCall::Irfft { n, axis } => Ok(fft::irfft(inputs[0], *n, *axis)),
+        LibCall::Sort { axis } => Ok(sort::sort(inputs[0], *axis)),
+        LibCall::Argsort { axis } => Ok(sort::argsort(inputs[0], *axis)),
+    }
+    .map(|a| {
+        debug_assert_eq!(a.shape(), shape, "library call {op:?}");
+        a
+    })
+}

@@ -1,0 +1,304 @@
+//! Numerics builtins: linear algebra, FFTs, sorting, random draws and complex numbers.
+//! Each lowers to a library-call or random node of the graph.
+
+use super::construct::shape_arg;
+use super::{Args, Builtin};
+use crate::diag::{Result, type_error, value_error};
+use crate::dtype::DType;
+use crate::graph::{BinaryOp, Distribution, LibCall, NormOrd};
+use crate::lower::{Evaluator, Value};
+use crate::runtime::{Array, Scalar};
+use num_complex::Complex64;
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![
+        Builtin {
+            name: "inv",
+            signature: "inv(a)",
+            doc: "Inverse of a square matrix (value error when singular).",
+            example: "inv([[2.0, 0.0], [0.0, 4.0]])",
+            call: |ev, a| linalg(ev, a, LibCall::Inv, &["a"]),
+        },
+        Builtin {
+            name: "solve",
+            signature: "solve(a, b)",
+            doc: "Solution x of a @ x = b for a square a and a vector or matrix b.",
+            example: "solve([[3.0, 1.0], [1.0, 2.0]], [9.0, 8.0])",
+            call: |ev, a| linalg(ev, a, LibCall::Solve, &["a", "b"]),
+        },
+        Builtin {
+            name: "det",
+            signature: "det(a)",
+            doc: "Determinant of a square matrix.",
+            example: "det([[1.0, 2.0], [3.0, 4.0]])",
+            call: |ev, a| linalg(ev, a, LibCall::Det, &["a"]),
+        },
+        Builtin {
+            name: "eigh",
+            signature: "eigh(a)",
+            doc: "Eigenvalues of a symmetric matrix, ascending.",
+            example: "eigh([[2.0, 1.0], [1.0, 2.0]])",
+            call: |ev, a| linalg(ev, a, LibCall::Eigh, &["a"]),
+        },
+        Builtin {
+            name: "eigvecs",
+            signature: "eigvecs(a)",
+            doc: "Eigenvectors of a symmetric matrix as columns, in the order of eigh.",
+            example: "eigvecs([[2.0, 1.0], [1.0, 2.0]])",
+            call: |ev, a| linalg(ev, a, LibCall::Eigvecs, &["a"]),
+        },
+        Builtin {
+            name: "svd",
+            signature: "svd(a)",
+            doc: "Singular values of a matrix, largest first.",
+            example: "svd([[3.0, 0.0], [0.0, 4.0]])",
+            call: |ev, a| linalg(ev, a, LibCall::Svd, &["a"]),
+        },
+        Builtin {
+            name: "lstsq",
+            signature: "lstsq(a, b)",
+            doc: "Least-squares solution x of a @ x ≈ b.",
+            example: "lstsq([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]], [1.0, 2.0, 2.9])",
+            call: |ev, a| linalg(ev, a, LibCall::Lstsq, &["a", "b"]),
+        },
+        Builtin {
+            name: "norm",
+            signature: "norm(x, ord=)",
+            doc: "Vector norm (2-norm by default) or matrix norm (Frobenius by default); ord as NumPy.",
+            example: "norm([3.0, 4.0])",
+            call: norm,
+        },
+        Builtin {
+            name: "fft",
+            signature: "fft(x, n=, axis=-1)",
+            doc: "Discrete Fourier transform along axis (length n: cropped or zero-padded).",
+            example: "fft([1.0, 0.0, 0.0, 0.0])",
+            call: |ev, a| fft(ev, a, false),
+        },
+        Builtin {
+            name: "ifft",
+            signature: "ifft(x, n=, axis=-1)",
+            doc: "Inverse discrete Fourier transform (divided by n).",
+            example: "ifft(fft([1.0, 2.0]))",
+            call: |ev, a| fft(ev, a, true),
+        },
+        Builtin {
+            name: "rfft",
+            signature: "rfft(x, n=, axis=-1)",
+            doc: "Fourier transform of real input: the n/2 + 1 non-negative frequencies.",
+            example: "rfft([1.0, 2.0, 3.0, 4.0])",
+            call: |ev, a| {
+                let (x, n, axis) = fft_args(ev, a)?;
+                Ok(Value::Array(ev.graph.rfft(&x, n, axis, a.span)?))
+            },
+        },
+        Builtin {
+            name: "irfft",
+            signature: "irfft(x, n=, axis=-1)",
+            doc: "Inverse of rfft: n real values (default 2 * (len - 1)).",
+            example: "irfft(rfft([1.0, 2.0, 3.0, 4.0]))",
+            call: |ev, a| {
+                let (x, n, axis) = fft_args(ev, a)?;
+                Ok(Value::Array(ev.graph.irfft(&x, n, axis, a.span)?))
+            },
+        },
+        Builtin {
+            name: "fft2",
+            signature: "fft2(x)",
+            doc: "2-D Fourier transform over the last two axes.",
+            example: "fft2(eye(2))",
+            call: |ev, a| fft2(ev, a, false),
+        },
+        Builtin {
+            name: "ifft2",
+            signature: "ifft2(x)",
+            doc: "Inverse 2-D Fourier transform over the last two axes.",
+            example: "ifft2(fft2(eye(2)))",
+            call: |ev, a| fft2(ev, a, true),
+        },
+        Builtin {
+            name: "fftfreq",
+            signature: "fftfreq(n, d=1.0)",
+            doc: "Sample frequencies of an n-point FFT with sample spacing d.",
+            example: "fftfreq(4)",
+            call: fftfreq,
+        },
+        Builtin {
+            name: "sort",
+            signature: "sort(x, axis=-1)",
+            doc: "Elements sorted along axis (stable, NaN last).",
+            example: "sort([3, 1, 2])",
+            call: |ev, a| sort(ev, a, false),
+        },
+        Builtin {
+            name: "argsort",
+            signature: "argsort(x, axis=-1)",
+            doc: "Indices that sort x along axis (stable, NaN last).",
+            example: "argsort([3, 1, 2])",
+            call: |ev, a| sort(ev, a, true),
+        },
+        Builtin {
+            name: "rand",
+            signature: "rand(*shape, seed=, dtype=f64)",
+            doc: "Uniform random numbers in [0, 1) (counter-based: reproducible on every backend).",
+            example: "rand(2, 3, seed=7)",
+            call: |ev, a| random(ev, a, Distribution::Uniform),
+        },
+        Builtin {
+            name: "randn",
+            signature: "randn(*shape, seed=, dtype=f64)",
+            doc: "Standard normal random numbers.",
+            example: "randn(3, seed=7)",
+            call: |ev, a| random(ev, a, Distribution::Normal),
+        },
+        Builtin {
+            name: "randint",
+            signature: "randint(lo, hi, *shape, seed=)",
+            doc: "Uniform random integers in [lo, hi).",
+            example: "randint(0, 6, 10, seed=1)",
+            call: randint,
+        },
+        Builtin {
+            name: "complex",
+            signature: "complex(re, im)",
+            doc: "The complex numbers re + im·1j (c128).",
+            example: "complex(1.0, 2.0)",
+            call: complex,
+        },
+    ]
+}
+
+fn linalg(ev: &mut Evaluator, a: &mut Args, call: LibCall, names: &[&str]) -> Result<Value> {
+    let inputs = names
+        .iter()
+        .map(|n| a.array(ev, n))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Value::Array(ev.graph.linalg(call, &inputs, a.span)?))
+}
+
+fn norm(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let x = a.array(ev, "x")?;
+    let ord = match a.get("ord") {
+        None => NormOrd::Default,
+        Some((Value::Str(s), span)) => match &**s {
+            "fro" => NormOrd::Fro,
+            "nuc" => NormOrd::Nuc,
+            other => {
+                return Err(value_error(format!(
+                    "unknown norm order `{other}` (use \"fro\", \"nuc\" or a number)"
+                ))
+                .with_span(*span));
+            }
+        },
+        Some((v, span)) => NormOrd::P(ev.value_f64(v, *span)?),
+    };
+    Ok(Value::Array(ev.graph.linalg(
+        LibCall::Norm(ord),
+        &[x],
+        a.span,
+    )?))
+}
+
+fn fft_args(ev: &mut Evaluator, a: &Args) -> Result<(crate::graph::NodeRef, Option<i64>, i64)> {
+    let x = a.array(ev, "x")?;
+    let n = a.opt_i64(ev, "n")?;
+    let axis = a.opt_i64(ev, "axis")?.unwrap_or(-1);
+    Ok((x, n, axis))
+}
+
+fn fft(ev: &mut Evaluator, a: &mut Args, inverse: bool) -> Result<Value> {
+    let (x, n, axis) = fft_args(ev, a)?;
+    Ok(Value::Array(ev.graph.fft(&x, n, axis, inverse, a.span)?))
+}
+
+fn fft2(ev: &mut Evaluator, a: &mut Args, inverse: bool) -> Result<Value> {
+    let x = a.array(ev, "x")?;
+    if x.shape.len() < 2 {
+        return Err(value_error("fft2 needs at least two dimensions").with_span(a.span));
+    }
+    let y = ev.graph.fft(&x, None, -2, inverse, a.span)?;
+    Ok(Value::Array(ev.graph.fft(&y, None, -1, inverse, a.span)?))
+}
+
+fn fftfreq(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let n = a.opt_i64(ev, "n")?.unwrap_or(0);
+    let d = a.opt_f64(ev, "d")?.unwrap_or(1.0);
+    if n < 1 {
+        return Err(value_error(format!("fftfreq: n must be positive, got {n}")).with_span(a.span));
+    }
+    let half = (n - 1) / 2 + 1;
+    let val = 1.0 / (n as f64 * d);
+    let v: Vec<f64> = (0..n)
+        .map(|i| if i < half { i } else { i - n })
+        .map(|i| i as f64 * val)
+        .collect();
+    let arr = Array::F64(
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[n as usize]), v)
+            .map_err(|e| value_error(e.to_string()))?,
+    );
+    Ok(Value::Array(ev.graph.constant(arr, false, a.span)?))
+}
+
+fn sort(ev: &mut Evaluator, a: &mut Args, indices: bool) -> Result<Value> {
+    let x = a.array(ev, "x")?;
+    let axis = a.opt_i64(ev, "axis")?.unwrap_or(-1);
+    Ok(Value::Array(ev.graph.sort(&x, axis, indices, a.span)?))
+}
+
+/// The (seed, draw) of a random call: `seed=` gives stream (seed, 0); otherwise the n-th
+/// draw of the program uses (program seed, n).
+fn stream(ev: &mut Evaluator, a: &Args) -> Result<(u64, u64)> {
+    match a.opt_i64(ev, "seed")? {
+        Some(s) => Ok((s as u64, 0)),
+        None => Ok((ev.options.seed, ev.next_draw())),
+    }
+}
+
+fn random(ev: &mut Evaluator, a: &mut Args, dist: Distribution) -> Result<Value> {
+    let shape = shape_arg(ev, a.rest(), a.span)?;
+    let dtype = a.dtype()?.unwrap_or(DType::F64);
+    if !matches!(dtype, DType::F32 | DType::F64) {
+        return Err(
+            type_error(format!("random floats are f32 or f64, not {dtype}"))
+                .with_span(a.span_of("dtype")),
+        );
+    }
+    let (seed, draw) = stream(ev, a)?;
+    Ok(Value::Array(
+        ev.graph.random(dist, seed, draw, shape, dtype, a.span)?,
+    ))
+}
+
+fn randint(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let lo = a.opt_i64(ev, "lo")?.unwrap_or(0);
+    let hi = a.opt_i64(ev, "hi")?.unwrap_or(0);
+    let shape = shape_arg(ev, a.rest(), a.span)?;
+    let (seed, draw) = stream(ev, a)?;
+    Ok(Value::Array(ev.graph.random(
+        Distribution::Integers { lo, hi },
+        seed,
+        draw,
+        shape,
+        DType::I64,
+        a.span,
+    )?))
+}
+
+fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let span = a.span;
+    let re = a.array(ev, "re")?;
+    let im = a.array(ev, "im")?;
+    if re.dtype == DType::C128 || im.dtype == DType::C128 {
+        return Err(type_error("complex() takes real parts").with_span(span));
+    }
+    let g = &mut ev.graph;
+    let j = g.constant(
+        Array::scalar(Scalar::C128(Complex64::new(0.0, 1.0))),
+        false,
+        span,
+    )?;
+    let re = g.cast(&re, DType::C128, span)?;
+    let im = g.binary(BinaryOp::Mul, &im, &j, span)?;
+    let z = g.binary(BinaryOp::Add, &re, &im, span)?;
+    Ok(Value::Array(ev.fold(z)?))
+}
