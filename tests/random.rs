@@ -54,7 +54,7 @@ fn uniform_moments_and_histogram() {
     let mean = values(&mut s, "let u = rand(200000, seed=11)\nmean(u)")[0];
     let var = values(&mut s, "var(u)")[0];
     assert!(
-        (mean - 0.5).abs() < 4.0 * (1.0 / 12.0 / n as f64).sqrt(),
+        (mean - 0.5).abs() < 4.0 * (1.0 / 12.0 / n).sqrt(),
         "mean {mean}"
     );
     assert!((var - 1.0 / 12.0).abs() < 0.002, "var {var}");
