@@ -50,7 +50,7 @@ fn seeds_and_draws_decide_the_stream() {
 #[test]
 fn uniform_moments_and_histogram() {
     let mut s = Session::new().expect("session");
-    let n = 200_000.0;
+    let n: f64 = 200_000.0;
     let mean = values(&mut s, "let u = rand(200000, seed=11)\nmean(u)")[0];
     let var = values(&mut s, "var(u)")[0];
     assert!(
