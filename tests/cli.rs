@@ -31,12 +31,24 @@ fn every_example_runs() {
         .collect();
     names.sort();
     assert!(names.len() >= 3);
+    // Examples may write files (bessel_drumhead.arr saves a CSV): run them elsewhere.
+    let work = std::env::temp_dir().join(format!("arr-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("temp dir");
     for name in names {
-        let path = format!("examples/{name}");
-        let out = arr(&["run", &path]);
+        let path = dir.join(&name);
+        let out = Command::new(env!("CARGO_BIN_EXE_arr"))
+            .arg("run")
+            .arg(&path)
+            .current_dir(&work)
+            .output()
+            .expect("arr runs");
         assert!(out.status.success(), "{name} failed:\n{}", stderr(&out));
         insta::assert_snapshot!(name.clone(), stdout(&out));
     }
+    let csv = std::fs::read_to_string(work.join("bessel_j0.csv")).expect("the Bessel example wrote its CSV");
+    assert_eq!(csv.lines().count(), 1000);
+    assert!(csv.starts_with("0.0,1.0\n0.1,0.99750156206604"), "{}", &csv[..40]);
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 #[test]
