@@ -4,17 +4,19 @@
 //!
 //! # The exact mapping (every backend must reproduce it bit for bit)
 //!
-//! For element `k` (row-major index, u64) of draw `d` (u64) with seed `s` (u64):
-//! - key = `(s as u32, (s >> 32) as u32)`, counter = `(k as u32, (k >> 32) as u32,
-//!   d as u32, (d >> 32) as u32)`; `[x0, x1, x2, x3] = philox4x32_10(counter, key)`.
-//! - **uniform f64** in [0, 1): `((x0 as u64) << 21 | (x1 >> 11) as u64) as f64 * 2^-53`
+//! Elements come in pairs: elements `2j` and `2j + 1` (row-major index `k`, u64) of draw `d`
+//! (u64) with seed `s` (u64) share one Philox block `j = k >> 1`:
+//! - key = `(s as u32, (s >> 32) as u32)`, counter = `(j as u32, (j >> 32) as u32,
+//!   d as u32, (d >> 32) as u32)`; `[x0, x1, x2, x3] = philox4x32_10(counter, key)`;
+//!   the element's word pair `(hi, lo)` is `(x0, x1)` for even `k` and `(x2, x3)` for odd.
+//! - **uniform f64** in [0, 1): `((hi as u64) << 21 | (lo >> 11) as u64) as f64 * 2^-53`
 //!   (53 random bits; exactly representable, never 1.0).
-//! - **uniform f32** in [0, 1): `(x0 >> 8) as f32 * 2^-24`.
-//! - **standard normal** (f64): Box–Muller on two uniforms, `u1` from `(x0, x1)` as above
-//!   and `u2` from `(x2, x3)` likewise: `sqrt(-2 ln(1 - u1)) * cos(2π u2)`.
-//!   f32 normals are the f64 value rounded.
-//! - **integers** in [lo, hi): `lo + ((((x0 as u64) << 32 | x1 as u64) as u128 * (hi - lo)
-//!   as u128) >> 64)` (Lemire's multiply-shift; bias below 2^-64 · range).
+//! - **uniform f32** in [0, 1): `(hi >> 8) as f32 * 2^-24`.
+//! - **integers** in [lo, hi): `lo + ((((hi as u64) << 32 | lo as u64) as u128 *
+//!   (hi - lo) as u128) >> 64)` (Lemire's multiply-shift; bias below 2^-64 · range).
+//! - **standard normal** (f64): the Box–Muller pair of the block: `u1` is the uniform f64 of
+//!   `(x0, x1)`, `u2` that of `(x2, x3)`, `r = sqrt(-2 ln(1 - u1))`; even `k` gets
+//!   `r cos(2π u2)`, odd `k` gets `r sin(2π u2)`. f32 normals are the f64 value rounded.
 
 /// Philox multipliers and Weyl constants from Random123.
 const M0: u32 = 0xD251_1F53;
@@ -39,41 +41,118 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     c
 }
 
-/// The four raw words for element `k` of draw `draw` under `seed`.
-pub fn block(seed: u64, draw: u64, k: u64) -> [u32; 4] {
-    let counter = [k as u32, (k >> 32) as u32, draw as u32, (draw >> 32) as u32];
+/// The Philox block shared by elements `2j` and `2j + 1` of draw `draw` under `seed`.
+pub fn block(seed: u64, draw: u64, j: u64) -> [u32; 4] {
+    let counter = [j as u32, (j >> 32) as u32, draw as u32, (draw >> 32) as u32];
     philox4x32_10(counter, [seed as u32, (seed >> 32) as u32])
+}
+
+/// The word pair `(hi, lo)` of element `k`.
+fn words(seed: u64, draw: u64, k: u64) -> (u32, u32) {
+    let x = block(seed, draw, k >> 1);
+    if k & 1 == 0 { (x[0], x[1]) } else { (x[2], x[3]) }
 }
 
 fn unit_f64(hi: u32, lo: u32) -> f64 {
     (((hi as u64) << 21) | ((lo >> 11) as u64)) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+fn unit_f32(hi: u32) -> f32 {
+    (hi >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+}
+
+fn lemire(hi: u32, lo: u32, low: i64, high: i64) -> i64 {
+    let r = ((hi as u64) << 32) | lo as u64;
+    let range = high.wrapping_sub(low) as u64;
+    low.wrapping_add(((r as u128 * range as u128) >> 64) as i64)
+}
+
+/// The Box–Muller pair of a block.
+fn normal_pair(x: [u32; 4]) -> (f64, f64) {
+    let (u1, u2) = (unit_f64(x[0], x[1]), unit_f64(x[2], x[3]));
+    let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+    (r * c, r * s)
+}
+
 /// Uniform f64 in [0, 1) for element `k`.
 pub fn uniform_f64(seed: u64, draw: u64, k: u64) -> f64 {
-    let x = block(seed, draw, k);
-    unit_f64(x[0], x[1])
+    let (hi, lo) = words(seed, draw, k);
+    unit_f64(hi, lo)
 }
 
 /// Uniform f32 in [0, 1) for element `k`.
 pub fn uniform_f32(seed: u64, draw: u64, k: u64) -> f32 {
-    let x = block(seed, draw, k);
-    (x[0] >> 8) as f32 * (1.0 / (1u32 << 24) as f32)
+    unit_f32(words(seed, draw, k).0)
 }
 
 /// Standard normal f64 for element `k` (Box–Muller).
 pub fn normal_f64(seed: u64, draw: u64, k: u64) -> f64 {
-    let x = block(seed, draw, k);
-    let (u1, u2) = (unit_f64(x[0], x[1]), unit_f64(x[2], x[3]));
-    (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    let (c, s) = normal_pair(block(seed, draw, k >> 1));
+    if k & 1 == 0 { c } else { s }
 }
 
 /// Uniform integer in [lo, hi) for element `k`; `hi > lo`.
 pub fn integer(seed: u64, draw: u64, k: u64, lo: i64, hi: i64) -> i64 {
-    let x = block(seed, draw, k);
-    let r = ((x[0] as u64) << 32) | x[1] as u64;
-    let range = hi.wrapping_sub(lo) as u64;
-    lo.wrapping_add(((r as u128 * range as u128) >> 64) as i64)
+    let (h, l) = words(seed, draw, k);
+    lemire(h, l, lo, hi)
+}
+
+/// Elements per parallel chunk: fixed, so results never depend on the thread count.
+const CHUNK: usize = 1 << 15;
+/// Counters per batch of the vectorised generator.
+const LANES: usize = 8;
+
+/// Philox4x32-10 on `LANES` counters at once, written lane-wise so the compiler vectorises it.
+fn philox_lanes(c: &mut [[u32; LANES]; 4], key: [u32; 2]) {
+    let mut k = key;
+    for round in 0..10 {
+        if round > 0 {
+            k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+        }
+        for l in 0..LANES {
+            let p0 = (M0 as u64) * (c[0][l] as u64);
+            let p1 = (M1 as u64) * (c[2][l] as u64);
+            let (c1, c3) = (c[1][l], c[3][l]);
+            c[0][l] = ((p1 >> 32) as u32) ^ c1 ^ k[0];
+            c[1][l] = p1 as u32;
+            c[2][l] = ((p0 >> 32) as u32) ^ c3 ^ k[1];
+            c[3][l] = p0 as u32;
+        }
+    }
+}
+
+/// Fills `out` with the elements `first..first + out.len()` of a draw (`first` even);
+/// `f(block)` gives the pair of values of elements `2j` and `2j + 1`.
+fn fill<T: Send + Copy>(out: &mut [T], first: u64, seed: u64, draw: u64, f: impl Fn([u32; 4]) -> (T, T) + Sync) {
+    let key = [seed as u32, (seed >> 32) as u32];
+    for (b, batch) in out.chunks_mut(2 * LANES).enumerate() {
+        let j0 = (first >> 1) + (b * LANES) as u64;
+        let mut c = [[0u32; LANES]; 4];
+        for l in 0..LANES {
+            let j = j0 + l as u64;
+            c[0][l] = j as u32;
+            c[1][l] = (j >> 32) as u32;
+            c[2][l] = draw as u32;
+            c[3][l] = (draw >> 32) as u32;
+        }
+        philox_lanes(&mut c, key);
+        for (l, pair) in batch.chunks_mut(2).enumerate() {
+            let (even, odd) = f([c[0][l], c[1][l], c[2][l], c[3][l]]);
+            pair[0] = even;
+            if let Some(slot) = pair.get_mut(1) {
+                *slot = odd;
+            }
+        }
+    }
+}
+
+/// Computes `n` elements in parallel chunks of fixed size.
+fn generate<T: Send + Copy + Default>(n: usize, seed: u64, draw: u64, f: impl Fn([u32; 4]) -> (T, T) + Sync) -> Vec<T> {
+    use rayon::prelude::*;
+    let mut out = vec![T::default(); n];
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(chunk, (i * CHUNK) as u64, seed, draw, &f));
+    out
 }
 
 /// A whole draw as an array of `shape` and `dtype` (the interpreter's kernel; compiled
@@ -91,28 +170,24 @@ pub fn draw(
     use ndarray::{ArrayD, IxDyn};
     let n: usize = shape.iter().product();
     let dim = IxDyn(shape);
-    let ks = 0..n as u64;
-    match (dist, dtype) {
-        (Distribution::Uniform, DType::F32) => Array::F32(
-            ArrayD::from_shape_vec(dim, ks.map(|k| uniform_f32(seed, draw, k)).collect())
-                .expect("n elements"),
-        ),
-        (Distribution::Uniform, _) => Array::F64(
-            ArrayD::from_shape_vec(dim, ks.map(|k| uniform_f64(seed, draw, k)).collect())
-                .expect("n elements"),
+    let array = match (dist, dtype) {
+        (Distribution::Uniform, DType::F32) => Array::F32(ArrayD::from_shape_vec(
+            dim,
+            generate(n, seed, draw, |x| (unit_f32(x[0]), unit_f32(x[2]))),
         )
-        .cast(dtype),
-        (Distribution::Normal, _) => Array::F64(
-            ArrayD::from_shape_vec(dim, ks.map(|k| normal_f64(seed, draw, k)).collect())
-                .expect("n elements"),
-        )
-        .cast(dtype),
-        (Distribution::Integers { lo, hi }, _) => Array::I64(
-            ArrayD::from_shape_vec(dim, ks.map(|k| integer(seed, draw, k, lo, hi)).collect())
-                .expect("n elements"),
-        )
-        .cast(dtype),
-    }
+        .expect("n elements")),
+        (Distribution::Uniform, _) => {
+            Array::F64(ArrayD::from_shape_vec(dim, generate(n, seed, draw, |x| (unit_f64(x[0], x[1]), unit_f64(x[2], x[3])))).expect("n elements"))
+        }
+        (Distribution::Normal, _) => {
+            Array::F64(ArrayD::from_shape_vec(dim, generate(n, seed, draw, normal_pair)).expect("n elements"))
+        }
+        (Distribution::Integers { lo, hi }, _) => {
+            let f = move |x: [u32; 4]| (lemire(x[0], x[1], lo, hi), lemire(x[2], x[3], lo, hi));
+            Array::I64(ArrayD::from_shape_vec(dim, generate(n, seed, draw, f)).expect("n elements"))
+        }
+    };
+    if array.dtype() == dtype { array } else { array.cast(dtype) }
 }
 
 #[cfg(test)]
@@ -137,6 +212,23 @@ mod tests {
             ),
             [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
         );
+    }
+
+    #[test]
+    fn batched_generator_matches_the_scalar_definition() {
+        use crate::dtype::DType;
+        use crate::graph::Distribution;
+        let n = 100_003;
+        let u = draw(Distribution::Uniform, 5, 9, &[n], DType::F64).to_f64_vec();
+        let z = draw(Distribution::Normal, 5, 9, &[n], DType::F64).to_f64_vec();
+        let f = draw(Distribution::Uniform, 5, 9, &[n], DType::F32).to_f64_vec();
+        let i = draw(Distribution::Integers { lo: -4, hi: 9 }, 5, 9, &[n], DType::I64).to_i64_vec();
+        for k in [0, 1, 7, 8, 32767, 32768, 99_999, 100_002] {
+            assert_eq!(u[k], uniform_f64(5, 9, k as u64));
+            assert_eq!(z[k], normal_f64(5, 9, k as u64));
+            assert_eq!(f[k], uniform_f32(5, 9, k as u64) as f64);
+            assert_eq!(i[k], integer(5, 9, k as u64, -4, 9));
+        }
     }
 
     #[test]
