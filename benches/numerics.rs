@@ -25,8 +25,18 @@ fn numerics(c: &mut Criterion) {
     bench(c, "matmul_2048", mats, "C @ D");
     bench(c, "inv_1000", mats, "inv(S)");
     bench(c, "solve_1000", mats, "solve(S, v)");
-    bench(c, "fft_2p20", "let x = eval(rand(1048576, seed=7))", "fft(x)");
-    bench(c, "j0_1e6", "let r = eval(linspace(0, 100, 1000000))", "j0(r)");
+    bench(
+        c,
+        "fft_2p20",
+        "let x = eval(rand(1048576, seed=7))",
+        "fft(x)",
+    );
+    bench(
+        c,
+        "j0_1e6",
+        "let r = eval(linspace(0, 100, 1000000))",
+        "j0(r)",
+    );
     bench(c, "rand_1e7", "", "rand(10000000, seed=8)");
     bench(c, "randn_1e7", "", "randn(10000000, seed=9)");
 }

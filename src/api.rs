@@ -105,18 +105,21 @@ impl Session {
         let v = self
             .ev
             .run_source("<input>", code, std::env::current_dir().ok())?;
-        self.materialize(&v)
+        self.materialize(v)
     }
 
-    fn materialize(&mut self, v: &Value) -> Result<Option<Array>> {
-        match v {
-            Value::Array(n) => Ok(Some((*self.ev.force(n)?).clone())),
-            Value::List(_) => {
-                let n = self.ev.expect_array(v, Default::default())?;
-                Ok(Some((*self.ev.force(&n)?).clone()))
-            }
-            _ => Ok(None),
-        }
+    /// Computes a value and hands it out, without a copy when nothing else holds it.
+    fn materialize(&mut self, v: Value) -> Result<Option<Array>> {
+        let node = match v {
+            Value::Array(n) => n,
+            Value::List(_) => self.ev.expect_array(&v, Default::default())?,
+            _ => return Ok(None),
+        };
+        let value = self.ev.force(&node)?;
+        drop(node);
+        Ok(Some(
+            Rc::try_unwrap(value).unwrap_or_else(|shared| (*shared).clone()),
+        ))
     }
 
     /// The value bound to a global name, computed.
@@ -125,9 +128,9 @@ impl Session {
             .ev
             .get_global(name)
             .ok_or_else(|| crate::diag::name_error(format!("`{name}` is not defined")))?;
-        self.materialize(&v)?.ok_or_else(|| {
-            crate::diag::type_error(format!("`{name}` is {}, not an array", v.kind_name()))
-        })
+        let kind = v.kind_name();
+        self.materialize(v)?
+            .ok_or_else(|| crate::diag::type_error(format!("`{name}` is {kind}, not an array")))
     }
 
     /// Binds a global name to an array.

@@ -50,7 +50,11 @@ pub fn block(seed: u64, draw: u64, j: u64) -> [u32; 4] {
 /// The word pair `(hi, lo)` of element `k`.
 fn words(seed: u64, draw: u64, k: u64) -> (u32, u32) {
     let x = block(seed, draw, k >> 1);
-    if k & 1 == 0 { (x[0], x[1]) } else { (x[2], x[3]) }
+    if k & 1 == 0 {
+        (x[0], x[1])
+    } else {
+        (x[2], x[3])
+    }
 }
 
 fn unit_f64(hi: u32, lo: u32) -> f64 {
@@ -104,6 +108,7 @@ const CHUNK: usize = 1 << 15;
 const LANES: usize = 8;
 
 /// Philox4x32-10 on `LANES` counters at once, written lane-wise so the compiler vectorises it.
+#[allow(clippy::needless_range_loop)] // lane-indexed loops are what LLVM vectorises
 fn philox_lanes(c: &mut [[u32; LANES]; 4], key: [u32; 2]) {
     let mut k = key;
     for round in 0..10 {
@@ -124,7 +129,14 @@ fn philox_lanes(c: &mut [[u32; LANES]; 4], key: [u32; 2]) {
 
 /// Fills `out` with the elements `first..first + out.len()` of a draw (`first` even);
 /// `f(block)` gives the pair of values of elements `2j` and `2j + 1`.
-fn fill<T: Send + Copy>(out: &mut [T], first: u64, seed: u64, draw: u64, f: impl Fn([u32; 4]) -> (T, T) + Sync) {
+#[allow(clippy::needless_range_loop)] // lane-indexed loops are what LLVM vectorises
+fn fill<T: Send + Copy>(
+    out: &mut [T],
+    first: u64,
+    seed: u64,
+    draw: u64,
+    f: impl Fn([u32; 4]) -> (T, T) + Sync,
+) {
     let key = [seed as u32, (seed >> 32) as u32];
     for (b, batch) in out.chunks_mut(2 * LANES).enumerate() {
         let j0 = (first >> 1) + (b * LANES) as u64;
@@ -148,10 +160,17 @@ fn fill<T: Send + Copy>(out: &mut [T], first: u64, seed: u64, draw: u64, f: impl
 }
 
 /// Computes `n` elements in parallel chunks of fixed size.
-fn generate<T: Send + Copy + Default>(n: usize, seed: u64, draw: u64, f: impl Fn([u32; 4]) -> (T, T) + Sync) -> Vec<T> {
+fn generate<T: Send + Copy + Default>(
+    n: usize,
+    seed: u64,
+    draw: u64,
+    f: impl Fn([u32; 4]) -> (T, T) + Sync,
+) -> Vec<T> {
     use rayon::prelude::*;
-    let mut out = vec![T::default(); n];
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, chunk)| fill(chunk, (i * CHUNK) as u64, seed, draw, &f));
+    let mut out = crate::runtime::zeroed_vec(n);
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(i, chunk)| fill(chunk, (i * CHUNK) as u64, seed, draw, &f));
     out
 }
 
@@ -171,23 +190,35 @@ pub fn draw(
     let n: usize = shape.iter().product();
     let dim = IxDyn(shape);
     let array = match (dist, dtype) {
-        (Distribution::Uniform, DType::F32) => Array::F32(ArrayD::from_shape_vec(
-            dim,
-            generate(n, seed, draw, |x| (unit_f32(x[0]), unit_f32(x[2]))),
-        )
-        .expect("n elements")),
-        (Distribution::Uniform, _) => {
-            Array::F64(ArrayD::from_shape_vec(dim, generate(n, seed, draw, |x| (unit_f64(x[0], x[1]), unit_f64(x[2], x[3])))).expect("n elements"))
-        }
-        (Distribution::Normal, _) => {
-            Array::F64(ArrayD::from_shape_vec(dim, generate(n, seed, draw, normal_pair)).expect("n elements"))
-        }
+        (Distribution::Uniform, DType::F32) => Array::F32(
+            ArrayD::from_shape_vec(
+                dim,
+                generate(n, seed, draw, |x| (unit_f32(x[0]), unit_f32(x[2]))),
+            )
+            .expect("n elements"),
+        ),
+        (Distribution::Uniform, _) => Array::F64(
+            ArrayD::from_shape_vec(
+                dim,
+                generate(n, seed, draw, |x| {
+                    (unit_f64(x[0], x[1]), unit_f64(x[2], x[3]))
+                }),
+            )
+            .expect("n elements"),
+        ),
+        (Distribution::Normal, _) => Array::F64(
+            ArrayD::from_shape_vec(dim, generate(n, seed, draw, normal_pair)).expect("n elements"),
+        ),
         (Distribution::Integers { lo, hi }, _) => {
             let f = move |x: [u32; 4]| (lemire(x[0], x[1], lo, hi), lemire(x[2], x[3], lo, hi));
             Array::I64(ArrayD::from_shape_vec(dim, generate(n, seed, draw, f)).expect("n elements"))
         }
     };
-    if array.dtype() == dtype { array } else { array.cast(dtype) }
+    if array.dtype() == dtype {
+        array
+    } else {
+        array.cast(dtype)
+    }
 }
 
 #[cfg(test)]
@@ -222,7 +253,14 @@ mod tests {
         let u = draw(Distribution::Uniform, 5, 9, &[n], DType::F64).to_f64_vec();
         let z = draw(Distribution::Normal, 5, 9, &[n], DType::F64).to_f64_vec();
         let f = draw(Distribution::Uniform, 5, 9, &[n], DType::F32).to_f64_vec();
-        let i = draw(Distribution::Integers { lo: -4, hi: 9 }, 5, 9, &[n], DType::I64).to_i64_vec();
+        let i = draw(
+            Distribution::Integers { lo: -4, hi: 9 },
+            5,
+            9,
+            &[n],
+            DType::I64,
+        )
+        .to_i64_vec();
         for k in [0, 1, 7, 8, 32767, 32768, 99_999, 100_002] {
             assert_eq!(u[k], uniform_f64(5, 9, k as u64));
             assert_eq!(z[k], normal_f64(5, 9, k as u64));

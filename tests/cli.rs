@@ -45,9 +45,14 @@ fn every_example_runs() {
         assert!(out.status.success(), "{name} failed:\n{}", stderr(&out));
         insta::assert_snapshot!(name.clone(), stdout(&out));
     }
-    let csv = std::fs::read_to_string(work.join("bessel_j0.csv")).expect("the Bessel example wrote its CSV");
+    let csv = std::fs::read_to_string(work.join("bessel_j0.csv"))
+        .expect("the Bessel example wrote its CSV");
     assert_eq!(csv.lines().count(), 1000);
-    assert!(csv.starts_with("0.0,1.0\n0.1,0.99750156206604"), "{}", &csv[..40]);
+    assert!(
+        csv.starts_with("0.0,1.0\n0.1,0.99750156206604"),
+        "{}",
+        &csv[..40]
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 

@@ -7,6 +7,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use num_complex::Complex64;
 use realfft::RealFftPlanner;
 use rustfft::FftPlanner;
+use std::cell::RefCell;
 
 fn complex(x: &Array) -> ArrayD<Complex64> {
     match x.cast(DType::C128) {
@@ -29,33 +30,46 @@ fn resized_shape(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
     s
 }
 
+thread_local! {
+    /// Planners cache their plans: repeated transforms of one length plan once.
+    static PLANNER: RefCell<FftPlanner<f64>> = RefCell::new(FftPlanner::new());
+    static REAL_PLANNER: RefCell<RealFftPlanner<f64>> = RefCell::new(RealFftPlanner::new());
+}
+
 /// The complex FFT (or its inverse) of length `n` along `axis`.
 pub fn fft(x: &Array, n: usize, axis: usize, inverse: bool) -> Array {
     let a = complex(x);
     let mut out = ArrayD::<Complex64>::zeros(IxDyn(&resized_shape(a.shape(), axis, n)));
-    let mut planner = FftPlanner::<f64>::new();
-    let plan = if inverse {
-        planner.plan_fft_inverse(n)
-    } else {
-        planner.plan_fft_forward(n)
-    };
+    let plan = PLANNER.with(|p| {
+        let mut p = p.borrow_mut();
+        if inverse {
+            p.plan_fft_inverse(n)
+        } else {
+            p.plan_fft_forward(n)
+        }
+    });
     let mut buf = vec![Complex64::new(0.0, 0.0); n];
-    let scale = if inverse && n > 0 {
-        1.0 / n as f64
-    } else {
-        1.0
-    };
+    let mut scratch = vec![Complex64::new(0.0, 0.0); plan.get_inplace_scratch_len()];
+    let scale = 1.0 / n as f64;
     for (src, mut dst) in a
         .lanes(Axis(axis))
         .into_iter()
         .zip(out.lanes_mut(Axis(axis)))
     {
-        buf.iter_mut().for_each(|b| *b = Complex64::new(0.0, 0.0));
-        buf.iter_mut().zip(src.iter()).for_each(|(b, s)| *b = *s);
-        if n > 0 {
-            plan.process(&mut buf);
+        let m = src.len().min(n);
+        buf[m..]
+            .iter_mut()
+            .for_each(|b| *b = Complex64::new(0.0, 0.0));
+        buf[..m]
+            .iter_mut()
+            .zip(src.iter())
+            .for_each(|(b, s)| *b = *s);
+        plan.process_with_scratch(&mut buf, &mut scratch);
+        if inverse {
+            dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = b * scale);
+        } else {
+            dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = *b);
         }
-        dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = b * scale);
     }
     Array::C128(out)
 }
@@ -65,8 +79,7 @@ pub fn rfft(x: &Array, n: usize, axis: usize) -> Array {
     let a = real(x);
     let m = n / 2 + 1;
     let mut out = ArrayD::<Complex64>::zeros(IxDyn(&resized_shape(a.shape(), axis, m)));
-    let mut planner = RealFftPlanner::<f64>::new();
-    let plan = planner.plan_fft_forward(n);
+    let plan = REAL_PLANNER.with(|p| p.borrow_mut().plan_fft_forward(n));
     let mut input = vec![0.0; n];
     let mut spectrum = plan.make_output_vec();
     for (src, mut dst) in a
@@ -88,8 +101,7 @@ pub fn irfft(x: &Array, n: usize, axis: usize) -> Array {
     let a = complex(x);
     let m = n / 2 + 1;
     let mut out = ArrayD::<f64>::zeros(IxDyn(&resized_shape(a.shape(), axis, n)));
-    let mut planner = RealFftPlanner::<f64>::new();
-    let plan = planner.plan_fft_inverse(n);
+    let plan = REAL_PLANNER.with(|p| p.borrow_mut().plan_fft_inverse(n));
     let mut spectrum = vec![Complex64::new(0.0, 0.0); m];
     let mut output = plan.make_output_vec();
     for (src, mut dst) in a

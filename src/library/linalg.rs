@@ -272,13 +272,13 @@ pub fn matmul_2d(a: &Array, b: &Array) -> Option<Array> {
     match (a, b) {
         (Array::F64(x), Array::F64(y)) => {
             let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
-            let mut c = vec![0.0; m * n];
+            let mut c = crate::runtime::zeroed_vec(m * n);
             gemm_f64(x.as_slice()?, y.as_slice()?, &mut c, m, k, n);
             Some(Array::F64(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
         }
         (Array::F32(x), Array::F32(y)) => {
             let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
-            let mut c = vec![0.0f32; m * n];
+            let mut c = crate::runtime::zeroed_vec::<f32>(m * n);
             gemm_f32(x.as_slice()?, y.as_slice()?, &mut c, m, k, n);
             Some(Array::F32(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
         }

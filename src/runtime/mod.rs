@@ -1,9 +1,11 @@
 //! The runtime: materialised values ([`Array`]), printing, file I/O and the memory limit.
 
+mod alloc;
 mod array;
 mod format;
 pub mod io;
 
+pub use alloc::zeroed_vec;
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{format_array, format_scalar};
 

@@ -231,14 +231,31 @@ pub fn unary(op: UnaryOp, x: &Array, out: DType) -> Result<Array> {
             Imag => z.im,
             _ => z.arg(),
         })),
+        (_, Array::F64(a)) if out == DType::F64 => Array::F64(par_map(a, |v| v.apply(op))),
+        (_, Array::F32(a)) if out == DType::F32 => Array::F32(par_map(a, |v| v.apply(op))),
         _ => match x.cast(out) {
             Array::I64(a) => Array::I64(a.mapv(|v| int_unary(op, v))),
-            Array::F64(a) => Array::F64(a.mapv(|v| v.apply(op))),
-            Array::F32(a) => Array::F32(a.mapv(|v| v.apply(op))),
+            Array::F64(a) => Array::F64(par_map(&a, |v| v.apply(op))),
+            Array::F32(a) => Array::F32(par_map(&a, |v| v.apply(op))),
             Array::C128(a) => Array::C128(a.mapv(|v| complex_unary(op, v))),
             Array::Bool(a) => Array::Bool(a),
         },
     })
+}
+
+/// Arrays at least this large are mapped on all cores (elementwise, so results are the same).
+const PARALLEL_LEN: usize = 1 << 16;
+
+/// Maps every element, in parallel for large arrays.
+fn par_map<T: Copy + Send + Sync, O: Send>(
+    a: &ArrayD<T>,
+    f: impl Fn(T) -> O + Sync + Send,
+) -> ArrayD<O> {
+    if a.len() >= PARALLEL_LEN {
+        Zip::from(a).par_map_collect(|&v| f(v))
+    } else {
+        a.mapv(f)
+    }
 }
 
 /// Broadcasts `a` and `b` to `shape` and maps them pairwise.
