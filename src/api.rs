@@ -122,6 +122,20 @@ impl Session {
         ))
     }
 
+    /// The plan that would compute the value of `code`, without computing it.
+    pub fn explain(&mut self, code: &str) -> Result<String> {
+        let v = self
+            .ev
+            .run_source("<input>", code, std::env::current_dir().ok())?;
+        match v {
+            Value::Array(n) => Ok(crate::graph::explain(&n, self.ev.backend_name())),
+            other => Err(crate::diag::type_error(format!(
+                "there is no plan for {}",
+                other.kind_name()
+            ))),
+        }
+    }
+
     /// The value bound to a global name, computed.
     pub fn get(&mut self, name: &str) -> Result<Array> {
         let v = self

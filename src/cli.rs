@@ -5,7 +5,7 @@ use crate::api::Session;
 use crate::backend::BackendKind;
 use crate::lower::Options;
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// arr: NumPy's semantics, fused and compiled.
@@ -28,6 +28,9 @@ enum Command {
     Repl {
         /// A script to run first.
         file: Option<PathBuf>,
+        /// Do not read or write the history file.
+        #[arg(long)]
+        no_history: bool,
         #[command(flatten)]
         opts: SessionArgs,
     },
@@ -82,7 +85,11 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
         Some(Command::Run(r)) => run_file(r, false, false),
         Some(Command::Check(r)) => run_file(r, true, false),
         Some(Command::Explain(r)) => run_file(r, false, true),
-        Some(Command::Repl { file, opts }) => repl(file, opts),
+        Some(Command::Repl {
+            file,
+            no_history,
+            opts,
+        }) => repl(file, opts, !no_history),
         None => repl(
             None,
             SessionArgs {
@@ -92,6 +99,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
                 max_memory: None,
                 time: false,
             },
+            true,
         ),
     }
 }
@@ -161,8 +169,7 @@ fn print_times(s: &mut Session) {
     );
 }
 
-/// A line-oriented session: each entry is run, and an expression's value printed.
-fn repl(file: Option<PathBuf>, opts: SessionArgs) -> i32 {
+fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {
     let mut s = match session(&opts, false, false) {
         Ok(s) => s,
         Err(msg) => {
@@ -175,57 +182,5 @@ fn repl(file: Option<PathBuf>, opts: SessionArgs) -> i32 {
     {
         eprint!("{}", s.render_error(&e, color()));
     }
-    let stdin = std::io::stdin();
-    let mut buffer = String::new();
-    let mut status = 0;
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        buffer.push_str(&line);
-        buffer.push('\n');
-        if !is_complete(&buffer) {
-            continue;
-        }
-        let entry = std::mem::take(&mut buffer);
-        match s.eval_value(&entry) {
-            Ok(Some(v)) => println!("{v}"),
-            Ok(None) => {}
-            Err(e) => {
-                let _ = std::io::stdout().flush();
-                eprint!("{}", s.render_error(&e, color()));
-                status = 1;
-            }
-        }
-    }
-    status
-}
-
-/// Whether an entry has no open brackets or blocks (so it can run).
-pub fn is_complete(src: &str) -> bool {
-    let mut depth = 0i64;
-    let mut in_str = false;
-    let mut escaped = false;
-    let mut comment = false;
-    for c in src.chars() {
-        if comment {
-            comment = c != '\n';
-            continue;
-        }
-        if in_str {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => in_str = true,
-            '#' => comment = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            _ => {}
-        }
-    }
-    depth <= 0
+    crate::repl::run(s, history)
 }

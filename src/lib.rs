@@ -13,6 +13,7 @@ pub mod graph;
 pub mod library;
 pub mod lower;
 pub mod random;
+pub mod repl;
 pub mod runtime;
 pub mod stdlib;
 pub mod syntax;

@@ -202,6 +202,7 @@ impl Evaluator {
         shape1.extend(&first);
         for n in &nodes {
             let c = self.graph.cast(n, dtype, span)?;
+            let c = self.fold(c)?;
             let c = self.graph.reshape(&c, shape1.clone(), span)?;
             parts.push(self.fold(c)?);
         }

@@ -26,7 +26,7 @@ impl Evaluator {
 
     fn exec_stmt(&mut self, stmt: &Stmt) -> Ev<Value> {
         if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Error::new(ErrorKind::Interrupted, "interrupted")
+            return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C")
                 .with_span(stmt.span)
                 .into());
         }

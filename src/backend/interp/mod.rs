@@ -44,7 +44,7 @@ pub fn eval(
     if cancel() {
         return Err(crate::diag::Error::new(
             crate::diag::ErrorKind::Interrupted,
-            "computation interrupted",
+            "cancelled by Ctrl-C",
         ));
     }
     let inputs = node

@@ -1,0 +1,339 @@
+//! `arr repl`: an interactive session over the same evaluator and backends as `arr run`.
+//! Line editing, history and completion come from rustyline when stdin is a terminal;
+//! otherwise entries are read from stdin, so `echo 'sum(arange(10))' | arr repl` prints 45.
+//! Ctrl-C during a computation sets the evaluator's cancel flag, which is polled between
+//! statements and graph nodes; the session and its bindings survive.
+
+pub mod complete;
+
+use crate::api::Session;
+use crate::backend::BackendKind;
+use crate::lower::Value;
+use complete::{ReplHelper, Scope};
+use rustyline::error::ReadlineError;
+use rustyline::history::DefaultHistory;
+use rustyline::{Config, Editor};
+use std::cell::RefCell;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+
+const PROMPT: &str = "arr> ";
+const CONTINUATION: &str = "...> ";
+const COMMANDS: &str = "\
+:time EXPR      time an expression: parse, trace, fuse, compile, run
+:explain EXPR   the plan that would compute EXPR
+:backend NAME   switch backend (interp, cpu, gpu, mpi)
+:vars           variables: name, dtype, shape, bytes
+:load FILE      run a script in this session
+:reset          forget every variable and function
+:help           this list
+:quit           leave (or Ctrl-D)
+?name, name?, help(name)   help on a function; ? alone lists them all
+";
+
+/// Whether an entry has no open brackets, blocks or strings (so it can run).
+pub fn is_complete(src: &str) -> bool {
+    let mut depth = 0i64;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut comment = false;
+    for c in src.chars() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '#' => comment = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth <= 0 && !in_str
+}
+
+/// Runs the REPL on `session`; returns the exit status (1 if a piped entry failed).
+pub fn run(mut session: Session, history: bool) -> i32 {
+    let flag = session.evaluator().cancel_flag();
+    // Ctrl-C while computing cancels the computation (rustyline handles it while editing).
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    if std::io::stdin().is_terminal() {
+        interactive(session, history)
+    } else {
+        piped(session)
+    }
+}
+
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+fn piped(mut session: Session) -> i32 {
+    let mut buffer = String::new();
+    let mut status = 0;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        buffer.push_str(&line);
+        buffer.push('\n');
+        if !is_complete(&buffer) {
+            continue;
+        }
+        let entry = std::mem::take(&mut buffer);
+        match handle(&mut session, &entry) {
+            Ok(Flow::Quit) => break,
+            Ok(Flow::Continue) => {}
+            Err(()) => status = 1,
+        }
+    }
+    status
+}
+
+fn history_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    let dir = base.join("arr");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("history.txt"))
+}
+
+fn interactive(mut session: Session, history: bool) -> i32 {
+    let scope = Rc::new(RefCell::new(Scope::default()));
+    let config = Config::builder().auto_add_history(false).build();
+    let Ok(mut editor) = Editor::<ReplHelper, DefaultHistory>::with_config(config) else {
+        return piped(session);
+    };
+    editor.set_helper(Some(ReplHelper::new(scope.clone(), color())));
+    let history_file = if history { history_path() } else { None };
+    if let Some(path) = &history_file {
+        let _ = editor.load_history(path);
+    }
+    println!(
+        "arr {} — :help for commands, ?name for help, Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    );
+    refresh_scope(&mut session, &scope);
+    let mut buffer = String::new();
+    loop {
+        let prompt = if buffer.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
+        match editor.readline(prompt) {
+            Ok(line) => {
+                buffer.push_str(&line);
+                buffer.push('\n');
+                if !is_complete(&buffer) {
+                    continue;
+                }
+                let entry = std::mem::take(&mut buffer);
+                if !entry.trim().is_empty() {
+                    let _ = editor.add_history_entry(entry.trim_end());
+                }
+                let flow = handle(&mut session, &entry);
+                refresh_scope(&mut session, &scope);
+                if let Ok(Flow::Quit) = flow {
+                    break;
+                }
+            }
+            Err(ReadlineError::Interrupted) => buffer.clear(),
+            Err(_) => break,
+        }
+    }
+    if let Some(path) = &history_file {
+        let _ = editor.save_history(path);
+    }
+    0
+}
+
+fn refresh_scope(session: &mut Session, scope: &Rc<RefCell<Scope>>) {
+    let ev = session.evaluator();
+    let mut s = scope.borrow_mut();
+    s.variables = ev.globals().into_iter().map(|(n, _)| n).collect();
+    s.variables
+        .extend(["pi", "e", "inf", "nan"].map(String::from));
+    s.functions = ev
+        .functions()
+        .iter()
+        .map(|f| {
+            (
+                f.name.text.clone(),
+                f.params.iter().map(|p| p.name.text.clone()).collect(),
+            )
+        })
+        .collect();
+}
+
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Runs one entry: a command, a help request, or code. `Err` when it failed (already shown).
+fn handle(session: &mut Session, entry: &str) -> Result<Flow, ()> {
+    let text = entry.trim();
+    if text.is_empty() {
+        return Ok(Flow::Continue);
+    }
+    if let Some(cmd) = text.strip_prefix(':') {
+        return command(session, cmd);
+    }
+    if text == "?" {
+        return code(session, "help()");
+    }
+    let help_target = text
+        .strip_prefix('?')
+        .or_else(|| text.strip_suffix('?'))
+        .map(str::trim);
+    if let Some(name) = help_target
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return code(session, &format!("help({name})"));
+    }
+    code(session, entry)
+}
+
+fn show_error(session: &Session, e: &crate::diag::Error) {
+    let _ = std::io::stdout().flush();
+    eprint!("{}", session.render_error(e, color()));
+}
+
+fn code(session: &mut Session, entry: &str) -> Result<Flow, ()> {
+    match session.eval_value(entry) {
+        Ok(Some(v)) => {
+            println!("{v}");
+            Ok(Flow::Continue)
+        }
+        Ok(None) => Ok(Flow::Continue),
+        Err(e) => {
+            show_error(session, &e);
+            Err(())
+        }
+    }
+}
+
+fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
+    let (name, arg) = cmd
+        .split_once(char::is_whitespace)
+        .map_or((cmd, ""), |(n, a)| (n, a.trim()));
+    match name {
+        "q" | "quit" | "exit" => Ok(Flow::Quit),
+        "help" | "h" => {
+            print!("{COMMANDS}");
+            Ok(Flow::Continue)
+        }
+        "time" => {
+            let before = session.evaluator().times;
+            let start = std::time::Instant::now();
+            let result = code(session, arg);
+            let total = start.elapsed();
+            let after = session.evaluator().times;
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+            println!(
+                "time: {:.3} ms total — parse {:.3} ms, trace {:.3} ms, fuse 0 ms, compile 0 ms ({} backend: no kernels), run {:.3} ms",
+                ms(total),
+                ms(after.parse - before.parse),
+                ms(after.trace - before.trace),
+                session.evaluator().backend_name(),
+                ms(after.run - before.run)
+            );
+            result
+        }
+        "explain" => match session.explain(arg) {
+            Ok(text) => {
+                print!("{text}");
+                Ok(Flow::Continue)
+            }
+            Err(e) => {
+                show_error(session, &e);
+                Err(())
+            }
+        },
+        "backend" => match BackendKind::parse(arg).ok_or_else(|| {
+            crate::diag::value_error(format!(
+                "unknown backend `{arg}` (choose interp, cpu, gpu or mpi)"
+            ))
+        }) {
+            Ok(kind) => match kind.create() {
+                Ok(b) => {
+                    session.evaluator().set_backend(b);
+                    println!("backend: {arg}");
+                    Ok(Flow::Continue)
+                }
+                Err(e) => {
+                    show_error(session, &e);
+                    Err(())
+                }
+            },
+            Err(e) => {
+                show_error(session, &e);
+                Err(())
+            }
+        },
+        "vars" => {
+            println!("{:<16}{:<7}{:<16}{:>12}", "name", "dtype", "shape", "bytes");
+            for (name, v) in session.evaluator().globals() {
+                match v {
+                    Value::Array(n) => println!(
+                        "{name:<16}{:<7}{:<16}{:>12}",
+                        n.dtype.name(),
+                        crate::graph::fmt_shape(&n.shape),
+                        n.size() * n.dtype.size_bytes()
+                    ),
+                    other => println!("{name:<16}{:<7}", other.kind_name()),
+                }
+            }
+            Ok(Flow::Continue)
+        }
+        "load" => match session.run_file(std::path::Path::new(arg.trim_matches('"'))) {
+            Ok(()) => Ok(Flow::Continue),
+            Err(e) => {
+                show_error(session, &e);
+                Err(())
+            }
+        },
+        "reset" => match session.evaluator().reset() {
+            Ok(()) => {
+                println!("session reset");
+                Ok(Flow::Continue)
+            }
+            Err(e) => {
+                show_error(session, &e);
+                Err(())
+            }
+        },
+        other => {
+            eprintln!("unknown command `:{other}` — :help lists the commands");
+            Err(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_complete;
+
+    #[test]
+    fn entries_continue_while_open() {
+        assert!(is_complete("let x = 1\n"));
+        assert!(!is_complete("fn f(x) {\n"));
+        assert!(!is_complete("zeros(3,\n"));
+        assert!(is_complete("print(\"(\")\n"));
+        assert!(!is_complete("print(\"abc\n"));
+        assert!(is_complete("x # (\n"));
+    }
+}

@@ -1,0 +1,114 @@
+//! The REPL driven through a pseudo-terminal, as a user would: completion of a builtin and of
+//! a method, `?sum`, a multi-line `fn`, an error followed by use of an earlier binding,
+//! `:vars`, and Ctrl-C interrupting an endless loop. The transcript is snapshotted.
+
+use expectrl::session::OsSession;
+use expectrl::{ControlCode, Expect, Session};
+use std::process::Command;
+use std::time::Duration;
+
+/// The screen text of a capture: ANSI sequences and carriage returns removed.
+fn clean(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for d in chars.by_ref() {
+                        if d.is_ascii_alphabetic() || d == '~' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '\r' => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+struct Repl {
+    p: OsSession,
+    transcript: String,
+}
+
+impl Repl {
+    fn start() -> Repl {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_arr"));
+        cmd.args(["repl", "--no-history"])
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm");
+        let mut p = Session::spawn(cmd).expect("spawn arr repl in a pty");
+        p.set_expect_timeout(Some(Duration::from_secs(20)));
+        let mut r = Repl {
+            p,
+            transcript: String::new(),
+        };
+        r.wait_prompt();
+        r.transcript.clear();
+        r
+    }
+
+    /// Reads up to the next prompt and records what came before it.
+    fn wait_prompt(&mut self) -> String {
+        let found = self.p.expect("arr> ").expect("prompt");
+        let text = clean(found.before());
+        self.transcript.push_str(&text);
+        self.transcript.push_str("arr> ");
+        text
+    }
+
+    /// Types a line and returns the output up to the next prompt.
+    fn line(&mut self, text: &str) -> String {
+        self.p.send_line(text).expect("send");
+        self.wait_prompt()
+    }
+}
+
+#[test]
+fn repl_session_through_a_terminal() {
+    let mut r = Repl::start();
+    assert!(r.line("sum(arange(10))").contains("45"));
+
+    // Tab completion of a builtin, then of a method after `.`.
+    r.p.send("let total = cums").expect("send");
+    r.p.send("\t").expect("tab");
+    r.p.expect("cumsum(").expect("builtin completed");
+    r.line("[1, 2, 3])");
+    r.p.send("total.sha").expect("send");
+    r.p.send("\t").expect("tab");
+    r.p.expect("shape").expect("method completed");
+    assert!(r.line("").contains("[3]"));
+
+    // Help, a multi-line function, an error, and the earlier binding still there.
+    assert!(r.line("?sum").contains("sum(x, axis=, keepdims=false)"));
+    r.p.send_line("fn twice(v) {").expect("send");
+    r.p.expect("...> ").expect("continuation prompt");
+    r.p.send_line("  v * 2").expect("send");
+    r.p.expect("...> ").expect("continuation prompt");
+    r.line("}");
+    assert!(r.line("twice(total)").contains("[ 2  6 12]"));
+    assert!(r.line("totl + 1").contains("did you mean `total`?"));
+    assert!(r.line("total[-1]").contains("6"));
+    let vars = r.line(":vars");
+    assert!(
+        vars.contains("total") && vars.contains("(3,)") && vars.contains("24"),
+        "{vars}"
+    );
+
+    // Ctrl-C stops an endless loop and keeps the session.
+    r.line("let x = 0");
+    r.p.send_line("while true { x = x + 1 }").expect("send");
+    std::thread::sleep(Duration::from_millis(500));
+    r.p.send(ControlCode::EndOfText).expect("ctrl-c");
+    assert!(r.wait_prompt().contains("interrupted: cancelled by Ctrl-C"));
+    assert!(r.line("x > 0").contains("true"));
+    assert!(r.line("sum(total)").contains("10"));
+
+    r.p.send(ControlCode::EndOfTransmission).expect("ctrl-d");
+    insta::assert_snapshot!(r.transcript);
+}
