@@ -126,12 +126,17 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
             format!("value error: cannot read memory size `{m}` (try 4G or 512M)")
         })?;
     }
-    if let Some(t) = opts
+    let threads = opts
         .threads
-        .or_else(|| std::env::var("ARR_THREADS").ok()?.parse().ok())
-        && t == 0
-    {
-        return Err("value error: --threads must be at least 1".into());
+        .or_else(|| std::env::var("ARR_THREADS").ok()?.parse().ok());
+    if let Some(t) = threads {
+        if t == 0 {
+            return Err("value error: --threads must be at least 1".into());
+        }
+        // The global pool runs every parallel kernel (rayon) and faer's linear algebra.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global();
     }
     Session::with_writer(backend, options, Box::new(std::io::stdout())).map_err(|e| e.to_string())
 }

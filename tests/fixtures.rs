@@ -137,3 +137,29 @@ fn npy_round_trip_every_dtype() {
     assert_eq!(f.shape(), &[2, 2]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn reads_files_numpy_wrote() {
+    // i32 (loaded as i64), c128 and a Fortran-ordered array, written by make_fixtures.py.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy");
+    let mut s = Session::new().expect("session");
+    let i32s = s
+        .eval(&format!("load(\"{}\")", dir.join("io_int32.npy").display()))
+        .expect("loads");
+    assert_eq!(i32s.dtype(), arr::DType::I64);
+    assert_eq!(i32s.to_i64_vec(), vec![-2, 0, 7]);
+    let z = s
+        .eval(&format!(
+            "load(\"{}\")",
+            dir.join("io_complex.npy").display()
+        ))
+        .expect("loads");
+    assert_eq!(z.to_string(), "[ 1.+2.j  -3.+0.5j]", "as NumPy prints it");
+    let f = s
+        .eval(&format!(
+            "load(\"{}\")",
+            dir.join("io_fortran.npy").display()
+        ))
+        .expect("loads");
+    assert_eq!(f.to_string(), "[[0 1 2]\n [3 4 5]]");
+}

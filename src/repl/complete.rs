@@ -268,7 +268,11 @@ mod tests {
                 .contains(&"cumsum(".to_string())
         );
         assert_eq!(h.candidates("sum(xs, ax", 10).1, vec!["axis=".to_string()]);
-        assert!(h.candidates("scale(xs, b", 11).1.contains(&"by=".to_string()));
+        assert!(
+            h.candidates("scale(xs, b", 11)
+                .1
+                .contains(&"by=".to_string())
+        );
     }
 
     #[test]
