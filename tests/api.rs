@@ -97,3 +97,19 @@ fn deep_nesting_is_an_error_not_a_crash() {
         .expect_err("recursion");
     assert_eq!(err.kind, ErrorKind::Resource);
 }
+
+#[test]
+fn every_stdlib_function_has_help_with_a_working_example() {
+    let mut s = Session::new().expect("session");
+    let functions = s.evaluator().functions();
+    assert!(functions.len() >= 8);
+    for f in functions {
+        let doc = f.doc.clone().unwrap_or_default();
+        let example = doc
+            .lines()
+            .find_map(|l| l.strip_prefix("example: "))
+            .unwrap_or_else(|| panic!("stdlib `{}` has no `## example:` line", f.name.text));
+        s.eval(example)
+            .unwrap_or_else(|e| panic!("example of `{}` fails: {e}", f.name.text));
+    }
+}

@@ -98,15 +98,21 @@ pub(super) fn builtins() -> Vec<Builtin> {
 /// Help for a builtin or a user/stdlib function: signature, doc line, example.
 pub fn help_text(ev: &Evaluator, name: &str) -> Option<String> {
     if let Some(f) = ev.functions().into_iter().find(|f| f.name.text == name) {
+        let source = |span: crate::diag::Span| {
+            let (_, text) = ev.sources.get(span.file)?;
+            text.get(span.start as usize..span.end as usize)
+                .map(str::to_string)
+        };
         let params: Vec<String> = f
             .params
             .iter()
-            .map(|p| {
-                if p.default.is_some() {
-                    format!("{}=…", p.name.text)
-                } else {
-                    p.name.text.clone()
-                }
+            .map(|p| match &p.default {
+                Some(d) => format!(
+                    "{}={}",
+                    p.name.text,
+                    source(d.span).unwrap_or_else(|| "…".into())
+                ),
+                None => p.name.text.clone(),
             })
             .collect();
         let doc = f
