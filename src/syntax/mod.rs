@@ -25,15 +25,6 @@ pub fn parse(src: &str, file: u32) -> Result<Program> {
         .map_err(|e| parse_error(e, file, end))
 }
 
-/// Parses a single expression (used by tools that complete or evaluate one expression).
-pub fn parse_expr(src: &str, file: u32) -> Result<Expr> {
-    let tokens = token::lex(src, file)?;
-    let end = src.len();
-    grammar::ExprParser::new()
-        .parse(file, src, tokens)
-        .map_err(|e| parse_error(e, file, end))
-}
-
 fn parse_error(e: ParseError<usize, token::Token, Error>, file: u32, eof: usize) -> Error {
     let expected_list = |expected: &[String]| {
         let names: Vec<String> = expected.iter().map(|s| describe_terminal(s)).collect();
