@@ -163,3 +163,29 @@ fn reads_files_numpy_wrote() {
         .expect("loads");
     assert_eq!(f.to_string(), "[[0 1 2]\n [3 4 5]]");
 }
+
+#[test]
+fn printing_matches_numpy_on_random_arrays() {
+    // 100 arrays of random dtype, scale, shape (some summarised), NaN/inf, f32 and c128,
+    // with NumPy's `print` of each, written by make_fixtures.py.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/print");
+    let mut s = Session::new().expect("session");
+    let mut failures = Vec::new();
+    for i in 0..100 {
+        let npy = dir.join(format!("p{i:03}.npy"));
+        let want =
+            std::fs::read_to_string(dir.join(format!("p{i:03}.txt"))).expect("expected text");
+        s.run_str(&format!("print(load(\"{}\"))", npy.display()))
+            .expect("prints");
+        let got = s.take_output();
+        if got != want {
+            failures.push(format!("p{i:03}:\n{got}---- NumPy:\n{want}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} arrays print differently:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -222,7 +222,7 @@ impl FloatFormat {
             };
             return format!("{s:>width$}");
         }
-        let (neg, int, frac, exp) = dragon4(x, self.single, self.exp_mode);
+        let (neg, int, frac, _) = dragon4(x, self.single, self.exp_mode);
         let sign = if neg {
             "-"
         } else if self.plus {
@@ -230,9 +230,14 @@ impl FloatFormat {
         } else {
             ""
         };
-        let head = format!("{sign}{int}");
         if self.exp_mode {
-            let frac = format!("{frac:0<p$}", p = self.precision);
+            // Every element shows exactly `precision` digits after the point, taken from its
+            // exact binary value (NumPy's `min_digits`): f32 values show their true digits.
+            let exact = format!("{:.*e}", self.precision, x.abs());
+            let (mant, e) = exact.split_once('e').unwrap_or((&exact, "0"));
+            let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+            let exp: i32 = e.parse().unwrap_or(0);
+            let head = format!("{sign}{int}");
             let esign = if exp < 0 { '-' } else { '+' };
             format!(
                 "{head:>pl$}.{frac}e{esign}{:0>es$}",
@@ -241,6 +246,7 @@ impl FloatFormat {
                 es = self.exp_size
             )
         } else {
+            let head = format!("{sign}{int}");
             format!(
                 "{head:>pl$}.{frac:<pr$}",
                 pl = self.pad_left,
