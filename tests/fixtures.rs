@@ -189,3 +189,25 @@ fn printing_matches_numpy_on_random_arrays() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn scalars_print_as_python_and_numpy() {
+    // f64 as Python's repr (shortest, ties to even, scientific outside [1e-4, 1e16));
+    // f32 as NumPy's str (its own shortest digits, scientific outside [1e-4, 1e6)).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/print");
+    let mut s = Session::new().expect("session");
+    for dtype in ["f64", "f32"] {
+        let npy = dir.join(format!("scalars_{dtype}.npy"));
+        let want = std::fs::read_to_string(dir.join(format!("scalars_{dtype}.txt"))).expect("text");
+        s.run_str(&format!(
+            "let v = load(\"{}\")\nfor i in 0..len(v) {{ print(v[i]) }}",
+            npy.display()
+        ))
+        .expect("prints");
+        let got = s.take_output();
+        for (g, w) in got.lines().zip(want.lines()) {
+            assert_eq!(g, w, "{dtype} scalar");
+        }
+        assert_eq!(got.lines().count(), want.lines().count());
+    }
+}

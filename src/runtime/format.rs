@@ -17,7 +17,15 @@ fn shortest(x: f64, single: bool) -> (String, i32) {
     } else {
         format!("{:e}", x.abs())
     };
-    split_sci(&s)
+    let k = split_sci(&s).0.len();
+    // Of two equally close shortest strings, Python and NumPy take the correctly rounded one
+    // (ties to even); precision formatting of the exact value to the same length gives it.
+    let exact = if single {
+        format!("{:.*e}", k - 1, x.abs() as f32)
+    } else {
+        format!("{:.*e}", k - 1, x.abs())
+    };
+    split_sci(&exact)
 }
 
 /// Splits Rust's `{:e}` output (`1.25e-3`) into digits (`125`) and exponent (`-3`).
@@ -64,7 +72,9 @@ fn repr_float(x: f64, single: bool, add_dot_zero: bool) -> String {
     if x == 0.0 {
         return format!("{sign}{}", if add_dot_zero { "0.0" } else { "0" });
     }
-    if (-4..16).contains(&exp) {
+    // Positional between 1e-4 and 1e16 (NumPy's f32 scalars: 1e6), else scientific.
+    let upper = if single { 1e6 } else { 1e16 };
+    if (1e-4..upper).contains(&x.abs()) {
         let (int, frac) = positional(&digits, exp);
         if frac.is_empty() {
             if add_dot_zero {
