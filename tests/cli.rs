@@ -183,3 +183,29 @@ fn repl_reads_stdin_when_not_a_terminal() {
     assert_eq!(stdout(&out), "45\n[2 4]\n[1 2]\n");
     assert!(stderr(&out).contains("name error: `undefined_name` is not defined"));
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    for example in [
+        "examples/option_pricing.arr",
+        "examples/monte_carlo_pi.arr",
+        "examples/spectrum.arr",
+    ] {
+        let outputs: Vec<String> = ["1", "2", "3"]
+            .iter()
+            .map(|t| {
+                let out = arr(&["run", "--threads", t, example]);
+                assert!(
+                    out.status.success(),
+                    "{example} with {t} threads: {}",
+                    stderr(&out)
+                );
+                stdout(&out)
+            })
+            .collect();
+        assert_eq!(outputs[0], outputs[1], "{example}: 1 vs 2 threads");
+        assert_eq!(outputs[0], outputs[2], "{example}: 1 vs 3 threads");
+    }
+    let out = arr(&["run", "--threads", "0", "examples/broadcasting.arr"]);
+    assert_eq!(out.status.code(), Some(1));
+}
