@@ -49,8 +49,16 @@ fn out_dtype(x: &Array) -> DType {
     }
 }
 
-/// `c = a @ b` for row-major f64 matrices, through faer's parallel GEMM.
-pub fn gemm_f64(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
+/// `c = a @ b` for row-major matrices (`a` is m×k, `b` is k×n), through faer's parallel GEMM.
+fn gemm<T: faer::traits::ComplexField>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+    one: T,
+) {
     let lhs = MatRef::from_row_major_slice(a, m, k);
     let rhs = MatRef::from_row_major_slice(b, k, n);
     let dst = MatMut::from_row_major_slice_mut(c, m, n);
@@ -59,22 +67,7 @@ pub fn gemm_f64(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usiz
         Accum::Replace,
         lhs,
         rhs,
-        1.0,
-        faer::get_global_parallelism(),
-    );
-}
-
-/// `c = a @ b` for row-major f32 matrices.
-pub fn gemm_f32(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    let lhs = MatRef::from_row_major_slice(a, m, k);
-    let rhs = MatRef::from_row_major_slice(b, k, n);
-    let dst = MatMut::from_row_major_slice_mut(c, m, n);
-    faer::linalg::matmul::matmul(
-        dst,
-        Accum::Replace,
-        lhs,
-        rhs,
-        1.0f32,
+        one,
         faer::get_global_parallelism(),
     );
 }
@@ -273,13 +266,13 @@ pub fn matmul_2d(a: &Array, b: &Array) -> Option<Array> {
         (Array::F64(x), Array::F64(y)) => {
             let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
             let mut c = crate::runtime::zeroed_vec(m * n);
-            gemm_f64(x.as_slice()?, y.as_slice()?, &mut c, m, k, n);
+            gemm(x.as_slice()?, y.as_slice()?, &mut c, m, k, n, 1.0);
             Some(Array::F64(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
         }
         (Array::F32(x), Array::F32(y)) => {
             let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
             let mut c = crate::runtime::zeroed_vec::<f32>(m * n);
-            gemm_f32(x.as_slice()?, y.as_slice()?, &mut c, m, k, n);
+            gemm(x.as_slice()?, y.as_slice()?, &mut c, m, k, n, 1.0f32);
             Some(Array::F32(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
         }
         _ => None,
