@@ -5,7 +5,7 @@ use crate::api::Session;
 use crate::backend::BackendKind;
 use crate::lower::Options;
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// arr: NumPy's semantics, fused and compiled.
@@ -104,10 +104,6 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
     }
 }
 
-fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-}
-
 fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Session, String> {
     let backend = BackendKind::parse(&opts.backend).ok_or_else(|| {
         format!(
@@ -157,7 +153,10 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             let _ = std::io::stdout().flush();
-            eprint!("{}", s.render_error(&e, color()));
+            eprint!(
+                "{}",
+                s.render_error(&e, crate::diag::color_enabled(&std::io::stderr()))
+            );
             1
         }
     }
@@ -185,7 +184,10 @@ fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {
     if let Some(f) = file
         && let Err(e) = s.run_file(&f)
     {
-        eprint!("{}", s.render_error(&e, color()));
+        eprint!(
+            "{}",
+            s.render_error(&e, crate::diag::color_enabled(&std::io::stderr()))
+        );
     }
     crate::repl::run(s, history)
 }

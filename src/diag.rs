@@ -192,6 +192,11 @@ impl SourceMap {
     }
 }
 
+/// Whether output to `stream` may be coloured: it is a terminal and `NO_COLOR` is unset.
+pub fn color_enabled(stream: &impl std::io::IsTerminal) -> bool {
+    std::env::var_os("NO_COLOR").is_none() && stream.is_terminal()
+}
+
 /// Renders an error with its source line and a marker under the span, as the CLI and REPL
 /// show it. `color` enables ANSI colours.
 pub fn render(err: &Error, sources: &SourceMap, color: bool) -> String {

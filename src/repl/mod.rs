@@ -76,10 +76,6 @@ pub fn run(mut session: Session, history: bool) -> i32 {
     }
 }
 
-fn color() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-}
-
 fn piped(mut session: Session) -> i32 {
     let mut buffer = String::new();
     let mut status = 0;
@@ -115,7 +111,10 @@ fn interactive(mut session: Session, history: bool) -> i32 {
     let Ok(mut editor) = Editor::<ReplHelper, DefaultHistory>::with_config(config) else {
         return piped(session);
     };
-    editor.set_helper(Some(ReplHelper::new(scope.clone(), color())));
+    editor.set_helper(Some(ReplHelper::new(
+        scope.clone(),
+        crate::diag::color_enabled(&std::io::stdout()),
+    )));
     let history_file = if history { history_path() } else { None };
     if let Some(path) = &history_file {
         let _ = editor.load_history(path);
@@ -209,7 +208,10 @@ fn handle(session: &mut Session, entry: &str) -> Result<Flow, ()> {
 
 fn show_error(session: &Session, e: &crate::diag::Error) {
     let _ = std::io::stdout().flush();
-    eprint!("{}", session.render_error(e, color()));
+    eprint!(
+        "{}",
+        session.render_error(e, crate::diag::color_enabled(&std::io::stderr()))
+    );
 }
 
 fn code(session: &mut Session, entry: &str) -> Result<Flow, ()> {

@@ -154,7 +154,7 @@ fn topics(ev: &Evaluator) -> String {
 }
 
 /// How `print` shows a value.
-pub fn display(ev: &mut Evaluator, v: &Value, span: crate::diag::Span) -> Result<String> {
+fn display(ev: &mut Evaluator, v: &Value, span: crate::diag::Span) -> Result<String> {
     Ok(match v {
         Value::Str(s) => s.to_string(),
         Value::Unit => String::new(),
