@@ -47,7 +47,7 @@ impl Write for SharedBuf {
 }
 
 impl Session {
-    /// A session on the reference interpreter with default options; printed output is
+    /// A session on the default backend (`cpu`) with default options; printed output is
     /// collected (read it with [`Session::take_output`]).
     pub fn new() -> Result<Session> {
         Session::with_options(BackendKind::default(), Options::default())
@@ -55,12 +55,16 @@ impl Session {
 
     /// A session on `backend` with `options`.
     pub fn with_options(backend: BackendKind, options: Options) -> Result<Session> {
+        Session::with_backend(backend.create()?, options)
+    }
+
+    /// A session on an already configured backend (e.g. `Cpu::new()?.always_compile()`).
+    pub fn with_backend(
+        backend: Box<dyn crate::backend::Backend>,
+        options: Options,
+    ) -> Result<Session> {
         let output = Rc::new(RefCell::new(Vec::new()));
-        let ev = Evaluator::new(
-            backend.create()?,
-            Box::new(SharedBuf(output.clone())),
-            options,
-        )?;
+        let ev = Evaluator::new(backend, Box::new(SharedBuf(output.clone())), options)?;
         Ok(Session { ev, output })
     }
 
@@ -128,7 +132,7 @@ impl Session {
             .ev
             .run_source("<input>", code, std::env::current_dir().ok())?;
         match v {
-            Value::Array(n) => Ok(crate::graph::explain(&n, self.ev.backend_name())),
+            Value::Array(n) => Ok(self.ev.explain(&n)),
             other => Err(crate::diag::type_error(format!(
                 "there is no plan for {}",
                 other.kind_name()

@@ -46,8 +46,8 @@ struct RunArgs {
 
 #[derive(Debug, ClapArgs)]
 struct SessionArgs {
-    /// Backend: interp, cpu, gpu or mpi.
-    #[arg(long, default_value = "interp")]
+    /// Backend: cpu (default), interp, gpu or mpi.
+    #[arg(long, default_value = "cpu")]
     backend: String,
     /// Worker threads (default: all cores; also ARR_THREADS).
     #[arg(long)]
@@ -93,7 +93,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
         None => repl(
             None,
             SessionArgs {
-                backend: "interp".into(),
+                backend: "cpu".into(),
                 threads: None,
                 seed: 0,
                 max_memory: None,
@@ -163,14 +163,7 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
 }
 
 fn print_times(s: &mut Session) {
-    let t = s.evaluator().times;
-    eprintln!(
-        "time: parse {:.3} ms, trace {:.3} ms, run {:.3} ms ({} values computed)",
-        t.parse.as_secs_f64() * 1e3,
-        t.trace.as_secs_f64() * 1e3,
-        t.run.as_secs_f64() * 1e3,
-        t.forced
-    );
+    eprintln!("{}", s.evaluator().times().report());
 }
 
 fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod cli;
 pub mod diag;
 pub mod dtype;
+pub mod fuse;
 pub mod graph;
 pub mod library;
 pub mod lower;

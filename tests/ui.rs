@@ -1,24 +1,40 @@
 //! UI tests, as rustc's: every `tests/ui/*.arr` script is run on the interpreter and its
-//! output — stdout, then the rendered error if any — is compared with a snapshot. Adding a
-//! case is adding a file.
+//! output — stdout, then the rendered error if any — is compared with a snapshot; then it is
+//! run on the `cpu` backend, whose output must be byte-for-byte the same (same digits, same
+//! errors) — except in scripts that print plans with `explain`, whose cpu output has its own
+//! snapshot. Adding a case is adding a file.
 
 use arr::lower::Options;
 use arr::{BackendKind, Session};
 
-fn run_script(path: &std::path::Path) -> String {
+fn run_script(path: &std::path::Path, kind: BackendKind) -> String {
+    let backend: Box<dyn arr::backend::Backend> = match kind {
+        BackendKind::Cpu => Box::new(arr::backend::cpu::Cpu::new().expect("jit").always_compile()),
+        other => other.create().expect("backend"),
+    };
     let text = std::fs::read_to_string(path).expect("test script readable");
     let name = format!(
         "ui/{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("?")
     );
+    // On cpu nothing is folded while tracing, so every operation reaches generated code.
+    let fold_limit = if kind == BackendKind::Cpu { 0 } else { 64 };
     let options = Options {
         memory_limit: 1 << 30,
+        fold_limit,
         ..Options::default()
     };
-    let mut s = Session::with_options(BackendKind::Interp, options).expect("session starts");
+    let mut s = Session::with_backend(backend, options).expect("session starts");
     let result = s
         .evaluator()
         .run_source(&name, &text, path.parent().map(|p| p.to_path_buf()));
+    if std::env::var("UI_STATS").is_ok() {
+        let t = s.evaluator().times();
+        eprintln!(
+            "{}: {} kernels compiled, {} run",
+            name, t.backend.kernels_compiled, t.backend.kernels_run
+        );
+    }
     let mut out = s.take_output();
     if let Err(e) = result {
         out.push_str("--- error ---\n");
@@ -30,6 +46,37 @@ fn run_script(path: &std::path::Path) -> String {
 #[test]
 fn ui_scripts() {
     insta::glob!("ui/*.arr", |path| {
-        insta::assert_snapshot!(run_script(path));
+        let interp = run_script(path, BackendKind::Interp);
+        insta::assert_snapshot!(interp);
+        let cpu = run_script(path, BackendKind::Cpu);
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains("explain(") {
+            // Plans are the backend's own: snapshot them (these are the fused-plan tests).
+            insta::assert_snapshot!("cpu", cpu);
+        } else {
+            pretty_assert(&interp, &cpu, path);
+        }
     });
+}
+
+/// Fails with the first differing line between the interpreter's and the cpu's output.
+fn pretty_assert(interp: &str, cpu: &str, path: &std::path::Path) {
+    if interp == cpu {
+        return;
+    }
+    for (n, (a, b)) in interp.lines().zip(cpu.lines()).enumerate() {
+        if a != b {
+            panic!(
+                "{}: cpu differs from interp at line {}:\n interp: {a}\n cpu:    {b}\n--- cpu output ---\n{cpu}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    panic!(
+        "{}: cpu output has {} lines, interp {}",
+        path.display(),
+        cpu.lines().count(),
+        interp.lines().count()
+    );
 }

@@ -1,12 +1,14 @@
-//! Backends turn graph nodes into values. `interp` is the reference; the others are built in
-//! later stages and answer with a clear error until then.
+//! Backends turn graph nodes into values. `interp` is the reference; `cpu` (the default)
+//! fuses and compiles; `gpu` and `mpi` answer with a clear error until they land.
 
+pub mod cpu;
 pub mod interp;
 
 use crate::diag::{Result, value_error};
 use crate::graph::NodeRef;
 use crate::runtime::Array;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// Something that computes the values of graph nodes.
 pub trait Backend {
@@ -15,15 +17,45 @@ pub trait Backend {
 
     /// Computes `roots`; `cancel` is polled between steps and stops the work when true.
     fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>>;
+
+    /// A readable account of how `roots` would be computed (`explain`).
+    fn explain(&self, roots: &[NodeRef]) -> String {
+        roots
+            .iter()
+            .map(|r| crate::graph::explain(r, self.name()))
+            .collect()
+    }
+
+    /// Work counters since the backend was created (zero where a backend has no kernels).
+    fn stats(&self) -> BackendStats {
+        BackendStats::default()
+    }
+}
+
+/// What a compiling backend has done: for `--time` and `:time`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BackendStats {
+    /// Time spent turning graphs into plans.
+    pub fuse: Duration,
+    /// Time spent compiling kernels.
+    pub compile: Duration,
+    /// Time spent running kernels.
+    pub kernel_time: Duration,
+    /// Kernels compiled.
+    pub kernels_compiled: u64,
+    /// Kernels found already compiled.
+    pub cache_hits: u64,
+    /// Kernel runs.
+    pub kernels_run: u64,
 }
 
 /// The backends a user can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BackendKind {
     /// The reference interpreter.
-    #[default]
     Interp,
-    /// Fused kernels compiled with Cranelift.
+    /// Fused kernels compiled with Cranelift (the default).
+    #[default]
     Cpu,
     /// WGSL compute shaders through wgpu.
     Gpu,
@@ -49,11 +81,11 @@ impl BackendKind {
             Err(value_error(format!(
                 "the `{name}` backend is not available yet: {feature} has not landed"
             ))
-            .with_help("use `--backend interp`"))
+            .with_help("use `--backend cpu` or `--backend interp`"))
         };
         match self {
             BackendKind::Interp => Ok(Box::new(interp::Interp)),
-            BackendKind::Cpu => missing("cpu", "the Cranelift CPU backend (fused JIT kernels)"),
+            BackendKind::Cpu => Ok(Box::new(cpu::Cpu::new()?)),
             BackendKind::Gpu => missing("gpu", "the wgpu GPU backend (WGSL kernels)"),
             BackendKind::Mpi => missing("mpi", "the MPI backend (distributed arrays)"),
         }

@@ -54,6 +54,18 @@ pub enum UnaryOp {
 }
 
 impl UnaryOp {
+    /// Every op, in declaration order (`ALL[op as usize] == op`), for compiled code that
+    /// passes ops as numbers.
+    pub const ALL: [UnaryOp; 43] = {
+        use UnaryOp::*;
+        [
+            Neg, Not, Abs, Sign, Sqrt, Cbrt, Exp, Expm1, Log, Log1p, Log2, Log10, Sin, Cos, Tan,
+            Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Floor, Ceil, Round, Trunc,
+            IsNan, IsInf, IsFinite, Real, Imag, Conj, Angle, J0, J1, Y0, Y1, Erf, Erfc, Gamma,
+            Lgamma,
+        ]
+    };
+
     /// The builtin's name.
     pub fn name(self) -> &'static str {
         use UnaryOp::*;
@@ -163,6 +175,15 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
+    /// Every op, in declaration order (`ALL[op as usize] == op`).
+    pub const ALL: [BinaryOp; 21] = {
+        use BinaryOp::*;
+        [
+            Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Eq, Ne, Lt, Le, Gt, Ge, And, Or, Minimum,
+            Maximum, Atan2, Hypot, Fmod, Copysign,
+        ]
+    };
+
     /// The operator symbol or builtin name.
     pub fn name(self) -> &'static str {
         use BinaryOp::*;
@@ -509,6 +530,21 @@ impl Op {
             Op::MatMul => "matmul".into(),
             Op::Library(call) => format!("library {call:?}"),
             Op::Random { dist, seed, draw } => format!("random {dist:?} seed={seed} draw={draw}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_tables_follow_declaration_order() {
+        for (i, op) in UnaryOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        for (i, op) in BinaryOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
         }
     }
 }

@@ -73,6 +73,49 @@ pub struct PhaseTimes {
     pub run: Duration,
     /// Values forced.
     pub forced: u64,
+    /// The backend's fuse/compile counters (part of `run`).
+    pub backend: crate::backend::BackendStats,
+}
+
+impl PhaseTimes {
+    /// One line for `--time`: each phase, with fuse and compile taken out of run.
+    pub fn report(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let b = &self.backend;
+        let run = self.run.saturating_sub(b.fuse + b.compile);
+        format!(
+            "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
+             ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs)",
+            ms(self.parse),
+            ms(self.trace),
+            ms(b.fuse),
+            ms(b.compile),
+            b.kernels_compiled,
+            b.cache_hits,
+            ms(run),
+            self.forced,
+            b.kernels_run
+        )
+    }
+
+    /// The work done between `earlier` and `self`.
+    pub fn since(&self, earlier: &PhaseTimes) -> PhaseTimes {
+        let (a, e) = (&self.backend, &earlier.backend);
+        PhaseTimes {
+            parse: self.parse.saturating_sub(earlier.parse),
+            trace: self.trace.saturating_sub(earlier.trace),
+            run: self.run.saturating_sub(earlier.run),
+            forced: self.forced - earlier.forced,
+            backend: crate::backend::BackendStats {
+                fuse: a.fuse.saturating_sub(e.fuse),
+                compile: a.compile.saturating_sub(e.compile),
+                kernel_time: a.kernel_time.saturating_sub(e.kernel_time),
+                kernels_compiled: a.kernels_compiled - e.kernels_compiled,
+                cache_hits: a.cache_hits - e.cache_hits,
+                kernels_run: a.kernels_run - e.kernels_run,
+            },
+        }
+    }
 }
 
 /// Settings of an [`Evaluator`].
@@ -86,6 +129,9 @@ pub struct Options {
     pub explain: bool,
     /// Skip work whose only effect is output (`arr check`).
     pub check_only: bool,
+    /// Results of at most this many elements computed from constants are folded while
+    /// tracing (by the interpreter's code); 0 leaves all work to the backend.
+    pub fold_limit: usize,
 }
 
 impl Default for Options {
@@ -95,6 +141,7 @@ impl Default for Options {
             seed: 0,
             explain: false,
             check_only: false,
+            fold_limit: FOLD_LIMIT,
         }
     }
 }
@@ -212,13 +259,27 @@ impl Evaluator {
             .map_err(|e| crate::diag::io_error(format!("cannot write output: {e}")))
     }
 
+    /// How the backend would compute `node` (its fused plan, or the graph on `interp`).
+    pub fn explain(&self, node: &NodeRef) -> String {
+        self.backend.explain(std::slice::from_ref(node))
+    }
+
+    /// Phase times so far, with the backend's fuse and compile work split out of `run`.
+    pub fn times(&self) -> PhaseTimes {
+        let stats = self.backend.stats();
+        PhaseTimes {
+            backend: stats,
+            ..self.times
+        }
+    }
+
     /// Computes a node's value (once; later calls reuse it).
     pub fn force(&mut self, node: &NodeRef) -> Result<Rc<Array>> {
         if let Some(v) = node.value() {
             return Ok(v);
         }
         if self.options.explain {
-            let plan = crate::graph::explain(node, self.backend.name());
+            let plan = self.explain(node);
             self.write_out(&plan)?;
         }
         let start = Instant::now();
@@ -239,7 +300,7 @@ impl Evaluator {
     /// scalar arithmetic on literals and loop counters costs nothing later.
     pub(crate) fn fold(&mut self, node: NodeRef) -> Result<NodeRef> {
         let foldable = !matches!(node.op, Op::Const(_))
-            && node.size() <= FOLD_LIMIT
+            && (node.size() <= self.options.fold_limit || node.weak)
             && node.inputs.iter().all(|i| matches!(i.op, Op::Const(_)));
         if !foldable {
             return Ok(node);

@@ -239,19 +239,16 @@ fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
             Ok(Flow::Continue)
         }
         "time" => {
-            let before = session.evaluator().times;
+            let before = session.evaluator().times();
             let start = std::time::Instant::now();
             let result = code(session, arg);
             let total = start.elapsed();
-            let after = session.evaluator().times;
-            let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+            let spent = session.evaluator().times().since(&before);
             println!(
-                "time: {:.3} ms total — parse {:.3} ms, trace {:.3} ms, fuse 0 ms, compile 0 ms ({} backend: no kernels), run {:.3} ms",
-                ms(total),
-                ms(after.parse - before.parse),
-                ms(after.trace - before.trace),
+                "total {:.3} ms on {}; {}",
+                total.as_secs_f64() * 1e3,
                 session.evaluator().backend_name(),
-                ms(after.run - before.run)
+                spent.report()
             );
             result
         }

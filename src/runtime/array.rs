@@ -154,6 +154,26 @@ impl Array {
         with_array!(self, a => a.shape())
     }
 
+    /// Element strides of the underlying storage (may be negative or zero).
+    pub fn strides(&self) -> Vec<i64> {
+        with_array!(self, a => a.strides().iter().map(|&s| s as i64).collect())
+    }
+
+    /// Address of the element at coordinate zero, for compiled kernels that read the
+    /// array through [`Array::strides`].
+    pub fn as_byte_ptr(&self) -> *const u8 {
+        with_array!(self, a => a.as_ptr() as *const u8)
+    }
+
+    /// The same array in row-major contiguous storage (a no-op when it already is).
+    pub fn into_standard_layout(self) -> Array {
+        crate::map_array!(self, a => if a.is_standard_layout() {
+            a
+        } else {
+            a.as_standard_layout().into_owned()
+        })
+    }
+
     /// The number of elements.
     pub fn len(&self) -> usize {
         with_array!(self, a => a.len())

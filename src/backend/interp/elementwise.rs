@@ -142,6 +142,27 @@ impl_real!(
     libm::lgammaf
 );
 
+/// One element of a unary float function, exactly as every backend computes it (compiled
+/// kernels call these for the functions they do not generate inline).
+pub(crate) fn unary_f64(op: UnaryOp, x: f64) -> f64 {
+    x.apply(op)
+}
+
+/// [`unary_f64`] for f32.
+pub(crate) fn unary_f32(op: UnaryOp, x: f32) -> f32 {
+    x.apply(op)
+}
+
+/// One element of a binary float function (non-predicate), as every backend computes it.
+pub(crate) fn binary_f64(op: BinaryOp, a: f64, b: f64) -> f64 {
+    a.binary(b, op)
+}
+
+/// [`binary_f64`] for f32.
+pub(crate) fn binary_f32(op: BinaryOp, a: f32, b: f32) -> f32 {
+    a.binary(b, op)
+}
+
 /// NumPy's `divmod` for floats (`npy_divmod`): floor quotient and a remainder with the
 /// divisor's sign.
 fn divmod(a: f64, b: f64) -> (f64, f64) {
@@ -194,7 +215,8 @@ fn complex_unary(op: UnaryOp, z: Complex64) -> Complex64 {
     }
 }
 
-fn int_unary(op: UnaryOp, x: i64) -> i64 {
+/// One element of a unary integer function.
+pub(crate) fn int_unary(op: UnaryOp, x: i64) -> i64 {
     use UnaryOp::*;
     match op {
         Neg => x.wrapping_neg(),
@@ -274,7 +296,8 @@ fn zip_map<A: Clone, B: Clone, O>(
         .map_collect(|x, y| f(x.clone(), y.clone()))
 }
 
-fn int_binary(op: BinaryOp, a: i64, b: i64) -> i64 {
+/// One element of a binary integer function (non-predicate; `Pow` with exponent ≥ 0).
+pub(crate) fn int_binary(op: BinaryOp, a: i64, b: i64) -> i64 {
     use BinaryOp::*;
     match op {
         Add => a.wrapping_add(b),

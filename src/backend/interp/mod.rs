@@ -1,7 +1,7 @@
 //! The reference interpreter: evaluates graph nodes one by one over ndarray. It is the oracle
 //! every other backend is tested against, so it favours obviously-right code over speed.
 
-mod elementwise;
+pub(crate) mod elementwise;
 mod layout;
 mod reduce;
 
@@ -69,7 +69,8 @@ pub fn eval(
     Ok(value)
 }
 
-fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
+/// Computes one node from its input values.
+pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
     let x = || &*inputs[0];
     Ok(match &node.op {
         Op::Const(a) => (**a).clone(),

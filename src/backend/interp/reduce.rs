@@ -1,5 +1,5 @@
-//! Reductions and scans of the reference interpreter. Float sums are pairwise (as NumPy's),
-//! so the oracle is accurate to O(log n) ulp.
+//! Reductions and scans of the reference interpreter. Float sums and products follow the fixed
+//! reduction tree of `fuse::tree`, so every backend gets the same bits.
 
 use crate::dtype::DType;
 use crate::graph::{ReduceOp, ScanOp};
@@ -7,42 +7,37 @@ use crate::runtime::Array;
 use ndarray::{ArrayD, Axis, IxDyn};
 use num_complex::Complex64;
 
-/// Pairwise sum: splits until blocks of 8, then adds sequentially.
-fn pairwise<T: Copy + std::ops::Add<Output = T>>(xs: &[T], zero: T) -> T {
-    if xs.len() <= 8 {
-        return xs.iter().fold(zero, |a, &b| a + b);
-    }
-    let mid = xs.len() / 2;
-    pairwise(&xs[..mid], zero) + pairwise(&xs[mid..], zero)
+/// A sum in the fixed reduction tree every backend follows (`fuse::tree`).
+fn tree_sum<T: Copy + std::ops::Add<Output = T>>(xs: &[T], zero: T) -> T {
+    crate::fuse::tree::reduce(xs.iter().copied(), zero, |a, b| a + b)
+}
+
+/// A product in the fixed reduction tree.
+fn tree_prod<T: Copy + std::ops::Mul<Output = T>>(xs: &[T], one: T) -> T {
+    crate::fuse::tree::reduce(xs.iter().copied(), one, |a, b| a * b)
 }
 
 /// Reduces one lane (already contiguous) of f64 values.
 fn reduce_f64(op: ReduceOp, xs: &[f64], ddof: i64) -> f64 {
     let n = xs.len() as f64;
     match op {
-        ReduceOp::Sum => pairwise(xs, 0.0),
-        ReduceOp::Prod => xs.iter().product(),
-        ReduceOp::Mean => pairwise(xs, 0.0) / n,
+        ReduceOp::Sum => tree_sum(xs, 0.0),
+        ReduceOp::Prod => tree_prod(xs, 1.0),
+        ReduceOp::Mean => tree_sum(xs, 0.0) / n,
         ReduceOp::Var | ReduceOp::Std => {
-            let mean = pairwise(xs, 0.0) / n;
+            let mean = tree_sum(xs, 0.0) / n;
             let dev: Vec<f64> = xs.iter().map(|x| (x - mean) * (x - mean)).collect();
-            let var = pairwise(&dev, 0.0) / (n - ddof as f64).max(0.0);
+            let var = tree_sum(&dev, 0.0) / (n - ddof as f64).max(0.0);
             if op == ReduceOp::Std { var.sqrt() } else { var }
         }
-        ReduceOp::Min => xs.iter().copied().fold(f64::INFINITY, |a, b| {
-            if a.is_nan() || b.is_nan() {
-                f64::NAN
-            } else {
-                a.min(b)
-            }
-        }),
-        ReduceOp::Max => xs.iter().copied().fold(f64::NEG_INFINITY, |a, b| {
-            if a.is_nan() || b.is_nan() {
-                f64::NAN
-            } else {
-                a.max(b)
-            }
-        }),
+        ReduceOp::Min => xs
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, crate::fuse::tree::minimum),
+        ReduceOp::Max => xs
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, crate::fuse::tree::maximum),
         ReduceOp::Any => xs.iter().any(|&x| x != 0.0) as u8 as f64,
         ReduceOp::All => xs.iter().all(|&x| x != 0.0) as u8 as f64,
         ReduceOp::Argmin | ReduceOp::Argmax => unreachable!("handled apart"),
@@ -80,9 +75,9 @@ fn reduce_i64(op: ReduceOp, xs: &[i64]) -> i64 {
 
 fn reduce_f32(op: ReduceOp, xs: &[f32], ddof: i64) -> f32 {
     match op {
-        ReduceOp::Sum => pairwise(xs, 0.0f32),
-        ReduceOp::Mean => pairwise(xs, 0.0f32) / xs.len() as f32,
-        ReduceOp::Prod => xs.iter().product(),
+        ReduceOp::Sum => tree_sum(xs, 0.0f32),
+        ReduceOp::Mean => tree_sum(xs, 0.0f32) / xs.len() as f32,
+        ReduceOp::Prod => tree_prod(xs, 1.0),
         _ => {
             let wide: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
             reduce_f64(op, &wide, ddof) as f32
@@ -94,13 +89,13 @@ fn reduce_c128(op: ReduceOp, xs: &[Complex64], ddof: i64) -> Complex64 {
     let zero = Complex64::new(0.0, 0.0);
     let n = xs.len() as f64;
     match op {
-        ReduceOp::Sum => pairwise(xs, zero),
-        ReduceOp::Prod => xs.iter().fold(Complex64::new(1.0, 0.0), |a, &b| a * b),
-        ReduceOp::Mean => pairwise(xs, zero) / n,
+        ReduceOp::Sum => tree_sum(xs, zero),
+        ReduceOp::Prod => tree_prod(xs, Complex64::new(1.0, 0.0)),
+        ReduceOp::Mean => tree_sum(xs, zero) / n,
         ReduceOp::Var | ReduceOp::Std => {
-            let mean = pairwise(xs, zero) / n;
+            let mean = tree_sum(xs, zero) / n;
             let dev: Vec<f64> = xs.iter().map(|x| (x - mean).norm_sqr()).collect();
-            let var = pairwise(&dev, 0.0) / (n - ddof as f64).max(0.0);
+            let var = tree_sum(&dev, 0.0) / (n - ddof as f64).max(0.0);
             Complex64::new(if op == ReduceOp::Std { var.sqrt() } else { var }, 0.0)
         }
         ReduceOp::Any => Complex64::new(xs.iter().any(|z| *z != zero) as u8 as f64, 0.0),

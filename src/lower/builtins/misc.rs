@@ -47,7 +47,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             example: "explain(ones(3) * 2)",
             call: |ev, a| {
                 let x = a.array(ev, "x")?;
-                let plan = crate::graph::explain(&x, ev.backend_name());
+                let plan = ev.explain(&x);
                 ev.write_out(&plan)?;
                 Ok(Value::Unit)
             },

@@ -1,0 +1,491 @@
+//! Cranelift code generation: one kernel of the IR becomes one native function that walks
+//! the innermost iteration dimension (the host walks the outer ones).
+//!
+//! Every kernel has the signature [`KernelFn`]: `bases[k]` is input k's address at the row's
+//! first element (or its counter value), `steps[k]` its stride in elements along the row,
+//! `n` the row length, and `out` either the row's first output element (store) or four
+//! accumulator lanes of the fixed reduction tree (reduce; read, updated and written back).
+//!
+//! What Cranelift has natively (arithmetic, comparisons, `sqrt`, rounding, casts, select) is
+//! generated inline; other functions call the shims, the same code `interp` runs.
+
+use super::shims;
+use crate::dtype::DType;
+use crate::fuse::{Combine, Inst, Kernel, Output, Source};
+use crate::graph::{BinaryOp, Distribution, UnaryOp};
+use crate::runtime::Scalar;
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, types};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module};
+use std::collections::HashMap;
+
+/// A compiled kernel (see the module docs for the arguments).
+pub type KernelFn =
+    unsafe extern "C" fn(bases: *const i64, steps: *const i64, n: i64, out: *mut u8);
+
+/// The Cranelift type holding a dtype's elements (bool is a 0/1 byte).
+fn clif_type(d: DType) -> Type {
+    match d {
+        DType::Bool => types::I8,
+        DType::I64 => types::I64,
+        DType::F32 => types::F32,
+        DType::F64 => types::F64,
+        DType::C128 => unreachable!("complex values are never fused"),
+    }
+}
+
+/// Owns the JIT module all kernels of a backend live in.
+pub struct Jit {
+    module: JITModule,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    shims: HashMap<&'static str, FuncId>,
+    next: usize,
+}
+
+impl Jit {
+    /// A JIT for the host CPU.
+    pub fn new() -> Result<Jit, String> {
+        let mut flags = settings::builder();
+        for (k, v) in [
+            ("opt_level", "speed"),
+            ("use_colocated_libcalls", "false"),
+            ("is_pic", "false"),
+        ] {
+            flags.set(k, v).map_err(|e| e.to_string())?;
+        }
+        let isa = cranelift_native::builder()
+            .map_err(|e| e.to_string())?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())?;
+        let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+        for (name, ptr) in shims::symbols() {
+            jb.symbol(name, ptr);
+        }
+        let mut module = JITModule::new(jb);
+        let mut shim_ids = HashMap::new();
+        for (name, params, ret) in shim_signatures() {
+            let mut sig = module.make_signature();
+            sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            sig.returns.push(AbiParam::new(ret));
+            let id = module
+                .declare_function(name, Linkage::Import, &sig)
+                .map_err(|e| e.to_string())?;
+            shim_ids.insert(name, id);
+        }
+        Ok(Jit {
+            ctx: module.make_context(),
+            module,
+            fctx: FunctionBuilderContext::new(),
+            shims: shim_ids,
+            next: 0,
+        })
+    }
+
+    /// The Cranelift IR of a kernel, as text (for snapshots and debugging).
+    pub fn clif(&mut self, kernel: &Kernel) -> String {
+        self.translate(kernel);
+        let text = self.ctx.func.display().to_string();
+        self.module.clear_context(&mut self.ctx);
+        text
+    }
+
+    /// Compiles a kernel to native code.
+    #[allow(unsafe_code)]
+    pub fn compile(&mut self, kernel: &Kernel) -> Result<KernelFn, String> {
+        self.translate(kernel);
+        self.next += 1;
+        let name = format!("kernel{}", self.next);
+        let id = self
+            .module
+            .declare_function(&name, Linkage::Local, &self.ctx.func.signature)
+            .map_err(|e| e.to_string())?;
+        self.module
+            .define_function(id, &mut self.ctx)
+            .map_err(|e| format!("{e:?}"))?;
+        self.module.clear_context(&mut self.ctx);
+        self.module
+            .finalize_definitions()
+            .map_err(|e| e.to_string())?;
+        let code = self.module.get_finalized_function(id);
+        // SAFETY: the function was generated with exactly the signature of `KernelFn`.
+        Ok(unsafe { std::mem::transmute::<*const u8, KernelFn>(code) })
+    }
+
+    fn translate(&mut self, kernel: &Kernel) {
+        self.module.clear_context(&mut self.ctx);
+        let ptr = types::I64;
+        let sig = &mut self.ctx.func.signature;
+        sig.params
+            .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        let mut refs = HashMap::new();
+        for (&name, &id) in &self.shims {
+            refs.insert(name, self.module.declare_func_in_func(id, b.func));
+        }
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let (bases_ptr, steps_ptr, n, out) = (p[0], p[1], p[2], p[3]);
+        let flags = MemFlagsData::trusted();
+        let mut bases = vec![];
+        let mut steps = vec![];
+        for (k, input) in kernel.inputs.iter().enumerate() {
+            bases.push(b.ins().load(types::I64, flags, bases_ptr, 8 * k as i32));
+            let step = b.ins().load(types::I64, flags, steps_ptr, 8 * k as i32);
+            steps.push(match input.source {
+                Source::Buffer(_) => b.ins().imul_imm_s(step, input.dtype.size_bytes() as i64),
+                Source::Counter => step,
+            });
+        }
+        let mut t = Translator {
+            b,
+            kernel,
+            refs,
+            bases,
+            steps,
+        };
+        match kernel.output {
+            Output::Store(v) => t.store_loop(n, out, v),
+            Output::Reduce { combine, value, .. } => t.reduce_loop(n, out, value, combine),
+        }
+        t.b.seal_all_blocks();
+        t.b.finalize(self.module.target_config());
+    }
+}
+
+fn shim_signatures() -> Vec<(&'static str, Vec<Type>, Type)> {
+    use types::{F32, F64, I32, I64};
+    vec![
+        ("arr_unary_f64", vec![I32, F64], F64),
+        ("arr_unary_f32", vec![I32, F32], F32),
+        ("arr_unary_i64", vec![I32, I64], I64),
+        ("arr_binary_f64", vec![I32, F64, F64], F64),
+        ("arr_binary_f32", vec![I32, F32, F32], F32),
+        ("arr_binary_i64", vec![I32, I64, I64], I64),
+        ("arr_uniform_f64", vec![I64, I64, I64], F64),
+        ("arr_uniform_f32", vec![I64, I64, I64], F32),
+        ("arr_normal_f64", vec![I64, I64, I64], F64),
+        ("arr_integer", vec![I64, I64, I64, I64, I64], I64),
+    ]
+}
+
+/// Builds one function's body.
+struct Translator<'a> {
+    b: FunctionBuilder<'a>,
+    kernel: &'a Kernel,
+    refs: HashMap<&'static str, FuncRef>,
+    bases: Vec<ir::Value>,
+    steps: Vec<ir::Value>,
+}
+
+impl Translator<'_> {
+    /// `for i in 0..n { out[i] = v(i) }`.
+    fn store_loop(&mut self, n: ir::Value, out: ir::Value, v: usize) {
+        let size = self.kernel.body[v].dtype.size_bytes() as i64;
+        let i = self.b.declare_var(types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(i, zero);
+        let (header, body, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        let vals = self.body(iv);
+        let off = self.b.ins().imul_imm_s(iv, size);
+        let addr = self.b.ins().iadd(out, off);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), vals[v], addr, 0);
+        let next = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+    }
+
+    /// Element `i` goes to lane `i % 4`: a loop of four elements, then up to three more.
+    fn reduce_loop(&mut self, n: ir::Value, out: ir::Value, v: usize, combine: Combine) {
+        let dtype = self.kernel.body[v].dtype;
+        let (ty, size) = (clif_type(dtype), dtype.size_bytes() as i32);
+        let flags = MemFlagsData::trusted();
+        let lanes: Vec<Variable> = (0..4)
+            .map(|r| {
+                let var = self.b.declare_var(ty);
+                let init = self.b.ins().load(ty, flags, out, r * size);
+                self.b.def_var(var, init);
+                var
+            })
+            .collect();
+        let i = self.b.declare_var(types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(i, zero);
+        let n4 = self.b.ins().band_imm_s(n, !3);
+        let (header, body, tail) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n4);
+        self.b.ins().brif(more, body, &[], tail, &[]);
+        self.b.switch_to_block(body);
+        for (r, &lane) in lanes.iter().enumerate() {
+            let idx = self.b.ins().iadd_imm_s(iv, r as i64);
+            let x = self.body(idx)[v];
+            let acc = self.b.use_var(lane);
+            let acc = self.combine(combine, dtype, acc, x);
+            self.b.def_var(lane, acc);
+        }
+        let next = self.b.ins().iadd_imm_s(iv, 4);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(tail);
+        let exit = self.b.create_block();
+        let base = self.b.use_var(i);
+        for (r, &lane) in lanes.iter().take(3).enumerate() {
+            let (take, after) = (self.b.create_block(), self.b.create_block());
+            let idx = self.b.ins().iadd_imm_s(base, r as i64);
+            let more = self.b.ins().icmp(IntCC::SignedLessThan, idx, n);
+            self.b.ins().brif(more, take, &[], exit, &[]);
+            self.b.switch_to_block(take);
+            let x = self.body(idx)[v];
+            let acc = self.b.use_var(lane);
+            let acc = self.combine(combine, dtype, acc, x);
+            self.b.def_var(lane, acc);
+            self.b.ins().jump(after, &[]);
+            self.b.switch_to_block(after);
+        }
+        self.b.ins().jump(exit, &[]);
+        self.b.switch_to_block(exit);
+        for (r, &lane) in lanes.iter().enumerate() {
+            let acc = self.b.use_var(lane);
+            self.b.ins().store(flags, acc, out, r as i32 * size);
+        }
+        self.b.ins().return_(&[]);
+    }
+
+    fn combine(&mut self, c: Combine, dtype: DType, a: ir::Value, x: ir::Value) -> ir::Value {
+        let ins = self.b.ins();
+        match (dtype, c) {
+            (DType::F64 | DType::F32, Combine::Sum) => ins.fadd(a, x),
+            (DType::F64 | DType::F32, Combine::Prod) => ins.fmul(a, x),
+            (DType::F64 | DType::F32, Combine::Min) => ins.fmin(a, x),
+            (DType::F64 | DType::F32, Combine::Max) => ins.fmax(a, x),
+            (DType::I64, Combine::Sum) => ins.iadd(a, x),
+            (DType::I64, Combine::Prod) => ins.imul(a, x),
+            (DType::I64, Combine::Min) => ins.smin(a, x),
+            (DType::I64, Combine::Max) => ins.smax(a, x),
+            (_, Combine::Any | Combine::Max) => ins.bor(a, x),
+            (_, Combine::All | Combine::Min) => ins.band(a, x),
+            _ => unreachable!("sum and prod of bool are taken in i64"),
+        }
+    }
+
+    fn call(&mut self, shim: &'static str, args: &[ir::Value]) -> ir::Value {
+        let f = self.refs[shim];
+        let call = self.b.ins().call(f, args);
+        self.b.inst_results(call)[0]
+    }
+
+    /// The body's values at row position `i`.
+    fn body(&mut self, i: ir::Value) -> Vec<ir::Value> {
+        let mut vals: Vec<ir::Value> = Vec::with_capacity(self.kernel.body.len());
+        for v in &self.kernel.body {
+            let ty = clif_type(v.dtype);
+            let x = match &v.inst {
+                Inst::Load(k) => {
+                    let input = &self.kernel.inputs[*k];
+                    let off = self.b.ins().imul(i, self.steps[*k]);
+                    let at = self.b.ins().iadd(self.bases[*k], off);
+                    match input.source {
+                        Source::Buffer(_) => self.b.ins().load(ty, MemFlagsData::trusted(), at, 0),
+                        Source::Counter => at,
+                    }
+                }
+                Inst::Const(s) => self.constant(*s),
+                Inst::Cast(a) => {
+                    let from = self.kernel.body[*a].dtype;
+                    self.cast(vals[*a], from, v.dtype)
+                }
+                Inst::Unary(op, a) => {
+                    let from = self.kernel.body[*a].dtype;
+                    self.unary(*op, vals[*a], from)
+                }
+                Inst::Binary(op, a, c) => {
+                    let from = self.kernel.body[*a].dtype;
+                    self.binary(*op, vals[*a], vals[*c], from)
+                }
+                Inst::Select(c, a, e) => self.b.ins().select(vals[*c], vals[*a], vals[*e]),
+                Inst::Random {
+                    dist,
+                    seed,
+                    draw,
+                    counter,
+                } => {
+                    let s = self.b.ins().iconst(types::I64, *seed as i64);
+                    let d = self.b.ins().iconst(types::I64, *draw as i64);
+                    let k = vals[*counter];
+                    match dist {
+                        Distribution::Uniform if v.dtype == DType::F32 => {
+                            self.call("arr_uniform_f32", &[s, d, k])
+                        }
+                        Distribution::Uniform => self.call("arr_uniform_f64", &[s, d, k]),
+                        Distribution::Normal => self.call("arr_normal_f64", &[s, d, k]),
+                        Distribution::Integers { lo, hi } => {
+                            let lo = self.b.ins().iconst(types::I64, *lo);
+                            let hi = self.b.ins().iconst(types::I64, *hi);
+                            self.call("arr_integer", &[s, d, k, lo, hi])
+                        }
+                    }
+                }
+            };
+            vals.push(x);
+        }
+        vals
+    }
+
+    fn constant(&mut self, s: Scalar) -> ir::Value {
+        let ins = self.b.ins();
+        match s {
+            Scalar::Bool(v) => ins.iconst(types::I8, v as i64),
+            Scalar::I64(v) => ins.iconst(types::I64, v),
+            Scalar::F32(v) => ins.f32const(v),
+            Scalar::F64(v) => ins.f64const(v),
+            Scalar::C128(_) => unreachable!("complex values are never fused"),
+        }
+    }
+
+    /// `Array::cast` of one element.
+    fn cast(&mut self, x: ir::Value, from: DType, to: DType) -> ir::Value {
+        use DType::*;
+        let ins = self.b.ins();
+        match (from, to) {
+            _ if from == to => x,
+            (Bool, I64) => ins.uextend(types::I64, x),
+            (Bool, F32 | F64) => {
+                let wide = ins.uextend(types::I64, x);
+                self.b.ins().fcvt_from_sint(clif_type(to), wide)
+            }
+            (I64, F32 | F64) => ins.fcvt_from_sint(clif_type(to), x),
+            (F32, F64) => ins.fpromote(types::F64, x),
+            (F64, F32) => ins.fdemote(types::F32, x),
+            (F32 | F64, I64) => {
+                let x = if from == F32 {
+                    ins.fpromote(types::F64, x)
+                } else {
+                    x
+                };
+                // NumPy on x86: NaN and out-of-range values give i64::MIN.
+                let sat = self.b.ins().fcvt_to_sint_sat(types::I64, x);
+                let lo = self.b.ins().f64const(-9.223_372_036_854_776e18);
+                let hi = self.b.ins().f64const(9.223_372_036_854_776e18);
+                let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, lo);
+                let below = self.b.ins().fcmp(FloatCC::LessThan, x, hi);
+                let ok = self.b.ins().band(above, below);
+                let min = self.b.ins().iconst(types::I64, i64::MIN);
+                self.b.ins().select(ok, sat, min)
+            }
+            (I64, Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
+            (F32, Bool) => {
+                let z = ins.f32const(0.0);
+                self.b.ins().fcmp(FloatCC::NotEqual, x, z)
+            }
+            (F64, Bool) => {
+                let z = ins.f64const(0.0);
+                self.b.ins().fcmp(FloatCC::NotEqual, x, z)
+            }
+            _ => unreachable!("complex values are never fused"),
+        }
+    }
+
+    fn unary(&mut self, op: UnaryOp, x: ir::Value, dtype: DType) -> ir::Value {
+        use UnaryOp::*;
+        let code = self.b.ins().iconst(types::I32, op as i64);
+        let ins = self.b.ins();
+        match (dtype, op) {
+            (DType::Bool, Not) => ins.bxor_imm_s(x, 1),
+            (DType::F64 | DType::F32, IsNan) => ins.fcmp(FloatCC::Unordered, x, x),
+            (DType::F64 | DType::F32, IsInf | IsFinite) => {
+                let a = ins.fabs(x);
+                let inf = if dtype == DType::F64 {
+                    self.b.ins().f64const(f64::INFINITY)
+                } else {
+                    self.b.ins().f32const(f32::INFINITY)
+                };
+                let cc = if op == IsInf {
+                    FloatCC::Equal
+                } else {
+                    FloatCC::LessThan
+                };
+                self.b.ins().fcmp(cc, a, inf)
+            }
+            (DType::F64 | DType::F32, Neg) => ins.fneg(x),
+            (DType::F64 | DType::F32, Abs) => ins.fabs(x),
+            (DType::F64 | DType::F32, Sqrt) => ins.sqrt(x),
+            (DType::F64 | DType::F32, Floor) => ins.floor(x),
+            (DType::F64 | DType::F32, Ceil) => ins.ceil(x),
+            (DType::F64 | DType::F32, Trunc) => ins.trunc(x),
+            (DType::F64 | DType::F32, Round) => ins.nearest(x),
+            (DType::F64 | DType::F32, Real | Conj) => x,
+            (DType::F64, _) => self.call("arr_unary_f64", &[code, x]),
+            (DType::F32, _) => self.call("arr_unary_f32", &[code, x]),
+            (DType::I64, Neg) => ins.ineg(x),
+            (DType::I64, _) => self.call("arr_unary_i64", &[code, x]),
+            _ => unreachable!("lowering casts operands to a dtype the op accepts"),
+        }
+    }
+
+    /// `op` over operands of dtype `dtype` (the compute dtype).
+    fn binary(&mut self, op: BinaryOp, a: ir::Value, c: ir::Value, dtype: DType) -> ir::Value {
+        use BinaryOp::*;
+        let code = self.b.ins().iconst(types::I32, op as i64);
+        let ins = self.b.ins();
+        let float = matches!(dtype, DType::F64 | DType::F32);
+        if let Some((fcc, icc)) = match op {
+            Eq => Some((FloatCC::Equal, IntCC::Equal)),
+            Ne => Some((FloatCC::NotEqual, IntCC::NotEqual)),
+            Lt => Some((FloatCC::LessThan, IntCC::SignedLessThan)),
+            Le => Some((FloatCC::LessThanOrEqual, IntCC::SignedLessThanOrEqual)),
+            Gt => Some((FloatCC::GreaterThan, IntCC::SignedGreaterThan)),
+            Ge => Some((FloatCC::GreaterThanOrEqual, IntCC::SignedGreaterThanOrEqual)),
+            _ => None,
+        } {
+            return if float {
+                ins.fcmp(fcc, a, c)
+            } else if dtype == DType::Bool {
+                ins.icmp(icc.unsigned(), a, c)
+            } else {
+                ins.icmp(icc, a, c)
+            };
+        }
+        match (dtype, op) {
+            (DType::Bool, And | Minimum) => ins.band(a, c),
+            (DType::Bool, _) => ins.bor(a, c),
+            (_, Add) if float => ins.fadd(a, c),
+            (_, Sub) if float => ins.fsub(a, c),
+            (_, Mul) if float => ins.fmul(a, c),
+            (_, Div) if float => ins.fdiv(a, c),
+            (DType::F64, _) => self.call("arr_binary_f64", &[code, a, c]),
+            (DType::F32, _) => self.call("arr_binary_f32", &[code, a, c]),
+            (DType::I64, Add) => ins.iadd(a, c),
+            (DType::I64, Sub) => ins.isub(a, c),
+            (DType::I64, Mul) => ins.imul(a, c),
+            (DType::I64, _) => self.call("arr_binary_i64", &[code, a, c]),
+            _ => unreachable!("complex values are never fused"),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The CPU backend: fuses the graph into a plan (`fuse`), compiles each kernel to native code
+//! with Cranelift (`codegen`, cached by the kernel's code), and runs kernels on all cores in
+//! fixed pieces (`exec`). Plan steps that are not kernels run the interpreter's code.
+
+mod codegen;
+mod exec;
+mod shims;
+
+pub use codegen::Jit;
+
+use super::{Backend, BackendStats};
+use crate::diag::{Error, ErrorKind, Result};
+use crate::fuse::{Buffer, Kernel, Plan, Step};
+use crate::graph::NodeRef;
+use crate::runtime::Array;
+use codegen::KernelFn;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// Plans whose largest array has fewer elements than this run on the interpreter's code when
+/// a kernel would have to be compiled first: compiling costs more than the work.
+const JIT_MIN_ELEMENTS: usize = 2048;
+
+/// The Cranelift backend.
+pub struct Cpu {
+    jit: Jit,
+    jit_min_elements: usize,
+    cache: HashMap<String, KernelFn>,
+    stats: BackendStats,
+}
+
+impl Cpu {
+    /// A backend compiling for the host CPU.
+    pub fn new() -> Result<Cpu> {
+        let jit = Jit::new().map_err(|e| {
+            crate::diag::value_error(format!("cannot start the Cranelift JIT: {e}"))
+                .with_help("use `--backend interp`")
+        })?;
+        Ok(Cpu {
+            jit,
+            jit_min_elements: JIT_MIN_ELEMENTS,
+            cache: HashMap::new(),
+            stats: BackendStats::default(),
+        })
+    }
+
+    /// The same backend compiling every kernel, however small (tests use this so that small
+    /// inputs exercise generated code too).
+    pub fn always_compile(mut self) -> Cpu {
+        self.jit_min_elements = 0;
+        self
+    }
+
+    fn kernel_fn(&mut self, kernel: &Kernel) -> Result<KernelFn> {
+        let key = kernel.code_key();
+        if let Some(&f) = self.cache.get(&key) {
+            self.stats.cache_hits += 1;
+            return Ok(f);
+        }
+        let start = Instant::now();
+        let f = self.jit.compile(kernel).map_err(|e| {
+            Error::new(
+                ErrorKind::Value,
+                format!("internal error: a kernel failed to compile: {e}"),
+            )
+        })?;
+        self.stats.compile += start.elapsed();
+        self.stats.kernels_compiled += 1;
+        self.cache.insert(key, f);
+        Ok(f)
+    }
+
+    /// Whether the plan is small and needs compiling: then the interpreter is faster.
+    fn interpret(&self, plan: &Plan) -> bool {
+        let largest = plan
+            .buffers
+            .iter()
+            .map(|b| match b {
+                Buffer::Value(a) => a.len(),
+                Buffer::Temp { shape, .. } => shape.iter().product(),
+            })
+            .chain(plan.steps.iter().map(|s| match s {
+                Step::Kernel { kernel, .. } => kernel.dims.iter().product(),
+                Step::Node { .. } => 0,
+            }))
+            .max()
+            .unwrap_or(0);
+        largest < self.jit_min_elements
+            && plan.steps.iter().any(|s| match s {
+                Step::Kernel { kernel, .. } => !self.cache.contains_key(&kernel.code_key()),
+                Step::Node { .. } => false,
+            })
+    }
+
+    fn execute(&mut self, plan: &Plan, cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
+        let last_use = plan.last_uses();
+        let mut buffers: Vec<Option<Rc<Array>>> = plan
+            .buffers
+            .iter()
+            .map(|b| match b {
+                Buffer::Value(a) => Some(a.clone()),
+                Buffer::Temp { .. } => None,
+            })
+            .collect();
+        for (s, step) in plan.steps.iter().enumerate() {
+            if cancel() {
+                return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
+            }
+            match step {
+                Step::Kernel { kernel, out, shape } => {
+                    let f = self.kernel_fn(kernel)?;
+                    let start = Instant::now();
+                    buffers[*out] = Some(Rc::new(exec::run(f, kernel, &buffers, shape)));
+                    self.stats.kernels_run += 1;
+                    self.stats.kernel_time += start.elapsed();
+                }
+                Step::Node { node, inputs, out } => {
+                    let args: Vec<Rc<Array>> = inputs
+                        .iter()
+                        .map(|&b| {
+                            buffers[b]
+                                .clone()
+                                .expect("plan order: inputs computed first")
+                        })
+                        .collect();
+                    let v =
+                        super::interp::compute(node, &args).map_err(|e| e.or_span(node.span))?;
+                    buffers[*out] = Some(Rc::new(v.into_standard_layout()));
+                }
+            }
+            for (b, &l) in last_use.iter().enumerate() {
+                if l == s && matches!(plan.buffers[b], Buffer::Temp { .. }) {
+                    buffers[b] = None;
+                }
+            }
+        }
+        Ok(plan
+            .roots
+            .iter()
+            .map(|&r| buffers[r].clone().expect("roots are computed"))
+            .collect())
+    }
+}
+
+impl Backend for Cpu {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
+        let start = Instant::now();
+        let plan = Plan::build(roots);
+        self.stats.fuse += start.elapsed();
+        if self.interpret(&plan) {
+            return super::interp::Interp.compute(roots, cancel);
+        }
+        self.execute(&plan, cancel)
+    }
+
+    fn explain(&self, roots: &[NodeRef]) -> String {
+        Plan::build(roots).to_string()
+    }
+
+    fn stats(&self) -> BackendStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! The kernel IR: a loop nest over an iteration shape whose body is a list of SSA values
+//! computed from strided loads and linear counters, ending in a store or a reduction.
+//! Backend-neutral: Cranelift, WGSL and the MPI partitioner read the same [`Kernel`].
+
+use crate::dtype::DType;
+use crate::graph::{BinaryOp, Distribution, ReduceOp, UnaryOp};
+use crate::runtime::Scalar;
+use std::fmt::{self, Write};
+
+/// Index of a value in a kernel body.
+pub type ValueId = usize;
+
+/// Where an input's elements come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Elements of plan buffer `n`, read at `offset + Σ coord[d] · strides[d]`.
+    Buffer(usize),
+    /// The linear counter `offset + Σ coord[d] · strides[d]` itself (an i64), used for
+    /// `arange` and random draws.
+    Counter,
+}
+
+/// One input of a kernel: an affine map from the iteration coordinates to an element.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Input {
+    /// Buffer or counter.
+    pub source: Source,
+    /// Element dtype (i64 for counters).
+    pub dtype: DType,
+    /// Element offset at coordinate zero.
+    pub offset: i64,
+    /// Element stride per iteration dimension (0 where the input is broadcast).
+    pub strides: Vec<i64>,
+}
+
+/// What a body value computes. Operands are earlier values; every operand already has the
+/// dtype the operation computes in (lowering inserts the casts).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inst {
+    /// Reads input `n` at the current coordinate.
+    Load(usize),
+    /// A constant of the value's dtype.
+    Const(Scalar),
+    /// An elementwise function of one operand.
+    Unary(UnaryOp, ValueId),
+    /// An elementwise function of two operands of the same dtype.
+    Binary(BinaryOp, ValueId, ValueId),
+    /// `c ? a : b` with `c` bool.
+    Select(ValueId, ValueId, ValueId),
+    /// Conversion with `Array::cast` semantics.
+    Cast(ValueId),
+    /// Element `counter` of a counter-based random draw (`random`'s exact mapping).
+    Random {
+        /// The distribution.
+        dist: Distribution,
+        /// Stream key.
+        seed: u64,
+        /// Draw number within the stream.
+        draw: u64,
+        /// The i64 element index.
+        counter: ValueId,
+    },
+}
+
+/// A body value: an instruction and the dtype it yields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// What it computes.
+    pub inst: Inst,
+    /// Its dtype.
+    pub dtype: DType,
+}
+
+/// The reduction a kernel ends in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Combine {
+    /// `+` (wrapping for i64).
+    Sum,
+    /// `*`.
+    Prod,
+    /// NaN-propagating minimum.
+    Min,
+    /// NaN-propagating maximum.
+    Max,
+    /// Logical or (bool accumulator).
+    Any,
+    /// Logical and (bool accumulator).
+    All,
+}
+
+impl Combine {
+    /// The combine of a graph reduction, or `None` when it is not a single fused pass.
+    pub fn of(op: ReduceOp) -> Option<Combine> {
+        Some(match op {
+            ReduceOp::Sum | ReduceOp::Mean => Combine::Sum,
+            ReduceOp::Prod => Combine::Prod,
+            ReduceOp::Min => Combine::Min,
+            ReduceOp::Max => Combine::Max,
+            ReduceOp::Any => Combine::Any,
+            ReduceOp::All => Combine::All,
+            ReduceOp::Var | ReduceOp::Std | ReduceOp::Argmin | ReduceOp::Argmax => return None,
+        })
+    }
+
+    /// The name printed in plans.
+    pub fn name(self) -> &'static str {
+        match self {
+            Combine::Sum => "sum",
+            Combine::Prod => "prod",
+            Combine::Min => "min",
+            Combine::Max => "max",
+            Combine::Any => "any",
+            Combine::All => "all",
+        }
+    }
+}
+
+/// How a kernel ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Every coordinate's value is stored, row-major, into a new buffer.
+    Store(ValueId),
+    /// Values are combined along the last iteration dimension (`axis`) or over all of them,
+    /// in the fixed tree of [`super::tree`]; `divide` divides the result by the count (mean).
+    Reduce {
+        /// The combine.
+        combine: Combine,
+        /// The value reduced (already in the accumulator dtype).
+        value: ValueId,
+        /// Only the last dimension is reduced (otherwise all).
+        axis: bool,
+        /// Divide by the number of elements reduced (`mean`).
+        divide: bool,
+    },
+}
+
+/// One fused kernel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kernel {
+    /// The iteration shape, after merging dimensions every input walks contiguously.
+    pub dims: Vec<usize>,
+    /// Loads and counters.
+    pub inputs: Vec<Input>,
+    /// SSA values in order.
+    pub body: Vec<Value>,
+    /// Store or reduction.
+    pub output: Output,
+}
+
+impl Kernel {
+    /// The dtype of the kernel's result.
+    pub fn result_dtype(&self) -> DType {
+        let v = match self.output {
+            Output::Store(v) | Output::Reduce { value: v, .. } => v,
+        };
+        self.body[v].dtype
+    }
+
+    /// The code of the kernel without shapes, strides or buffer numbers: kernels with equal
+    /// keys compile to the same machine code, so this is the compile-cache key.
+    pub fn code_key(&self) -> String {
+        let mut s = String::new();
+        for i in &self.inputs {
+            let _ = write!(s, "{:?}/{},", matches!(i.source, Source::Counter), i.dtype);
+        }
+        let _ = write!(s, "|{:?}|{:?}", self.body, self.output);
+        s
+    }
+}
+
+fn fmt_inst(f: &mut fmt::Formatter<'_>, inst: &Inst) -> fmt::Result {
+    match inst {
+        Inst::Load(n) => write!(f, "load in{n}"),
+        Inst::Const(s) => write!(f, "const {}", crate::runtime::format_scalar(*s)),
+        Inst::Unary(op, a) => write!(f, "{} v{a}", op.name()),
+        Inst::Binary(op, a, b) => write!(f, "{} v{a} v{b}", op.name()),
+        Inst::Select(c, a, b) => write!(f, "where v{c} v{a} v{b}"),
+        Inst::Cast(a) => write!(f, "cast v{a}"),
+        Inst::Random {
+            dist,
+            seed,
+            draw,
+            counter,
+        } => write!(f, "random {dist:?} seed={seed} draw={draw} at v{counter}"),
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dims = crate::graph::fmt_shape(&self.dims);
+        match &self.output {
+            Output::Store(_) => writeln!(f, "kernel over {dims} -> store")?,
+            Output::Reduce {
+                combine,
+                axis,
+                divide,
+                ..
+            } => writeln!(
+                f,
+                "kernel over {dims} -> {}{} over {}",
+                combine.name(),
+                if *divide { "/n" } else { "" },
+                if *axis { "last axis" } else { "all" }
+            )?,
+        }
+        for (n, i) in self.inputs.iter().enumerate() {
+            let what = match i.source {
+                Source::Buffer(b) => format!("buf{b}"),
+                Source::Counter => "counter".into(),
+            };
+            writeln!(
+                f,
+                "    in{n} = {what} {} offset={} strides={:?}",
+                i.dtype, i.offset, i.strides
+            )?;
+        }
+        for (n, v) in self.body.iter().enumerate() {
+            write!(f, "    v{n} = ")?;
+            fmt_inst(f, &v.inst)?;
+            writeln!(f, " : {}", v.dtype)?;
+        }
+        match &self.output {
+            Output::Store(v) => writeln!(f, "    store v{v}"),
+            Output::Reduce { value, .. } => writeln!(f, "    reduce v{value}"),
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! Fusion: turns the lazy graph into a [`Plan`] — kernels of the backend-neutral kernel IR
+//! ([`ir`]) and the steps that are not kernels (library calls, gathers, scans), in order.
+//!
+//! A kernel is a maximal group of elementwise operations, views (broadcasts, transposes,
+//! slices, reshapes of materialised arrays), casts, `where`, `arange` and random draws,
+//! ending in a store or a reduction. A node is materialised (becomes a buffer) when it is
+//! observed, when a non-kernel step reads it, when it is a reduction, or when it is
+//! expensive and read by several nodes or broadcast to a larger shape (recomputing would
+//! cost more than the memory traffic).
+//!
+//! *Invariant:* the plan computes exactly what `backend::interp` computes; every backend
+//! executes the same plan.
+
+pub mod ir;
+mod kernel;
+pub mod tree;
+
+pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
+
+use crate::dtype::DType;
+use crate::graph::{IndexItem, NodeRef, Op, UnaryOp, fmt_shape};
+use crate::runtime::Array;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// Index of a buffer in a plan.
+pub type BufId = usize;
+
+/// A buffer of a plan: an input value or a step's result (always row-major contiguous).
+#[derive(Debug, Clone)]
+pub enum Buffer {
+    /// A value computed before this plan ran (its own strides).
+    Value(Rc<Array>),
+    /// Produced by a step of the plan.
+    Temp {
+        /// Shape of the result.
+        shape: Vec<usize>,
+        /// Dtype of the result.
+        dtype: DType,
+    },
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A fused kernel whose result, reshaped to `shape`, fills buffer `out`.
+    Kernel {
+        /// The kernel.
+        kernel: Kernel,
+        /// Its result buffer.
+        out: BufId,
+        /// The result's shape (a reduction's kept dims included).
+        shape: Vec<usize>,
+    },
+    /// A node computed whole (library call, gather, scan, complex arithmetic) from buffers.
+    Node {
+        /// The node (its op, shape and dtype).
+        node: NodeRef,
+        /// Buffers holding its inputs, in order.
+        inputs: Vec<BufId>,
+        /// Its result buffer.
+        out: BufId,
+    },
+}
+
+/// What computes a set of roots: buffers, steps in order, and the buffers of the roots.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Every buffer the plan reads or writes.
+    pub buffers: Vec<Buffer>,
+    /// Steps in execution order.
+    pub steps: Vec<Step>,
+    /// The buffer of each root.
+    pub roots: Vec<BufId>,
+}
+
+impl Plan {
+    /// The plan that computes `roots`.
+    pub fn build(roots: &[NodeRef]) -> Plan {
+        let mut p = Planner::default();
+        for r in roots {
+            count_users(r, &mut p.users, &mut std::collections::HashSet::new());
+        }
+        let roots = roots.iter().map(|r| p.materialize(r)).collect();
+        Plan {
+            buffers: p.buffers,
+            steps: p.steps,
+            roots,
+        }
+    }
+
+    /// For each buffer, the index of the last step that reads it (roots live to the end).
+    pub fn last_uses(&self) -> Vec<usize> {
+        let mut last = vec![0; self.buffers.len()];
+        for (s, step) in self.steps.iter().enumerate() {
+            match step {
+                Step::Kernel { kernel, .. } => {
+                    for i in &kernel.inputs {
+                        if let Source::Buffer(b) = i.source {
+                            last[b] = s;
+                        }
+                    }
+                }
+                Step::Node { inputs, .. } => inputs.iter().for_each(|&b| last[b] = s),
+            }
+        }
+        for &r in &self.roots {
+            last[r] = usize::MAX;
+        }
+        last
+    }
+}
+
+/// Counts, for every node not yet computed, how many distinct nodes read it.
+fn count_users(
+    node: &NodeRef,
+    users: &mut HashMap<u64, usize>,
+    seen: &mut std::collections::HashSet<u64>,
+) {
+    if !seen.insert(node.id) || node.value().is_some() {
+        return;
+    }
+    let mut distinct: Vec<&NodeRef> = node.inputs.iter().collect();
+    distinct.dedup_by_key(|n| n.id);
+    for i in distinct {
+        *users.entry(i.id).or_default() += 1;
+        count_users(i, users, seen);
+    }
+}
+
+/// Builds plans: owns the buffers and steps made so far.
+#[derive(Default)]
+struct Planner {
+    buffers: Vec<Buffer>,
+    steps: Vec<Step>,
+    done: HashMap<u64, BufId>,
+    users: HashMap<u64, usize>,
+    expensive: HashMap<u64, bool>,
+}
+
+impl Planner {
+    /// The buffer holding `node`'s value, adding the steps that compute it.
+    fn materialize(&mut self, node: &NodeRef) -> BufId {
+        if let Some(&b) = self.done.get(&node.id) {
+            return b;
+        }
+        let buf = if let Some(v) = node.value() {
+            self.push_buffer(Buffer::Value(v))
+        } else if let Some(kernel) = kernel::build(self, node) {
+            let out = self.temp(node);
+            self.steps.push(Step::Kernel {
+                kernel,
+                out,
+                shape: node.shape.clone(),
+            });
+            out
+        } else {
+            let inputs = node.inputs.iter().map(|i| self.materialize(i)).collect();
+            let out = self.temp(node);
+            self.steps.push(Step::Node {
+                node: node.clone(),
+                inputs,
+                out,
+            });
+            out
+        };
+        self.done.insert(node.id, buf);
+        buf
+    }
+
+    /// A row-major copy of buffer `b`, which holds `x`.
+    fn contiguous_copy(&mut self, x: &NodeRef, b: BufId) -> BufId {
+        let kernel = kernel::copy(self, x, b);
+        let out = self.temp(x);
+        self.steps.push(Step::Kernel {
+            kernel,
+            out,
+            shape: x.shape.clone(),
+        });
+        out
+    }
+
+    fn temp(&mut self, node: &NodeRef) -> BufId {
+        self.push_buffer(Buffer::Temp {
+            shape: node.shape.clone(),
+            dtype: node.dtype,
+        })
+    }
+
+    fn push_buffer(&mut self, b: Buffer) -> BufId {
+        self.buffers.push(b);
+        self.buffers.len() - 1
+    }
+
+    /// The shape and element strides of a buffer.
+    fn layout(&self, b: BufId) -> (Vec<usize>, Vec<i64>) {
+        match &self.buffers[b] {
+            Buffer::Value(a) => (a.shape().to_vec(), a.strides()),
+            Buffer::Temp { shape, .. } => (shape.clone(), contiguous_strides(shape)),
+        }
+    }
+
+    /// Whether a buffer is row-major contiguous (so any reshape of it is a view).
+    fn is_contiguous(&self, b: BufId) -> bool {
+        let (shape, strides) = self.layout(b);
+        shape.iter().product::<usize>() <= 1
+            || shape
+                .iter()
+                .zip(strides.iter().zip(contiguous_strides(&shape)))
+                .all(|(&d, (&s, c))| d == 1 || s == c)
+    }
+
+    /// Whether recomputing `node` per use costs more than reading it from memory.
+    fn is_expensive(&mut self, node: &NodeRef) -> bool {
+        if node.value().is_some() {
+            return false;
+        }
+        if let Some(&e) = self.expensive.get(&node.id) {
+            return e;
+        }
+        let own = match &node.op {
+            Op::Unary(u) => !matches!(
+                u,
+                UnaryOp::Neg
+                    | UnaryOp::Not
+                    | UnaryOp::Abs
+                    | UnaryOp::Sign
+                    | UnaryOp::Sqrt
+                    | UnaryOp::Floor
+                    | UnaryOp::Ceil
+                    | UnaryOp::Round
+                    | UnaryOp::Trunc
+                    | UnaryOp::IsNan
+                    | UnaryOp::IsInf
+                    | UnaryOp::IsFinite
+                    | UnaryOp::Real
+                    | UnaryOp::Conj
+            ),
+            Op::Random { .. } => true,
+            Op::Binary { op, .. } => {
+                use crate::graph::BinaryOp::*;
+                matches!(op, Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv)
+            }
+            _ => false,
+        };
+        let e = own || node.inputs.clone().iter().any(|i| self.is_expensive(i));
+        self.expensive.insert(node.id, e);
+        e
+    }
+
+    /// Whether `node`, read by a kernel computing over `size` elements, should be a buffer
+    /// rather than fused: it is shared, or broadcast, and expensive.
+    fn should_materialize(&mut self, node: &NodeRef, size: usize) -> bool {
+        let shared = self.users.get(&node.id).copied().unwrap_or(0) >= 2;
+        (shared || node.size() < size) && self.is_expensive(node)
+    }
+}
+
+/// Row-major element strides of `shape`.
+pub fn contiguous_strides(shape: &[usize]) -> Vec<i64> {
+    let mut strides = vec![0; shape.len()];
+    let mut acc = 1i64;
+    for d in (0..shape.len()).rev() {
+        strides[d] = acc;
+        acc *= shape[d].max(1) as i64;
+    }
+    strides
+}
+
+/// Whether an index spec is basic (positions and slices only), so it is a strided view.
+fn is_basic(items: &[IndexItem]) -> bool {
+    items.iter().all(|i| !matches!(i, IndexItem::Array))
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kernels = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Kernel { .. }))
+            .count();
+        writeln!(
+            f,
+            "plan: {} steps ({kernels} kernels), {} buffers",
+            self.steps.len(),
+            self.buffers.len()
+        )?;
+        for (b, buf) in self.buffers.iter().enumerate() {
+            if let Buffer::Value(a) = buf {
+                writeln!(f, "  buf{b} = input {}{}", a.dtype(), fmt_shape(a.shape()))?;
+            }
+        }
+        for step in &self.steps {
+            match step {
+                Step::Kernel { kernel, out, shape } => {
+                    write!(
+                        f,
+                        "  buf{out} : {}{} = {kernel}",
+                        kernel.result_dtype(),
+                        fmt_shape(shape)
+                    )?;
+                }
+                Step::Node { node, inputs, out } => {
+                    let args: Vec<String> = inputs.iter().map(|b| format!("buf{b}")).collect();
+                    writeln!(
+                        f,
+                        "  buf{out} : {}{} = {} {}",
+                        node.dtype,
+                        fmt_shape(&node.shape),
+                        node.op.label(),
+                        args.join(" ")
+                    )?;
+                }
+            }
+        }
+        let roots: Vec<String> = self.roots.iter().map(|b| format!("buf{b}")).collect();
+        writeln!(f, "  result {}", roots.join(" "))
+    }
+}
