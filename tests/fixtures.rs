@@ -64,8 +64,37 @@ fn compare(name: &str, got: &Array, want: &Array) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs one fixture case on a backend: the expression's value, or the updated name's.
+fn run_case(prelude: &str, code: &str, cpu: bool) -> Result<Array, String> {
+    let mut s = if cpu {
+        let options = arr::lower::Options {
+            fold_limit: 0,
+            ..Default::default()
+        };
+        let backend = arr::backend::cpu::Cpu::new()
+            .map_err(|e| e.to_string())?
+            .always_compile();
+        Session::with_backend(Box::new(backend), options).map_err(|e| e.to_string())?
+    } else {
+        Session::with_options(arr::BackendKind::Interp, Default::default())
+            .map_err(|e| e.to_string())?
+    };
+    s.run_str(prelude).map_err(|e| e.to_string())?;
+    let result = match code.split_once("] = ") {
+        // An indexed update: run it, then read the updated name.
+        Some((target, _)) => {
+            let var = target.split('[').next().unwrap_or(target).trim();
+            s.run_str(code).and_then(|_| s.get(var))
+        }
+        None => s.eval(code),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+/// Every case on the interpreter matches NumPy, and the cpu backend (every kernel compiled,
+/// nothing folded) gives exactly the interpreter's result.
 #[test]
-fn interpreter_matches_numpy() {
+fn backends_match_numpy() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let prelude = std::fs::read_to_string(root.join("prelude.arr")).expect("prelude");
     let cases = std::fs::read_to_string(root.join("cases.txt")).expect("cases");
@@ -77,30 +106,27 @@ fn interpreter_matches_numpy() {
     {
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         let (name, code) = (parts[0], parts[1]);
-        let mut s = Session::new().expect("session");
-        s.run_str(&prelude).expect("prelude runs");
-        let result = match code.split_once("] = ") {
-            // An indexed update: run it, then read the updated name.
-            Some((target, _)) => {
-                let var = target.split('[').next().unwrap_or(target).trim();
-                s.run_str(code).and_then(|_| s.get(var))
-            }
-            None => s.eval(code),
-        };
         count += 1;
-        match result {
+        let interp = run_case(&prelude, code, false);
+        match &interp {
             Ok(got) => {
-                if let Err(msg) = compare(name, &got, &load_fixture(name)) {
+                if let Err(msg) = compare(name, got, &load_fixture(name)) {
                     failures.push(msg);
                 }
             }
             Err(e) => failures.push(format!("{name}: {e}")),
         }
+        // Compared as row-major text: same elements bit for bit (NaN equal to NaN), any layout.
+        let std = |r: Result<Array, String>| r.map(Array::into_standard_layout);
+        let (interp, cpu) = (std(interp), std(run_case(&prelude, code, true)));
+        if format!("{interp:?}") != format!("{cpu:?}") {
+            failures.push(format!("{name}: cpu gives {cpu:?}, interp {interp:?}"));
+        }
     }
     assert!(count > 100, "cases.txt should hold the whole builtin suite");
     assert!(
         failures.is_empty(),
-        "{} of {count} cases differ from NumPy:\n{}",
+        "{} of {count} cases fail:\n{}",
         failures.len(),
         failures.join("\n")
     );

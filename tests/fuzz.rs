@@ -1,7 +1,10 @@
 //! No input may panic: random bytes and random token soup go through the parser, and soup
 //! that parses is run; random well-formed expressions over random shapes and dtypes are
 //! evaluated, which also checks (by debug assertions in the interpreter) that every
-//! inferred shape and dtype is the one computed.
+//! inferred shape and dtype is the one computed. The same random expressions over random
+//! shapes run on the `cpu` backend (every kernel compiled) must give exactly the
+//! interpreter's result or the same error: the backends share the reduction tree and the
+//! scalar code of every function they do not generate inline, so the match is bit for bit.
 
 use arr::lower::Options;
 use arr::{BackendKind, Session};
@@ -52,6 +55,59 @@ proptest! {
     }
 }
 
+/// Dtype, shape and every element's bits, in row-major order.
+fn fingerprint(v: &arr::Array) -> String {
+    use arr::Array;
+    let bits: Vec<String> = match v {
+        Array::Bool(a) => a.iter().map(|x| x.to_string()).collect(),
+        Array::I64(a) => a.iter().map(|x| x.to_string()).collect(),
+        Array::F32(a) => a.iter().map(|x| format!("{:x}", x.to_bits())).collect(),
+        Array::F64(a) => a.iter().map(|x| format!("{:x}", x.to_bits())).collect(),
+        Array::C128(a) => a
+            .iter()
+            .map(|x| format!("{:x},{:x}", x.re.to_bits(), x.im.to_bits()))
+            .collect(),
+    };
+    format!("{} {:?} {}", v.dtype(), v.shape(), bits.join(" "))
+}
+
+/// The value of `code` after `prelude` on a backend, as row-major text, or the error.
+fn outcome(prelude: &str, code: &str, cpu: bool) -> String {
+    let options = Options {
+        memory_limit: 8 << 20,
+        fold_limit: if cpu { 0 } else { 64 },
+        ..Options::default()
+    };
+    let mut s = if cpu {
+        let backend = arr::backend::cpu::Cpu::new().expect("jit").always_compile();
+        Session::with_backend(Box::new(backend), options).expect("session")
+    } else {
+        Session::with_options(BackendKind::Interp, options).expect("session")
+    };
+    s.run_str(prelude).expect("prelude");
+    match s.eval(code) {
+        Ok(v) => fingerprint(&v),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn cpu_matches_interp(e in expr_strategy(), m in 1usize..80, n in 1usize..90, seed in 0u64..1000) {
+        let prelude = format!(
+            "let a = rand({m}, {n}, seed={seed}) * 8 - 4\nlet b = arange({n}) - 1\n\
+             let c = rand({m}, 1, seed={seed}) > 0.5\nlet d = f32(linspace(-3, 3, {n}))"
+        );
+        let code = e;
+        let want = outcome(&prelude, &code, false);
+        let got = outcome(&prelude, &code, true);
+        if std::env::var("FUZZ_SHOW").is_ok() { eprintln!("{code}\n  => {}", &got[..got.len().min(120)]); }
+        prop_assert_eq!(got, want, "expression {}", code);
+    }
+}
+
 fn expr_strategy() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("a".to_string()),
@@ -64,6 +120,11 @@ fn expr_strategy() -> impl Strategy<Value = String> {
         Just("a[1:, ::2]".to_string()),
         Just("b[[0, -1]]".to_string()),
         Just("a[a > 0]".to_string()),
+        Just("a.T".to_string()),
+        Just("a[::-1, 1:]".to_string()),
+        Just("b[::2]".to_string()),
+        Just("rand(4, seed=3)".to_string()),
+        Just("linspace(0, 1, 4)".to_string()),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         let binop = prop_oneof![
