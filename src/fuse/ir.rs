@@ -5,7 +5,7 @@
 use crate::dtype::DType;
 use crate::graph::{BinaryOp, Distribution, ReduceOp, UnaryOp};
 use crate::runtime::Scalar;
-use std::fmt::{self, Write};
+use std::fmt;
 
 /// Index of a value in a kernel body.
 pub type ValueId = usize;
@@ -156,15 +156,52 @@ impl Kernel {
         self.body[v].dtype
     }
 
-    /// The code of the kernel without shapes, strides or buffer numbers: kernels with equal
-    /// keys compile to the same machine code, so this is the compile-cache key.
-    pub fn code_key(&self) -> String {
-        let mut s = String::new();
+    /// A 64-bit hash of the kernel's code without shapes, strides or buffer numbers: kernels
+    /// with equal code compile to the same machine code, so this is the compile-cache key.
+    pub fn code_key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
         for i in &self.inputs {
-            let _ = write!(s, "{:?}/{},", matches!(i.source, Source::Counter), i.dtype);
+            matches!(i.source, Source::Counter).hash(&mut h);
+            i.dtype.hash(&mut h);
         }
-        let _ = write!(s, "|{:?}|{:?}", self.body, self.output);
-        s
+        for v in &self.body {
+            v.dtype.hash(&mut h);
+            std::mem::discriminant(&v.inst).hash(&mut h);
+            match &v.inst {
+                Inst::Load(n) => n.hash(&mut h),
+                Inst::Const(s) => match s {
+                    Scalar::Bool(b) => b.hash(&mut h),
+                    Scalar::I64(x) => x.hash(&mut h),
+                    Scalar::F32(x) => x.to_bits().hash(&mut h),
+                    Scalar::F64(x) => x.to_bits().hash(&mut h),
+                    Scalar::C128(z) => (z.re.to_bits(), z.im.to_bits()).hash(&mut h),
+                },
+                Inst::Unary(op, a) => (op, a).hash(&mut h),
+                Inst::Binary(op, a, b) => (op, a, b).hash(&mut h),
+                Inst::Select(c, a, b) => (c, a, b).hash(&mut h),
+                Inst::Cast(a) => a.hash(&mut h),
+                Inst::Random {
+                    dist,
+                    seed,
+                    draw,
+                    counter,
+                } => {
+                    format!("{dist:?}").hash(&mut h);
+                    (seed, draw, counter).hash(&mut h);
+                }
+            }
+        }
+        match &self.output {
+            Output::Store(v) => (0u8, v).hash(&mut h),
+            Output::Reduce {
+                combine,
+                value,
+                axis,
+                divide,
+            } => (1u8, combine, value, axis, divide).hash(&mut h),
+        }
+        h.finish()
     }
 }
 

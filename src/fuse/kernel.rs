@@ -7,7 +7,7 @@ use super::{Planner, contiguous_strides, is_basic};
 use crate::dtype::DType;
 use crate::graph::{BinaryOp, Distribution, IndexItem, NodeRef, Op, UnaryOp};
 use crate::runtime::Scalar;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// One node coordinate as a function of the iteration coordinates:
 /// `offset + scale · coord[dim]` (just `offset` when `dim` is `None`).
@@ -129,7 +129,7 @@ impl<'p> Builder<'p> {
             dims,
             inputs: vec![],
             body: vec![],
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         }
     }
 

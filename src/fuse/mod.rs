@@ -20,7 +20,7 @@ pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
 use crate::dtype::DType;
 use crate::graph::{IndexItem, NodeRef, Op, UnaryOp, fmt_shape};
 use crate::runtime::Array;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::rc::Rc;
 

@@ -21,8 +21,8 @@ pub use ops::{
 use crate::diag::{Result, Span, resource_error};
 use crate::dtype::DType;
 use crate::runtime::Array;
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 /// A shared handle to a node.
@@ -87,7 +87,7 @@ impl Graph {
     pub fn new(memory_limit: u64) -> Graph {
         Graph {
             next_id: 0,
-            cons: HashMap::new(),
+            cons: HashMap::default(),
             prune_at: 1024,
             memory_limit,
         }

@@ -14,19 +14,23 @@ use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::graph::NodeRef;
 use crate::runtime::Array;
 use codegen::KernelFn;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
 /// Plans whose largest array has fewer elements than this run on the interpreter's code when
-/// a kernel would have to be compiled first: compiling costs more than the work.
+/// a kernel would have to be compiled first: compiling costs more than the work...
 const JIT_MIN_ELEMENTS: usize = 2048;
+/// ...unless the kernel is hot: seen this many times (a loop body), it is compiled.
+const HOT_KERNEL: u32 = 3;
 
 /// The Cranelift backend.
 pub struct Cpu {
     jit: Jit,
     jit_min_elements: usize,
-    cache: HashMap<String, KernelFn>,
+    cache: HashMap<u64, KernelFn>,
+    /// How often each not-yet-compiled small kernel was interpreted instead.
+    seen: HashMap<u64, u32>,
     stats: BackendStats,
 }
 
@@ -40,7 +44,8 @@ impl Cpu {
         Ok(Cpu {
             jit,
             jit_min_elements: JIT_MIN_ELEMENTS,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
+            seen: HashMap::default(),
             stats: BackendStats::default(),
         })
     }
@@ -71,8 +76,9 @@ impl Cpu {
         Ok(f)
     }
 
-    /// Whether the plan is small and needs compiling: then the interpreter is faster.
-    fn interpret(&self, plan: &Plan) -> bool {
+    /// Whether the plan is small and needs compiling a kernel that is not hot yet: then the
+    /// interpreter is faster.
+    fn interpret(&mut self, plan: &Plan) -> bool {
         let largest = plan
             .buffers
             .iter()
@@ -86,11 +92,21 @@ impl Cpu {
             }))
             .max()
             .unwrap_or(0);
-        largest < self.jit_min_elements
-            && plan.steps.iter().any(|s| match s {
-                Step::Kernel { kernel, .. } => !self.cache.contains_key(&kernel.code_key()),
-                Step::Node { .. } => false,
-            })
+        if largest >= self.jit_min_elements {
+            return false;
+        }
+        let mut cold = false;
+        for step in &plan.steps {
+            if let Step::Kernel { kernel, .. } = step {
+                let key = kernel.code_key();
+                if !self.cache.contains_key(&key) {
+                    let n = self.seen.entry(key).or_default();
+                    *n += 1;
+                    cold |= *n < HOT_KERNEL;
+                }
+            }
+        }
+        cold
     }
 
     fn execute(&mut self, plan: &Plan, cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
