@@ -145,6 +145,12 @@ pub struct Kernel {
     pub body: Vec<Value>,
     /// Store or reduction.
     pub output: Output,
+    /// Where a store writes: element offset and strides per iteration dimension in the
+    /// output buffer (row-major contiguous for a new buffer; a strided region of an existing
+    /// array for an indexed update). Zero for reductions.
+    pub out_offset: i64,
+    /// See `out_offset`.
+    pub out_strides: Vec<i64>,
 }
 
 impl Kernel {
@@ -257,8 +263,22 @@ impl fmt::Display for Kernel {
             writeln!(f, " : {}", v.dtype)?;
         }
         match &self.output {
+            Output::Store(v)
+                if self.out_offset != 0 || !contiguous(&self.dims, &self.out_strides) =>
+            {
+                writeln!(
+                    f,
+                    "    store v{v} into region offset={} strides={:?}",
+                    self.out_offset, self.out_strides
+                )
+            }
             Output::Store(v) => writeln!(f, "    store v{v}"),
             Output::Reduce { value, .. } => writeln!(f, "    reduce v{value}"),
         }
     }
+}
+
+/// Whether `strides` are the row-major strides of `dims`.
+fn contiguous(dims: &[usize], strides: &[i64]) -> bool {
+    super::contiguous_strides(dims) == strides
 }

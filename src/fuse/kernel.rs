@@ -99,6 +99,70 @@ pub(super) fn copy(planner: &mut Planner, x: &NodeRef, b: super::BufId) -> Kerne
     k.finish(Output::Store(v))
 }
 
+/// The kernel of an indexed update `x[spec] = v` with a basic `spec`: it stores `v` into the
+/// region of a row-major copy of `x` (or of `x` itself when nothing else needs it). Returns
+/// the kernel and the buffer holding `x`; `None` when the update is not a kernel.
+pub(super) fn build_update(
+    planner: &mut Planner,
+    node: &NodeRef,
+) -> Option<(Kernel, super::BufId)> {
+    let Op::Update(spec) = &node.op else {
+        return None;
+    };
+    if node.dtype == DType::C128
+        || node.size() == 0
+        || !is_basic(&spec.items)
+        || node.inputs.len() != 2
+    {
+        return None;
+    }
+    let region = spec.result_shape();
+    if region.iter().product::<usize>() == 0 {
+        return None;
+    }
+    let old = planner.materialize(&node.inputs[0]);
+    let base = contiguous_strides(&node.shape);
+    let mut b = Builder::new(planner, region.clone());
+    b.out_offset = 0;
+    b.out_strides.clear();
+    for (item, &stride) in spec.items.iter().zip(&base) {
+        match item {
+            IndexItem::At(p) => b.out_offset += stride * *p as i64,
+            IndexItem::Slice { start, step, .. } => {
+                b.out_offset += stride * start;
+                b.out_strides.push(stride * step);
+            }
+            IndexItem::Array => unreachable!("basic index only"),
+        }
+    }
+    let v = &node.inputs[1];
+    let skip = region.len() - v.shape.len();
+    let view: View = v
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(j, &d)| {
+            if d == 1 && region[j + skip] != 1 {
+                Coord {
+                    dim: None,
+                    scale: 0,
+                    offset: 0,
+                }
+            } else {
+                Coord {
+                    dim: Some(j + skip),
+                    scale: 1,
+                    offset: 0,
+                }
+            }
+        })
+        .collect();
+    let size = region.iter().product();
+    let x = b.emit(v, &view, size);
+    let x = b.cast(x, node.dtype);
+    Some((b.finish(Output::Store(x)), old))
+}
+
 /// Whether a node's own operation can be part of a kernel.
 fn fusible(node: &NodeRef) -> bool {
     if node.dtype == DType::C128 || node.inputs.iter().any(|i| i.dtype == DType::C128) {
@@ -117,6 +181,8 @@ fn fusible(node: &NodeRef) -> bool {
 struct Builder<'p> {
     planner: &'p mut Planner,
     dims: Vec<usize>,
+    out_offset: i64,
+    out_strides: Vec<i64>,
     inputs: Vec<Input>,
     body: Vec<Value>,
     memo: HashMap<(u64, View), ValueId>,
@@ -126,6 +192,8 @@ impl<'p> Builder<'p> {
     fn new(planner: &'p mut Planner, dims: Vec<usize>) -> Builder<'p> {
         Builder {
             planner,
+            out_offset: 0,
+            out_strides: contiguous_strides(&dims),
             dims,
             inputs: vec![],
             body: vec![],
@@ -384,14 +452,20 @@ impl<'p> Builder<'p> {
             mut dims,
             mut inputs,
             body,
+            out_offset,
+            mut out_strides,
             ..
         } = self;
+        if matches!(output, Output::Reduce { .. }) {
+            out_strides = vec![0; dims.len()];
+        }
         let keep_last = usize::from(reduce_last);
         // Drop length-1 dims (not the reduced one).
         let mut d = 0;
         while d + keep_last < dims.len() {
             if dims[d] == 1 {
                 dims.remove(d);
+                out_strides.remove(d);
                 inputs.iter_mut().for_each(|i| {
                     i.strides.remove(d);
                 });
@@ -402,12 +476,13 @@ impl<'p> Builder<'p> {
         // Merge d into d + 1 where every input steps evenly across both.
         let mut d = 0;
         while d + 1 + keep_last < dims.len() {
-            let mergeable = inputs
-                .iter()
-                .all(|i| i.strides[d] == i.strides[d + 1] * dims[d + 1] as i64);
+            let steps_evenly = |s: &[i64]| s[d] == s[d + 1] * dims[d + 1] as i64;
+            let mergeable =
+                inputs.iter().all(|i| steps_evenly(&i.strides)) && steps_evenly(&out_strides);
             if mergeable {
                 dims[d + 1] *= dims[d];
                 dims.remove(d);
+                out_strides.remove(d);
                 inputs.iter_mut().for_each(|i| {
                     i.strides.remove(d);
                 });
@@ -417,6 +492,7 @@ impl<'p> Builder<'p> {
         }
         if dims.is_empty() {
             dims.push(1);
+            out_strides.push(0);
             inputs.iter_mut().for_each(|i| i.strides.push(0));
         }
         Kernel {
@@ -424,6 +500,8 @@ impl<'p> Builder<'p> {
             inputs,
             body,
             output,
+            out_offset,
+            out_strides,
         }
     }
 }

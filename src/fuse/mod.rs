@@ -13,6 +13,7 @@
 
 pub mod ir;
 mod kernel;
+pub mod math;
 pub mod tree;
 
 pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
@@ -52,6 +53,9 @@ pub enum Step {
         out: BufId,
         /// The result's shape (a reduction's kept dims included).
         shape: Vec<usize>,
+        /// For an indexed update: the buffer whose contents `out` starts from (the kernel
+        /// then writes only its region). Reused in place when this is its last use.
+        into: Option<BufId>,
     },
     /// A node computed whole (library call, gather, scan, complex arithmetic) from buffers.
     Node {
@@ -95,11 +99,14 @@ impl Plan {
         let mut last = vec![0; self.buffers.len()];
         for (s, step) in self.steps.iter().enumerate() {
             match step {
-                Step::Kernel { kernel, .. } => {
+                Step::Kernel { kernel, into, .. } => {
                     for i in &kernel.inputs {
                         if let Source::Buffer(b) = i.source {
                             last[b] = s;
                         }
+                    }
+                    if let Some(b) = into {
+                        last[*b] = s;
                     }
                 }
                 Step::Node { inputs, .. } => inputs.iter().for_each(|&b| last[b] = s),
@@ -147,12 +154,22 @@ impl Planner {
         }
         let buf = if let Some(v) = node.value() {
             self.push_buffer(Buffer::Value(v))
+        } else if let Some((kernel, old)) = kernel::build_update(self, node) {
+            let out = self.temp(node);
+            self.steps.push(Step::Kernel {
+                kernel,
+                out,
+                shape: node.shape.clone(),
+                into: Some(old),
+            });
+            out
         } else if let Some(kernel) = kernel::build(self, node) {
             let out = self.temp(node);
             self.steps.push(Step::Kernel {
                 kernel,
                 out,
                 shape: node.shape.clone(),
+                into: None,
             });
             out
         } else {
@@ -177,6 +194,7 @@ impl Planner {
             kernel,
             out,
             shape: x.shape.clone(),
+            into: None,
         });
         out
     }
@@ -293,10 +311,16 @@ impl fmt::Display for Plan {
         }
         for step in &self.steps {
             match step {
-                Step::Kernel { kernel, out, shape } => {
+                Step::Kernel {
+                    kernel,
+                    out,
+                    shape,
+                    into,
+                } => {
+                    let from = into.map_or(String::new(), |b| format!("buf{b} updated by "));
                     write!(
                         f,
-                        "  buf{out} : {}{} = {kernel}",
+                        "  buf{out} : {}{} = {from}{kernel}",
                         kernel.result_dtype(),
                         fmt_shape(shape)
                     )?;

@@ -3,15 +3,16 @@
 //!
 //! Every kernel has the signature [`KernelFn`]: `bases[k]` is input k's address at the row's
 //! first element (or its counter value), `steps[k]` its stride in elements along the row,
-//! `n` the row length, and `out` either the row's first output element (store) or four
-//! accumulator lanes of the fixed reduction tree (reduce; read, updated and written back).
+//! `n` the row length, and `out` either the row's first output element (store; its stride
+//! is `steps[inputs]`) or four accumulator lanes of the fixed reduction tree (reduce; read,
+//! updated and written back).
 //!
 //! What Cranelift has natively (arithmetic, comparisons, `sqrt`, rounding, casts, select) is
 //! generated inline; other functions call the shims, the same code `interp` runs.
 
 use super::shims;
 use crate::dtype::DType;
-use crate::fuse::{Combine, Inst, Kernel, Output, Source};
+use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, Distribution, UnaryOp};
 use crate::runtime::Scalar;
 use cranelift_codegen::Context;
@@ -151,7 +152,13 @@ impl Jit {
             steps,
         };
         match kernel.output {
-            Output::Store(v) => t.store_loop(n, out, v),
+            Output::Store(v) => {
+                let k = kernel.inputs.len() as i32;
+                let step = t.b.ins().load(types::I64, flags, steps_ptr, 8 * k);
+                let size = kernel.body[v].dtype.size_bytes() as i64;
+                let out_step = t.b.ins().imul_imm_s(step, size);
+                t.store_loop(n, out, out_step, v)
+            }
             Output::Reduce { combine, value, .. } => t.reduce_loop(n, out, value, combine),
         }
         t.b.seal_all_blocks();
@@ -176,8 +183,8 @@ fn shim_signatures() -> Vec<(&'static str, Vec<Type>, Type)> {
 }
 
 /// Builds one function's body.
-struct Translator<'a> {
-    b: FunctionBuilder<'a>,
+pub(super) struct Translator<'a> {
+    pub(super) b: FunctionBuilder<'a>,
     kernel: &'a Kernel,
     refs: HashMap<&'static str, FuncRef>,
     bases: Vec<ir::Value>,
@@ -185,12 +192,20 @@ struct Translator<'a> {
 }
 
 impl Translator<'_> {
-    /// `for i in 0..n { out[i] = v(i) }`.
-    fn store_loop(&mut self, n: ir::Value, out: ir::Value, v: usize) {
-        let size = self.kernel.body[v].dtype.size_bytes() as i64;
+    /// `for i in 0..n { out[i · step] = v(i) }`, bumping one address per input.
+    fn store_loop(&mut self, n: ir::Value, out: ir::Value, out_step: ir::Value, v: usize) {
         let i = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(i, zero);
+        let cursors: Vec<Variable> = (0..self.kernel.inputs.len())
+            .map(|k| {
+                let var = self.b.declare_var(types::I64);
+                self.b.def_var(var, self.bases[k]);
+                var
+            })
+            .collect();
+        let out_cursor = self.b.declare_var(types::I64);
+        self.b.def_var(out_cursor, out);
         let (header, body, exit) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -202,12 +217,18 @@ impl Translator<'_> {
         let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
         self.b.ins().brif(more, body, &[], exit, &[]);
         self.b.switch_to_block(body);
-        let vals = self.body(iv);
-        let off = self.b.ins().imul_imm_s(iv, size);
-        let addr = self.b.ins().iadd(out, off);
+        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
+        let vals = self.body(&at);
+        let addr = self.b.use_var(out_cursor);
         self.b
             .ins()
             .store(MemFlagsData::trusted(), vals[v], addr, 0);
+        for (k, &c) in cursors.iter().enumerate() {
+            let next = self.b.ins().iadd(at[k], self.steps[k]);
+            self.b.def_var(c, next);
+        }
+        let next_out = self.b.ins().iadd(addr, out_step);
+        self.b.def_var(out_cursor, next_out);
         let next = self.b.ins().iadd_imm_s(iv, 1);
         self.b.def_var(i, next);
         self.b.ins().jump(header, &[]);
@@ -245,7 +266,8 @@ impl Translator<'_> {
         self.b.switch_to_block(body);
         for (r, &lane) in lanes.iter().enumerate() {
             let idx = self.b.ins().iadd_imm_s(iv, r as i64);
-            let x = self.body(idx)[v];
+            let at = self.addresses(idx);
+            let x = self.body(&at)[v];
             let acc = self.b.use_var(lane);
             let acc = self.combine(combine, dtype, acc, x);
             self.b.def_var(lane, acc);
@@ -262,7 +284,8 @@ impl Translator<'_> {
             let more = self.b.ins().icmp(IntCC::SignedLessThan, idx, n);
             self.b.ins().brif(more, take, &[], exit, &[]);
             self.b.switch_to_block(take);
-            let x = self.body(idx)[v];
+            let at = self.addresses(idx);
+            let x = self.body(&at)[v];
             let acc = self.b.use_var(lane);
             let acc = self.combine(combine, dtype, acc, x);
             self.b.def_var(lane, acc);
@@ -295,27 +318,32 @@ impl Translator<'_> {
         }
     }
 
-    fn call(&mut self, shim: &'static str, args: &[ir::Value]) -> ir::Value {
+    pub(super) fn call(&mut self, shim: &'static str, args: &[ir::Value]) -> ir::Value {
         let f = self.refs[shim];
         let call = self.b.ins().call(f, args);
         self.b.inst_results(call)[0]
     }
 
-    /// The body's values at row position `i`.
-    fn body(&mut self, i: ir::Value) -> Vec<ir::Value> {
+    /// Each input's address (or counter value) at row position `i`.
+    fn addresses(&mut self, i: ir::Value) -> Vec<ir::Value> {
+        (0..self.kernel.inputs.len())
+            .map(|k| {
+                let off = self.b.ins().imul(i, self.steps[k]);
+                self.b.ins().iadd(self.bases[k], off)
+            })
+            .collect()
+    }
+
+    /// The body's values given each input's current address.
+    fn body(&mut self, at: &[ir::Value]) -> Vec<ir::Value> {
         let mut vals: Vec<ir::Value> = Vec::with_capacity(self.kernel.body.len());
         for v in &self.kernel.body {
             let ty = clif_type(v.dtype);
             let x = match &v.inst {
-                Inst::Load(k) => {
-                    let input = &self.kernel.inputs[*k];
-                    let off = self.b.ins().imul(i, self.steps[*k]);
-                    let at = self.b.ins().iadd(self.bases[*k], off);
-                    match input.source {
-                        Source::Buffer(_) => self.b.ins().load(ty, MemFlagsData::trusted(), at, 0),
-                        Source::Counter => at,
-                    }
-                }
+                Inst::Load(k) => match self.kernel.inputs[*k].source {
+                    Source::Buffer(_) => self.b.ins().load(ty, MemFlagsData::trusted(), at[*k], 0),
+                    Source::Counter => at[*k],
+                },
                 Inst::Const(s) => self.constant(*s),
                 Inst::Cast(a) => {
                     let from = self.kernel.body[*a].dtype;
@@ -441,6 +469,11 @@ impl Translator<'_> {
             (DType::F64 | DType::F32, Trunc) => ins.trunc(x),
             (DType::F64 | DType::F32, Round) => ins.nearest(x),
             (DType::F64 | DType::F32, Real | Conj) => x,
+            (DType::F64, Exp) => math::exp(self, x),
+            (DType::F64, Log) => math::log(self, x),
+            (DType::F64, Log1p) => math::log1p(self, x),
+            (DType::F64, Sin) => math::sin_cos(self, x, false),
+            (DType::F64, Cos) => math::sin_cos(self, x, true),
             (DType::F64, _) => self.call("arr_unary_f64", &[code, x]),
             (DType::F32, _) => self.call("arr_unary_f32", &[code, x]),
             (DType::I64, Neg) => ins.ineg(x),

@@ -22,7 +22,8 @@ struct Resolved {
     strides: Vec<i64>,
 }
 
-/// The kernel's inputs, ready to address: what the host needs to start any row.
+/// The kernel's inputs, ready to address: what the host needs to start any row. The last
+/// entry is the output (for stores), addressed like the inputs.
 struct Rows {
     inputs: Vec<Resolved>,
     /// Iteration shape.
@@ -30,8 +31,8 @@ struct Rows {
 }
 
 impl Rows {
-    fn new(kernel: &Kernel, buffers: &[Option<Rc<Array>>]) -> Rows {
-        let inputs = kernel
+    fn new(kernel: &Kernel, buffers: &[Option<Rc<Array>>], out: Option<(i64, i64)>) -> Rows {
+        let mut inputs: Vec<Resolved> = kernel
             .inputs
             .iter()
             .map(|i| match i.source {
@@ -53,6 +54,13 @@ impl Rows {
                 },
             })
             .collect();
+        if let Some((address, size)) = out {
+            inputs.push(Resolved {
+                base: address + kernel.out_offset * size,
+                scale: size,
+                strides: kernel.out_strides.clone(),
+            });
+        }
         Rows {
             inputs,
             dims: kernel.dims.clone(),
@@ -101,25 +109,49 @@ fn segments(
     }
 }
 
-/// Computes a kernel into a new array of `shape`.
+/// Computes a kernel into a new array of `shape`, or for an indexed update into `target`
+/// (row-major, owned), whose region it overwrites.
 pub(super) fn run(
     f: KernelFn,
     kernel: &Kernel,
     buffers: &[Option<Rc<Array>>],
     shape: &[usize],
+    target: Option<Array>,
 ) -> Array {
-    let rows = Rows::new(kernel, buffers);
     let dtype = kernel.result_dtype();
+    let size = dtype.size_bytes() as i64;
     macro_rules! typed {
         ($t:ty, $variant:ident) => {{
             let v: Vec<$t> = match kernel.output {
-                Output::Store(_) => store::<$t>(f, &rows),
+                Output::Store(_) => {
+                    let mut out: Vec<$t> = match target {
+                        Some(Array::$variant(a)) => {
+                            // Row-major, but possibly a window of a larger allocation.
+                            let n = a.len();
+                            let (v, offset) = a.into_raw_vec_and_offset();
+                            let offset = offset.unwrap_or(0);
+                            if offset == 0 && v.len() == n {
+                                v
+                            } else {
+                                v[offset..offset + n].to_vec()
+                            }
+                        }
+                        Some(_) => unreachable!("an update keeps its dtype"),
+                        None => zeroed_vec(shape.iter().product()),
+                    };
+                    let address = out.as_mut_ptr() as i64;
+                    store(f, &Rows::new(kernel, buffers, Some((address, size))));
+                    out
+                }
                 Output::Reduce {
                     combine,
                     axis,
                     divide,
                     ..
-                } => reduce::<$t>(f, &rows, combine, axis, divide),
+                } => {
+                    let rows = Rows::new(kernel, buffers, None);
+                    reduce::<$t>(f, &rows, combine, axis, divide)
+                }
             };
             Array::$variant(ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"))
         }};
@@ -141,15 +173,15 @@ fn call(f: KernelFn, bases: &[i64], steps: &[i64], len: usize, out: usize) {
     unsafe { f(bases.as_ptr(), steps.as_ptr(), len as i64, out as *mut u8) }
 }
 
-fn store<T: Copy + Default + Send + Sync>(f: KernelFn, rows: &Rows) -> Vec<T> {
+/// Runs a store kernel; the output is the last entry of `rows` (its base comes with the
+/// other bases, its step with the other steps).
+fn store(f: KernelFn, rows: &Rows) {
     let total: usize = rows.dims.iter().product();
-    let mut out: Vec<T> = zeroed_vec(total);
-    let base = out.as_mut_ptr() as usize;
-    let size = std::mem::size_of::<T>();
     let work = |c: usize| {
         let end = ((c + 1) * CHUNK).min(total);
-        segments(rows, c * CHUNK, end, |bases, steps, len, pos| {
-            call(f, bases, steps, len, base + pos * size)
+        segments(rows, c * CHUNK, end, |bases, steps, len, _| {
+            let (out, inputs) = bases.split_last().expect("the output entry");
+            call(f, inputs, steps, len, *out as usize)
         });
     };
     let chunks = total.div_ceil(CHUNK);
@@ -158,7 +190,6 @@ fn store<T: Copy + Default + Send + Sync>(f: KernelFn, rows: &Rows) -> Vec<T> {
     } else {
         (0..chunks).into_par_iter().for_each(work);
     }
-    out
 }
 
 /// Accumulator element types and their combines (matching the generated code).

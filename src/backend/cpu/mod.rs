@@ -2,6 +2,7 @@
 //! with Cranelift (`codegen`, cached by the kernel's code), and runs kernels on all cores in
 //! fixed pieces (`exec`). Plan steps that are not kernels run the interpreter's code.
 
+mod clif_math;
 mod codegen;
 mod exec;
 mod shims;
@@ -124,10 +125,34 @@ impl Cpu {
                 return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
             }
             match step {
-                Step::Kernel { kernel, out, shape } => {
+                Step::Kernel {
+                    kernel,
+                    out,
+                    shape,
+                    into,
+                } => {
                     let f = self.kernel_fn(kernel)?;
                     let start = Instant::now();
-                    buffers[*out] = Some(Rc::new(exec::run(f, kernel, &buffers, shape)));
+                    let target = into.map(|b| {
+                        let reads_it = kernel
+                            .inputs
+                            .iter()
+                            .any(|i| i.source == crate::fuse::Source::Buffer(b));
+                        let old = buffers[b]
+                            .take()
+                            .expect("plan order: inputs computed first");
+                        let dead =
+                            last_use[b] == s && matches!(plan.buffers[b], Buffer::Temp { .. });
+                        let owned = if dead && !reads_it {
+                            Rc::try_unwrap(old).unwrap_or_else(|shared| (*shared).clone())
+                        } else {
+                            let copy = (*old).clone();
+                            buffers[b] = Some(old);
+                            copy
+                        };
+                        owned.into_standard_layout()
+                    });
+                    buffers[*out] = Some(Rc::new(exec::run(f, kernel, &buffers, shape, target)));
                     self.stats.kernels_run += 1;
                     self.stats.kernel_time += start.elapsed();
                 }

@@ -144,8 +144,17 @@ impl_real!(
 
 /// One element of a unary float function, exactly as every backend computes it (compiled
 /// kernels call these for the functions they do not generate inline).
+/// `exp log log1p sin cos` are the shared decompositions of `fuse::math`.
 pub(crate) fn unary_f64(op: UnaryOp, x: f64) -> f64 {
-    x.apply(op)
+    use crate::fuse::math::{self, Scalar};
+    match op {
+        UnaryOp::Exp => math::exp(&mut Scalar, x),
+        UnaryOp::Log => math::log(&mut Scalar, x),
+        UnaryOp::Log1p => math::log1p(&mut Scalar, x),
+        UnaryOp::Sin => math::sin_cos(&mut Scalar, x, false),
+        UnaryOp::Cos => math::sin_cos(&mut Scalar, x, true),
+        _ => x.apply(op),
+    }
 }
 
 /// [`unary_f64`] for f32.
@@ -253,11 +262,11 @@ pub fn unary(op: UnaryOp, x: &Array, out: DType) -> Result<Array> {
             Imag => z.im,
             _ => z.arg(),
         })),
-        (_, Array::F64(a)) if out == DType::F64 => Array::F64(par_map(a, |v| v.apply(op))),
+        (_, Array::F64(a)) if out == DType::F64 => Array::F64(par_map(a, |v| unary_f64(op, v))),
         (_, Array::F32(a)) if out == DType::F32 => Array::F32(par_map(a, |v| v.apply(op))),
         _ => match x.cast(out) {
             Array::I64(a) => Array::I64(a.mapv(|v| int_unary(op, v))),
-            Array::F64(a) => Array::F64(par_map(&a, |v| v.apply(op))),
+            Array::F64(a) => Array::F64(par_map(&a, |v| unary_f64(op, v))),
             Array::F32(a) => Array::F32(par_map(&a, |v| v.apply(op))),
             Array::C128(a) => Array::C128(a.mapv(|v| complex_unary(op, v))),
             Array::Bool(a) => Array::Bool(a),

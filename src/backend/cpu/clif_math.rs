@@ -1,0 +1,95 @@
+//! The shared transcendental decompositions (`fuse::math`) emitted as Cranelift
+//! instructions: the same operations in the same order as the interpreter's scalar code, so
+//! compiled `exp log log1p sin cos` give the interpreter's bits.
+
+use super::codegen::Translator;
+use crate::fuse::math::Ops;
+use crate::graph::UnaryOp;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, MemFlagsData, types};
+
+impl Ops for Translator<'_> {
+    type F = ir::Value;
+    type I = ir::Value;
+    type B = ir::Value;
+    fn c(&mut self, x: f64) -> ir::Value {
+        self.b.ins().f64const(x)
+    }
+    fn ci(&mut self, x: i64) -> ir::Value {
+        self.b.ins().iconst(types::I64, x)
+    }
+    fn add(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().fadd(a, b)
+    }
+    fn sub(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().fsub(a, b)
+    }
+    fn mul(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().fmul(a, b)
+    }
+    fn div(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().fdiv(a, b)
+    }
+    fn round(&mut self, a: ir::Value) -> ir::Value {
+        self.b.ins().nearest(a)
+    }
+    fn to_int(&mut self, a: ir::Value) -> ir::Value {
+        self.b.ins().fcvt_to_sint_sat(types::I64, a)
+    }
+    fn to_float(&mut self, a: ir::Value) -> ir::Value {
+        self.b.ins().fcvt_from_sint(types::F64, a)
+    }
+    fn bits(&mut self, a: ir::Value) -> ir::Value {
+        self.b.ins().bitcast(types::I64, MemFlagsData::new(), a)
+    }
+    fn from_bits(&mut self, a: ir::Value) -> ir::Value {
+        self.b.ins().bitcast(types::F64, MemFlagsData::new(), a)
+    }
+    fn iadd(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().iadd(a, b)
+    }
+    fn iand(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().band(a, b)
+    }
+    fn ior(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().bor(a, b)
+    }
+    fn shl(&mut self, a: ir::Value, n: u8) -> ir::Value {
+        self.b.ins().ishl_imm_s(a, n as i64)
+    }
+    fn sshr(&mut self, a: ir::Value, n: u8) -> ir::Value {
+        self.b.ins().sshr_imm_s(a, n as i64)
+    }
+    fn ushr(&mut self, a: ir::Value, n: u8) -> ir::Value {
+        self.b.ins().ushr_imm_s(a, n as i64)
+    }
+    fn lt(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().fcmp(FloatCC::LessThan, a, b)
+    }
+    fn eq(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().fcmp(FloatCC::Equal, a, b)
+    }
+    fn ieq(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().icmp(IntCC::Equal, a, b)
+    }
+    fn select(&mut self, c: ir::Value, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().select(c, a, b)
+    }
+    fn iselect(&mut self, c: ir::Value, a: ir::Value, b: ir::Value) -> ir::Value {
+        self.b.ins().select(c, a, b)
+    }
+    fn exact_if(&mut self, c: ir::Value, op: UnaryOp, x: ir::Value, fast: ir::Value) -> ir::Value {
+        let (slow, join) = (self.b.create_block(), self.b.create_block());
+        self.b.append_block_param(join, types::F64);
+        self.b.set_cold_block(slow);
+        self.b
+            .ins()
+            .brif(c, slow, &[], join, &[BlockArg::Value(fast)]);
+        self.b.switch_to_block(slow);
+        let code = self.b.ins().iconst(types::I32, op as i64);
+        let exact = self.call("arr_unary_f64", &[code, x]);
+        self.b.ins().jump(join, &[BlockArg::Value(exact)]);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+}
