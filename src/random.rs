@@ -159,6 +159,83 @@ fn fill<T: Send + Copy>(
     }
 }
 
+/// [`fill`] from any element `first` (odd starts take their first element alone).
+fn fill_from<T: Send + Copy>(
+    out: &mut [T],
+    first: u64,
+    seed: u64,
+    draw: u64,
+    single: impl Fn(u64) -> T,
+    f: impl Fn([u32; 4]) -> (T, T) + Sync,
+) {
+    if out.is_empty() {
+        return;
+    }
+    if first & 1 == 1 {
+        out[0] = single(first);
+        fill(&mut out[1..], first + 1, seed, draw, f);
+    } else {
+        fill(out, first, seed, draw, f);
+    }
+}
+
+/// Where [`fill_range`] writes: a slice of the draw's natural element type.
+pub enum RangeOut<'a> {
+    /// Uniform or normal f64 draws.
+    F64(&'a mut [f64]),
+    /// Uniform f32 draws.
+    F32(&'a mut [f32]),
+    /// Integer draws.
+    I64(&'a mut [i64]),
+}
+
+/// Elements `first..first + len` of a draw, vectorised: what compiled kernels read when a
+/// random draw is fused into them (the same values as [`draw`] gives element by element).
+pub fn fill_range(
+    dist: crate::graph::Distribution,
+    seed: u64,
+    draw: u64,
+    first: u64,
+    out: RangeOut,
+) {
+    use crate::graph::Distribution;
+    match (dist, out) {
+        (Distribution::Uniform, RangeOut::F32(o)) => fill_from(
+            o,
+            first,
+            seed,
+            draw,
+            |k| uniform_f32(seed, draw, k),
+            |x| (unit_f32(x[0]), unit_f32(x[2])),
+        ),
+        (Distribution::Uniform, RangeOut::F64(o)) => fill_from(
+            o,
+            first,
+            seed,
+            draw,
+            |k| uniform_f64(seed, draw, k),
+            |x| (unit_f64(x[0], x[1]), unit_f64(x[2], x[3])),
+        ),
+        (Distribution::Normal, RangeOut::F64(o)) => fill_from(
+            o,
+            first,
+            seed,
+            draw,
+            |k| normal_f64(seed, draw, k),
+            normal_pair,
+        ),
+        (Distribution::Integers { lo, hi }, RangeOut::I64(o)) => fill_from(
+            o,
+            first,
+            seed,
+            draw,
+            |k| integer(seed, draw, k, lo, hi),
+            |x| (lemire(x[0], x[1], lo, hi), lemire(x[2], x[3], lo, hi)),
+        ),
+        _ => unreachable!("the natural dtype of each distribution"),
+    }
+}
+
 /// Computes `n` elements in parallel chunks of fixed size.
 fn generate<T: Send + Copy + Default>(
     n: usize,

@@ -9,6 +9,9 @@
 //! are fdlibm's (`e_log.c`, `k_sin.c`, `k_cos.c`) and a degree-13 Taylor series for `exp`
 //! on |r| ≤ ln2/2.
 
+// fdlibm's constants, verbatim.
+#![allow(clippy::excessive_precision)]
+
 use crate::graph::UnaryOp;
 
 /// The operations the decompositions are written in. `F` is an f64 value, `I` an i64 value,
@@ -41,7 +44,7 @@ pub trait Ops {
     /// The bits of a float.
     fn bits(&mut self, a: Self::F) -> Self::I;
     /// The float with these bits.
-    fn from_bits(&mut self, a: Self::I) -> Self::F;
+    fn float_from_bits(&mut self, a: Self::I) -> Self::F;
     /// Wrapping `a + b`.
     fn iadd(&mut self, a: Self::I, b: Self::I) -> Self::I;
     /// Bitwise and.
@@ -117,10 +120,10 @@ pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let bias = o.ci(1023);
     let e1 = o.iadd(k1, bias);
     let e1 = o.shl(e1, 52);
-    let s1 = o.from_bits(e1);
+    let s1 = o.float_from_bits(e1);
     let e2 = o.iadd(k2, bias);
     let e2 = o.shl(e2, 52);
-    let s2 = o.from_bits(e2);
+    let s2 = o.float_from_bits(e2);
     let y = o.mul(p, s1);
     o.mul(y, s2)
 }
@@ -144,7 +147,7 @@ pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let one_bits = o.ci(0x3ff0_0000_0000_0000);
     let mb = o.iand(bits, mant_mask);
     let mb = o.ior(mb, one_bits);
-    let m = o.from_bits(mb);
+    let m = o.float_from_bits(mb);
     let sqrt2 = o.c(std::f64::consts::SQRT_2);
     let big = o.lt(sqrt2, m);
     let half = o.c(0.5);
@@ -347,7 +350,7 @@ impl Ops for Scalar {
     fn bits(&mut self, a: f64) -> i64 {
         a.to_bits() as i64
     }
-    fn from_bits(&mut self, a: i64) -> f64 {
+    fn float_from_bits(&mut self, a: i64) -> f64 {
         f64::from_bits(a as u64)
     }
     fn iadd(&mut self, a: i64, b: i64) -> i64 {

@@ -42,7 +42,7 @@ impl Ops for Translator<'_> {
     fn bits(&mut self, a: ir::Value) -> ir::Value {
         self.b.ins().bitcast(types::I64, MemFlagsData::new(), a)
     }
-    fn from_bits(&mut self, a: ir::Value) -> ir::Value {
+    fn float_from_bits(&mut self, a: ir::Value) -> ir::Value {
         self.b.ins().bitcast(types::F64, MemFlagsData::new(), a)
     }
     fn iadd(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {

@@ -2,10 +2,11 @@
 //! the innermost iteration dimension (the host walks the outer ones).
 //!
 //! Every kernel has the signature [`KernelFn`]: `bases[k]` is input k's address at the row's
-//! first element (or its counter value), `steps[k]` its stride in elements along the row,
-//! `n` the row length, and `out` either the row's first output element (store; its stride
-//! is `steps[inputs]`) or four accumulator lanes of the fixed reduction tree (reduce; read,
-//! updated and written back).
+//! first element (or its counter value), `steps[k]` its stride in elements along the row;
+//! after the inputs come one slot per random draw (a scratch row of the draw's values, with
+//! a step of one element) and, for stores, the output's step. `n` is the row length, and
+//! `out` either the row's first output element (store) or four accumulator lanes of the
+//! fixed reduction tree (reduce; read, updated and written back).
 //!
 //! What Cranelift has natively (arithmetic, comparisons, `sqrt`, rounding, casts, select) is
 //! generated inline; other functions call the shims, the same code `interp` runs.
@@ -13,7 +14,7 @@
 use super::shims;
 use crate::dtype::DType;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
-use crate::graph::{BinaryOp, Distribution, UnaryOp};
+use crate::graph::{BinaryOp, UnaryOp};
 use crate::runtime::Scalar;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -144,7 +145,20 @@ impl Jit {
                 Source::Counter => step,
             });
         }
+        // Random draws are read from scratch rows the host fills with the vectorised
+        // generator, one slot per draw after the inputs.
+        let mut random_slots = HashMap::new();
+        for (v, value) in kernel.body.iter().enumerate() {
+            if let Inst::Random { .. } = value.inst {
+                let k = bases.len();
+                random_slots.insert(v, k);
+                bases.push(b.ins().load(types::I64, flags, bases_ptr, 8 * k as i32));
+                steps.push(b.ins().iconst(types::I64, value.dtype.size_bytes() as i64));
+            }
+        }
+        let out_slot = bases.len() as i32;
         let mut t = Translator {
+            random_slots,
             b,
             kernel,
             refs,
@@ -153,8 +167,7 @@ impl Jit {
         };
         match kernel.output {
             Output::Store(v) => {
-                let k = kernel.inputs.len() as i32;
-                let step = t.b.ins().load(types::I64, flags, steps_ptr, 8 * k);
+                let step = t.b.ins().load(types::I64, flags, steps_ptr, 8 * out_slot);
                 let size = kernel.body[v].dtype.size_bytes() as i64;
                 let out_step = t.b.ins().imul_imm_s(step, size);
                 t.store_loop(n, out, out_step, v)
@@ -175,16 +188,14 @@ fn shim_signatures() -> Vec<(&'static str, Vec<Type>, Type)> {
         ("arr_binary_f64", vec![I32, F64, F64], F64),
         ("arr_binary_f32", vec![I32, F32, F32], F32),
         ("arr_binary_i64", vec![I32, I64, I64], I64),
-        ("arr_uniform_f64", vec![I64, I64, I64], F64),
-        ("arr_uniform_f32", vec![I64, I64, I64], F32),
-        ("arr_normal_f64", vec![I64, I64, I64], F64),
-        ("arr_integer", vec![I64, I64, I64, I64, I64], I64),
     ]
 }
 
 /// Builds one function's body.
 pub(super) struct Translator<'a> {
     pub(super) b: FunctionBuilder<'a>,
+    /// Body value of each random draw → its slot in `bases`/`steps`.
+    random_slots: HashMap<usize, usize>,
     kernel: &'a Kernel,
     refs: HashMap<&'static str, FuncRef>,
     bases: Vec<ir::Value>,
@@ -197,7 +208,7 @@ impl Translator<'_> {
         let i = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(i, zero);
-        let cursors: Vec<Variable> = (0..self.kernel.inputs.len())
+        let cursors: Vec<Variable> = (0..self.bases.len())
             .map(|k| {
                 let var = self.b.declare_var(types::I64);
                 self.b.def_var(var, self.bases[k]);
@@ -326,7 +337,7 @@ impl Translator<'_> {
 
     /// Each input's address (or counter value) at row position `i`.
     fn addresses(&mut self, i: ir::Value) -> Vec<ir::Value> {
-        (0..self.kernel.inputs.len())
+        (0..self.bases.len())
             .map(|k| {
                 let off = self.b.ins().imul(i, self.steps[k]);
                 self.b.ins().iadd(self.bases[k], off)
@@ -358,27 +369,9 @@ impl Translator<'_> {
                     self.binary(*op, vals[*a], vals[*c], from)
                 }
                 Inst::Select(c, a, e) => self.b.ins().select(vals[*c], vals[*a], vals[*e]),
-                Inst::Random {
-                    dist,
-                    seed,
-                    draw,
-                    counter,
-                } => {
-                    let s = self.b.ins().iconst(types::I64, *seed as i64);
-                    let d = self.b.ins().iconst(types::I64, *draw as i64);
-                    let k = vals[*counter];
-                    match dist {
-                        Distribution::Uniform if v.dtype == DType::F32 => {
-                            self.call("arr_uniform_f32", &[s, d, k])
-                        }
-                        Distribution::Uniform => self.call("arr_uniform_f64", &[s, d, k]),
-                        Distribution::Normal => self.call("arr_normal_f64", &[s, d, k]),
-                        Distribution::Integers { lo, hi } => {
-                            let lo = self.b.ins().iconst(types::I64, *lo);
-                            let hi = self.b.ins().iconst(types::I64, *hi);
-                            self.call("arr_integer", &[s, d, k, lo, hi])
-                        }
-                    }
+                Inst::Random { .. } => {
+                    let slot = self.random_slots[&vals.len()];
+                    self.b.ins().load(ty, MemFlagsData::trusted(), at[slot], 0)
                 }
             };
             vals.push(x);

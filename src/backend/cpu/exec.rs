@@ -6,13 +6,78 @@ use super::codegen::KernelFn;
 use crate::dtype::DType;
 use crate::fuse::tree::{self, BLOCK, LANES};
 use crate::fuse::{Combine, Kernel, Output, Source};
+use crate::graph::Distribution;
+use crate::random::{RangeOut, fill_range};
 use crate::runtime::{Array, zeroed_vec};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Elements per parallel task of an elementwise kernel.
 const CHUNK: usize = 1 << 14;
+
+/// A random draw read by a kernel: which draw, and the input holding its counter.
+struct Draw {
+    dist: Distribution,
+    seed: u64,
+    draw: u64,
+    dtype: DType,
+    counter: usize,
+}
+
+thread_local! {
+    /// Per-thread scratch rows of random values, one per draw slot.
+    static SCRATCH: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Fills `row` (8-byte cells) with `len` values of `d` at counters `k0 + i·step` (f32
+/// values packed two per cell).
+fn fill_draw(d: &Draw, k0: i64, step: i64, len: usize, row: &mut Vec<u64>) {
+    use crate::random;
+    if row.len() < len {
+        row.resize(len, 0);
+    }
+    let cells = &mut row[..len];
+    let (seed, draw) = (d.seed, d.draw);
+    if step == 1 {
+        let out = match d.dtype {
+            DType::F64 => RangeOut::F64(bytes_as(cells)),
+            DType::F32 => RangeOut::F32(&mut bytes_as::<f32>(cells)[..len]),
+            _ => RangeOut::I64(bytes_as(cells)),
+        };
+        fill_range(d.dist, seed, draw, k0 as u64, out);
+        return;
+    }
+    let k = |i: usize| (k0 + step * i as i64) as u64;
+    match (d.dist, d.dtype) {
+        (Distribution::Uniform, DType::F32) => {
+            let o = bytes_as::<f32>(cells);
+            (0..len).for_each(|i| o[i] = random::uniform_f32(seed, draw, k(i)));
+        }
+        (Distribution::Uniform, _) => {
+            let o = bytes_as::<f64>(cells);
+            (0..len).for_each(|i| o[i] = random::uniform_f64(seed, draw, k(i)));
+        }
+        (Distribution::Normal, _) => {
+            let o = bytes_as::<f64>(cells);
+            (0..len).for_each(|i| o[i] = random::normal_f64(seed, draw, k(i)));
+        }
+        (Distribution::Integers { lo, hi }, _) => {
+            let o = bytes_as::<i64>(cells);
+            (0..len).for_each(|i| o[i] = random::integer(seed, draw, k(i), lo, hi));
+        }
+    }
+}
+
+/// Views 8-byte cells as a slice of a plain 4- or 8-byte number type.
+#[allow(unsafe_code)]
+fn bytes_as<T: Copy>(cells: &mut [u64]) -> &mut [T] {
+    let n = std::mem::size_of_val(cells) / std::mem::size_of::<T>();
+    // SAFETY: T is f64, f32 or i64 (every bit pattern valid, alignment ≤ 8), and the new
+    // slice covers exactly the bytes of `cells`, borrowed mutably for the same lifetime.
+    unsafe { std::slice::from_raw_parts_mut(cells.as_mut_ptr() as *mut T, n) }
+}
 
 /// An input resolved against its buffer: byte (or counter) base and strides.
 struct Resolved {
@@ -26,6 +91,10 @@ struct Resolved {
 /// entry is the output (for stores), addressed like the inputs.
 struct Rows {
     inputs: Vec<Resolved>,
+    /// How many of `inputs` are the kernel's own (the rest is the output).
+    kernel_inputs: usize,
+    /// The kernel's random draws, in body order (their scratch slots follow the inputs).
+    randoms: Vec<Draw>,
     /// Iteration shape.
     dims: Vec<usize>,
 }
@@ -54,6 +123,30 @@ impl Rows {
                 },
             })
             .collect();
+        let randoms = kernel
+            .body
+            .iter()
+            .filter_map(|v| match v.inst {
+                crate::fuse::Inst::Random {
+                    dist,
+                    seed,
+                    draw,
+                    counter,
+                } => {
+                    let crate::fuse::Inst::Load(input) = kernel.body[counter].inst else {
+                        unreachable!("a draw's counter is a counter input")
+                    };
+                    Some(Draw {
+                        dist,
+                        seed,
+                        draw,
+                        dtype: v.dtype,
+                        counter: input,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
         if let Some((address, size)) = out {
             inputs.push(Resolved {
                 base: address + kernel.out_offset * size,
@@ -62,7 +155,9 @@ impl Rows {
             });
         }
         Rows {
+            kernel_inputs: kernel.inputs.len(),
             inputs,
+            randoms,
             dims: kernel.dims.clone(),
         }
     }
@@ -89,7 +184,8 @@ impl Rows {
 }
 
 /// Runs `f` over flattened positions `start..end`, one call per row segment; `visit`
-/// receives each call's bases, steps, length and starting position.
+/// receives each call's bases and steps (inputs, random scratch rows, then the output if
+/// any), the length and the starting position.
 fn segments(
     rows: &Rows,
     start: usize,
@@ -97,16 +193,39 @@ fn segments(
     mut visit: impl FnMut(&[i64], &[i64], usize, usize),
 ) {
     let inner = rows.dims[rows.dims.len() - 1];
-    let steps = rows.steps();
-    let mut bases = vec![0i64; rows.inputs.len()];
-    let mut pos = start;
-    while pos < end {
-        let (row, col) = (pos / inner, pos % inner);
-        let len = (inner - col).min(end - pos);
-        rows.bases(row, col, &mut bases);
-        visit(&bases, &steps, len, pos);
-        pos += len;
-    }
+    let resolved = rows.steps();
+    let n = rows.inputs.len();
+    let mut row_bases = vec![0i64; n];
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < rows.randoms.len() {
+            scratch.resize_with(rows.randoms.len(), Vec::new);
+        }
+        let mut pos = start;
+        while pos < end {
+            let (row, col) = (pos / inner, pos % inner);
+            let len = (inner - col).min(end - pos);
+            rows.bases(row, col, &mut row_bases);
+            if rows.randoms.is_empty() {
+                visit(&row_bases, &resolved, len, pos);
+            } else {
+                // [inputs.., draws.., out?]: the output entry, when present, is the last
+                // resolved entry beyond the kernel's own inputs.
+                let kernel_inputs = rows.kernel_inputs;
+                let mut bases = row_bases[..kernel_inputs].to_vec();
+                let mut steps = resolved[..kernel_inputs].to_vec();
+                for (d, row_buf) in rows.randoms.iter().zip(scratch.iter_mut()) {
+                    fill_draw(d, row_bases[d.counter], resolved[d.counter], len, row_buf);
+                    bases.push(row_buf.as_ptr() as i64);
+                    steps.push(1);
+                }
+                bases.extend_from_slice(&row_bases[kernel_inputs..]);
+                steps.extend_from_slice(&resolved[kernel_inputs..]);
+                visit(&bases, &steps, len, pos);
+            }
+            pos += len;
+        }
+    });
 }
 
 /// Computes a kernel into a new array of `shape`, or for an indexed update into `target`

@@ -1,5 +1,5 @@
 //! Functions compiled kernels call for what they do not generate inline: rare float and
-//! integer functions and random draws. Each calls the exact code `interp` uses, so results
+//! integer functions. Each calls the exact code `interp` uses, so results
 //! are bit-identical across backends.
 
 use crate::backend::interp::elementwise as scalar;
@@ -35,26 +35,6 @@ pub extern "C" fn binary_i64(op: u32, a: i64, b: i64) -> i64 {
     scalar::int_binary(BinaryOp::ALL[op as usize], a, b)
 }
 
-/// Uniform f64 element `k` of a draw.
-pub extern "C" fn uniform_f64(seed: u64, draw: u64, k: u64) -> f64 {
-    crate::random::uniform_f64(seed, draw, k)
-}
-
-/// Uniform f32 element `k` of a draw.
-pub extern "C" fn uniform_f32(seed: u64, draw: u64, k: u64) -> f32 {
-    crate::random::uniform_f32(seed, draw, k)
-}
-
-/// Normal f64 element `k` of a draw.
-pub extern "C" fn normal_f64(seed: u64, draw: u64, k: u64) -> f64 {
-    crate::random::normal_f64(seed, draw, k)
-}
-
-/// Integer element `k` of a draw in `[lo, hi)`.
-pub extern "C" fn integer(seed: u64, draw: u64, k: u64, lo: i64, hi: i64) -> i64 {
-    crate::random::integer(seed, draw, k, lo, hi)
-}
-
 /// The name and address of every shim, for the JIT's symbol table.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
@@ -64,9 +44,5 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("arr_binary_f64", binary_f64 as *const u8),
         ("arr_binary_f32", binary_f32 as *const u8),
         ("arr_binary_i64", binary_i64 as *const u8),
-        ("arr_uniform_f64", uniform_f64 as *const u8),
-        ("arr_uniform_f32", uniform_f32 as *const u8),
-        ("arr_normal_f64", normal_f64 as *const u8),
-        ("arr_integer", integer as *const u8),
     ]
 }
