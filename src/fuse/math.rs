@@ -81,6 +81,18 @@ fn horner<O: Ops>(o: &mut O, x: O::F, coeffs: &[f64]) -> O::F {
     acc
 }
 
+/// 1/n! for n = 0..=13: the Taylor series of e^r, accurate to 2^-60 for |r| ≤ ln2/2.
+const EXP_TAYLOR: [f64; 14] = {
+    let mut v = [1.0; 14];
+    let (mut n, mut f) = (1, 1.0);
+    while n < 14 {
+        f *= n as f64;
+        v[n] = 1.0 / f;
+        n += 1;
+    }
+    v
+};
+
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 
@@ -100,16 +112,7 @@ pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let r = o.sub(xc, a);
     let b = o.mul(kf, l2);
     let r = o.sub(r, b);
-    let taylor: Vec<f64> = {
-        let mut v = vec![1.0];
-        let mut f = 1.0;
-        for n in 1..=13 {
-            f *= n as f64;
-            v.push(1.0 / f);
-        }
-        v
-    };
-    let p = horner(o, r, &taylor);
+    let p = horner(o, r, &EXP_TAYLOR);
     // 2^k as two factors, so that subnormal results and k = 1024 stay representable.
     let k = o.to_int(kf);
     // k = k1 + k2 with k1 = k >> 1 (arithmetic) and k2 = k1 + (k & 1).

@@ -228,8 +228,34 @@ fn segments(
     });
 }
 
-/// Computes a kernel into a new array of `shape`, or for an indexed update into `target`
-/// (row-major, owned), whose region it overwrites.
+/// Copies `src` into `dst` (same dtype and length, `dst` row-major), in parallel pieces.
+pub(super) fn copy_into(dst: &mut Array, src: &Array) {
+    macro_rules! copy {
+        ($variant:ident) => {{
+            let (Array::$variant(d), Array::$variant(s)) = (dst, src) else {
+                unreachable!("same dtype")
+            };
+            match (d.as_slice_mut(), s.as_slice()) {
+                (Some(d), Some(s)) => d
+                    .par_chunks_mut(CHUNK)
+                    .zip(s.par_chunks(CHUNK))
+                    .for_each(|(d, s)| d.copy_from_slice(s)),
+                _ => d.assign(s),
+            }
+        }};
+    }
+    match src.dtype() {
+        DType::F64 => copy!(F64),
+        DType::F32 => copy!(F32),
+        DType::I64 => copy!(I64),
+        DType::Bool => copy!(Bool),
+        DType::C128 => copy!(C128),
+    }
+}
+
+/// Computes a kernel into a new array of `shape`, or into `target` (row-major, owned: an
+/// indexed update's copy of its array, or a recycled array), whose elements it overwrites
+/// where it stores.
 pub(super) fn run(
     f: KernelFn,
     kernel: &Kernel,

@@ -30,6 +30,8 @@ pub struct Cpu {
     jit: Jit,
     jit_min_elements: usize,
     cache: HashMap<u64, KernelFn>,
+    /// Arrays that died inside a plan, reused for later results of the same size.
+    pool: Pool,
     /// How often each not-yet-compiled small kernel was interpreted instead.
     seen: HashMap<u64, u32>,
     stats: BackendStats,
@@ -47,6 +49,7 @@ impl Cpu {
             jit_min_elements: JIT_MIN_ELEMENTS,
             cache: HashMap::default(),
             seen: HashMap::default(),
+            pool: Pool::default(),
             stats: BackendStats::default(),
         })
     }
@@ -110,6 +113,20 @@ impl Cpu {
         cold
     }
 
+    /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
+    /// its buffer slot for later readers.
+    fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>) -> Array {
+        let copy = match self.pool.take(old.dtype(), old.len()) {
+            Some(mut a) => {
+                exec::copy_into(&mut a, &old);
+                a
+            }
+            None => (*old).clone(),
+        };
+        *slot = Some(old);
+        copy
+    }
+
     fn execute(&mut self, plan: &Plan, cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
         let last_use = plan.last_uses();
         let mut buffers: Vec<Option<Rc<Array>>> = plan
@@ -133,25 +150,32 @@ impl Cpu {
                 } => {
                     let f = self.kernel_fn(kernel)?;
                     let start = Instant::now();
-                    let target = into.map(|b| {
-                        let reads_it = kernel
-                            .inputs
-                            .iter()
-                            .any(|i| i.source == crate::fuse::Source::Buffer(b));
-                        let old = buffers[b]
-                            .take()
-                            .expect("plan order: inputs computed first");
-                        let dead =
-                            last_use[b] == s && matches!(plan.buffers[b], Buffer::Temp { .. });
-                        let owned = if dead && !reads_it {
-                            Rc::try_unwrap(old).unwrap_or_else(|shared| (*shared).clone())
-                        } else {
-                            let copy = (*old).clone();
-                            buffers[b] = Some(old);
-                            copy
-                        };
-                        owned.into_standard_layout()
-                    });
+                    let dtype = kernel.result_dtype();
+                    let len = shape.iter().product();
+                    let target = match into {
+                        Some(b) => {
+                            let b = *b;
+                            let reads_it = kernel
+                                .inputs
+                                .iter()
+                                .any(|i| i.source == crate::fuse::Source::Buffer(b));
+                            let old = buffers[b]
+                                .take()
+                                .expect("plan order: inputs computed first");
+                            let dead =
+                                last_use[b] == s && matches!(plan.buffers[b], Buffer::Temp { .. });
+                            let owned = match Rc::try_unwrap(old) {
+                                Ok(a) if dead && !reads_it => a,
+                                Ok(a) => self.copy_of(Rc::new(a), &mut buffers[b]),
+                                Err(shared) => self.copy_of(shared, &mut buffers[b]),
+                            };
+                            Some(owned.into_standard_layout())
+                        }
+                        None if matches!(kernel.output, crate::fuse::Output::Store(_)) => {
+                            self.pool.take(dtype, len)
+                        }
+                        None => None,
+                    };
                     buffers[*out] = Some(Rc::new(exec::run(f, kernel, &buffers, shape, target)));
                     self.stats.kernels_run += 1;
                     self.stats.kernel_time += start.elapsed();
@@ -171,8 +195,11 @@ impl Cpu {
                 }
             }
             for (b, &l) in last_use.iter().enumerate() {
-                if l == s && matches!(plan.buffers[b], Buffer::Temp { .. }) {
-                    buffers[b] = None;
+                if l == s
+                    && matches!(plan.buffers[b], Buffer::Temp { .. })
+                    && let Some(dead) = buffers[b].take()
+                {
+                    self.pool.give(dead);
                 }
             }
         }
@@ -181,6 +208,42 @@ impl Cpu {
             .iter()
             .map(|&r| buffers[r].clone().expect("roots are computed"))
             .collect())
+    }
+}
+
+/// Large arrays that died inside a plan: a time-stepping loop computed as one plan reuses
+/// them (double buffering) instead of allocating and faulting in fresh pages every step.
+#[derive(Default)]
+struct Pool {
+    arrays: Vec<Array>,
+}
+
+impl Pool {
+    /// Arrays smaller than this are not worth keeping.
+    const MIN_LEN: usize = 1 << 16;
+    /// At most this many arrays are kept.
+    const CAPACITY: usize = 4;
+
+    /// Keeps `a` if nothing else holds it and it is large.
+    fn give(&mut self, a: Rc<Array>) {
+        if let Ok(a) = Rc::try_unwrap(a)
+            && a.len() >= Self::MIN_LEN
+            && a.dtype() != crate::dtype::DType::C128
+        {
+            if self.arrays.len() == Self::CAPACITY {
+                self.arrays.remove(0);
+            }
+            self.arrays.push(a.into_standard_layout());
+        }
+    }
+
+    /// A kept array of `dtype` and `len` elements (its contents are to be overwritten).
+    fn take(&mut self, dtype: crate::dtype::DType, len: usize) -> Option<Array> {
+        let i = self
+            .arrays
+            .iter()
+            .position(|a| a.dtype() == dtype && a.len() == len)?;
+        Some(self.arrays.swap_remove(i))
     }
 }
 
