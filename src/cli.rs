@@ -61,6 +61,9 @@ struct SessionArgs {
     /// Print time per phase to stderr at the end.
     #[arg(long)]
     time: bool,
+    /// Print the plan of every value computed (as `arr explain`).
+    #[arg(long)]
+    explain: bool,
 }
 
 const SUBCOMMANDS: &[&str] = &["run", "check", "explain", "repl", "help"];
@@ -82,7 +85,10 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
         }
     };
     match cli.command {
-        Some(Command::Run(r)) => run_file(r, false, false),
+        Some(Command::Run(r)) => {
+            let explain = r.opts.explain;
+            run_file(r, false, explain)
+        }
         Some(Command::Check(r)) => run_file(r, true, false),
         Some(Command::Explain(r)) => run_file(r, false, true),
         Some(Command::Repl {
@@ -98,6 +104,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
                 seed: 0,
                 max_memory: None,
                 time: false,
+                explain: false,
             },
             true,
         ),

@@ -143,6 +143,8 @@ fn explain_prints_graphs() {
     std::fs::write(&script, "let x = arange(4) * 2.0\nprint(sum(x))\n").expect("write");
     let out = arr(&["explain", script.to_str().expect("utf-8 path")]);
     assert!(out.status.success());
+    let again = arr(&["run", "--explain", script.to_str().expect("utf-8 path")]);
+    assert_eq!(stdout(&again), stdout(&out), "--explain prints what `arr explain` prints");
     let text = stdout(&out);
     assert!(
         text.contains("plan: ")
