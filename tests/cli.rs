@@ -144,7 +144,11 @@ fn explain_prints_graphs() {
     let out = arr(&["explain", script.to_str().expect("utf-8 path")]);
     assert!(out.status.success());
     let again = arr(&["run", "--explain", script.to_str().expect("utf-8 path")]);
-    assert_eq!(stdout(&again), stdout(&out), "--explain prints what `arr explain` prints");
+    assert_eq!(
+        stdout(&again),
+        stdout(&out),
+        "--explain prints what `arr explain` prints"
+    );
     let text = stdout(&out);
     assert!(
         text.contains("plan: ")

@@ -45,7 +45,8 @@ pub struct Jit {
     module: JITModule,
     ctx: Context,
     fctx: FunctionBuilderContext,
-    shims: HashMap<&'static str, FuncId>,
+    /// Shims in declaration order (so generated IR is deterministic).
+    shims: Vec<(&'static str, FuncId)>,
     next: usize,
 }
 
@@ -69,7 +70,7 @@ impl Jit {
             jb.symbol(name, ptr);
         }
         let mut module = JITModule::new(jb);
-        let mut shim_ids = HashMap::new();
+        let mut shim_ids = Vec::new();
         for (name, params, ret) in shim_signatures() {
             let mut sig = module.make_signature();
             sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
@@ -77,7 +78,7 @@ impl Jit {
             let id = module
                 .declare_function(name, Linkage::Import, &sig)
                 .map_err(|e| e.to_string())?;
-            shim_ids.insert(name, id);
+            shim_ids.push((name, id));
         }
         Ok(Jit {
             ctx: module.make_context(),
@@ -126,7 +127,7 @@ impl Jit {
             .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         let mut refs = HashMap::new();
-        for (&name, &id) in &self.shims {
+        for &(name, id) in &self.shims {
             refs.insert(name, self.module.declare_func_in_func(id, b.func));
         }
         let entry = b.create_block();
