@@ -19,3 +19,6 @@ print(sum(u), u[0, :3], u[25, 20])
 let v = arange(20000) * 1.0
 v[::3] = -v[::3]
 print(sum(v), prod(v[1:4]), min(v), argmax(v), any(v > 19990), all(v < 20000))
+let w = rand(5000, 40, seed=9)
+print(sum(w, axis=0)[:3], mean(w, axis=0)[-2:], max(w * 2 - 1, axis=0)[:2], sum(w[::-1, ::2] > 0.5, axis=0)[:4])
+print(sum(reshape(w, 50, 100, 40), axis=1)[7, :3], prod(w[:30] + 0.5, axis=0)[:2])

@@ -91,16 +91,19 @@ impl Jit {
 
     /// The Cranelift IR of a kernel, as text (for snapshots and debugging).
     pub fn clif(&mut self, kernel: &Kernel) -> String {
-        self.translate(kernel);
+        self.translate(kernel, false);
         let text = self.ctx.func.display().to_string();
         self.module.clear_context(&mut self.ctx);
         text
     }
 
-    /// Compiles a kernel to native code.
+    /// Compiles a kernel to native code. With `columns`, a reduction over the last axis is
+    /// compiled to run along the *previous* axis instead, combining each element into the
+    /// accumulator row `out` (`out[j] = out[j] ∘ v(j)`): the host then feeds it one reduced
+    /// index at a time, which walks memory contiguously when the reduced axis is strided.
     #[allow(unsafe_code)]
-    pub fn compile(&mut self, kernel: &Kernel) -> Result<KernelFn, String> {
-        self.translate(kernel);
+    pub fn compile(&mut self, kernel: &Kernel, columns: bool) -> Result<KernelFn, String> {
+        self.translate(kernel, columns);
         self.next += 1;
         let name = format!("kernel{}", self.next);
         let id = self
@@ -119,7 +122,7 @@ impl Jit {
         Ok(unsafe { std::mem::transmute::<*const u8, KernelFn>(code) })
     }
 
-    fn translate(&mut self, kernel: &Kernel) {
+    fn translate(&mut self, kernel: &Kernel, columns: bool) {
         self.module.clear_context(&mut self.ctx);
         let ptr = types::I64;
         let sig = &mut self.ctx.func.signature;
@@ -172,6 +175,9 @@ impl Jit {
                 let size = kernel.body[v].dtype.size_bytes() as i64;
                 let out_step = t.b.ins().imul_imm_s(step, size);
                 t.store_loop(n, out, out_step, v)
+            }
+            Output::Reduce { combine, value, .. } if columns => {
+                t.accumulate_loop(n, out, value, combine)
             }
             Output::Reduce { combine, value, .. } => t.reduce_loop(n, out, value, combine),
         }
@@ -248,6 +254,53 @@ impl Translator<'_> {
         self.b.ins().return_(&[]);
     }
 
+    /// `for i in 0..n { out[i] = out[i] ∘ v(i) }` over a contiguous accumulator row.
+    fn accumulate_loop(&mut self, n: ir::Value, out: ir::Value, v: usize, combine: Combine) {
+        let dtype = self.kernel.body[v].dtype;
+        let (ty, size) = (clif_type(dtype), dtype.size_bytes() as i64);
+        let flags = MemFlagsData::trusted();
+        let i = self.b.declare_var(types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(i, zero);
+        let cursors: Vec<Variable> = (0..self.bases.len())
+            .map(|k| {
+                let var = self.b.declare_var(types::I64);
+                self.b.def_var(var, self.bases[k]);
+                var
+            })
+            .collect();
+        let acc_cursor = self.b.declare_var(types::I64);
+        self.b.def_var(acc_cursor, out);
+        let (header, body, exit) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
+        let x = self.body(&at)[v];
+        let addr = self.b.use_var(acc_cursor);
+        let old = self.b.ins().load(ty, flags, addr, 0);
+        let new = self.combine(combine, dtype, old, x);
+        self.b.ins().store(flags, new, addr, 0);
+        for (k, &c) in cursors.iter().enumerate() {
+            let next = self.b.ins().iadd(at[k], self.steps[k]);
+            self.b.def_var(c, next);
+        }
+        let next_acc = self.b.ins().iadd_imm_s(addr, size);
+        self.b.def_var(acc_cursor, next_acc);
+        let next = self.b.ins().iadd_imm_s(iv, 1);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(exit);
+        self.b.ins().return_(&[]);
+    }
+
     /// Element `i` goes to lane `i % 4`: a loop of four elements, then up to three more.
     fn reduce_loop(&mut self, n: ir::Value, out: ir::Value, v: usize, combine: Combine) {
         let dtype = self.kernel.body[v].dtype;
@@ -265,6 +318,26 @@ impl Translator<'_> {
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(i, zero);
         let n4 = self.b.ins().band_imm_s(n, !3);
+        // One address per input, bumped by four steps per iteration; the unrolled elements
+        // add 0..3 steps (multiples computed once, outside the loop).
+        let cursors: Vec<Variable> = (0..self.bases.len())
+            .map(|k| {
+                let var = self.b.declare_var(types::I64);
+                self.b.def_var(var, self.bases[k]);
+                var
+            })
+            .collect();
+        let multiples: Vec<[ir::Value; 4]> = self
+            .steps
+            .clone()
+            .into_iter()
+            .map(|s1| {
+                let s2 = self.b.ins().iadd(s1, s1);
+                let s3 = self.b.ins().iadd(s2, s1);
+                let s4 = self.b.ins().iadd(s2, s2);
+                [s1, s2, s3, s4]
+            })
+            .collect();
         let (header, body, tail) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -276,13 +349,23 @@ impl Translator<'_> {
         let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n4);
         self.b.ins().brif(more, body, &[], tail, &[]);
         self.b.switch_to_block(body);
+        let here: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
         for (r, &lane) in lanes.iter().enumerate() {
-            let idx = self.b.ins().iadd_imm_s(iv, r as i64);
-            let at = self.addresses(idx);
+            let at: Vec<ir::Value> = if r == 0 {
+                here.clone()
+            } else {
+                (0..here.len())
+                    .map(|k| self.b.ins().iadd(here[k], multiples[k][r - 1]))
+                    .collect()
+            };
             let x = self.body(&at)[v];
             let acc = self.b.use_var(lane);
             let acc = self.combine(combine, dtype, acc, x);
             self.b.def_var(lane, acc);
+        }
+        for (k, &c) in cursors.iter().enumerate() {
+            let next = self.b.ins().iadd(here[k], multiples[k][3]);
+            self.b.def_var(c, next);
         }
         let next = self.b.ins().iadd_imm_s(iv, 4);
         self.b.def_var(i, next);

@@ -253,6 +253,85 @@ pub(super) fn copy_into(dst: &mut Array, src: &Array) {
     }
 }
 
+/// Whether an axis reduction should run by columns: the reduced (last) axis is strided for
+/// some input while the axis before it is the one inputs walk contiguously (a `sum` over a
+/// leading axis of a row-major matrix).
+pub(super) fn by_columns(kernel: &Kernel) -> bool {
+    let d = kernel.dims.len();
+    let Output::Reduce { axis: true, .. } = kernel.output else {
+        return false;
+    };
+    let draws = kernel
+        .body
+        .iter()
+        .any(|v| matches!(v.inst, crate::fuse::Inst::Random { .. }));
+    if d < 2 || kernel.dims[d - 2] < 16 || draws {
+        return false;
+    }
+    let buffers = kernel
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.source, Source::Buffer(_)));
+    let mut any_strided = false;
+    for i in buffers {
+        let (across, along) = (i.strides[d - 2].abs(), i.strides[d - 1].abs());
+        if across > 1 && across >= along {
+            return false;
+        }
+        any_strided |= along > 1;
+    }
+    any_strided
+}
+
+/// Columns of outputs processed by one task of [`reduce_columns`].
+const STRIP: usize = 512;
+
+/// An axis reduction by columns: for each block of the reduced axis, every reduced index
+/// adds one row of the outputs into the lane `index % 4` accumulator row; lanes and blocks
+/// then combine exactly as in [`reduce`], so the bits are the same as by rows.
+fn reduce_columns<T: Acc>(f: KernelFn, mut rows: Rows, c: Combine, divide: bool) -> Vec<T> {
+    let d = rows.dims.len();
+    rows.dims.swap(d - 2, d - 1);
+    for i in &mut rows.inputs {
+        i.strides.swap(d - 2, d - 1);
+    }
+    let (r, cols) = (rows.dims[d - 2], rows.dims[d - 1]);
+    let outer: usize = rows.dims[..d - 2].iter().product();
+    let strips = cols.div_ceil(STRIP);
+    let op = |a, b| T::combine(c, a, b);
+    let task = |t: usize| -> Vec<T> {
+        let (q, s) = (t / strips, t % strips);
+        let (j0, j1) = (s * STRIP, ((s + 1) * STRIP).min(cols));
+        let w = j1 - j0;
+        let mut blocks: Vec<Vec<T>> = Vec::new();
+        let mut lanes = vec![T::identity(c); LANES * w];
+        let mut bases = vec![0i64; rows.inputs.len()];
+        let steps = rows.steps();
+        for b in 0..r.div_ceil(BLOCK) {
+            lanes.iter_mut().for_each(|l| *l = T::identity(c));
+            for i in b * BLOCK..((b + 1) * BLOCK).min(r) {
+                rows.bases(q * r + i, j0, &mut bases);
+                let lane = &mut lanes[(i % LANES) * w..(i % LANES + 1) * w];
+                call(f, &bases, &steps, w, lane.as_mut_ptr() as usize);
+            }
+            blocks.push(
+                (0..w)
+                    .map(|j| tree::lanes_value(std::array::from_fn(|l| lanes[l * w + j]), &op))
+                    .collect(),
+            );
+        }
+        (0..w)
+            .map(|j| {
+                let per_block: Vec<T> = blocks.iter().map(|b| b[j]).collect();
+                let v = tree::combine_blocks(&per_block, T::identity(c), &op);
+                if divide { v.divide(r) } else { v }
+            })
+            .collect()
+    };
+    let parts: Vec<Vec<T>> = (0..outer * strips).into_par_iter().map(task).collect();
+    parts.into_iter().flatten().collect()
+}
+
 /// Computes a kernel into a new array of `shape`, or into `target` (row-major, owned: an
 /// indexed update's copy of its array, or a recycled array), whose elements it overwrites
 /// where it stores.
@@ -262,6 +341,7 @@ pub(super) fn run(
     buffers: &[Option<Rc<Array>>],
     shape: &[usize],
     target: Option<Array>,
+    columns: bool,
 ) -> Array {
     let dtype = kernel.result_dtype();
     let size = dtype.size_bytes() as i64;
@@ -295,7 +375,11 @@ pub(super) fn run(
                     ..
                 } => {
                     let rows = Rows::new(kernel, buffers, None);
-                    reduce::<$t>(f, &rows, combine, axis, divide)
+                    if columns {
+                        reduce_columns::<$t>(f, rows, combine, divide)
+                    } else {
+                        reduce::<$t>(f, &rows, combine, axis, divide)
+                    }
                 }
             };
             Array::$variant(ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"))

@@ -61,14 +61,14 @@ impl Cpu {
         self
     }
 
-    fn kernel_fn(&mut self, kernel: &Kernel) -> Result<KernelFn> {
-        let key = kernel.code_key();
+    fn kernel_fn(&mut self, kernel: &Kernel, columns: bool) -> Result<KernelFn> {
+        let key = kernel.code_key() ^ u64::from(columns);
         if let Some(&f) = self.cache.get(&key) {
             self.stats.cache_hits += 1;
             return Ok(f);
         }
         let start = Instant::now();
-        let f = self.jit.compile(kernel).map_err(|e| {
+        let f = self.jit.compile(kernel, columns).map_err(|e| {
             Error::new(
                 ErrorKind::Value,
                 format!("internal error: a kernel failed to compile: {e}"),
@@ -148,7 +148,8 @@ impl Cpu {
                     shape,
                     into,
                 } => {
-                    let f = self.kernel_fn(kernel)?;
+                    let columns = exec::by_columns(kernel);
+                    let f = self.kernel_fn(kernel, columns)?;
                     let start = Instant::now();
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
@@ -176,7 +177,8 @@ impl Cpu {
                         }
                         None => None,
                     };
-                    buffers[*out] = Some(Rc::new(exec::run(f, kernel, &buffers, shape, target)));
+                    let value = exec::run(f, kernel, &buffers, shape, target, columns);
+                    buffers[*out] = Some(Rc::new(value));
                     self.stats.kernels_run += 1;
                     self.stats.kernel_time += start.elapsed();
                 }
