@@ -11,7 +11,7 @@
 //! What Cranelift has natively (arithmetic, comparisons, `sqrt`, rounding, casts, select) is
 //! generated inline; other functions call the shims, the same code `interp` runs.
 
-use super::shims;
+use super::{shims, simd};
 use crate::dtype::DType;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, UnaryOp};
@@ -203,10 +203,10 @@ pub(super) struct Translator<'a> {
     pub(super) b: FunctionBuilder<'a>,
     /// Body value of each random draw → its slot in `bases`/`steps`.
     random_slots: HashMap<usize, usize>,
-    kernel: &'a Kernel,
+    pub(super) kernel: &'a Kernel,
     refs: HashMap<&'static str, FuncRef>,
     bases: Vec<ir::Value>,
-    steps: Vec<ir::Value>,
+    pub(super) steps: Vec<ir::Value>,
 }
 
 impl Translator<'_> {
@@ -229,7 +229,11 @@ impl Translator<'_> {
             self.b.create_block(),
             self.b.create_block(),
         );
-        self.b.ins().jump(header, &[]);
+        if simd::vectorisable(self.kernel) {
+            self.vector_store(n, out_step, (i, &cursors, out_cursor), v, header);
+        } else {
+            self.b.ins().jump(header, &[]);
+        }
         self.b.switch_to_block(header);
         let iv = self.b.use_var(i);
         let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
@@ -343,7 +347,11 @@ impl Translator<'_> {
             self.b.create_block(),
             self.b.create_block(),
         );
-        self.b.ins().jump(header, &[]);
+        if simd::vectorisable(self.kernel) && dtype == DType::F64 {
+            self.vector_reduce(n4, (i, &cursors, &lanes), v, combine, header);
+        } else {
+            self.b.ins().jump(header, &[]);
+        }
         self.b.switch_to_block(header);
         let iv = self.b.use_var(i);
         let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n4);

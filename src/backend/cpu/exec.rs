@@ -228,6 +228,75 @@ fn segments(
     });
 }
 
+/// A row-major array shaped and typed like `like`, contents to be overwritten.
+pub(super) fn blank_like(like: &Array) -> Array {
+    let dim = IxDyn(like.shape());
+    let n = like.len();
+    macro_rules! blank {
+        ($variant:ident) => {
+            Array::$variant(ArrayD::from_shape_vec(dim, zeroed_vec(n)).expect("n elements"))
+        };
+    }
+    match like.dtype() {
+        DType::F64 => blank!(F64),
+        DType::F32 => blank!(F32),
+        DType::I64 => blank!(I64),
+        DType::Bool => blank!(Bool),
+        DType::C128 => blank!(C128),
+    }
+}
+
+/// For an indexed update that covers most of its array: copies from `src` into `dst` only
+/// the elements outside the region `kernel` stores (the gaps between its rows), so the
+/// array is written once. Returns false, copying nothing, when the region's rows are not
+/// contiguous and increasing or cover less than half the array (then copy it all).
+pub(super) fn copy_outside(dst: &mut Array, src: &Array, kernel: &Kernel) -> bool {
+    let d = kernel.dims.len();
+    let inner = kernel.dims[d - 1];
+    let total = src.len();
+    if kernel.out_strides[d - 1] != 1 || 2 * kernel.dims.iter().product::<usize>() < total {
+        return false;
+    }
+    let rows: usize = kernel.dims[..d - 1].iter().product();
+    let mut starts = Vec::with_capacity(rows);
+    for row in 0..rows {
+        let (mut off, mut r) = (kernel.out_offset, row);
+        for k in (0..d - 1).rev() {
+            off += kernel.out_strides[k] * (r % kernel.dims[k]) as i64;
+            r /= kernel.dims[k];
+        }
+        let prev_end = starts.last().map_or(0, |&s: &usize| s + inner);
+        if off < prev_end as i64 {
+            return false;
+        }
+        starts.push(off as usize);
+    }
+    macro_rules! gaps {
+        ($variant:ident) => {{
+            let (Array::$variant(dv), Array::$variant(sv)) = (dst, src) else {
+                unreachable!("same dtype")
+            };
+            let (Some(dv), Some(sv)) = (dv.as_slice_mut(), sv.as_slice()) else {
+                return false;
+            };
+            let mut from = 0;
+            for &start in &starts {
+                dv[from..start].copy_from_slice(&sv[from..start]);
+                from = start + inner;
+            }
+            dv[from..].copy_from_slice(&sv[from..]);
+        }};
+    }
+    match src.dtype() {
+        DType::F64 => gaps!(F64),
+        DType::F32 => gaps!(F32),
+        DType::I64 => gaps!(I64),
+        DType::Bool => gaps!(Bool),
+        DType::C128 => gaps!(C128),
+    }
+    true
+}
+
 /// Copies `src` into `dst` (same dtype and length, `dst` row-major), in parallel pieces.
 pub(super) fn copy_into(dst: &mut Array, src: &Array) {
     macro_rules! copy {

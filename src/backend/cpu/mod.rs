@@ -6,6 +6,7 @@ mod clif_math;
 mod codegen;
 mod exec;
 mod shims;
+mod simd;
 
 pub use codegen::Jit;
 
@@ -115,14 +116,16 @@ impl Cpu {
 
     /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
     /// its buffer slot for later readers.
-    fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>) -> Array {
-        let copy = match self.pool.take(old.dtype(), old.len()) {
-            Some(mut a) => {
-                exec::copy_into(&mut a, &old);
-                a
-            }
-            None => (*old).clone(),
-        };
+    /// Only the elements outside the region `kernel` writes are copied when the region
+    /// covers most of the array.
+    fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>, kernel: &Kernel) -> Array {
+        let mut copy = self
+            .pool
+            .take(old.dtype(), old.len())
+            .unwrap_or_else(|| exec::blank_like(&old));
+        if !exec::copy_outside(&mut copy, &old, kernel) {
+            exec::copy_into(&mut copy, &old);
+        }
         *slot = Some(old);
         copy
     }
@@ -167,8 +170,8 @@ impl Cpu {
                                 last_use[b] == s && matches!(plan.buffers[b], Buffer::Temp { .. });
                             let owned = match Rc::try_unwrap(old) {
                                 Ok(a) if dead && !reads_it => a,
-                                Ok(a) => self.copy_of(Rc::new(a), &mut buffers[b]),
-                                Err(shared) => self.copy_of(shared, &mut buffers[b]),
+                                Ok(a) => self.copy_of(Rc::new(a), &mut buffers[b], kernel),
+                                Err(shared) => self.copy_of(shared, &mut buffers[b], kernel),
                             };
                             Some(owned.into_standard_layout())
                         }
