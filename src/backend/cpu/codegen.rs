@@ -280,7 +280,11 @@ impl Translator<'_> {
             self.b.create_block(),
             self.b.create_block(),
         );
-        self.b.ins().jump(header, &[]);
+        if simd::vectorisable(self.kernel) && dtype == DType::F64 {
+            self.vector_accumulate(n, (i, &cursors, acc_cursor), v, combine, header);
+        } else {
+            self.b.ins().jump(header, &[]);
+        }
         self.b.switch_to_block(header);
         let iv = self.b.use_var(i);
         let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);

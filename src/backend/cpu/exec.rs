@@ -352,9 +352,6 @@ pub(super) fn by_columns(kernel: &Kernel) -> bool {
     any_strided
 }
 
-/// Columns of outputs processed by one task of [`reduce_columns`].
-const STRIP: usize = 512;
-
 /// An axis reduction by columns: for each block of the reduced axis, every reduced index
 /// adds one row of the outputs into the lane `index % 4` accumulator row; lanes and blocks
 /// then combine exactly as in [`reduce`], so the bits are the same as by rows.
@@ -366,11 +363,21 @@ fn reduce_columns<T: Acc>(f: KernelFn, mut rows: Rows, c: Combine, divide: bool)
     }
     let (r, cols) = (rows.dims[d - 2], rows.dims[d - 1]);
     let outer: usize = rows.dims[..d - 2].iter().product();
-    let strips = cols.div_ceil(STRIP);
+    // Columns are independent, so how they are split into tasks does not change any bit:
+    // a few strips per thread, at least 64 columns wide.
+    let per_thread = 4 * rayon::current_num_threads();
+    let strip = cols.div_ceil(per_thread.div_ceil(outer)).max(64);
+    let strips = cols.div_ceil(strip);
+    // Moving one reduced index moves each input by its stride along that axis.
+    let advance: Vec<i64> = rows
+        .inputs
+        .iter()
+        .map(|i| i.strides[d - 2] * i.scale)
+        .collect();
     let op = |a, b| T::combine(c, a, b);
     let task = |t: usize| -> Vec<T> {
         let (q, s) = (t / strips, t % strips);
-        let (j0, j1) = (s * STRIP, ((s + 1) * STRIP).min(cols));
+        let (j0, j1) = (s * strip, ((s + 1) * strip).min(cols));
         let w = j1 - j0;
         let mut blocks: Vec<Vec<T>> = Vec::new();
         let mut lanes = vec![T::identity(c); LANES * w];
@@ -378,10 +385,11 @@ fn reduce_columns<T: Acc>(f: KernelFn, mut rows: Rows, c: Combine, divide: bool)
         let steps = rows.steps();
         for b in 0..r.div_ceil(BLOCK) {
             lanes.iter_mut().for_each(|l| *l = T::identity(c));
+            rows.bases(q * r + b * BLOCK, j0, &mut bases);
             for i in b * BLOCK..((b + 1) * BLOCK).min(r) {
-                rows.bases(q * r + i, j0, &mut bases);
                 let lane = &mut lanes[(i % LANES) * w..(i % LANES + 1) * w];
                 call(f, &bases, &steps, w, lane.as_mut_ptr() as usize);
+                bases.iter_mut().zip(&advance).for_each(|(b, a)| *b += a);
             }
             blocks.push(
                 (0..w)

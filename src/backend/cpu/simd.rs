@@ -199,6 +199,41 @@ impl Translator<'_> {
         self.b.ins().jump(scalar, &[]);
     }
 
+    /// Combines pairs into the accumulator row while two elements remain and every input
+    /// steps by one f64, then continues at `scalar`.
+    pub(super) fn vector_accumulate(
+        &mut self,
+        n: ir::Value,
+        (i, cursors, acc_cursor): (Variable, &[Variable], Variable),
+        v: usize,
+        combine: Combine,
+        scalar: Block,
+    ) {
+        let (header, body) = (self.b.create_block(), self.b.create_block());
+        let ok = self.contiguous(None);
+        self.b.ins().brif(ok, header, &[], scalar, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let next = self.b.ins().iadd_imm_s(iv, 2);
+        let more = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, next, n);
+        self.b.ins().brif(more, body, &[], scalar, &[]);
+        self.b.switch_to_block(body);
+        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
+        let x = self.vector_body(&at)[v];
+        let addr = self.b.use_var(acc_cursor);
+        let old = self.b.ins().load(V, vector_flags(), addr, 0);
+        let new = self.vector_combine(combine, old, x);
+        self.b.ins().store(vector_flags(), new, addr, 0);
+        for (k, &c) in cursors.iter().enumerate() {
+            let bumped = self.b.ins().iadd_imm_s(at[k], 16);
+            self.b.def_var(c, bumped);
+        }
+        let bumped = self.b.ins().iadd_imm_s(addr, 16);
+        self.b.def_var(acc_cursor, bumped);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+    }
+
     fn vector_combine(&mut self, c: Combine, a: ir::Value, x: ir::Value) -> ir::Value {
         let ins = self.b.ins();
         match c {
