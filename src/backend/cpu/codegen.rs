@@ -13,7 +13,7 @@
 
 use super::{shims, simd};
 use crate::dtype::DType;
-use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
+use crate::fuse::{Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, UnaryOp};
 use crate::runtime::Scalar;
 use cranelift_codegen::Context;
@@ -30,7 +30,7 @@ pub type KernelFn =
     unsafe extern "C" fn(bases: *const i64, steps: *const i64, n: i64, out: *mut u8);
 
 /// The Cranelift type holding a dtype's elements (bool is a 0/1 byte).
-fn clif_type(d: DType) -> Type {
+pub(super) fn clif_type(d: DType) -> Type {
     match d {
         DType::Bool => types::I8,
         DType::I64 => types::I64,
@@ -205,7 +205,7 @@ pub(super) struct Translator<'a> {
     random_slots: HashMap<usize, usize>,
     pub(super) kernel: &'a Kernel,
     refs: HashMap<&'static str, FuncRef>,
-    bases: Vec<ir::Value>,
+    pub(super) bases: Vec<ir::Value>,
     pub(super) steps: Vec<ir::Value>,
 }
 
@@ -258,173 +258,6 @@ impl Translator<'_> {
         self.b.ins().return_(&[]);
     }
 
-    /// `for i in 0..n { out[i] = out[i] ∘ v(i) }` over a contiguous accumulator row.
-    fn accumulate_loop(&mut self, n: ir::Value, out: ir::Value, v: usize, combine: Combine) {
-        let dtype = self.kernel.body[v].dtype;
-        let (ty, size) = (clif_type(dtype), dtype.size_bytes() as i64);
-        let flags = MemFlagsData::trusted();
-        let i = self.b.declare_var(types::I64);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.def_var(i, zero);
-        let cursors: Vec<Variable> = (0..self.bases.len())
-            .map(|k| {
-                let var = self.b.declare_var(types::I64);
-                self.b.def_var(var, self.bases[k]);
-                var
-            })
-            .collect();
-        let acc_cursor = self.b.declare_var(types::I64);
-        self.b.def_var(acc_cursor, out);
-        let (header, body, exit) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        if simd::vectorisable(self.kernel) && dtype == DType::F64 {
-            self.vector_accumulate(n, (i, &cursors, acc_cursor), v, combine, header);
-        } else {
-            self.b.ins().jump(header, &[]);
-        }
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-        self.b.switch_to_block(body);
-        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let x = self.body(&at)[v];
-        let addr = self.b.use_var(acc_cursor);
-        let old = self.b.ins().load(ty, flags, addr, 0);
-        let new = self.combine(combine, dtype, old, x);
-        self.b.ins().store(flags, new, addr, 0);
-        for (k, &c) in cursors.iter().enumerate() {
-            let next = self.b.ins().iadd(at[k], self.steps[k]);
-            self.b.def_var(c, next);
-        }
-        let next_acc = self.b.ins().iadd_imm_s(addr, size);
-        self.b.def_var(acc_cursor, next_acc);
-        let next = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(exit);
-        self.b.ins().return_(&[]);
-    }
-
-    /// Element `i` goes to lane `i % 4`: a loop of four elements, then up to three more.
-    fn reduce_loop(&mut self, n: ir::Value, out: ir::Value, v: usize, combine: Combine) {
-        let dtype = self.kernel.body[v].dtype;
-        let (ty, size) = (clif_type(dtype), dtype.size_bytes() as i32);
-        let flags = MemFlagsData::trusted();
-        let lanes: Vec<Variable> = (0..4)
-            .map(|r| {
-                let var = self.b.declare_var(ty);
-                let init = self.b.ins().load(ty, flags, out, r * size);
-                self.b.def_var(var, init);
-                var
-            })
-            .collect();
-        let i = self.b.declare_var(types::I64);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.def_var(i, zero);
-        let n4 = self.b.ins().band_imm_s(n, !3);
-        // One address per input, bumped by four steps per iteration; the unrolled elements
-        // add 0..3 steps (multiples computed once, outside the loop).
-        let cursors: Vec<Variable> = (0..self.bases.len())
-            .map(|k| {
-                let var = self.b.declare_var(types::I64);
-                self.b.def_var(var, self.bases[k]);
-                var
-            })
-            .collect();
-        let multiples: Vec<[ir::Value; 4]> = self
-            .steps
-            .clone()
-            .into_iter()
-            .map(|s1| {
-                let s2 = self.b.ins().iadd(s1, s1);
-                let s3 = self.b.ins().iadd(s2, s1);
-                let s4 = self.b.ins().iadd(s2, s2);
-                [s1, s2, s3, s4]
-            })
-            .collect();
-        let (header, body, tail) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        if simd::vectorisable(self.kernel) && dtype == DType::F64 {
-            self.vector_reduce(n4, (i, &cursors, &lanes), v, combine, header);
-        } else {
-            self.b.ins().jump(header, &[]);
-        }
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n4);
-        self.b.ins().brif(more, body, &[], tail, &[]);
-        self.b.switch_to_block(body);
-        let here: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        for (r, &lane) in lanes.iter().enumerate() {
-            let at: Vec<ir::Value> = if r == 0 {
-                here.clone()
-            } else {
-                (0..here.len())
-                    .map(|k| self.b.ins().iadd(here[k], multiples[k][r - 1]))
-                    .collect()
-            };
-            let x = self.body(&at)[v];
-            let acc = self.b.use_var(lane);
-            let acc = self.combine(combine, dtype, acc, x);
-            self.b.def_var(lane, acc);
-        }
-        for (k, &c) in cursors.iter().enumerate() {
-            let next = self.b.ins().iadd(here[k], multiples[k][3]);
-            self.b.def_var(c, next);
-        }
-        let next = self.b.ins().iadd_imm_s(iv, 4);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(tail);
-        let exit = self.b.create_block();
-        let base = self.b.use_var(i);
-        for (r, &lane) in lanes.iter().take(3).enumerate() {
-            let (take, after) = (self.b.create_block(), self.b.create_block());
-            let idx = self.b.ins().iadd_imm_s(base, r as i64);
-            let more = self.b.ins().icmp(IntCC::SignedLessThan, idx, n);
-            self.b.ins().brif(more, take, &[], exit, &[]);
-            self.b.switch_to_block(take);
-            let at = self.addresses(idx);
-            let x = self.body(&at)[v];
-            let acc = self.b.use_var(lane);
-            let acc = self.combine(combine, dtype, acc, x);
-            self.b.def_var(lane, acc);
-            self.b.ins().jump(after, &[]);
-            self.b.switch_to_block(after);
-        }
-        self.b.ins().jump(exit, &[]);
-        self.b.switch_to_block(exit);
-        for (r, &lane) in lanes.iter().enumerate() {
-            let acc = self.b.use_var(lane);
-            self.b.ins().store(flags, acc, out, r as i32 * size);
-        }
-        self.b.ins().return_(&[]);
-    }
-
-    fn combine(&mut self, c: Combine, dtype: DType, a: ir::Value, x: ir::Value) -> ir::Value {
-        let ins = self.b.ins();
-        match (dtype, c) {
-            (DType::F64 | DType::F32, Combine::Sum) => ins.fadd(a, x),
-            (DType::F64 | DType::F32, Combine::Prod) => ins.fmul(a, x),
-            (DType::F64 | DType::F32, Combine::Min) => ins.fmin(a, x),
-            (DType::F64 | DType::F32, Combine::Max) => ins.fmax(a, x),
-            (DType::I64, Combine::Sum) => ins.iadd(a, x),
-            (DType::I64, Combine::Prod) => ins.imul(a, x),
-            (DType::I64, Combine::Min) => ins.smin(a, x),
-            (DType::I64, Combine::Max) => ins.smax(a, x),
-            (_, Combine::Any | Combine::Max) => ins.bor(a, x),
-            (_, Combine::All | Combine::Min) => ins.band(a, x),
-            _ => unreachable!("sum and prod of bool are taken in i64"),
-        }
-    }
-
     pub(super) fn call(&mut self, shim: &'static str, args: &[ir::Value]) -> ir::Value {
         let f = self.refs[shim];
         let call = self.b.ins().call(f, args);
@@ -432,7 +265,7 @@ impl Translator<'_> {
     }
 
     /// Each input's address (or counter value) at row position `i`.
-    fn addresses(&mut self, i: ir::Value) -> Vec<ir::Value> {
+    pub(super) fn addresses(&mut self, i: ir::Value) -> Vec<ir::Value> {
         (0..self.bases.len())
             .map(|k| {
                 let off = self.b.ins().imul(i, self.steps[k]);
@@ -442,7 +275,7 @@ impl Translator<'_> {
     }
 
     /// The body's values given each input's current address.
-    fn body(&mut self, at: &[ir::Value]) -> Vec<ir::Value> {
+    pub(super) fn body(&mut self, at: &[ir::Value]) -> Vec<ir::Value> {
         let mut vals: Vec<ir::Value> = Vec::with_capacity(self.kernel.body.len());
         for v in &self.kernel.body {
             let ty = clif_type(v.dtype);

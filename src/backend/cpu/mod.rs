@@ -5,6 +5,9 @@
 mod clif_math;
 mod codegen;
 mod exec;
+mod memory;
+mod reduce;
+mod reduce_loops;
 mod shims;
 mod simd;
 
@@ -32,7 +35,7 @@ pub struct Cpu {
     jit_min_elements: usize,
     cache: HashMap<u64, KernelFn>,
     /// Arrays that died inside a plan, reused for later results of the same size.
-    pool: Pool,
+    pool: memory::Pool,
     /// How often each not-yet-compiled small kernel was interpreted instead.
     seen: HashMap<u64, u32>,
     stats: BackendStats,
@@ -50,7 +53,7 @@ impl Cpu {
             jit_min_elements: JIT_MIN_ELEMENTS,
             cache: HashMap::default(),
             seen: HashMap::default(),
-            pool: Pool::default(),
+            pool: memory::Pool::default(),
             stats: BackendStats::default(),
         })
     }
@@ -122,9 +125,9 @@ impl Cpu {
         let mut copy = self
             .pool
             .take(old.dtype(), old.len())
-            .unwrap_or_else(|| exec::blank_like(&old));
-        if !exec::copy_outside(&mut copy, &old, kernel) {
-            exec::copy_into(&mut copy, &old);
+            .unwrap_or_else(|| memory::blank_like(&old));
+        if !memory::copy_outside(&mut copy, &old, kernel) {
+            memory::copy_into(&mut copy, &old);
         }
         *slot = Some(old);
         copy
@@ -151,7 +154,7 @@ impl Cpu {
                     shape,
                     into,
                 } => {
-                    let columns = exec::by_columns(kernel);
+                    let columns = reduce::by_columns(kernel);
                     let f = self.kernel_fn(kernel, columns)?;
                     let start = Instant::now();
                     let dtype = kernel.result_dtype();
@@ -213,42 +216,6 @@ impl Cpu {
             .iter()
             .map(|&r| buffers[r].clone().expect("roots are computed"))
             .collect())
-    }
-}
-
-/// Large arrays that died inside a plan: a time-stepping loop computed as one plan reuses
-/// them (double buffering) instead of allocating and faulting in fresh pages every step.
-#[derive(Default)]
-struct Pool {
-    arrays: Vec<Array>,
-}
-
-impl Pool {
-    /// Arrays smaller than this are not worth keeping.
-    const MIN_LEN: usize = 1 << 16;
-    /// At most this many arrays are kept.
-    const CAPACITY: usize = 4;
-
-    /// Keeps `a` if nothing else holds it and it is large.
-    fn give(&mut self, a: Rc<Array>) {
-        if let Ok(a) = Rc::try_unwrap(a)
-            && a.len() >= Self::MIN_LEN
-            && a.dtype() != crate::dtype::DType::C128
-        {
-            if self.arrays.len() == Self::CAPACITY {
-                self.arrays.remove(0);
-            }
-            self.arrays.push(a.into_standard_layout());
-        }
-    }
-
-    /// A kept array of `dtype` and `len` elements (its contents are to be overwritten).
-    fn take(&mut self, dtype: crate::dtype::DType, len: usize) -> Option<Array> {
-        let i = self
-            .arrays
-            .iter()
-            .position(|a| a.dtype() == dtype && a.len() == len)?;
-        Some(self.arrays.swap_remove(i))
     }
 }
 

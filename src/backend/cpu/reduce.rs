@@ -1,0 +1,257 @@
+//! Host side of reductions: the accumulator types and their combines (matching the
+//! generated code), reductions by rows (each output's sequence in the fixed tree's blocks,
+//! lanes rotated so a kernel call always starts at lane 0) and by columns (one accumulator
+//! row per lane when the reduced axis is strided). Either way the order of every combine is
+//! the tree's, so results are bit-identical to the interpreter for any thread count.
+
+use super::codegen::KernelFn;
+use super::exec::{CHUNK, Rows, call, segments};
+use crate::fuse::tree::{self, BLOCK, LANES};
+use crate::fuse::{Combine, Kernel, Output, Source};
+use rayon::prelude::*;
+
+/// Whether an axis reduction should run by columns: the reduced (last) axis is strided for
+/// some input while the axis before it is the one inputs walk contiguously (a `sum` over a
+/// leading axis of a row-major matrix).
+pub(super) fn by_columns(kernel: &Kernel) -> bool {
+    let d = kernel.dims.len();
+    let Output::Reduce { axis: true, .. } = kernel.output else {
+        return false;
+    };
+    let draws = kernel
+        .body
+        .iter()
+        .any(|v| matches!(v.inst, crate::fuse::Inst::Random { .. }));
+    if d < 2 || kernel.dims[d - 2] < 16 || draws {
+        return false;
+    }
+    let buffers = kernel
+        .inputs
+        .iter()
+        .filter(|i| matches!(i.source, Source::Buffer(_)));
+    let mut any_strided = false;
+    for i in buffers {
+        let (across, along) = (i.strides[d - 2].abs(), i.strides[d - 1].abs());
+        if across > 1 && across >= along {
+            return false;
+        }
+        any_strided |= along > 1;
+    }
+    any_strided
+}
+
+/// An axis reduction by columns: for each block of the reduced axis, every reduced index
+/// adds one row of the outputs into the lane `index % 4` accumulator row; lanes and blocks
+/// then combine exactly as in [`reduce`], so the bits are the same as by rows.
+pub(super) fn reduce_columns<T: Acc>(
+    f: KernelFn,
+    mut rows: Rows,
+    c: Combine,
+    divide: bool,
+) -> Vec<T> {
+    let d = rows.dims.len();
+    rows.dims.swap(d - 2, d - 1);
+    for i in &mut rows.inputs {
+        i.strides.swap(d - 2, d - 1);
+    }
+    let (r, cols) = (rows.dims[d - 2], rows.dims[d - 1]);
+    let outer: usize = rows.dims[..d - 2].iter().product();
+    // Columns are independent, so how they are split into tasks does not change any bit:
+    // a few strips per thread, at least 64 columns wide.
+    let per_thread = 4 * rayon::current_num_threads();
+    let strip = cols.div_ceil(per_thread.div_ceil(outer)).max(64);
+    let strips = cols.div_ceil(strip);
+    // Moving one reduced index moves each input by its stride along that axis.
+    let advance: Vec<i64> = rows
+        .inputs
+        .iter()
+        .map(|i| i.strides[d - 2] * i.scale)
+        .collect();
+    let op = |a, b| T::combine(c, a, b);
+    let task = |t: usize| -> Vec<T> {
+        let (q, s) = (t / strips, t % strips);
+        let (j0, j1) = (s * strip, ((s + 1) * strip).min(cols));
+        let w = j1 - j0;
+        let mut blocks: Vec<Vec<T>> = Vec::new();
+        let mut lanes = vec![T::identity(c); LANES * w];
+        let mut bases = vec![0i64; rows.inputs.len()];
+        let steps = rows.steps();
+        for b in 0..r.div_ceil(BLOCK) {
+            lanes.iter_mut().for_each(|l| *l = T::identity(c));
+            rows.bases(q * r + b * BLOCK, j0, &mut bases);
+            for i in b * BLOCK..((b + 1) * BLOCK).min(r) {
+                let lane = &mut lanes[(i % LANES) * w..(i % LANES + 1) * w];
+                call(f, &bases, &steps, w, lane.as_mut_ptr() as usize);
+                bases.iter_mut().zip(&advance).for_each(|(b, a)| *b += a);
+            }
+            blocks.push(
+                (0..w)
+                    .map(|j| tree::lanes_value(std::array::from_fn(|l| lanes[l * w + j]), &op))
+                    .collect(),
+            );
+        }
+        (0..w)
+            .map(|j| {
+                let per_block: Vec<T> = blocks.iter().map(|b| b[j]).collect();
+                let v = tree::combine_blocks(&per_block, T::identity(c), &op);
+                if divide { v.divide(r) } else { v }
+            })
+            .collect()
+    };
+    let parts: Vec<Vec<T>> = (0..outer * strips).into_par_iter().map(task).collect();
+    parts.into_iter().flatten().collect()
+}
+
+/// Accumulator element types and their combines (matching the generated code).
+pub(super) trait Acc: Copy + Default + Send + Sync {
+    fn identity(c: Combine) -> Self;
+    fn combine(c: Combine, a: Self, b: Self) -> Self;
+    fn divide(self, n: usize) -> Self;
+}
+
+macro_rules! float_acc {
+    ($t:ty) => {
+        impl Acc for $t {
+            fn identity(c: Combine) -> $t {
+                match c {
+                    Combine::Sum => 0.0,
+                    Combine::Prod => 1.0,
+                    Combine::Min => <$t>::INFINITY,
+                    Combine::Max => <$t>::NEG_INFINITY,
+                    Combine::Any | Combine::All => unreachable!("bool accumulator"),
+                }
+            }
+            fn combine(c: Combine, a: $t, b: $t) -> $t {
+                match c {
+                    Combine::Sum => a + b,
+                    Combine::Prod => a * b,
+                    // IEEE minimum/maximum, as the generated `fmin`/`fmax`: NaN wins, -0 < +0.
+                    Combine::Min | Combine::Max => {
+                        let min = c == Combine::Min;
+                        if a.is_nan() || b.is_nan() {
+                            <$t>::NAN
+                        } else if a != b {
+                            if (a < b) == min { a } else { b }
+                        } else if a.is_sign_negative() == min {
+                            a
+                        } else {
+                            b
+                        }
+                    }
+                    Combine::Any | Combine::All => unreachable!("bool accumulator"),
+                }
+            }
+            fn divide(self, n: usize) -> $t {
+                self / n as $t
+            }
+        }
+    };
+}
+float_acc!(f64);
+float_acc!(f32);
+
+impl Acc for i64 {
+    fn identity(c: Combine) -> i64 {
+        match c {
+            Combine::Sum => 0,
+            Combine::Prod => 1,
+            Combine::Min => i64::MAX,
+            Combine::Max => i64::MIN,
+            Combine::Any | Combine::All => unreachable!("bool accumulator"),
+        }
+    }
+    fn combine(c: Combine, a: i64, b: i64) -> i64 {
+        match c {
+            Combine::Sum => a.wrapping_add(b),
+            Combine::Prod => a.wrapping_mul(b),
+            Combine::Min => a.min(b),
+            Combine::Max => a.max(b),
+            Combine::Any | Combine::All => unreachable!("bool accumulator"),
+        }
+    }
+    fn divide(self, _: usize) -> i64 {
+        unreachable!("means are taken in floats")
+    }
+}
+
+impl Acc for bool {
+    fn identity(c: Combine) -> bool {
+        matches!(c, Combine::All | Combine::Min)
+    }
+    fn combine(c: Combine, a: bool, b: bool) -> bool {
+        match c {
+            Combine::All | Combine::Min => a && b,
+            _ => a || b,
+        }
+    }
+    fn divide(self, _: usize) -> bool {
+        unreachable!("means are taken in floats")
+    }
+}
+
+/// One block (flattened positions `start..end`) in lanes, rotating the lanes so the
+/// kernel's lane 0 is the segment's first element.
+fn block<T: Acc>(f: KernelFn, rows: &Rows, c: Combine, start: usize, end: usize) -> T {
+    let mut lanes = [T::identity(c); LANES];
+    segments(rows, start, end, |bases, steps, len, pos| {
+        let phase = (pos - start) % LANES;
+        let mut rotated = [T::identity(c); LANES];
+        for (r, l) in rotated.iter_mut().enumerate() {
+            *l = lanes[(phase + r) % LANES];
+        }
+        call(f, bases, steps, len, rotated.as_mut_ptr() as usize);
+        for (r, l) in rotated.iter().enumerate() {
+            lanes[(phase + r) % LANES] = *l;
+        }
+    });
+    tree::lanes_value(lanes, &|a, b| T::combine(c, a, b))
+}
+
+pub(super) fn reduce<T: Acc>(
+    f: KernelFn,
+    rows: &Rows,
+    c: Combine,
+    axis: bool,
+    divide: bool,
+) -> Vec<T> {
+    let op = |a, b| T::combine(c, a, b);
+    let total: usize = rows.dims.iter().product();
+    if !axis {
+        let blocks = total.div_ceil(BLOCK);
+        let one = |b: usize| block::<T>(f, rows, c, b * BLOCK, ((b + 1) * BLOCK).min(total));
+        let partials: Vec<T> = if blocks <= 1 {
+            (0..blocks).map(one).collect()
+        } else {
+            (0..blocks).into_par_iter().map(one).collect()
+        };
+        let v = tree::combine_blocks(&partials, T::identity(c), &op);
+        return vec![if divide { v.divide(total) } else { v }];
+    }
+    let r = rows.dims[rows.dims.len() - 1];
+    let outputs = total / r;
+    let one = |o: usize| {
+        let partials: Vec<T> = (0..r.div_ceil(BLOCK))
+            .map(|b| {
+                block::<T>(
+                    f,
+                    rows,
+                    c,
+                    o * r + b * BLOCK,
+                    o * r + ((b + 1) * BLOCK).min(r),
+                )
+            })
+            .collect();
+        let v = tree::combine_blocks(&partials, T::identity(c), &op);
+        if divide { v.divide(r) } else { v }
+    };
+    let per_task = (CHUNK / r).max(1);
+    if outputs <= per_task {
+        (0..outputs).map(one).collect()
+    } else {
+        (0..outputs)
+            .into_par_iter()
+            .with_min_len(per_task)
+            .map(one)
+            .collect()
+    }
+}
