@@ -85,6 +85,94 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
     Some(b.finish(Output::Store(v)))
 }
 
+/// The inputs and body values the output depends on, renumbered in order (constants folded
+/// into casts leave dead values behind).
+fn live_only(
+    inputs: Vec<Input>,
+    body: Vec<Value>,
+    output: Output,
+) -> (Vec<Input>, Vec<Value>, Output) {
+    let root = match output {
+        Output::Store(v) | Output::Reduce { value: v, .. } => v,
+    };
+    let mut live = vec![false; body.len()];
+    live[root] = true;
+    for v in (0..body.len()).rev() {
+        if !live[v] {
+            continue;
+        }
+        match body[v].inst {
+            Inst::Unary(_, a) | Inst::Cast(a) => live[a] = true,
+            Inst::Random { counter, .. } => live[counter] = true,
+            Inst::Binary(_, a, b) => {
+                live[a] = true;
+                live[b] = true;
+            }
+            Inst::Select(c, a, b) => {
+                live[c] = true;
+                live[a] = true;
+                live[b] = true;
+            }
+            Inst::Load(_) | Inst::Const(_) => {}
+        }
+    }
+    let mut new_id = vec![usize::MAX; body.len()];
+    let mut input_id = vec![usize::MAX; inputs.len()];
+    let mut kept_inputs = Vec::new();
+    let mut kept = Vec::new();
+    for (v, value) in body.into_iter().enumerate() {
+        if !live[v] {
+            continue;
+        }
+        let map = |x: usize| new_id[x];
+        let inst = match value.inst {
+            Inst::Load(n) => {
+                if input_id[n] == usize::MAX {
+                    input_id[n] = kept_inputs.len();
+                    kept_inputs.push(inputs[n].clone());
+                }
+                Inst::Load(input_id[n])
+            }
+            Inst::Const(c) => Inst::Const(c),
+            Inst::Unary(op, a) => Inst::Unary(op, map(a)),
+            Inst::Binary(op, a, b) => Inst::Binary(op, map(a), map(b)),
+            Inst::Select(c, a, b) => Inst::Select(map(c), map(a), map(b)),
+            Inst::Cast(a) => Inst::Cast(map(a)),
+            Inst::Random {
+                dist,
+                seed,
+                draw,
+                counter,
+            } => Inst::Random {
+                dist,
+                seed,
+                draw,
+                counter: map(counter),
+            },
+        };
+        new_id[v] = kept.len();
+        kept.push(Value {
+            inst,
+            dtype: value.dtype,
+        });
+    }
+    let output = match output {
+        Output::Store(v) => Output::Store(new_id[v]),
+        Output::Reduce {
+            combine,
+            value,
+            axis,
+            divide,
+        } => Output::Reduce {
+            combine,
+            value: new_id[value],
+            axis,
+            divide,
+        },
+    };
+    (kept_inputs, kept, output)
+}
+
 /// A store kernel copying buffer `b` (holding `x`) to a new row-major buffer.
 pub(super) fn copy(planner: &mut Planner, x: &NodeRef, b: super::BufId) -> Kernel {
     let mut k = Builder::new(planner, x.shape.clone());
@@ -214,10 +302,10 @@ impl<'p> Builder<'p> {
     }
 
     fn cast(&mut self, v: ValueId, dtype: DType) -> ValueId {
-        if self.body[v].dtype == dtype {
-            v
-        } else {
-            self.push(Inst::Cast(v), dtype)
+        match self.body[v].inst {
+            _ if self.body[v].dtype == dtype => v,
+            Inst::Const(s) => self.constant(s, dtype),
+            _ => self.push(Inst::Cast(v), dtype),
         }
     }
 
@@ -450,12 +538,13 @@ impl<'p> Builder<'p> {
         let reduce_last = matches!(output, Output::Reduce { axis: true, .. });
         let Builder {
             mut dims,
-            mut inputs,
+            inputs,
             body,
             out_offset,
             mut out_strides,
             ..
         } = self;
+        let (mut inputs, body, output) = live_only(inputs, body, output);
         if matches!(output, Output::Reduce { .. }) {
             out_strides = vec![0; dims.len()];
         }
