@@ -37,10 +37,8 @@ pub trait Ops {
     fn div(&mut self, a: Self::F, b: Self::F) -> Self::F;
     /// Round to nearest, ties to even.
     fn round(&mut self, a: Self::F) -> Self::F;
-    /// Truncating conversion, saturating, NaN to 0.
-    fn to_int(&mut self, a: Self::F) -> Self::I;
-    /// Exact conversion of a small integer.
-    fn to_float(&mut self, a: Self::I) -> Self::F;
+    /// Round toward minus infinity.
+    fn floor(&mut self, a: Self::F) -> Self::F;
     /// The bits of a float.
     fn bits(&mut self, a: Self::F) -> Self::I;
     /// The float with these bits.
@@ -53,8 +51,6 @@ pub trait Ops {
     fn ior(&mut self, a: Self::I, b: Self::I) -> Self::I;
     /// Shift left.
     fn shl(&mut self, a: Self::I, n: u8) -> Self::I;
-    /// Arithmetic shift right.
-    fn sshr(&mut self, a: Self::I, n: u8) -> Self::I;
     /// Logical shift right.
     fn ushr(&mut self, a: Self::I, n: u8) -> Self::I;
     /// `a < b` (false when either is NaN).
@@ -113,22 +109,47 @@ pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let b = o.mul(kf, l2);
     let r = o.sub(r, b);
     let p = horner(o, r, &EXP_TAYLOR);
-    // 2^k as two factors, so that subnormal results and k = 1024 stay representable.
-    let k = o.to_int(kf);
-    // k = k1 + k2 with k1 = k >> 1 (arithmetic) and k2 = k1 + (k & 1).
-    let k1 = o.sshr(k, 1);
-    let one = o.ci(1);
-    let odd = o.iand(k, one);
-    let k2 = o.iadd(k1, odd);
-    let bias = o.ci(1023);
-    let e1 = o.iadd(k1, bias);
-    let e1 = o.shl(e1, 52);
-    let s1 = o.float_from_bits(e1);
-    let e2 = o.iadd(k2, bias);
-    let e2 = o.shl(e2, 52);
-    let s2 = o.float_from_bits(e2);
+    // 2^k as two factors, so that subnormal results and k = 1024 stay representable:
+    // k1 = floor(k / 2), k2 = k - k1, each turned into an exponent field by adding it to the
+    // bits of 1.5·2^52 (integers and floats convert without conversion instructions, which
+    // two-lane vectors lack).
+    let half = o.c(0.5);
+    let hk = o.mul(kf, half);
+    let k1 = o.floor(hk);
+    let k2 = o.sub(kf, k1);
+    let s1 = pow2(o, k1);
+    let s2 = pow2(o, k2);
     let y = o.mul(p, s1);
     o.mul(y, s2)
+}
+
+/// 1.5·2^52: adding it to a float holding an integer |j| < 2^51 puts j in the low bits.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// The bits of a float holding an integer `j` (|j| < 2^51), plus `bias`, as an integer:
+/// `j + bias`.
+fn int_of<O: Ops>(o: &mut O, jf: O::F, bias: i64) -> O::I {
+    let m = o.c(MAGIC);
+    let shifted = o.add(jf, m);
+    let bits = o.bits(shifted);
+    let b = o.ci(bias - MAGIC.to_bits() as i64);
+    o.iadd(bits, b)
+}
+
+/// The float of a small integer `j` (|j| < 2^51).
+fn float_of<O: Ops>(o: &mut O, j: O::I) -> O::F {
+    let mb = o.ci(MAGIC.to_bits() as i64);
+    let bits = o.iadd(j, mb);
+    let f = o.float_from_bits(bits);
+    let m = o.c(MAGIC);
+    o.sub(f, m)
+}
+
+/// 2^j for a float holding an integer j in [-1022, 1023].
+fn pow2<O: Ops>(o: &mut O, jf: O::F) -> O::F {
+    let e = int_of(o, jf, 1023);
+    let e = o.shl(e, 52);
+    o.float_from_bits(e)
 }
 
 /// `log(x)`.
@@ -159,7 +180,7 @@ pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let one_i = o.ci(1);
     let e1 = o.iadd(e, one_i);
     let e = o.iselect(big, e1, e);
-    let dk = o.to_float(e);
+    let dk = float_of(o, e);
     let one = o.c(1.0);
     let f = o.sub(m, one);
     let r = log1p_kernel(o, f, dk);
@@ -283,7 +304,7 @@ pub fn sin_cos<O: Ops>(o: &mut O, x: O::F, cos: bool) -> O::F {
     let a = o.add(a, cp);
     let cos_r = o.add(w, a);
     // Quadrant: sin x = [sin r, cos r, -sin r, -cos r][k mod 4]; cos shifts by one.
-    let k = o.to_int(kf);
+    let k = int_of(o, kf, 0);
     let k = if cos {
         let one_i = o.ci(1);
         o.iadd(k, one_i)
@@ -344,11 +365,8 @@ impl Ops for Scalar {
     fn round(&mut self, a: f64) -> f64 {
         a.round_ties_even()
     }
-    fn to_int(&mut self, a: f64) -> i64 {
-        a as i64
-    }
-    fn to_float(&mut self, a: i64) -> f64 {
-        a as f64
+    fn floor(&mut self, a: f64) -> f64 {
+        a.floor()
     }
     fn bits(&mut self, a: f64) -> i64 {
         a.to_bits() as i64
@@ -367,9 +385,6 @@ impl Ops for Scalar {
     }
     fn shl(&mut self, a: i64, n: u8) -> i64 {
         a.wrapping_shl(n as u32)
-    }
-    fn sshr(&mut self, a: i64, n: u8) -> i64 {
-        a >> n
     }
     fn ushr(&mut self, a: i64, n: u8) -> i64 {
         ((a as u64) >> n) as i64

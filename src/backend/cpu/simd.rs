@@ -3,8 +3,10 @@
 //! the same values, and a sum keeps the fixed tree's lanes (elements `i, i+1` in one vector
 //! accumulator, `i+2, i+3` in the other), so the bits are those of the scalar loop.
 
+use super::clif_math::Lanes;
 use super::codegen::Translator;
 use crate::dtype::DType;
+use crate::fuse::math;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source};
 use crate::graph::{BinaryOp, UnaryOp};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -35,6 +37,11 @@ pub(super) fn vectorisable(kernel: &Kernel) -> bool {
                         | UnaryOp::Round
                         | UnaryOp::Real
                         | UnaryOp::Conj
+                        | UnaryOp::Exp
+                        | UnaryOp::Log
+                        | UnaryOp::Log1p
+                        | UnaryOp::Sin
+                        | UnaryOp::Cos
                 ),
                 Inst::Binary(op, ..) => matches!(
                     op,
@@ -79,15 +86,26 @@ impl Translator<'_> {
                 }
                 Inst::Unary(op, a) => {
                     let a = vals[*a];
+                    let mut lanes = Lanes(self);
                     match op {
-                        UnaryOp::Neg => ins.fneg(a),
-                        UnaryOp::Abs => ins.fabs(a),
-                        UnaryOp::Sqrt => ins.sqrt(a),
-                        UnaryOp::Floor => ins.floor(a),
-                        UnaryOp::Ceil => ins.ceil(a),
-                        UnaryOp::Trunc => ins.trunc(a),
-                        UnaryOp::Round => ins.nearest(a),
-                        _ => a,
+                        UnaryOp::Exp => math::exp(&mut lanes, a),
+                        UnaryOp::Log => math::log(&mut lanes, a),
+                        UnaryOp::Log1p => math::log1p(&mut lanes, a),
+                        UnaryOp::Sin => math::sin_cos(&mut lanes, a, false),
+                        UnaryOp::Cos => math::sin_cos(&mut lanes, a, true),
+                        _ => {
+                            let ins = self.b.ins();
+                            match op {
+                                UnaryOp::Neg => ins.fneg(a),
+                                UnaryOp::Abs => ins.fabs(a),
+                                UnaryOp::Sqrt => ins.sqrt(a),
+                                UnaryOp::Floor => ins.floor(a),
+                                UnaryOp::Ceil => ins.ceil(a),
+                                UnaryOp::Trunc => ins.trunc(a),
+                                UnaryOp::Round => ins.nearest(a),
+                                _ => a,
+                            }
+                        }
                     }
                 }
                 Inst::Binary(op, a, c) => {
