@@ -1,7 +1,8 @@
-//! Two-lane (`f64x2`) loops for kernels whose values are all f64 arithmetic over contiguous
-//! rows. They run before the scalar loop, which finishes the odd elements: a store writes
-//! the same values, and a sum keeps the fixed tree's lanes (elements `i, i+1` in one vector
-//! accumulator, `i+2, i+3` in the other), so the bits are those of the scalar loop.
+//! Two-lane (`f64x2`) loops for kernels whose values are all f64 arithmetic or
+//! transcendentals (`fuse::math` over lanes) over contiguous rows. They run before the
+//! scalar loop, which finishes the odd elements: a store writes the same values, and a sum
+//! keeps the fixed tree's lanes (elements `i, i+1` in one vector accumulator, `i+2, i+3` in
+//! the other), so the bits are those of the scalar loop.
 
 use super::clif_math::Lanes;
 use super::codegen::Translator;
