@@ -13,7 +13,7 @@
 
 use super::{shims, simd};
 use crate::dtype::DType;
-use crate::fuse::{Inst, Kernel, Output, Source, math};
+use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, UnaryOp};
 use crate::runtime::Scalar;
 use cranelift_codegen::Context;
@@ -174,10 +174,13 @@ impl Jit {
                 let step = t.b.ins().load(types::I64, flags, steps_ptr, 8 * out_slot);
                 let size = kernel.body[v].dtype.size_bytes() as i64;
                 let out_step = t.b.ins().imul_imm_s(step, size);
-                t.store_loop(n, out, out_step, v)
+                t.row_loop(n, out, out_step, v, RowWrite::Store)
             }
             Output::Reduce { combine, value, .. } if columns => {
-                t.accumulate_loop(n, out, value, combine)
+                // The accumulator row is contiguous.
+                let size = kernel.body[value].dtype.size_bytes() as i64;
+                let out_step = t.b.ins().iconst(types::I64, size);
+                t.row_loop(n, out, out_step, value, RowWrite::Combine(combine))
             }
             Output::Reduce { combine, value, .. } => t.reduce_loop(n, out, value, combine),
         }
@@ -198,6 +201,15 @@ fn shim_signatures() -> Vec<(&'static str, Vec<Type>, Type)> {
     ]
 }
 
+/// What a row loop does with each element's value.
+#[derive(Clone, Copy)]
+pub(super) enum RowWrite {
+    /// Store it.
+    Store,
+    /// Combine it into the accumulator already there.
+    Combine(Combine),
+}
+
 /// Builds one function's body.
 pub(super) struct Translator<'a> {
     pub(super) b: FunctionBuilder<'a>,
@@ -210,18 +222,37 @@ pub(super) struct Translator<'a> {
 }
 
 impl Translator<'_> {
-    /// `for i in 0..n { out[i · step] = v(i) }`, bumping one address per input.
-    fn store_loop(&mut self, n: ir::Value, out: ir::Value, out_step: ir::Value, v: usize) {
+    /// A loop counter starting at zero.
+    pub(super) fn counter(&mut self) -> Variable {
         let i = self.b.declare_var(types::I64);
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.def_var(i, zero);
-        let cursors: Vec<Variable> = (0..self.bases.len())
+        i
+    }
+
+    /// One address (or counter value) per input, starting at the row's bases.
+    pub(super) fn cursors(&mut self) -> Vec<Variable> {
+        (0..self.bases.len())
             .map(|k| {
                 let var = self.b.declare_var(types::I64);
                 self.b.def_var(var, self.bases[k]);
                 var
             })
-            .collect();
+            .collect()
+    }
+
+    /// `for i in 0..n { out[i·step] = v(i) }` (store) or `out[i·step] ∘= v(i)` (combining
+    /// into an accumulator row), bumping one address per input.
+    fn row_loop(
+        &mut self,
+        n: ir::Value,
+        out: ir::Value,
+        out_step: ir::Value,
+        v: usize,
+        write: RowWrite,
+    ) {
+        let i = self.counter();
+        let cursors = self.cursors();
         let out_cursor = self.b.declare_var(types::I64);
         self.b.def_var(out_cursor, out);
         let (header, body, exit) = (
@@ -230,7 +261,7 @@ impl Translator<'_> {
             self.b.create_block(),
         );
         if simd::vectorisable(self.kernel) {
-            self.vector_store(n, out_step, (i, &cursors, out_cursor), v, header);
+            self.vector_row(n, out_step, (i, &cursors, out_cursor), v, write, header);
         } else {
             self.b.ins().jump(header, &[]);
         }
@@ -240,11 +271,18 @@ impl Translator<'_> {
         self.b.ins().brif(more, body, &[], exit, &[]);
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let vals = self.body(&at);
+        let x = self.body(&at)[v];
         let addr = self.b.use_var(out_cursor);
-        self.b
-            .ins()
-            .store(MemFlagsData::trusted(), vals[v], addr, 0);
+        let flags = MemFlagsData::trusted();
+        let x = match write {
+            RowWrite::Store => x,
+            RowWrite::Combine(combine) => {
+                let dtype = self.kernel.body[v].dtype;
+                let old = self.b.ins().load(clif_type(dtype), flags, addr, 0);
+                self.combine(combine, dtype, old, x)
+            }
+        };
+        self.b.ins().store(flags, x, addr, 0);
         for (k, &c) in cursors.iter().enumerate() {
             let next = self.b.ins().iadd(at[k], self.steps[k]);
             self.b.def_var(c, next);

@@ -1,73 +1,16 @@
-//! The loops of reduction kernels: by rows (the fixed tree's four lanes in registers,
-//! unrolled by four, addresses bumped once per iteration) and by columns (combining into an
-//! accumulator row).
+//! The loop of reduction kernels by rows: the fixed tree's four lanes in registers,
+//! unrolled by four, addresses bumped once per iteration, then up to three more elements.
+//! (By columns, reductions are a row loop combining into an accumulator row: `codegen`.)
 
 use super::codegen::{Translator, clif_type};
 use super::simd;
 use crate::dtype::DType;
 use crate::fuse::Combine;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, types};
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData};
 use cranelift_frontend::Variable;
 
 impl Translator<'_> {
-    /// `for i in 0..n { out[i] = out[i] ∘ v(i) }` over a contiguous accumulator row.
-    pub(super) fn accumulate_loop(
-        &mut self,
-        n: ir::Value,
-        out: ir::Value,
-        v: usize,
-        combine: Combine,
-    ) {
-        let dtype = self.kernel.body[v].dtype;
-        let (ty, size) = (clif_type(dtype), dtype.size_bytes() as i64);
-        let flags = MemFlagsData::trusted();
-        let i = self.b.declare_var(types::I64);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.def_var(i, zero);
-        let cursors: Vec<Variable> = (0..self.bases.len())
-            .map(|k| {
-                let var = self.b.declare_var(types::I64);
-                self.b.def_var(var, self.bases[k]);
-                var
-            })
-            .collect();
-        let acc_cursor = self.b.declare_var(types::I64);
-        self.b.def_var(acc_cursor, out);
-        let (header, body, exit) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        if simd::vectorisable(self.kernel) && dtype == DType::F64 {
-            self.vector_accumulate(n, (i, &cursors, acc_cursor), v, combine, header);
-        } else {
-            self.b.ins().jump(header, &[]);
-        }
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-        self.b.switch_to_block(body);
-        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let x = self.body(&at)[v];
-        let addr = self.b.use_var(acc_cursor);
-        let old = self.b.ins().load(ty, flags, addr, 0);
-        let new = self.combine(combine, dtype, old, x);
-        self.b.ins().store(flags, new, addr, 0);
-        for (k, &c) in cursors.iter().enumerate() {
-            let next = self.b.ins().iadd(at[k], self.steps[k]);
-            self.b.def_var(c, next);
-        }
-        let next_acc = self.b.ins().iadd_imm_s(addr, size);
-        self.b.def_var(acc_cursor, next_acc);
-        let next = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(exit);
-        self.b.ins().return_(&[]);
-    }
-
     /// Element `i` goes to lane `i % 4`: a loop of four elements, then up to three more.
     pub(super) fn reduce_loop(&mut self, n: ir::Value, out: ir::Value, v: usize, combine: Combine) {
         let dtype = self.kernel.body[v].dtype;
@@ -81,19 +24,11 @@ impl Translator<'_> {
                 var
             })
             .collect();
-        let i = self.b.declare_var(types::I64);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.b.def_var(i, zero);
+        let i = self.counter();
         let n4 = self.b.ins().band_imm_s(n, !3);
         // One address per input, bumped by four steps per iteration; the unrolled elements
         // add 0..3 steps (multiples computed once, outside the loop).
-        let cursors: Vec<Variable> = (0..self.bases.len())
-            .map(|k| {
-                let var = self.b.declare_var(types::I64);
-                self.b.def_var(var, self.bases[k]);
-                var
-            })
-            .collect();
+        let cursors = self.cursors();
         let multiples: Vec<[ir::Value; 4]> = self
             .steps
             .clone()
@@ -110,7 +45,7 @@ impl Translator<'_> {
             self.b.create_block(),
             self.b.create_block(),
         );
-        if simd::vectorisable(self.kernel) && dtype == DType::F64 {
+        if simd::vectorisable(self.kernel) {
             self.vector_reduce(n4, (i, &cursors, &lanes), v, combine, header);
         } else {
             self.b.ins().jump(header, &[]);
@@ -130,9 +65,7 @@ impl Translator<'_> {
                     .collect()
             };
             let x = self.body(&at)[v];
-            let acc = self.b.use_var(lane);
-            let acc = self.combine(combine, dtype, acc, x);
-            self.b.def_var(lane, acc);
+            self.fold_into(lane, combine, dtype, x);
         }
         for (k, &c) in cursors.iter().enumerate() {
             let next = self.b.ins().iadd(here[k], multiples[k][3]);
@@ -152,9 +85,7 @@ impl Translator<'_> {
             self.b.switch_to_block(take);
             let at = self.addresses(idx);
             let x = self.body(&at)[v];
-            let acc = self.b.use_var(lane);
-            let acc = self.combine(combine, dtype, acc, x);
-            self.b.def_var(lane, acc);
+            self.fold_into(lane, combine, dtype, x);
             self.b.ins().jump(after, &[]);
             self.b.switch_to_block(after);
         }
@@ -165,6 +96,13 @@ impl Translator<'_> {
             self.b.ins().store(flags, acc, out, r as i32 * size);
         }
         self.b.ins().return_(&[]);
+    }
+
+    /// `lane = lane ∘ x`.
+    fn fold_into(&mut self, lane: Variable, combine: Combine, dtype: DType, x: ir::Value) {
+        let acc = self.b.use_var(lane);
+        let acc = self.combine(combine, dtype, acc, x);
+        self.b.def_var(lane, acc);
     }
 
     pub(super) fn combine(

@@ -5,7 +5,7 @@
 //! the other), so the bits are those of the scalar loop.
 
 use super::clif_math::Lanes;
-use super::codegen::Translator;
+use super::codegen::{RowWrite, Translator};
 use crate::dtype::DType;
 use crate::fuse::math;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source};
@@ -125,14 +125,16 @@ impl Translator<'_> {
         vals
     }
 
-    /// Stores pairs while two elements remain and every step is one f64, then continues at
-    /// `scalar` (the scalar loop's header) with `i` and the cursors advanced.
-    pub(super) fn vector_store(
+    /// Stores (or combines into the accumulator row) pairs while two elements remain and
+    /// every step is one f64, then continues at `scalar` (the scalar loop's header) with `i`
+    /// and the cursors advanced.
+    pub(super) fn vector_row(
         &mut self,
         n: ir::Value,
         out_step: ir::Value,
         (i, cursors, out_cursor): (Variable, &[Variable], Variable),
         v: usize,
+        write: RowWrite,
         scalar: Block,
     ) {
         let (header, body) = (self.b.create_block(), self.b.create_block());
@@ -145,9 +147,16 @@ impl Translator<'_> {
         self.b.ins().brif(more, body, &[], scalar, &[]);
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let vals = self.vector_body(&at);
+        let x = self.vector_body(&at)[v];
         let addr = self.b.use_var(out_cursor);
-        self.b.ins().store(vector_flags(), vals[v], addr, 0);
+        let x = match write {
+            RowWrite::Store => x,
+            RowWrite::Combine(combine) => {
+                let old = self.b.ins().load(V, vector_flags(), addr, 0);
+                self.vector_combine(combine, old, x)
+            }
+        };
+        self.b.ins().store(vector_flags(), x, addr, 0);
         for (k, &c) in cursors.iter().enumerate() {
             let bumped = self.b.ins().iadd_imm_s(at[k], 16);
             self.b.def_var(c, bumped);
@@ -216,41 +225,6 @@ impl Translator<'_> {
             }
         }
         self.b.ins().jump(scalar, &[]);
-    }
-
-    /// Combines pairs into the accumulator row while two elements remain and every input
-    /// steps by one f64, then continues at `scalar`.
-    pub(super) fn vector_accumulate(
-        &mut self,
-        n: ir::Value,
-        (i, cursors, acc_cursor): (Variable, &[Variable], Variable),
-        v: usize,
-        combine: Combine,
-        scalar: Block,
-    ) {
-        let (header, body) = (self.b.create_block(), self.b.create_block());
-        let ok = self.contiguous(None);
-        self.b.ins().brif(ok, header, &[], scalar, &[]);
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let next = self.b.ins().iadd_imm_s(iv, 2);
-        let more = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, next, n);
-        self.b.ins().brif(more, body, &[], scalar, &[]);
-        self.b.switch_to_block(body);
-        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let x = self.vector_body(&at)[v];
-        let addr = self.b.use_var(acc_cursor);
-        let old = self.b.ins().load(V, vector_flags(), addr, 0);
-        let new = self.vector_combine(combine, old, x);
-        self.b.ins().store(vector_flags(), new, addr, 0);
-        for (k, &c) in cursors.iter().enumerate() {
-            let bumped = self.b.ins().iadd_imm_s(at[k], 16);
-            self.b.def_var(c, bumped);
-        }
-        let bumped = self.b.ins().iadd_imm_s(addr, 16);
-        self.b.def_var(acc_cursor, bumped);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
     }
 
     fn vector_combine(&mut self, c: Combine, a: ir::Value, x: ir::Value) -> ir::Value {
