@@ -103,7 +103,6 @@ proptest! {
         let code = e;
         let want = outcome(&prelude, &code, false);
         let got = outcome(&prelude, &code, true);
-        if std::env::var("FUZZ_SHOW").is_ok() { eprintln!("{code}\n  => {}", &got[..got.len().min(120)]); }
         prop_assert_eq!(got, want, "expression {}", code);
     }
 }

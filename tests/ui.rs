@@ -28,13 +28,6 @@ fn run_script(path: &std::path::Path, kind: BackendKind) -> String {
     let result = s
         .evaluator()
         .run_source(&name, &text, path.parent().map(|p| p.to_path_buf()));
-    if std::env::var("UI_STATS").is_ok() {
-        let t = s.evaluator().times();
-        eprintln!(
-            "{}: {} kernels compiled, {} run",
-            name, t.backend.kernels_compiled, t.backend.kernels_run
-        );
-    }
     let mut out = s.take_output();
     if let Err(e) = result {
         out.push_str("--- error ---\n");

@@ -134,6 +134,15 @@ pub enum Output {
     },
 }
 
+impl Output {
+    /// The body value that is stored or reduced.
+    pub fn value(&self) -> ValueId {
+        match *self {
+            Output::Store(v) | Output::Reduce { value: v, .. } => v,
+        }
+    }
+}
+
 /// One fused kernel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kernel {
@@ -156,10 +165,7 @@ pub struct Kernel {
 impl Kernel {
     /// The dtype of the kernel's result.
     pub fn result_dtype(&self) -> DType {
-        let v = match self.output {
-            Output::Store(v) | Output::Reduce { value: v, .. } => v,
-        };
-        self.body[v].dtype
+        self.body[self.output.value()].dtype
     }
 
     /// A 64-bit hash of the kernel's code without shapes, strides or buffer numbers: kernels

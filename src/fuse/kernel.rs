@@ -92,11 +92,8 @@ fn live_only(
     body: Vec<Value>,
     output: Output,
 ) -> (Vec<Input>, Vec<Value>, Output) {
-    let root = match output {
-        Output::Store(v) | Output::Reduce { value: v, .. } => v,
-    };
     let mut live = vec![false; body.len()];
-    live[root] = true;
+    live[output.value()] = true;
     for v in (0..body.len()).rev() {
         if !live[v] {
             continue;

@@ -262,7 +262,7 @@ impl Planner {
             }
             _ => false,
         };
-        let e = own || node.inputs.clone().iter().any(|i| self.is_expensive(i));
+        let e = own || node.inputs.iter().any(|i| self.is_expensive(i));
         self.expensive.insert(node.id, e);
         e
     }

@@ -65,8 +65,9 @@ impl Cpu {
         self
     }
 
-    fn kernel_fn(&mut self, kernel: &Kernel, columns: bool) -> Result<KernelFn> {
-        let key = kernel.code_key() ^ u64::from(columns);
+    /// The compiled code of `kernel` (scheduled by columns or not), from the cache under
+    /// `key` or compiled now.
+    fn kernel_fn(&mut self, kernel: &Kernel, key: u64, columns: bool) -> Result<KernelFn> {
         if let Some(&f) = self.cache.get(&key) {
             self.stats.cache_hits += 1;
             return Ok(f);
@@ -86,7 +87,7 @@ impl Cpu {
 
     /// Whether the plan is small and needs compiling a kernel that is not hot yet: then the
     /// interpreter is faster.
-    fn interpret(&mut self, plan: &Plan) -> bool {
+    fn interpret(&mut self, plan: &Plan, keys: &[u64]) -> bool {
         let largest = plan
             .buffers
             .iter()
@@ -104,23 +105,19 @@ impl Cpu {
             return false;
         }
         let mut cold = false;
-        for step in &plan.steps {
-            if let Step::Kernel { kernel, .. } = step {
-                let key = kernel.code_key();
-                if !self.cache.contains_key(&key) {
-                    let n = self.seen.entry(key).or_default();
-                    *n += 1;
-                    cold |= *n < HOT_KERNEL;
-                }
+        for (step, &key) in plan.steps.iter().zip(keys) {
+            if matches!(step, Step::Kernel { .. }) && !self.cache.contains_key(&key) {
+                let n = self.seen.entry(key).or_default();
+                *n += 1;
+                cold |= *n < HOT_KERNEL;
             }
         }
         cold
     }
 
     /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
-    /// its buffer slot for later readers.
-    /// Only the elements outside the region `kernel` writes are copied when the region
-    /// covers most of the array.
+    /// its buffer slot for later readers. Only the elements outside the region `kernel`
+    /// writes are copied when the region covers most of the array.
     fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>, kernel: &Kernel) -> Array {
         let mut copy = self
             .pool
@@ -133,7 +130,12 @@ impl Cpu {
         copy
     }
 
-    fn execute(&mut self, plan: &Plan, cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
+    fn execute(
+        &mut self,
+        plan: &Plan,
+        keys: &[u64],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
         let last_use = plan.last_uses();
         let mut buffers: Vec<Option<Rc<Array>>> = plan
             .buffers
@@ -155,7 +157,7 @@ impl Cpu {
                     into,
                 } => {
                     let columns = reduce::by_columns(kernel);
-                    let f = self.kernel_fn(kernel, columns)?;
+                    let f = self.kernel_fn(kernel, keys[s], columns)?;
                     let start = Instant::now();
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
@@ -228,10 +230,21 @@ impl Backend for Cpu {
         let start = Instant::now();
         let plan = Plan::build(roots);
         self.stats.fuse += start.elapsed();
-        if self.interpret(&plan) {
+        // Each kernel's cache key, computed once: its code, and whether it runs by columns.
+        let keys: Vec<u64> = plan
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Kernel { kernel, .. } => {
+                    kernel.code_key() ^ u64::from(reduce::by_columns(kernel))
+                }
+                Step::Node { .. } => 0,
+            })
+            .collect();
+        if self.interpret(&plan, &keys) {
             return super::interp::Interp.compute(roots, cancel);
         }
-        self.execute(&plan, cancel)
+        self.execute(&plan, &keys, cancel)
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {
