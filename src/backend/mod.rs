@@ -30,7 +30,33 @@ pub trait Backend {
     fn stats(&self) -> BackendStats {
         BackendStats::default()
     }
+
+    /// Prepares a program to be run many times: `roots` are graphs over [`Op::Param`]
+    /// leaves (a recorded loop body, see `lower::replay`). Fusing and compiling happen here,
+    /// once; the handle names the program in [`Backend::run_prepared`].
+    ///
+    /// [`Op::Param`]: crate::graph::Op::Param
+    fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId>;
+
+    /// Computes a prepared program's roots with `params[n]` bound to parameter `n` (each a
+    /// row-major array of the parameter's shape and dtype).
+    fn run_prepared(
+        &mut self,
+        program: ProgramId,
+        params: &[Rc<Array>],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>>;
+
+    /// Forgets a prepared program.
+    fn release(&mut self, program: ProgramId);
+
+    /// Takes back an array nothing else holds, to reuse its memory for a later result.
+    fn recycle(&mut self, _value: Array) {}
 }
+
+/// A program prepared by a backend ([`Backend::prepare`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProgramId(pub u64);
 
 /// What a compiling backend has done: for `--time` and `:time`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -84,7 +110,7 @@ impl BackendKind {
             .with_help("use `--backend cpu` or `--backend interp`"))
         };
         match self {
-            BackendKind::Interp => Ok(Box::new(interp::Interp)),
+            BackendKind::Interp => Ok(Box::new(interp::Interp::default())),
             BackendKind::Cpu => Ok(Box::new(cpu::Cpu::new()?)),
             BackendKind::Gpu => missing("gpu", "the wgpu GPU backend (WGSL kernels)"),
             BackendKind::Mpi => missing("mpi", "the MPI backend (distributed arrays)"),

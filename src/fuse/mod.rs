@@ -33,6 +33,15 @@ pub type BufId = usize;
 pub enum Buffer {
     /// A value computed before this plan ran (its own strides).
     Value(Rc<Array>),
+    /// Parameter `index` of a prepared program, bound when the program runs (row-major).
+    Param {
+        /// Which parameter.
+        index: usize,
+        /// Shape of the values it is bound to.
+        shape: Vec<usize>,
+        /// Dtype of the values it is bound to.
+        dtype: DType,
+    },
     /// Produced by a step of the plan.
     Temp {
         /// Shape of the result.
@@ -154,6 +163,12 @@ impl Planner {
         }
         let buf = if let Some(v) = node.value() {
             self.push_buffer(Buffer::Value(v))
+        } else if let Op::Param(index) = node.op {
+            self.push_buffer(Buffer::Param {
+                index,
+                shape: node.shape.clone(),
+                dtype: node.dtype,
+            })
         } else if let Some((kernel, old)) = kernel::build_update(self, node) {
             let out = self.temp(node);
             self.steps.push(Step::Kernel {
@@ -215,7 +230,9 @@ impl Planner {
     fn layout(&self, b: BufId) -> (Vec<usize>, Vec<i64>) {
         match &self.buffers[b] {
             Buffer::Value(a) => (a.shape().to_vec(), a.strides()),
-            Buffer::Temp { shape, .. } => (shape.clone(), contiguous_strides(shape)),
+            Buffer::Temp { shape, .. } | Buffer::Param { shape, .. } => {
+                (shape.clone(), contiguous_strides(shape))
+            }
         }
     }
 
@@ -305,8 +322,16 @@ impl fmt::Display for Plan {
             self.buffers.len()
         )?;
         for (b, buf) in self.buffers.iter().enumerate() {
-            if let Buffer::Value(a) = buf {
-                writeln!(f, "  buf{b} = input {}{}", a.dtype(), fmt_shape(a.shape()))?;
+            match buf {
+                Buffer::Value(a) => {
+                    writeln!(f, "  buf{b} = input {}{}", a.dtype(), fmt_shape(a.shape()))?
+                }
+                Buffer::Param {
+                    index,
+                    shape,
+                    dtype,
+                } => writeln!(f, "  buf{b} = param {index} {dtype}{}", fmt_shape(shape))?,
+                Buffer::Temp { .. } => {}
             }
         }
         for step in &self.steps {

@@ -117,8 +117,79 @@ impl Graph {
         let (compute, dtype) = op
             .dtypes(promoted)
             .map_err(|m| type_error(m).with_span(span))?;
+        if op == BinaryOp::Pow
+            && !a.weak
+            && let Some(n) = self.small_power(a, b, compute, span)?
+        {
+            return Ok(n);
+        }
         let op = Op::Binary { op, compute };
         self.make(op, vec![a.clone(), b.clone()], shape, dtype, weak, span)
+    }
+
+    /// `a ** b` strength-reduced when `b` is a constant scalar with a cheap exact form, as
+    /// NumPy's power loop does for a scalar exponent: `0 1 2 -1 0.5` (the same bits as
+    /// NumPy), and `3 4 -2 -0.5` as products, quotients and `sqrt` (within 2 ulp of `pow`).
+    /// Integers reduce for exponents 0 to 4 (wrapping products: the same bits as `**`);
+    /// complex numbers for 1 and 2 (`z * z`, as NumPy's `nc_pow`). `None` when `pow` stays.
+    fn small_power(
+        &mut self,
+        a: &NodeRef,
+        b: &NodeRef,
+        compute: DType,
+        span: Span,
+    ) -> Result<Option<NodeRef>> {
+        let Some(e) = b
+            .value()
+            .filter(|_| b.shape.is_empty())
+            .and_then(|v| v.as_scalar())
+        else {
+            return Ok(None);
+        };
+        let e = match e {
+            Scalar::Bool(_) | Scalar::I64(_) | Scalar::F32(_) | Scalar::F64(_) => e.as_f64(),
+            _ => return Ok(None),
+        };
+        let allowed: &[f64] = match compute {
+            DType::F32 | DType::F64 => &[0.0, 1.0, 2.0, 3.0, 4.0, -1.0, -2.0, 0.5, -0.5],
+            DType::I64 => &[0.0, 1.0, 2.0, 3.0, 4.0],
+            DType::C128 => &[1.0, 2.0],
+            _ => &[],
+        };
+        if !allowed.contains(&e) {
+            return Ok(None);
+        }
+        let x = self.cast(a, compute, span)?;
+        let mul = |g: &mut Graph, p: &NodeRef, q: &NodeRef| g.binary(BinaryOp::Mul, p, q, span);
+        let one = |g: &mut Graph| g.fill(vec![], Scalar::I64(1), compute, span);
+        let recip = |g: &mut Graph, d: &NodeRef| {
+            let one = one(g)?;
+            g.binary(BinaryOp::Div, &one, d, span)
+        };
+        let n = match e {
+            0.0 => self.fill(a.shape.clone(), Scalar::I64(1), compute, span)?,
+            1.0 => x,
+            2.0 => mul(self, &x, &x)?,
+            3.0 => {
+                let sq = mul(self, &x, &x)?;
+                mul(self, &sq, &x)?
+            }
+            4.0 => {
+                let sq = mul(self, &x, &x)?;
+                mul(self, &sq, &sq)?
+            }
+            -1.0 => recip(self, &x)?,
+            -2.0 => {
+                let sq = mul(self, &x, &x)?;
+                recip(self, &sq)?
+            }
+            0.5 => self.unary(UnaryOp::Sqrt, &x, span)?,
+            _ => {
+                let r = self.unary(UnaryOp::Sqrt, &x, span)?;
+                recip(self, &r)?
+            }
+        };
+        Ok(Some(n))
     }
 
     /// `where(cond, a, b)`.

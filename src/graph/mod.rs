@@ -10,6 +10,7 @@
 //! values for error reporting.
 
 mod build;
+mod cons;
 mod library;
 pub mod ops;
 
@@ -47,6 +48,9 @@ pub struct Node {
     pub depth: u32,
     /// The source that built the node, for errors found while computing it.
     pub span: Span,
+    /// Whether the node reads a loop parameter ([`Op::Param`]): its value exists only when
+    /// a recorded program runs, never while tracing.
+    pub reads_param: bool,
     value: RefCell<Option<Rc<Array>>>,
 }
 
@@ -76,7 +80,7 @@ impl Node {
 #[derive(Debug)]
 pub struct Graph {
     next_id: u64,
-    cons: HashMap<(String, Vec<u64>), Weak<Node>>,
+    cons: HashMap<cons::ConsKey, Weak<Node>>,
     prune_at: usize,
     /// Largest array, in bytes, a node may describe.
     pub memory_limit: u64,
@@ -101,9 +105,32 @@ impl Graph {
 
     /// A constant node holding `value`.
     pub fn constant(&mut self, value: Array, weak: bool, span: Span) -> Result<NodeRef> {
+        self.shared_constant(Rc::new(value), weak, span)
+    }
+
+    /// A constant node holding a shared value (no copy).
+    pub fn shared_constant(&mut self, value: Rc<Array>, weak: bool, span: Span) -> Result<NodeRef> {
         let shape = value.shape().to_vec();
         let dtype = value.dtype();
-        self.make(Op::Const(Rc::new(value)), vec![], shape, dtype, weak, span)
+        self.make(Op::Const(value), vec![], shape, dtype, weak, span)
+    }
+
+    /// Parameter `index` of a loop program being recorded, standing for values of this
+    /// shape, dtype and weakness (see `lower::replay`).
+    pub fn param(
+        &mut self,
+        index: usize,
+        shape: Vec<usize>,
+        dtype: DType,
+        weak: bool,
+        span: Span,
+    ) -> Result<NodeRef> {
+        self.make(Op::Param(index), vec![], shape, dtype, weak, span)
+    }
+
+    /// How many nodes have been created so far (a recording stops when it builds too many).
+    pub fn nodes_created(&self) -> u64 {
+        self.next_id
     }
 
     /// Creates (or finds the existing equal) node. Every constructor ends here.
@@ -147,14 +174,15 @@ impl Graph {
                 ),
             })
             .collect::<Result<_>>()?;
-        let key =
-            cons_key(&op, &shape, dtype, weak).map(|k| (k, inputs.iter().map(|n| n.id).collect()));
+        let ids: Vec<u64> = inputs.iter().map(|n| n.id).collect();
+        let key = cons::ConsKey::new(&op, &shape, dtype, weak, &ids);
         if let Some(key) = &key
             && let Some(existing) = self.cons.get(key).and_then(Weak::upgrade)
         {
             return Ok(existing);
         }
         let depth = inputs.iter().map(|n| n.depth + 1).max().unwrap_or(0);
+        let reads_param = matches!(op, Op::Param(_)) || inputs.iter().any(|n| n.reads_param);
         self.next_id += 1;
         let node = Rc::new(Node {
             id: self.next_id,
@@ -165,6 +193,7 @@ impl Graph {
             weak,
             depth,
             span,
+            reads_param,
             value: RefCell::new(None),
         });
         if let Some(key) = key {
@@ -176,17 +205,6 @@ impl Graph {
         }
         Ok(node)
     }
-}
-
-/// The structural key of a node (with its inputs' ids), or `None` for large constants,
-/// which are never merged.
-fn cons_key(op: &Op, shape: &[usize], dtype: DType, weak: bool) -> Option<String> {
-    if let Op::Const(a) = op
-        && a.len() > 16
-    {
-        return None;
-    }
-    Some(format!("{op:?}|{shape:?}|{dtype}|{weak}"))
 }
 
 /// Formats a shape as NumPy does: `(3,)`, `(2, 3)`, `()`.

@@ -472,6 +472,9 @@ pub enum Op {
         seed: u64,
         draw: u64,
     },
+    /// Parameter `n` of a replayed loop body (`lower::replay`): a value bound each time the
+    /// recorded program runs. Never computed by itself.
+    Param(usize),
 }
 
 impl Op {
@@ -530,6 +533,7 @@ impl Op {
             Op::MatMul => "matmul".into(),
             Op::Library(call) => format!("library {call:?}"),
             Op::Random { dist, seed, draw } => format!("random {dist:?} seed={seed} draw={draw}"),
+            Op::Param(n) => format!("param {n}"),
         }
     }
 }

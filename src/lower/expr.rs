@@ -79,8 +79,8 @@ impl Evaluator {
     }
 
     fn eval_var(&mut self, name: &str, span: Span) -> Ev<Value> {
-        match self.lookup(name) {
-            Some(Binding::Value(v)) => return Ok(v.clone()),
+        match self.read_var(name)? {
+            Some(Binding::Value(v)) => return Ok(v),
             Some(Binding::Func(_)) => {
                 return Err(type_error(format!(
                     "`{name}` is a function; call it as `{name}(...)`"

@@ -9,6 +9,7 @@
 pub mod builtins;
 mod expr;
 mod index;
+mod replay;
 mod stmt;
 mod value;
 
@@ -73,6 +74,8 @@ pub struct PhaseTimes {
     pub run: Duration,
     /// Values forced.
     pub forced: u64,
+    /// Loop iterations run from a recorded program instead of being traced.
+    pub replayed: u64,
     /// The backend's fuse/compile counters (part of `run`).
     pub backend: crate::backend::BackendStats,
 }
@@ -85,7 +88,8 @@ impl PhaseTimes {
         let run = self.run.saturating_sub(b.fuse + b.compile);
         format!(
             "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
-             ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs)",
+             ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
+             {} loop iterations replayed)",
             ms(self.parse),
             ms(self.trace),
             ms(b.fuse),
@@ -94,7 +98,8 @@ impl PhaseTimes {
             b.cache_hits,
             ms(run),
             self.forced,
-            b.kernels_run
+            b.kernels_run,
+            self.replayed
         )
     }
 
@@ -106,6 +111,7 @@ impl PhaseTimes {
             trace: self.trace.saturating_sub(earlier.trace),
             run: self.run.saturating_sub(earlier.run),
             forced: self.forced - earlier.forced,
+            replayed: self.replayed - earlier.replayed,
             backend: crate::backend::BackendStats {
                 fuse: a.fuse.saturating_sub(e.fuse),
                 compile: a.compile.saturating_sub(e.compile),
@@ -162,6 +168,10 @@ pub struct Evaluator {
     pub(crate) options: Options,
     draws: u64,
     cancel: Arc<AtomicBool>,
+    /// The loop body being recorded for replay, if any (`replay`).
+    recording: Option<replay::Recording>,
+    /// Recorded programs and replay state of each loop, by the loop's source position.
+    loops: HashMap<(u32, u32), replay::LoopState>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
 }
@@ -195,6 +205,8 @@ impl Evaluator {
             options,
             draws: 0,
             cancel: Arc::new(AtomicBool::new(false)),
+            recording: None,
+            loops: HashMap::new(),
             times: PhaseTimes::default(),
         };
         for (name, text) in crate::stdlib::FILES {
@@ -253,6 +265,7 @@ impl Evaluator {
 
     /// Writes program output.
     pub(crate) fn write_out(&mut self, text: &str) -> Result<()> {
+        self.effect()?;
         self.out
             .write_all(text.as_bytes())
             .and_then(|_| self.out.flush())
@@ -277,6 +290,11 @@ impl Evaluator {
     pub fn force(&mut self, node: &NodeRef) -> Result<Rc<Array>> {
         if let Some(v) = node.value() {
             return Ok(v);
+        }
+        if node.reads_param {
+            // Only a loop recording builds such nodes; their values exist only when the
+            // recorded program runs, so the body cannot be replayed.
+            return Err(self.stop_recording());
         }
         if self.options.explain {
             let plan = self.explain(node);
@@ -312,6 +330,10 @@ impl Evaluator {
 
     /// Binds a value to a name, computing it first if its graph has grown deep.
     pub(crate) fn settle(&mut self, v: Value) -> Result<Value> {
+        if self.recording.is_some() {
+            // A recorded body is computed whole when its program runs.
+            return Ok(v);
+        }
         match v {
             Value::Array(n) if n.depth > MAX_DEPTH && n.value().is_none() => {
                 let value = self.force(&n)?;
@@ -325,14 +347,38 @@ impl Evaluator {
         }
     }
 
-    /// Looks a name up: the current function's scopes, innermost first, then the globals.
-    pub(crate) fn lookup(&self, name: &str) -> Option<&Binding> {
-        let floor = self.frames.last().copied().unwrap_or(1);
-        self.scopes[floor.min(self.scopes.len())..]
-            .iter()
+    /// The index of the scope a name is found in: the current function's scopes, innermost
+    /// first, then the globals.
+    pub(crate) fn resolve(&self, name: &str) -> Option<usize> {
+        let floor = self
+            .frames
+            .last()
+            .copied()
+            .unwrap_or(1)
+            .min(self.scopes.len());
+        (floor..self.scopes.len())
             .rev()
-            .chain(std::iter::once(&self.scopes[0]))
-            .find_map(|s| s.get(name))
+            .chain(std::iter::once(0))
+            .find(|&i| self.scopes[i].contains_key(name))
+    }
+
+    /// Looks a name up (see [`Evaluator::resolve`]), as a loop recording sees it.
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Binding> {
+        let scope = self.resolve(name)?;
+        self.overlay_binding(scope, name)
+            .or_else(|| self.scopes[scope].get(name))
+    }
+
+    /// Reads a name's binding for its value: like [`Evaluator::lookup`], but a loop
+    /// recording turns values from outside the body into parameters or guarded constants.
+    pub(crate) fn read_var(&mut self, name: &str) -> Result<Option<Binding>> {
+        let Some(scope) = self.resolve(name) else {
+            return Ok(None);
+        };
+        if let Some(b) = self.recorded_read(scope, name)? {
+            return Ok(Some(b));
+        }
+        Ok(self.scopes[scope].get(name).cloned())
     }
 
     /// Every name visible now (for "did you mean" and completion).
@@ -359,20 +405,11 @@ impl Evaluator {
 
     /// Rebinds the nearest visible `name`; false when there is none.
     pub(crate) fn rebind(&mut self, name: &str, v: Value) -> bool {
-        let floor = self
-            .frames
-            .last()
-            .copied()
-            .unwrap_or(1)
-            .min(self.scopes.len());
-        let n = self.scopes.len();
-        let slot = (floor..n)
-            .rev()
-            .chain(std::iter::once(0))
-            .find(|&i| self.scopes[i].contains_key(name));
-        match slot {
+        match self.resolve(name) {
             Some(i) => {
-                self.scopes[i].insert(name.to_string(), Binding::Value(v));
+                if !self.recorded_write(i, name, &v) {
+                    self.scopes[i].insert(name.to_string(), Binding::Value(v));
+                }
                 true
             }
             None => false,
@@ -420,6 +457,7 @@ impl Evaluator {
 
     /// Removes every user binding (stdlib functions stay).
     pub fn reset(&mut self) -> Result<()> {
+        self.forget_loops();
         self.scopes = vec![HashMap::new()];
         self.imported.clear();
         for (name, text) in crate::stdlib::FILES {
@@ -429,9 +467,10 @@ impl Evaluator {
     }
 
     /// The number of the next random draw without `seed=` (LANGUAGE.md §6).
-    pub(crate) fn next_draw(&mut self) -> u64 {
+    pub(crate) fn next_draw(&mut self) -> Result<u64> {
+        self.effect()?;
         self.draws += 1;
-        self.draws
+        Ok(self.draws)
     }
 
     /// The number of graph nodes alive now (see [`Graph::live_nodes`]).

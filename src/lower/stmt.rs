@@ -30,6 +30,7 @@ impl Evaluator {
                 .with_span(stmt.span)
                 .into());
         }
+        self.check_budget()?;
         match &stmt.kind {
             StmtKind::Let { name, value } => {
                 let v = self.eval(value)?;
@@ -89,8 +90,14 @@ impl Evaluator {
         value: &Expr,
         span: Span,
     ) -> Ev<()> {
-        let current = match self.lookup(&target.text) {
-            Some(Binding::Value(v)) => Some(v.clone()),
+        // A plain `x = v` only needs `x` to exist; `x += v` and `x[i] = v` read its value.
+        let binding = if index.is_none() && op.is_none() {
+            self.lookup(&target.text).cloned()
+        } else {
+            self.read_var(&target.text)?
+        };
+        let current = match binding {
+            Some(Binding::Value(v)) => Some(v),
             Some(Binding::Func(_)) => {
                 return Err(crate::diag::type_error(format!(
                     "`{}` is a function and cannot be assigned",
@@ -152,7 +159,26 @@ impl Evaluator {
         }
         let mut i = a;
         let mut result = Ok(());
+        let mut count = 0u64;
+        let key = (var.span.file, var.span.start);
         while (s > 0 && i < b) || (s < 0 && i > b) {
+            count += 1;
+            if count > super::replay::WARMUP {
+                match self.replay_iteration(key, Some((var, i)), body) {
+                    Ok(super::replay::Iteration::Replayed) => {
+                        i = match i.checked_add(s) {
+                            Some(n) => n,
+                            None => break,
+                        };
+                        continue;
+                    }
+                    Ok(super::replay::Iteration::Trace) => {}
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
             let node = match self.graph.constant(
                 crate::runtime::Array::scalar(crate::runtime::Scalar::I64(i)),
                 false,
@@ -185,7 +211,18 @@ impl Evaluator {
     }
 
     fn exec_while(&mut self, cond: &Expr, body: &Block) -> Ev<()> {
+        let key = (cond.span.file, cond.span.start);
+        let mut count = 0u64;
         while self.eval_condition(cond)? {
+            count += 1;
+            if count > super::replay::WARMUP
+                && matches!(
+                    self.replay_iteration(key, None, body)?,
+                    super::replay::Iteration::Replayed
+                )
+            {
+                continue;
+            }
             match self.exec_block(body) {
                 Ok(_) | Err(Exit::Continue(_)) => {}
                 Err(Exit::Break(_)) => break,

@@ -13,7 +13,7 @@ mod simd;
 
 pub use codegen::Jit;
 
-use super::{Backend, BackendStats};
+use super::{Backend, BackendStats, ProgramId};
 use crate::diag::{Error, ErrorKind, Result};
 use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::graph::NodeRef;
@@ -38,7 +38,20 @@ pub struct Cpu {
     pool: memory::Pool,
     /// How often each not-yet-compiled small kernel was interpreted instead.
     seen: HashMap<u64, u32>,
+    /// Prepared programs: their plans with every kernel compiled.
+    programs: HashMap<u64, Prepared>,
+    next_program: u64,
     stats: BackendStats,
+}
+
+/// A plan whose kernels are compiled: each step's function and whether it runs by columns
+/// (`None` for steps that are not kernels).
+type Compiled = Vec<Option<(KernelFn, bool)>>;
+
+/// A prepared program: run without fusing, hashing or looking anything up.
+struct Prepared {
+    plan: Plan,
+    kernels: Compiled,
 }
 
 impl Cpu {
@@ -53,6 +66,8 @@ impl Cpu {
             jit_min_elements: JIT_MIN_ELEMENTS,
             cache: HashMap::default(),
             seen: HashMap::default(),
+            programs: HashMap::default(),
+            next_program: 0,
             pool: memory::Pool::default(),
             stats: BackendStats::default(),
         })
@@ -93,7 +108,7 @@ impl Cpu {
             .iter()
             .map(|b| match b {
                 Buffer::Value(a) => a.len(),
-                Buffer::Temp { shape, .. } => shape.iter().product(),
+                Buffer::Temp { shape, .. } | Buffer::Param { shape, .. } => shape.iter().product(),
             })
             .chain(plan.steps.iter().map(|s| match s {
                 Step::Kernel { kernel, .. } => kernel.dims.iter().product(),
@@ -130,10 +145,27 @@ impl Cpu {
         copy
     }
 
+    /// Each kernel step's compiled function (from the cache, or compiled now).
+    fn compile_plan(&mut self, plan: &Plan, keys: &[u64]) -> Result<Compiled> {
+        plan.steps
+            .iter()
+            .zip(keys)
+            .map(|(step, &key)| match step {
+                Step::Kernel { kernel, .. } => {
+                    let columns = reduce::by_columns(kernel);
+                    Ok(Some((self.kernel_fn(kernel, key, columns)?, columns)))
+                }
+                Step::Node { .. } => Ok(None),
+            })
+            .collect()
+    }
+
+    /// Runs a plan whose kernels are compiled, with `params` bound to its parameters.
     fn execute(
         &mut self,
         plan: &Plan,
-        keys: &[u64],
+        kernels: &Compiled,
+        params: &[Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let last_use = plan.last_uses();
@@ -142,6 +174,7 @@ impl Cpu {
             .iter()
             .map(|b| match b {
                 Buffer::Value(a) => Some(a.clone()),
+                Buffer::Param { index, .. } => params.get(*index).cloned(),
                 Buffer::Temp { .. } => None,
             })
             .collect();
@@ -156,8 +189,11 @@ impl Cpu {
                     shape,
                     into,
                 } => {
-                    let columns = reduce::by_columns(kernel);
-                    let f = self.kernel_fn(kernel, keys[s], columns)?;
+                    let Some((f, columns)) = kernels[s] else {
+                        return Err(crate::diag::value_error(
+                            "internal error: a kernel step was not compiled",
+                        ));
+                    };
                     let start = Instant::now();
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
@@ -221,6 +257,15 @@ impl Cpu {
     }
 }
 
+/// A step's kernel cache key, computed once per plan: its code, and whether it runs by
+/// columns (0 for steps that are not kernels).
+fn code_key(step: &Step) -> u64 {
+    match step {
+        Step::Kernel { kernel, .. } => kernel.code_key() ^ u64::from(reduce::by_columns(kernel)),
+        Step::Node { .. } => 0,
+    }
+}
+
 impl Backend for Cpu {
     fn name(&self) -> &'static str {
         "cpu"
@@ -230,21 +275,48 @@ impl Backend for Cpu {
         let start = Instant::now();
         let plan = Plan::build(roots);
         self.stats.fuse += start.elapsed();
-        // Each kernel's cache key, computed once: its code, and whether it runs by columns.
-        let keys: Vec<u64> = plan
-            .steps
-            .iter()
-            .map(|s| match s {
-                Step::Kernel { kernel, .. } => {
-                    kernel.code_key() ^ u64::from(reduce::by_columns(kernel))
-                }
-                Step::Node { .. } => 0,
-            })
-            .collect();
+        let keys: Vec<u64> = plan.steps.iter().map(code_key).collect();
         if self.interpret(&plan, &keys) {
-            return super::interp::Interp.compute(roots, cancel);
+            return super::interp::Interp::default().compute(roots, cancel);
         }
-        self.execute(&plan, &keys, cancel)
+        let kernels = self.compile_plan(&plan, &keys)?;
+        self.execute(&plan, &kernels, &[], cancel)
+    }
+
+    fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
+        let start = Instant::now();
+        let plan = Plan::build(roots);
+        self.stats.fuse += start.elapsed();
+        let keys: Vec<u64> = plan.steps.iter().map(code_key).collect();
+        let kernels = self.compile_plan(&plan, &keys)?;
+        self.next_program += 1;
+        self.programs
+            .insert(self.next_program, Prepared { plan, kernels });
+        Ok(ProgramId(self.next_program))
+    }
+
+    fn run_prepared(
+        &mut self,
+        program: ProgramId,
+        params: &[Rc<Array>],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
+        // Taken out while it runs (execute needs the backend mutably), then put back.
+        let prepared = self
+            .programs
+            .remove(&program.0)
+            .ok_or_else(|| crate::diag::value_error("internal error: no such prepared program"))?;
+        let result = self.execute(&prepared.plan, &prepared.kernels, params, cancel);
+        self.programs.insert(program.0, prepared);
+        result
+    }
+
+    fn release(&mut self, program: ProgramId) {
+        self.programs.remove(&program.0);
+    }
+
+    fn recycle(&mut self, value: Array) {
+        self.pool.give(Rc::new(value));
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {

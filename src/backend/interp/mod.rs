@@ -5,7 +5,7 @@ pub(crate) mod elementwise;
 mod layout;
 mod reduce;
 
-use super::Backend;
+use super::{Backend, ProgramId};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
 use crate::graph::{Node, NodeRef, Op};
@@ -14,9 +14,13 @@ use ndarray::{ArrayD, Ix2, IxDyn};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// The interpreter backend.
+/// The interpreter backend. Prepared programs are kept as graphs and evaluated node by node
+/// with their parameters bound.
 #[derive(Debug, Default)]
-pub struct Interp;
+pub struct Interp {
+    programs: HashMap<u64, Vec<NodeRef>>,
+    next_program: u64,
+}
 
 impl Backend for Interp {
     fn name(&self) -> &'static str {
@@ -27,6 +31,55 @@ impl Backend for Interp {
         let mut memo = HashMap::new();
         roots.iter().map(|r| eval(r, &mut memo, cancel)).collect()
     }
+
+    fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
+        self.next_program += 1;
+        self.programs.insert(self.next_program, roots.to_vec());
+        Ok(ProgramId(self.next_program))
+    }
+
+    fn run_prepared(
+        &mut self,
+        program: ProgramId,
+        params: &[Rc<Array>],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
+        let roots = self
+            .programs
+            .get(&program.0)
+            .ok_or_else(|| value_error("internal error: no such prepared program"))?;
+        let mut memo = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for r in roots {
+            bind_params(r, params, &mut memo, &mut seen)?;
+        }
+        roots.iter().map(|r| eval(r, &mut memo, cancel)).collect()
+    }
+
+    fn release(&mut self, program: ProgramId) {
+        self.programs.remove(&program.0);
+    }
+}
+
+/// Puts the values of the parameters `node` reads into `memo`.
+fn bind_params(
+    node: &Node,
+    params: &[Rc<Array>],
+    memo: &mut HashMap<u64, Rc<Array>>,
+    seen: &mut std::collections::HashSet<u64>,
+) -> Result<()> {
+    if !node.reads_param || !seen.insert(node.id) {
+        return Ok(());
+    }
+    if let Op::Param(n) = node.op {
+        let v = params
+            .get(n)
+            .ok_or_else(|| value_error(format!("internal error: parameter {n} is not bound")))?;
+        memo.insert(node.id, v.clone());
+    }
+    node.inputs
+        .iter()
+        .try_for_each(|i| bind_params(i, params, memo, seen))
 }
 
 /// Evaluates `node`, reusing values already computed in this run (`memo`) or earlier.
@@ -102,6 +155,11 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
         }
         Op::Random { dist, seed, draw } => {
             crate::random::draw(*dist, *seed, *draw, &node.shape, node.dtype)
+        }
+        Op::Param(n) => {
+            return Err(value_error(format!(
+                "internal error: loop parameter {n} has no value bound"
+            )));
         }
     })
 }

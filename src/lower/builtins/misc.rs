@@ -188,6 +188,7 @@ fn path_arg(a: &Args) -> Result<std::path::PathBuf> {
 }
 
 fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    ev.effect()?;
     let path = path_arg(a)?;
     let x = a.array(ev, "x")?;
     if ev.options.check_only {
@@ -199,6 +200,7 @@ fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 }
 
 fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    ev.effect()?;
     let path = path_arg(a)?;
     let value = crate::runtime::io::load(&path).map_err(|e| e.with_span(a.span))?;
     Ok(Value::Array(ev.graph.constant(value, false, a.span)?))

@@ -250,7 +250,7 @@ fn sort(ev: &mut Evaluator, a: &mut Args, indices: bool) -> Result<Value> {
 fn stream(ev: &mut Evaluator, a: &Args) -> Result<(u64, u64)> {
     match a.opt_i64(ev, "seed")? {
         Some(s) => Ok((s as u64, 0)),
-        None => Ok((ev.options.seed, ev.next_draw())),
+        None => Ok((ev.options.seed, ev.next_draw()?)),
     }
 }
 

@@ -1,0 +1,567 @@
+//! Loop replay: a `for`/`while` body that traces to the same program every iteration is
+//! traced once, symbolically, and then run as a prepared program — no re-tracing, re-fusing,
+//! compiling or hashing per iteration.
+//!
+//! **Recording.** From a loop's third iteration, the body is traced with every value it
+//! reads from outside the body replaced by an [`Op::Param`] node of the same shape, dtype
+//! and weakness (the loop variable too). Materialised 0-d values that the body does not
+//! assign (`dx`, `nit`, `rho`) stay constants, so they fold and specialise as usual; each
+//! becomes a *guard* compared before every run. Names the body assigns outside itself are
+//! the program's outputs; their graphs over the parameters are prepared by the backend
+//! ([`crate::backend::Backend::prepare`]) as one plan.
+//!
+//! **What stops a recording** (the iteration is then traced again normally, and the loop is
+//! left alone after [`MAX_ABORTS`] such stops): needing the value of something computed
+//! from a parameter while tracing (a condition, an index or loop bound read from a loop
+//! variable, `print` of a loop value), any output or effect (`print`, `save`, `load`, a draw
+//! without `seed=`), `break`/`continue`/`return`, an error, or a body tracing to more than
+//! [`NODE_BUDGET`] nodes. Inner loops are traced iteration by iteration into the recording.
+//!
+//! **Replaying.** Each iteration checks the guards and the parameters' shapes and dtypes
+//! (any change records again, up to [`MAX_RECORDINGS`] times per loop), binds the current
+//! values, runs the program and binds its results as computed constants. Arrays the
+//! outputs replace are handed back to the backend for reuse.
+//!
+//! *Invariant:* a replayed iteration binds exactly the values that tracing the body would
+//! have bound (the same graph, computed by the same backend), and has no other effect.
+//! Values are computed at the end of each iteration instead of lazily later; this changes
+//! no result, only when the work happens.
+
+use super::{Binding, Ev, Evaluator, Exit, Value};
+use crate::backend::ProgramId;
+use crate::diag::{Error, ErrorKind, Result, Span};
+use crate::dtype::DType;
+use crate::graph::{Node, NodeRef, Op};
+use crate::runtime::{Array, Scalar};
+use crate::syntax::ast::{Block, Name};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// Iterations traced normally before a loop body is recorded (short loops never pay for
+/// preparing a program).
+pub(super) const WARMUP: u64 = 2;
+/// Recordings that stop (see the module docs) before a loop is no longer recorded.
+const MAX_ABORTS: u32 = 2;
+/// Recordings per loop (guards or shapes that keep changing) before it is left alone.
+const MAX_RECORDINGS: u32 = 8;
+/// Nodes a recording may create (inner loops are unrolled into it).
+const NODE_BUDGET: u64 = 50_000;
+
+/// A name in a scope outside the loop body: (scope index, name).
+type Slot = (usize, String);
+
+/// What a parameter is bound to when the program runs.
+#[derive(Debug, Clone)]
+enum ParamSource {
+    /// A variable outside the body.
+    Var(Slot),
+    /// The `for` loop's variable.
+    LoopVar,
+}
+
+/// A parameter: where its value comes from and what the program was prepared for.
+#[derive(Debug, Clone)]
+struct Param {
+    source: ParamSource,
+    shape: Vec<usize>,
+    dtype: DType,
+    weak: bool,
+}
+
+/// A value the recording treated as a constant: it must be the same for the program to
+/// apply.
+#[derive(Debug, Clone)]
+struct Guard {
+    slot: Slot,
+    value: Value,
+}
+
+/// Where an output's new value comes from.
+#[derive(Debug, Clone)]
+enum OutputValue {
+    /// Root `n` of the program, bound as a computed constant.
+    Root { n: usize, weak: bool, span: Span },
+    /// A value that depends on nothing the loop changes (a string, a folded constant).
+    Fixed(Value),
+}
+
+/// A recorded loop body prepared by the backend.
+#[derive(Debug)]
+struct Program {
+    id: ProgramId,
+    params: Vec<Param>,
+    guards: Vec<Guard>,
+    outputs: Vec<(Slot, OutputValue)>,
+}
+
+/// One binding outside the body as the recording sees it.
+#[derive(Debug)]
+struct Overlay {
+    binding: Binding,
+    written: bool,
+}
+
+/// The state of a recording in progress (`Evaluator::recording`).
+#[derive(Debug)]
+pub(crate) struct Recording {
+    /// Index of the body's scope: slots below it are outside the body.
+    base: usize,
+    params: Vec<Param>,
+    guards: Vec<Guard>,
+    overlay: HashMap<Slot, Overlay>,
+    /// Order in which outside slots were first written (outputs keep it).
+    written: Vec<Slot>,
+    /// Names made parameters even when they are materialised 0-d values.
+    carried: HashSet<String>,
+    nodes_at_start: u64,
+    /// Set when the recording met something it cannot replay.
+    stopped: bool,
+}
+
+/// What the evaluator knows about one loop of the program (by its source position).
+#[derive(Debug, Default)]
+pub(crate) struct LoopState {
+    program: Option<Program>,
+    aborts: u32,
+    recordings: u32,
+    carried: HashSet<String>,
+}
+
+impl LoopState {
+    fn gave_up(&self) -> bool {
+        self.aborts >= MAX_ABORTS || self.recordings >= MAX_RECORDINGS
+    }
+}
+
+/// Whether an iteration was run from a program or must be traced.
+pub(super) enum Iteration {
+    Replayed,
+    Trace,
+}
+
+/// The error a stopped recording unwinds with (never shown: the iteration is traced again).
+fn stop_error() -> Error {
+    Error::new(ErrorKind::Value, "internal: loop body not replayable")
+}
+
+impl Evaluator {
+    /// Runs one iteration of the loop at `key` from its program, recording one first when
+    /// there is none or it no longer applies. `Trace` when the iteration must be traced.
+    pub(super) fn replay_iteration(
+        &mut self,
+        key: (u32, u32),
+        var: Option<(&Name, i64)>,
+        body: &Block,
+    ) -> Ev<Iteration> {
+        if self.recording.is_some() {
+            return Ok(Iteration::Trace);
+        }
+        // Ctrl-C and errors of a replayed iteration point at the body's first statement,
+        // where tracing it would have noticed them.
+        let at = body.stmts.first().map_or(body.span, |s| s.span);
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C")
+                .with_span(at)
+                .into());
+        }
+        let mut state = self.loops.remove(&key).unwrap_or_default();
+        let result = self.replay_with(&mut state, var, body);
+        self.loops.insert(key, state);
+        result.map_err(|e| match e {
+            Exit::Error(e) => Exit::Error(e.or_span(at)),
+            other => other,
+        })
+    }
+
+    fn replay_with(
+        &mut self,
+        state: &mut LoopState,
+        var: Option<(&Name, i64)>,
+        body: &Block,
+    ) -> Ev<Iteration> {
+        if let Some(program) = &state.program {
+            if self.run_program(program, var.map(|v| v.1))? {
+                return Ok(Iteration::Replayed);
+            }
+            if let Some(old) = state.program.take() {
+                self.backend.release(old.id);
+            }
+        }
+        if state.gave_up() {
+            return Ok(Iteration::Trace);
+        }
+        state.recordings += 1;
+        let Some(program) = self.record(state, var, body)? else {
+            state.aborts += 1;
+            return Ok(Iteration::Trace);
+        };
+        let ran = self.run_program(&program, var.map(|v| v.1))?;
+        state.program = Some(program);
+        Ok(if ran {
+            Iteration::Replayed
+        } else {
+            Iteration::Trace
+        })
+    }
+
+    /// Traces the body once over parameters and prepares its program; `None` when the
+    /// recording stopped (nothing outside the body has changed).
+    fn record(
+        &mut self,
+        state: &mut LoopState,
+        var: Option<(&Name, i64)>,
+        body: &Block,
+    ) -> Ev<Option<Program>> {
+        let base = self.scopes.len();
+        self.recording = Some(Recording {
+            base,
+            params: vec![],
+            guards: vec![],
+            overlay: HashMap::new(),
+            written: vec![],
+            carried: state.carried.clone(),
+            nodes_at_start: self.graph.nodes_created(),
+            stopped: false,
+        });
+        self.scopes.push(HashMap::new());
+        let mut traced = Ok(Value::Unit);
+        if let Some((name, _)) = var {
+            traced = self
+                .loop_param(name.span)
+                .map(|p| self.define(&name.text, Binding::Value(Value::Array(p))))
+                .map(|_| Value::Unit)
+                .map_err(Exit::from);
+        }
+        if traced.is_ok() {
+            traced = self.exec_block_stmts(&body.stmts);
+        }
+        self.scopes.truncate(base);
+        let Some(rec) = self.recording.take() else {
+            return Ok(None);
+        };
+        if rec.stopped || traced.is_err() {
+            return Ok(None);
+        }
+        let mut roots: Vec<NodeRef> = vec![];
+        let mut outputs = vec![];
+        for slot in &rec.written {
+            let Some(Overlay {
+                binding: Binding::Value(v),
+                ..
+            }) = rec.overlay.get(slot)
+            else {
+                return Ok(None);
+            };
+            let out = match v {
+                Value::Array(n) if n.reads_param || n.value().is_none() => {
+                    roots.push(n.clone());
+                    OutputValue::Root {
+                        n: roots.len() - 1,
+                        weak: n.weak,
+                        span: n.span,
+                    }
+                }
+                Value::Array(_) | Value::Str(_) => OutputValue::Fixed(v.clone()),
+                Value::List(_) | Value::Unit => return Ok(None),
+            };
+            outputs.push((slot.clone(), out));
+        }
+        // A guarded name the body assigns changes every iteration: next time, a parameter.
+        for g in &rec.guards {
+            if rec.written.contains(&g.slot) {
+                state.carried.insert(g.slot.1.clone());
+            }
+        }
+        let id = self.backend.prepare(&roots)?;
+        Ok(Some(Program {
+            id,
+            params: rec.params,
+            guards: rec.guards,
+            outputs,
+        }))
+    }
+
+    /// The parameter standing for the loop variable.
+    fn loop_param(&mut self, span: Span) -> Result<NodeRef> {
+        let Some(rec) = self.recording.as_mut() else {
+            return Err(stop_error());
+        };
+        let index = rec.params.len();
+        rec.params.push(Param {
+            source: ParamSource::LoopVar,
+            shape: vec![],
+            dtype: DType::I64,
+            weak: false,
+        });
+        self.graph.param(index, vec![], DType::I64, false, span)
+    }
+
+    /// Runs `program` for the current bindings; false (nothing done) when a guard or a
+    /// parameter's shape or dtype no longer matches.
+    fn run_program(&mut self, program: &Program, var: Option<i64>) -> Result<bool> {
+        for g in &program.guards {
+            match self.binding_at(&g.slot) {
+                Some(Binding::Value(v)) if same_value(&v, &g.value) => {}
+                _ => return Ok(false),
+            }
+        }
+        let mut params = Vec::with_capacity(program.params.len());
+        for p in &program.params {
+            let value = match &p.source {
+                ParamSource::LoopVar => Rc::new(Array::scalar(Scalar::I64(var.unwrap_or(0)))),
+                ParamSource::Var(slot) => {
+                    let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
+                        return Ok(false);
+                    };
+                    if node.shape != p.shape || node.dtype != p.dtype || node.weak != p.weak {
+                        return Ok(false);
+                    }
+                    row_major(self.force(&node)?)
+                }
+            };
+            params.push(value);
+        }
+        let start = std::time::Instant::now();
+        let cancel = self.cancel.clone();
+        let results = self.backend.run_prepared(program.id, &params, &move || {
+            cancel.load(std::sync::atomic::Ordering::Relaxed)
+        });
+        self.times.run += start.elapsed();
+        let results = results?;
+        drop(params);
+        let mut replaced = Vec::with_capacity(program.outputs.len());
+        for (slot, out) in &program.outputs {
+            let value = match out {
+                OutputValue::Root { n, weak, span } => {
+                    let Some(v) = results.get(*n) else {
+                        return Err(crate::diag::value_error(
+                            "internal error: a program returned too few values",
+                        ));
+                    };
+                    Value::Array(self.graph.shared_constant(v.clone(), *weak, *span)?)
+                }
+                OutputValue::Fixed(v) => v.clone(),
+            };
+            if let Some(old) = self.scopes[slot.0].insert(slot.1.clone(), Binding::Value(value)) {
+                replaced.push(old);
+            }
+        }
+        drop(results);
+        for old in replaced {
+            if let Binding::Value(Value::Array(node)) = old
+                && let Some(array) = sole_value(node)
+            {
+                self.backend.recycle(array);
+            }
+        }
+        self.times.replayed += 1;
+        Ok(true)
+    }
+
+    /// While recording, the binding the body has written to (or read from) `name` in scope
+    /// `scope` outside it.
+    pub(super) fn overlay_binding(&self, scope: usize, name: &str) -> Option<&Binding> {
+        let rec = self.recording.as_ref()?;
+        if scope >= rec.base {
+            return None;
+        }
+        rec.overlay
+            .get(&(scope, name.to_string()))
+            .map(|o| &o.binding)
+    }
+
+    /// The binding in `slot`, provided name resolution still finds it there.
+    fn binding_at(&self, slot: &Slot) -> Option<Binding> {
+        if self.resolve(&slot.1) != Some(slot.0) {
+            return None;
+        }
+        self.scopes[slot.0].get(&slot.1).cloned()
+    }
+
+    /// While recording, the binding a read of `name` (found in scope `scope`, outside the
+    /// body) sees: the value written by the body, a guarded constant, or a new parameter.
+    pub(super) fn recorded_read(&mut self, scope: usize, name: &str) -> Result<Option<Binding>> {
+        let Some(rec) = self.recording.as_ref() else {
+            return Ok(None);
+        };
+        if scope >= rec.base {
+            return Ok(None);
+        }
+        let slot = (scope, name.to_string());
+        if let Some(o) = rec.overlay.get(&slot) {
+            return Ok(Some(o.binding.clone()));
+        }
+        let carried = rec.carried.contains(name);
+        let Some(real) = self.scopes[scope].get(name).cloned() else {
+            return Ok(None);
+        };
+        let binding = match &real {
+            Binding::Func(_) => return Ok(Some(real)),
+            Binding::Value(Value::Str(_)) => {
+                self.guard(slot.clone(), &real);
+                real
+            }
+            Binding::Value(Value::Array(n))
+                if !carried && n.shape.is_empty() && n.value().is_some() =>
+            {
+                self.guard(slot.clone(), &real);
+                real
+            }
+            Binding::Value(Value::Array(n)) => {
+                let value = self.force(n)?;
+                let Some(rec) = self.recording.as_mut() else {
+                    return Err(stop_error());
+                };
+                let index = rec.params.len();
+                rec.params.push(Param {
+                    source: ParamSource::Var(slot.clone()),
+                    shape: n.shape.clone(),
+                    dtype: n.dtype,
+                    weak: n.weak,
+                });
+                drop(value);
+                let p = self
+                    .graph
+                    .param(index, n.shape.clone(), n.dtype, n.weak, n.span)?;
+                Binding::Value(Value::Array(p))
+            }
+            Binding::Value(_) => return Err(self.stop_recording()),
+        };
+        if let Some(rec) = self.recording.as_mut() {
+            rec.overlay.insert(
+                slot,
+                Overlay {
+                    binding: binding.clone(),
+                    written: false,
+                },
+            );
+        }
+        Ok(Some(binding))
+    }
+
+    fn guard(&mut self, slot: Slot, binding: &Binding) {
+        if let (Some(rec), Binding::Value(v)) = (self.recording.as_mut(), binding) {
+            rec.guards.push(Guard {
+                slot,
+                value: v.clone(),
+            });
+        }
+    }
+
+    /// While recording, records an assignment to `name` in scope `scope` when that is
+    /// outside the body; true when it was recorded (the real scope is left untouched).
+    pub(super) fn recorded_write(&mut self, scope: usize, name: &str, v: &Value) -> bool {
+        let Some(rec) = self.recording.as_mut() else {
+            return false;
+        };
+        if scope >= rec.base {
+            return false;
+        }
+        let slot = (scope, name.to_string());
+        let previous = rec.overlay.insert(
+            slot.clone(),
+            Overlay {
+                binding: Binding::Value(v.clone()),
+                written: true,
+            },
+        );
+        if !previous.is_some_and(|o| o.written) {
+            rec.written.push(slot);
+        }
+        true
+    }
+
+    /// Stops the recording in progress (the caller unwinds with the returned error); outside
+    /// a recording, nothing happens and the error is not used.
+    pub(crate) fn stop_recording(&mut self) -> Error {
+        if let Some(rec) = self.recording.as_mut() {
+            rec.stopped = true;
+        }
+        stop_error()
+    }
+
+    /// Fails while a recording is in progress: for effects a replay would not repeat
+    /// (output, files, draws without `seed=`).
+    pub(crate) fn effect(&mut self) -> Result<()> {
+        if self.recording.is_some() {
+            return Err(self.stop_recording());
+        }
+        Ok(())
+    }
+
+    /// Stops the recording when its body has grown past the node budget.
+    pub(super) fn check_budget(&mut self) -> Result<()> {
+        if let Some(rec) = &self.recording
+            && self.graph.nodes_created() - rec.nodes_at_start > NODE_BUDGET
+        {
+            return Err(self.stop_recording());
+        }
+        Ok(())
+    }
+
+    /// Forgets every loop program (the REPL's `:reset`).
+    pub(super) fn forget_loops(&mut self) {
+        for (_, state) in self.loops.drain() {
+            if let Some(p) = state.program {
+                self.backend.release(p.id);
+            }
+        }
+    }
+}
+
+/// Whether a binding still holds the guarded value (the same bits, dtype and weakness).
+fn same_value(now: &Value, then: &Value) -> bool {
+    match (now, then) {
+        (Value::Str(a), Value::Str(b)) => a == b,
+        (Value::Array(a), Value::Array(b)) => {
+            Rc::ptr_eq(a, b)
+                || a.weak == b.weak
+                    && a.dtype == b.dtype
+                    && a.shape == b.shape
+                    && match (a.value(), b.value()) {
+                        (Some(x), Some(y)) => match (x.as_scalar(), y.as_scalar()) {
+                            (Some(p), Some(q)) => same_bits(p, q),
+                            _ => false,
+                        },
+                        _ => false,
+                    }
+        }
+        _ => false,
+    }
+}
+
+fn same_bits(a: Scalar, b: Scalar) -> bool {
+    match (a, b) {
+        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+        (Scalar::I64(x), Scalar::I64(y)) => x == y,
+        (Scalar::F32(x), Scalar::F32(y)) => x.to_bits() == y.to_bits(),
+        (Scalar::F64(x), Scalar::F64(y)) => x.to_bits() == y.to_bits(),
+        (Scalar::C128(x), Scalar::C128(y)) => {
+            x.re.to_bits() == y.re.to_bits() && x.im.to_bits() == y.im.to_bits()
+        }
+        _ => false,
+    }
+}
+
+/// A row-major version of `a` (itself when it already is).
+fn row_major(a: Rc<Array>) -> Rc<Array> {
+    let contiguous = crate::fuse::contiguous_strides(a.shape());
+    let strides = a.strides();
+    if a.shape()
+        .iter()
+        .zip(strides.iter().zip(&contiguous))
+        .all(|(&d, (s, c))| d <= 1 || s == c)
+    {
+        return a;
+    }
+    Rc::new((*a).clone().into_standard_layout())
+}
+
+/// The array of a computed constant node nothing else holds.
+fn sole_value(node: NodeRef) -> Option<Array> {
+    let Node { op, .. } = Rc::try_unwrap(node).ok()?;
+    match op {
+        Op::Const(a) => Rc::try_unwrap(a).ok(),
+        _ => None,
+    }
+}
