@@ -64,6 +64,9 @@ struct SessionArgs {
     /// Print the plan of every value computed (as `arr explain`).
     #[arg(long)]
     explain: bool,
+    /// Trace every loop iteration instead of replaying recorded loop bodies.
+    #[arg(long)]
+    no_replay: bool,
 }
 
 const SUBCOMMANDS: &[&str] = &["run", "check", "explain", "repl", "help"];
@@ -105,6 +108,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
                 max_memory: None,
                 time: false,
                 explain: false,
+                no_replay: false,
             },
             true,
         ),
@@ -122,6 +126,7 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
         seed: opts.seed,
         check_only,
         explain,
+        replay: !opts.no_replay,
         ..Options::default()
     };
     if let Some(m) = &opts.max_memory {

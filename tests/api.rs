@@ -113,3 +113,46 @@ fn every_stdlib_function_has_help_with_a_working_example() {
             .unwrap_or_else(|e| panic!("example of `{}` fails: {e}", f.name.text));
     }
 }
+
+#[test]
+fn loop_bodies_are_recorded_once_and_replayed() {
+    let program = "
+        let u = zeros(64, 64)
+        u[20:40, 20:40] = 1.0
+        let t = 0.0
+        for step in 0..300 {
+            u[1:-1, 1:-1] = u[1:-1, 1:-1] + 0.2 * (u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:] - 4 * u[1:-1, 1:-1])
+            u[0, :] = u[1, :]
+            t = t + 0.5
+        }
+        print(sum(u), t)";
+    let mut replayed = Session::new().expect("session");
+    replayed.run_str(program).expect("runs");
+    let times = replayed.evaluator().times();
+    assert!(times.replayed >= 290, "{}", times.report());
+    assert!(
+        times.backend.kernels_compiled < 10,
+        "a replayed body compiles once: {}",
+        times.report()
+    );
+    let options = arr::lower::Options {
+        replay: false,
+        ..Default::default()
+    };
+    let mut traced = Session::with_options(arr::BackendKind::Interp, options).expect("session");
+    traced.run_str(program).expect("runs");
+    assert_eq!(traced.evaluator().times().replayed, 0);
+    assert_eq!(replayed.take_output(), traced.take_output());
+}
+
+#[test]
+fn loops_with_effects_are_traced_every_iteration() {
+    let mut s = Session::new().expect("session");
+    s.run_str("let x = zeros(3)\nfor i in 0..10 { x = x + 1\nprint(i) }")
+        .expect("runs");
+    assert_eq!(s.evaluator().times().replayed, 0);
+    assert_eq!(s.take_output().lines().count(), 10);
+    // A body that assigns nothing outside itself is replayed without effect.
+    s.run_str("for i in 0..10 { let y = x * i }").expect("runs");
+    assert_eq!(s.take_output(), "");
+}

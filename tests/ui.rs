@@ -1,13 +1,14 @@
-//! UI tests, as rustc's: every `tests/ui/*.arr` script is run on the interpreter and its
-//! output — stdout, then the rendered error if any — is compared with a snapshot; then it is
-//! run on the `cpu` backend, whose output must be byte-for-byte the same (same digits, same
-//! errors) — except in scripts that print plans with `explain`, whose cpu output has its own
-//! snapshot. Adding a case is adding a file.
+//! UI tests, as rustc's: every `tests/ui/*.arr` script is run on the interpreter tracing
+//! every loop iteration, and its output — stdout, then the rendered error if any — is
+//! compared with a snapshot; then it is run on the interpreter replaying recorded loop
+//! bodies, and on the `cpu` backend, whose outputs must be byte-for-byte the same (same
+//! digits, same errors) — except in scripts that print plans with `explain`, whose cpu
+//! output has its own snapshot. Adding a case is adding a file.
 
 use arr::lower::Options;
 use arr::{BackendKind, Session};
 
-fn run_script(path: &std::path::Path, kind: BackendKind) -> String {
+fn run_script(path: &std::path::Path, kind: BackendKind, replay: bool) -> String {
     let backend: Box<dyn arr::backend::Backend> = match kind {
         BackendKind::Cpu => Box::new(arr::backend::cpu::Cpu::new().expect("jit").always_compile()),
         other => other.create().expect("backend"),
@@ -22,6 +23,7 @@ fn run_script(path: &std::path::Path, kind: BackendKind) -> String {
     let options = Options {
         memory_limit: 1 << 30,
         fold_limit,
+        replay,
         ..Options::default()
     };
     let mut s = Session::with_backend(backend, options).expect("session starts");
@@ -39,9 +41,13 @@ fn run_script(path: &std::path::Path, kind: BackendKind) -> String {
 #[test]
 fn ui_scripts() {
     insta::glob!("ui/*.arr", |path| {
-        let interp = run_script(path, BackendKind::Interp);
+        // The oracle: the interpreter tracing every loop iteration.
+        let interp = run_script(path, BackendKind::Interp, false);
         insta::assert_snapshot!(interp);
-        let cpu = run_script(path, BackendKind::Cpu);
+        // Replayed loop bodies must print exactly what tracing prints.
+        let replayed = run_script(path, BackendKind::Interp, true);
+        pretty_assert(&interp, &replayed, path);
+        let cpu = run_script(path, BackendKind::Cpu, true);
         let text = std::fs::read_to_string(path).unwrap_or_default();
         if text.contains("explain(") {
             // Plans are the backend's own: snapshot them (these are the fused-plan tests).

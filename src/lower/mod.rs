@@ -138,6 +138,9 @@ pub struct Options {
     /// Results of at most this many elements computed from constants are folded while
     /// tracing (by the interpreter's code); 0 leaves all work to the backend.
     pub fold_limit: usize,
+    /// Loop bodies that trace to the same program every iteration are recorded once and
+    /// replayed (`replay`); false traces every iteration.
+    pub replay: bool,
 }
 
 impl Default for Options {
@@ -148,6 +151,7 @@ impl Default for Options {
             explain: false,
             check_only: false,
             fold_limit: FOLD_LIMIT,
+            replay: true,
         }
     }
 }

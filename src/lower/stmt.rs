@@ -163,7 +163,7 @@ impl Evaluator {
         let key = (var.span.file, var.span.start);
         while (s > 0 && i < b) || (s < 0 && i > b) {
             count += 1;
-            if count > super::replay::WARMUP {
+            if count > super::replay::WARMUP && self.options.replay {
                 match self.replay_iteration(key, Some((var, i)), body) {
                     Ok(super::replay::Iteration::Replayed) => {
                         i = match i.checked_add(s) {
@@ -216,6 +216,7 @@ impl Evaluator {
         while self.eval_condition(cond)? {
             count += 1;
             if count > super::replay::WARMUP
+                && self.options.replay
                 && matches!(
                     self.replay_iteration(key, None, body)?,
                     super::replay::Iteration::Replayed

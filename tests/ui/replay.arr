@@ -1,0 +1,82 @@
+# Loops whose bodies are recorded once and replayed; the output must be what tracing every
+# iteration prints (the UI harness runs this with replay off, on, and on cpu).
+
+# A stencil with boundary updates, inside a function with an inner loop (a Poisson solve).
+fn relax(p, b, sweeps) {
+    for q in 0..sweeps {
+        let pn = p
+        p[1:-1, 1:-1] = 0.25 * (pn[1:-1, 2:] + pn[1:-1, :-2] + pn[2:, 1:-1] + pn[:-2, 1:-1]) - b[1:-1, 1:-1]
+        p[:, -1] = p[:, -2]
+        p[0, :] = p[1, :]
+        p[:, 0] = p[:, 1]
+        p[-1, :] = 0
+    }
+    p
+}
+let p = zeros(6, 7)
+let b = reshape(f64(arange(42)), 6, 7) / 100
+for step in 0..5 {
+    p = relax(p, b, 4)
+    b = b * 0.9 + 0.01
+}
+print(p)
+
+# The loop variable and a carried scalar as parameters; a guarded constant.
+let dt = 0.5
+let t = 0.0
+let acc = zeros(4)
+for i in 0..8 {
+    t = t + dt
+    acc = acc + i * t + arange(4) ** 2
+}
+print(t, acc)
+
+# A shape that changes between iterations: recorded again, or traced.
+let grow = ones(1)
+for i in 0..7 {
+    grow = concat([grow, grow[-1:] * 2])
+}
+print(grow)
+
+# A branch taken on one iteration only.
+let y = ones(3)
+for i in 0..9 {
+    if i == 5 {
+        y = y * 10
+    }
+    y = y + 1
+}
+print(y)
+
+# A guarded constant that the body changes on one iteration.
+let scale = 2.0
+let z = ones(2)
+for i in 0..6 {
+    z = z * scale
+    scale = if i == 3 { 0.5 } else { scale }
+}
+print(z, scale)
+
+# While loops, draws with seed= (replayable) and without (traced), printing inside a loop.
+let k = 0
+let w = zeros(3)
+while k < 6 {
+    w = w + rand(3, seed=k)
+    k += 1
+}
+print(w)
+let v = zeros(2)
+for i in 0..4 {
+    v = v + rand(2)
+}
+print(v)
+for i in 0..4 {
+    print("step", i, sum(w) * i)
+}
+
+# Integer powers, strength-reduced, in and out of loops.
+let m = arange(5)
+for i in 0..4 {
+    m = m ** 2 % 7 + m ** 0 + m ** 1
+}
+print(m, f64(arange(4)) ** -2, f64(arange(4)) ** 0.5, f32(arange(3)) ** 3)
