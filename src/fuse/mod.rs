@@ -14,6 +14,7 @@
 pub mod ir;
 mod kernel;
 pub mod math;
+mod overlap;
 pub mod tree;
 
 pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
@@ -65,6 +66,9 @@ pub enum Step {
         /// For an indexed update: the buffer whose contents `out` starts from (the kernel
         /// then writes only its region). Reused in place when this is its last use.
         into: Option<BufId>,
+        /// For an indexed update: whether the kernel may write into `into` itself although
+        /// it reads it (its reads and writes never meet, see `overlap`).
+        in_place_ok: bool,
     },
     /// A node computed whole (library call, gather, scan, complex arithmetic) from buffers.
     Node {
@@ -171,11 +175,13 @@ impl Planner {
             })
         } else if let Some((kernel, old)) = kernel::build_update(self, node) {
             let out = self.temp(node);
+            let in_place_ok = overlap::update_in_place_ok(&kernel, old, &node.shape);
             self.steps.push(Step::Kernel {
                 kernel,
                 out,
                 shape: node.shape.clone(),
                 into: Some(old),
+                in_place_ok,
             });
             out
         } else if let Some(kernel) = kernel::build(self, node) {
@@ -185,6 +191,7 @@ impl Planner {
                 out,
                 shape: node.shape.clone(),
                 into: None,
+                in_place_ok: false,
             });
             out
         } else {
@@ -210,6 +217,7 @@ impl Planner {
             out,
             shape: x.shape.clone(),
             into: None,
+            in_place_ok: false,
         });
         out
     }
@@ -341,6 +349,7 @@ impl fmt::Display for Plan {
                     out,
                     shape,
                     into,
+                    ..
                 } => {
                     let from = into.map_or(String::new(), |b| format!("buf{b} updated by "));
                     write!(

@@ -99,18 +99,27 @@ pub(super) struct Rows {
 }
 
 impl Rows {
-    fn new(kernel: &Kernel, buffers: &[Option<Rc<Array>>], out: Option<(i64, i64)>) -> Rows {
+    /// `out` is the output's (address, element size); reads of buffer `in_place` (an update
+    /// running on its own array) go to the output's memory.
+    fn new(
+        kernel: &Kernel,
+        buffers: &[Option<Rc<Array>>],
+        out: Option<(i64, i64)>,
+        in_place: Option<usize>,
+    ) -> Rows {
         let mut inputs: Vec<Resolved> = kernel
             .inputs
             .iter()
             .map(|i| match i.source {
                 Source::Buffer(b) => {
-                    let a = buffers[b]
-                        .as_ref()
-                        .expect("plan order: inputs computed first");
                     let size = i.dtype.size_bytes() as i64;
+                    let start = match (&buffers[b], out) {
+                        (Some(a), _) => a.as_byte_ptr() as i64,
+                        (None, Some((address, _))) if in_place == Some(b) => address,
+                        (None, _) => unreachable!("plan order: inputs computed first"),
+                    };
                     Resolved {
-                        base: a.as_byte_ptr() as i64 + i.offset * size,
+                        base: start + i.offset * size,
                         scale: size,
                         strides: i.strides.clone(),
                     }
@@ -228,14 +237,16 @@ pub(super) fn segments(
 }
 
 /// Computes a kernel into a new array of `shape`, or into `target` (row-major, owned: an
-/// indexed update's copy of its array, or a recycled array), whose elements it overwrites
-/// where it stores.
+/// indexed update's copy of its array, its own array, or a recycled array), whose elements
+/// it overwrites where it stores. `in_place` names the buffer `target` was taken from when
+/// the kernel also reads it (its reads never meet its writes, see `fuse::overlap`).
 pub(super) fn run(
     f: KernelFn,
     kernel: &Kernel,
     buffers: &[Option<Rc<Array>>],
     shape: &[usize],
     target: Option<Array>,
+    in_place: Option<usize>,
     columns: bool,
 ) -> Array {
     let dtype = kernel.result_dtype();
@@ -260,7 +271,10 @@ pub(super) fn run(
                         None => zeroed_vec(shape.iter().product()),
                     };
                     let address = out.as_mut_ptr() as i64;
-                    store(f, &Rows::new(kernel, buffers, Some((address, size))));
+                    store(
+                        f,
+                        &Rows::new(kernel, buffers, Some((address, size)), in_place),
+                    );
                     out
                 }
                 Output::Reduce {
@@ -269,7 +283,7 @@ pub(super) fn run(
                     divide,
                     ..
                 } => {
-                    let rows = Rows::new(kernel, buffers, None);
+                    let rows = Rows::new(kernel, buffers, None, None);
                     if columns {
                         super::reduce::reduce_columns::<$t>(f, rows, combine, divide)
                     } else {

@@ -113,9 +113,9 @@ pub(super) struct Pool {
 
 impl Pool {
     /// Arrays smaller than this are not worth keeping.
-    const MIN_LEN: usize = 1 << 16;
+    const MIN_LEN: usize = 1 << 10;
     /// At most this many arrays are kept.
-    const CAPACITY: usize = 4;
+    const CAPACITY: usize = 8;
 
     /// Keeps `a` if nothing else holds it and it is large.
     pub(super) fn give(&mut self, a: Rc<Array>) {

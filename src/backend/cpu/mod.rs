@@ -188,6 +188,7 @@ impl Cpu {
                     out,
                     shape,
                     into,
+                    in_place_ok,
                 } => {
                     let Some((f, columns)) = kernels[s] else {
                         return Err(crate::diag::value_error(
@@ -200,10 +201,11 @@ impl Cpu {
                     let target = match into {
                         Some(b) => {
                             let b = *b;
-                            let reads_it = kernel
-                                .inputs
-                                .iter()
-                                .any(|i| i.source == crate::fuse::Source::Buffer(b));
+                            let reads_it = !in_place_ok
+                                && kernel
+                                    .inputs
+                                    .iter()
+                                    .any(|i| i.source == crate::fuse::Source::Buffer(b));
                             let old = buffers[b]
                                 .take()
                                 .expect("plan order: inputs computed first");
@@ -221,7 +223,8 @@ impl Cpu {
                         }
                         None => None,
                     };
-                    let value = exec::run(f, kernel, &buffers, shape, target, columns);
+                    let in_place = into.filter(|&b| buffers[b].is_none());
+                    let value = exec::run(f, kernel, &buffers, shape, target, in_place, columns);
                     buffers[*out] = Some(Rc::new(value));
                     self.stats.kernels_run += 1;
                     self.stats.kernel_time += start.elapsed();
