@@ -107,6 +107,18 @@ impl Plan {
         }
     }
 
+    /// For each step, the buffers the plan produces (`Temp`) that no later step reads and
+    /// that are not roots: they can be reused once the step has run.
+    pub fn dying_after(&self, last_uses: &[usize]) -> Vec<Vec<BufId>> {
+        let mut dying = vec![vec![]; self.steps.len()];
+        for (b, &l) in last_uses.iter().enumerate() {
+            if l < self.steps.len() && matches!(self.buffers[b], Buffer::Temp { .. }) {
+                dying[l].push(b);
+            }
+        }
+        dying
+    }
+
     /// For each buffer, the index of the last step that reads it (roots live to the end).
     pub fn last_uses(&self) -> Vec<usize> {
         let mut last = vec![0; self.buffers.len()];

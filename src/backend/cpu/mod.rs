@@ -52,6 +52,21 @@ type Compiled = Vec<Option<(KernelFn, bool)>>;
 struct Prepared {
     plan: Plan,
     kernels: Compiled,
+    lifetimes: Lifetimes,
+}
+
+/// When a plan's buffers die: each buffer's last step, and the buffers freed after each step.
+struct Lifetimes {
+    last_use: Vec<usize>,
+    dying: Vec<Vec<usize>>,
+}
+
+impl Lifetimes {
+    fn of(plan: &Plan) -> Lifetimes {
+        let last_use = plan.last_uses();
+        let dying = plan.dying_after(&last_use);
+        Lifetimes { last_use, dying }
+    }
 }
 
 impl Cpu {
@@ -165,10 +180,11 @@ impl Cpu {
         &mut self,
         plan: &Plan,
         kernels: &Compiled,
+        lifetimes: &Lifetimes,
         params: &[Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
-        let last_use = plan.last_uses();
+        let last_use = &lifetimes.last_use;
         let mut buffers: Vec<Option<Rc<Array>>> = plan
             .buffers
             .iter()
@@ -243,11 +259,8 @@ impl Cpu {
                     buffers[*out] = Some(Rc::new(v.into_standard_layout()));
                 }
             }
-            for (b, &l) in last_use.iter().enumerate() {
-                if l == s
-                    && matches!(plan.buffers[b], Buffer::Temp { .. })
-                    && let Some(dead) = buffers[b].take()
-                {
+            for &b in &lifetimes.dying[s] {
+                if let Some(dead) = buffers[b].take() {
                     self.pool.give(dead);
                 }
             }
@@ -283,7 +296,7 @@ impl Backend for Cpu {
             return super::interp::Interp::default().compute(roots, cancel);
         }
         let kernels = self.compile_plan(&plan, &keys)?;
-        self.execute(&plan, &kernels, &[], cancel)
+        self.execute(&plan, &kernels, &Lifetimes::of(&plan), &[], cancel)
     }
 
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
@@ -292,9 +305,16 @@ impl Backend for Cpu {
         self.stats.fuse += start.elapsed();
         let keys: Vec<u64> = plan.steps.iter().map(code_key).collect();
         let kernels = self.compile_plan(&plan, &keys)?;
+        let lifetimes = Lifetimes::of(&plan);
         self.next_program += 1;
-        self.programs
-            .insert(self.next_program, Prepared { plan, kernels });
+        self.programs.insert(
+            self.next_program,
+            Prepared {
+                plan,
+                kernels,
+                lifetimes,
+            },
+        );
         Ok(ProgramId(self.next_program))
     }
 
@@ -309,7 +329,13 @@ impl Backend for Cpu {
             .programs
             .remove(&program.0)
             .ok_or_else(|| crate::diag::value_error("internal error: no such prepared program"))?;
-        let result = self.execute(&prepared.plan, &prepared.kernels, params, cancel);
+        let result = self.execute(
+            &prepared.plan,
+            &prepared.kernels,
+            &prepared.lifetimes,
+            params,
+            cancel,
+        );
         self.programs.insert(program.0, prepared);
         result
     }
