@@ -58,6 +58,56 @@ pub trait Backend {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProgramId(pub u64);
 
+/// A backend's prepared programs, by handle.
+#[derive(Debug)]
+pub(crate) struct Programs<T> {
+    table: std::collections::HashMap<u64, T>,
+    next: u64,
+}
+
+impl<T> Default for Programs<T> {
+    fn default() -> Programs<T> {
+        Programs {
+            table: std::collections::HashMap::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<T> Programs<T> {
+    /// Keeps `program` and returns its new handle.
+    pub(crate) fn insert(&mut self, program: T) -> ProgramId {
+        self.next += 1;
+        self.table.insert(self.next, program);
+        ProgramId(self.next)
+    }
+
+    /// The program of a handle.
+    pub(crate) fn get(&self, id: ProgramId) -> Result<&T> {
+        self.table.get(&id.0).ok_or_else(unknown_program)
+    }
+
+    /// Takes a program out (to run it while the backend is borrowed mutably); give it back
+    /// with [`Programs::put_back`].
+    pub(crate) fn take(&mut self, id: ProgramId) -> Result<T> {
+        self.table.remove(&id.0).ok_or_else(unknown_program)
+    }
+
+    /// Returns a program taken out with [`Programs::take`].
+    pub(crate) fn put_back(&mut self, id: ProgramId, program: T) {
+        self.table.insert(id.0, program);
+    }
+
+    /// Forgets a program.
+    pub(crate) fn remove(&mut self, id: ProgramId) {
+        self.table.remove(&id.0);
+    }
+}
+
+fn unknown_program() -> crate::diag::Error {
+    value_error("internal error: no such prepared program")
+}
+
 /// What a compiling backend has done: for `--time` and `:time`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct BackendStats {

@@ -13,7 +13,7 @@ mod simd;
 
 pub use codegen::Jit;
 
-use super::{Backend, BackendStats, ProgramId};
+use super::{Backend, BackendStats, ProgramId, Programs};
 use crate::diag::{Error, ErrorKind, Result};
 use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::graph::NodeRef;
@@ -39,8 +39,7 @@ pub struct Cpu {
     /// How often each not-yet-compiled small kernel was interpreted instead.
     seen: HashMap<u64, u32>,
     /// Prepared programs: their plans with every kernel compiled.
-    programs: HashMap<u64, Prepared>,
-    next_program: u64,
+    programs: Programs<Prepared>,
     stats: BackendStats,
 }
 
@@ -81,8 +80,7 @@ impl Cpu {
             jit_min_elements: JIT_MIN_ELEMENTS,
             cache: HashMap::default(),
             seen: HashMap::default(),
-            programs: HashMap::default(),
-            next_program: 0,
+            programs: Programs::default(),
             pool: memory::Pool::default(),
             stats: BackendStats::default(),
         })
@@ -158,6 +156,25 @@ impl Cpu {
         }
         *slot = Some(old);
         copy
+    }
+
+    /// The plan of `roots` and each step's kernel cache key (computed once per plan: its
+    /// code, and whether it runs by columns; 0 for steps that are not kernels).
+    fn fuse(&mut self, roots: &[NodeRef]) -> (Plan, Vec<u64>) {
+        let start = Instant::now();
+        let plan = Plan::build(roots);
+        self.stats.fuse += start.elapsed();
+        let keys = plan
+            .steps
+            .iter()
+            .map(|step| match step {
+                Step::Kernel { kernel, .. } => {
+                    kernel.code_key() ^ u64::from(reduce::by_columns(kernel))
+                }
+                Step::Node { .. } => 0,
+            })
+            .collect();
+        (plan, keys)
     }
 
     /// Each kernel step's compiled function (from the cache, or compiled now).
@@ -273,25 +290,13 @@ impl Cpu {
     }
 }
 
-/// A step's kernel cache key, computed once per plan: its code, and whether it runs by
-/// columns (0 for steps that are not kernels).
-fn code_key(step: &Step) -> u64 {
-    match step {
-        Step::Kernel { kernel, .. } => kernel.code_key() ^ u64::from(reduce::by_columns(kernel)),
-        Step::Node { .. } => 0,
-    }
-}
-
 impl Backend for Cpu {
     fn name(&self) -> &'static str {
         "cpu"
     }
 
     fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
-        let start = Instant::now();
-        let plan = Plan::build(roots);
-        self.stats.fuse += start.elapsed();
-        let keys: Vec<u64> = plan.steps.iter().map(code_key).collect();
+        let (plan, keys) = self.fuse(roots);
         if self.interpret(&plan, &keys) {
             return super::interp::Interp::default().compute(roots, cancel);
         }
@@ -300,22 +305,14 @@ impl Backend for Cpu {
     }
 
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
-        let start = Instant::now();
-        let plan = Plan::build(roots);
-        self.stats.fuse += start.elapsed();
-        let keys: Vec<u64> = plan.steps.iter().map(code_key).collect();
+        let (plan, keys) = self.fuse(roots);
         let kernels = self.compile_plan(&plan, &keys)?;
         let lifetimes = Lifetimes::of(&plan);
-        self.next_program += 1;
-        self.programs.insert(
-            self.next_program,
-            Prepared {
-                plan,
-                kernels,
-                lifetimes,
-            },
-        );
-        Ok(ProgramId(self.next_program))
+        Ok(self.programs.insert(Prepared {
+            plan,
+            kernels,
+            lifetimes,
+        }))
     }
 
     fn run_prepared(
@@ -325,10 +322,7 @@ impl Backend for Cpu {
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         // Taken out while it runs (execute needs the backend mutably), then put back.
-        let prepared = self
-            .programs
-            .remove(&program.0)
-            .ok_or_else(|| crate::diag::value_error("internal error: no such prepared program"))?;
+        let prepared = self.programs.take(program)?;
         let result = self.execute(
             &prepared.plan,
             &prepared.kernels,
@@ -336,12 +330,12 @@ impl Backend for Cpu {
             params,
             cancel,
         );
-        self.programs.insert(program.0, prepared);
+        self.programs.put_back(program, prepared);
         result
     }
 
     fn release(&mut self, program: ProgramId) {
-        self.programs.remove(&program.0);
+        self.programs.remove(program);
     }
 
     fn recycle(&mut self, value: Array) {

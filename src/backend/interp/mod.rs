@@ -5,7 +5,7 @@ pub(crate) mod elementwise;
 mod layout;
 mod reduce;
 
-use super::{Backend, ProgramId};
+use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
 use crate::graph::{Node, NodeRef, Op};
@@ -18,8 +18,7 @@ use std::rc::Rc;
 /// with their parameters bound.
 #[derive(Debug, Default)]
 pub struct Interp {
-    programs: HashMap<u64, Vec<NodeRef>>,
-    next_program: u64,
+    programs: Programs<Vec<NodeRef>>,
 }
 
 impl Backend for Interp {
@@ -33,9 +32,7 @@ impl Backend for Interp {
     }
 
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
-        self.next_program += 1;
-        self.programs.insert(self.next_program, roots.to_vec());
-        Ok(ProgramId(self.next_program))
+        Ok(self.programs.insert(roots.to_vec()))
     }
 
     fn run_prepared(
@@ -44,10 +41,7 @@ impl Backend for Interp {
         params: &[Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
-        let roots = self
-            .programs
-            .get(&program.0)
-            .ok_or_else(|| value_error("internal error: no such prepared program"))?;
+        let roots = self.programs.get(program)?;
         let mut memo = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for r in roots {
@@ -57,7 +51,7 @@ impl Backend for Interp {
     }
 
     fn release(&mut self, program: ProgramId) {
-        self.programs.remove(&program.0);
+        self.programs.remove(program);
     }
 }
 
