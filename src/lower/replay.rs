@@ -408,7 +408,7 @@ impl Evaluator {
                 real
             }
             Binding::Value(Value::Array(n)) => {
-                let value = self.force(n)?;
+                // Its value is taken (and computed if lazy) when the program runs.
                 let Some(rec) = self.recording.as_mut() else {
                     return Err(stop_error());
                 };
@@ -419,7 +419,6 @@ impl Evaluator {
                     dtype: n.dtype,
                     weak: n.weak,
                 });
-                drop(value);
                 let p = self
                     .graph
                     .param(index, n.shape.clone(), n.dtype, n.weak, n.span)?;
@@ -545,13 +544,7 @@ fn same_bits(a: Scalar, b: Scalar) -> bool {
 
 /// A row-major version of `a` (itself when it already is).
 fn row_major(a: Rc<Array>) -> Rc<Array> {
-    let contiguous = crate::fuse::contiguous_strides(a.shape());
-    let strides = a.strides();
-    if a.shape()
-        .iter()
-        .zip(strides.iter().zip(&contiguous))
-        .all(|(&d, (s, c))| d <= 1 || s == c)
-    {
+    if a.is_standard_layout() {
         return a;
     }
     Rc::new((*a).clone().into_standard_layout())

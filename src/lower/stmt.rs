@@ -158,56 +158,44 @@ impl Evaluator {
                 .into());
         }
         let mut i = a;
-        let mut result = Ok(());
         let mut count = 0u64;
         let key = (var.span.file, var.span.start);
         while (s > 0 && i < b) || (s < 0 && i > b) {
             count += 1;
-            if count > super::replay::WARMUP && self.options.replay {
-                match self.replay_iteration(key, Some((var, i)), body) {
-                    Ok(super::replay::Iteration::Replayed) => {
-                        i = match i.checked_add(s) {
-                            Some(n) => n,
-                            None => break,
-                        };
-                        continue;
-                    }
-                    Ok(super::replay::Iteration::Trace) => {}
-                    Err(e) => {
-                        result = Err(e);
-                        break;
-                    }
-                }
-            }
-            let node = match self.graph.constant(
-                crate::runtime::Array::scalar(crate::runtime::Scalar::I64(i)),
-                false,
-                var.span,
-            ) {
-                Ok(n) => n,
-                Err(e) => {
-                    result = Err(e.into());
-                    break;
-                }
-            };
-            self.scopes.push(HashMap::new());
-            self.define(&var.text, Binding::Value(Value::Array(node)));
-            let r = self.exec_block_stmts(&body.stmts);
-            self.scopes.pop();
-            match r {
-                Ok(_) | Err(Exit::Continue(_)) => {}
-                Err(Exit::Break(_)) => break,
-                Err(other) => {
-                    result = Err(other);
-                    break;
-                }
+            let replayed = count > super::replay::WARMUP
+                && self.options.replay
+                && matches!(
+                    self.replay_iteration(key, Some((var, i)), body)?,
+                    super::replay::Iteration::Replayed
+                );
+            if !replayed && !self.trace_iteration(var, i, body)? {
+                break;
             }
             i = match i.checked_add(s) {
                 Some(n) => n,
                 None => break,
             };
         }
-        result
+        Ok(())
+    }
+
+    /// Traces one iteration of a `for` loop with its variable bound to `i`; false when the
+    /// body breaks out of the loop.
+    fn trace_iteration(&mut self, var: &Name, i: i64, body: &Block) -> Ev<bool> {
+        let node = self.graph.constant(
+            crate::runtime::Array::scalar(crate::runtime::Scalar::I64(i)),
+            false,
+            var.span,
+        )?;
+        self.scopes.push(HashMap::new());
+        self.define(&var.text, Binding::Value(Value::Array(node)));
+        let r = self.exec_block_stmts(&body.stmts);
+        self.scopes.pop();
+        match r {
+            Ok(_) | Err(Exit::Continue(_)) => Ok(true),
+            Err(Exit::Break(_)) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     fn exec_while(&mut self, cond: &Expr, body: &Block) -> Ev<()> {

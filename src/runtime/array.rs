@@ -165,6 +165,11 @@ impl Array {
         with_array!(self, a => a.as_ptr() as *const u8)
     }
 
+    /// Whether the elements are stored row-major and contiguous.
+    pub fn is_standard_layout(&self) -> bool {
+        with_array!(self, a => a.is_standard_layout())
+    }
+
     /// The same array in row-major contiguous storage (a no-op when it already is).
     pub fn into_standard_layout(self) -> Array {
         crate::map_array!(self, a => if a.is_standard_layout() {
