@@ -146,6 +146,19 @@ fn loop_bodies_are_recorded_once_and_replayed() {
 }
 
 #[test]
+fn draws_of_every_stream_share_one_kernel() {
+    let mut s = Session::new().expect("session");
+    s.run_str("let x = zeros(1000)\nfor i in 0..2000 { x = x + rand(1000) }\nprint(sum(x) > 0)")
+        .expect("runs");
+    let times = s.evaluator().times();
+    assert!(
+        times.backend.kernels_compiled <= 2 && times.backend.kernels_run > 10,
+        "each draw's stream is an argument, not code: {}",
+        times.report()
+    );
+}
+
+#[test]
 fn loops_with_effects_are_traced_every_iteration() {
     let mut s = Session::new().expect("session");
     s.run_str("let x = zeros(3)\nfor i in 0..10 { x = x + 1\nprint(i) }")

@@ -168,8 +168,9 @@ impl Kernel {
         self.body[self.output.value()].dtype
     }
 
-    /// A 64-bit hash of the kernel's code without shapes, strides or buffer numbers: kernels
-    /// with equal code compile to the same machine code, so this is the compile-cache key.
+    /// A 64-bit hash of the kernel's code without shapes, strides, buffer numbers or draw
+    /// streams: kernels with equal code compile to the same machine code, so this is the
+    /// compile-cache key.
     pub fn code_key(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = rustc_hash::FxHasher::default();
@@ -193,15 +194,9 @@ impl Kernel {
                 Inst::Binary(op, a, b) => (op, a, b).hash(&mut h),
                 Inst::Select(c, a, b) => (c, a, b).hash(&mut h),
                 Inst::Cast(a) => a.hash(&mut h),
-                Inst::Random {
-                    dist,
-                    seed,
-                    draw,
-                    counter,
-                } => {
-                    format!("{dist:?}").hash(&mut h);
-                    (seed, draw, counter).hash(&mut h);
-                }
+                // A draw's distribution, stream and draw number are arguments of the
+                // kernel (the host fills its values), so every draw shares one kernel.
+                Inst::Random { counter, .. } => counter.hash(&mut h),
             }
         }
         match &self.output {

@@ -64,6 +64,7 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
             }
         };
         let mut b = Builder::new(planner, dims);
+        b.count_local_users(x);
         let size = x.size();
         let v = b.emit(x, &view, size);
         let v = b.cast(v, node.dtype);
@@ -80,6 +81,7 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
         return Some(b.finish(output));
     }
     let mut b = Builder::new(planner, node.shape.clone());
+    b.count_local_users(node);
     let v = b.emit_root(node);
     let v = b.cast(v, node.dtype);
     Some(b.finish(Output::Store(v)))
@@ -271,6 +273,9 @@ struct Builder<'p> {
     inputs: Vec<Input>,
     body: Vec<Value>,
     memo: HashMap<(u64, View), ValueId>,
+    /// For nodes reached from the root through elementwise ops of the root's shape (so at
+    /// the root's view): how many distinct nodes read them there.
+    local_users: HashMap<u64, usize>,
 }
 
 impl<'p> Builder<'p> {
@@ -283,6 +288,36 @@ impl<'p> Builder<'p> {
             inputs: vec![],
             body: vec![],
             memo: HashMap::default(),
+            local_users: HashMap::default(),
+        }
+    }
+
+    /// Fills `local_users` from `root`: a node all of whose readers are counted there is
+    /// computed once per element by this kernel however many read it (`sqrt(x) + x * x`
+    /// with `x` a draw needs no buffer for `x`).
+    fn count_local_users(&mut self, root: &NodeRef) {
+        let mut stack = vec![root.clone()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node.id) {
+                continue;
+            }
+            let elementwise = matches!(
+                node.op,
+                Op::Unary(_) | Op::Binary { .. } | Op::Where | Op::Cast
+            );
+            if !elementwise || !fusible(&node) {
+                continue;
+            }
+            // Counted as `fuse::count_users` counts.
+            let mut distinct: Vec<&NodeRef> = node.inputs.iter().collect();
+            distinct.dedup_by_key(|n| n.id);
+            for i in distinct {
+                if i.shape == node.shape && i.value().is_none() {
+                    *self.local_users.entry(i.id).or_default() += 1;
+                    stack.push(i.clone());
+                }
+            }
         }
     }
 
@@ -366,8 +401,11 @@ impl<'p> Builder<'p> {
         }
         let v = if node.value().is_some()
             || !fusible(node)
-            || self.planner.should_materialize(node, parent_size)
-        {
+            || self.planner.should_materialize(
+                node,
+                parent_size,
+                self.local_users.get(&node.id).copied().unwrap_or(0),
+            ) {
             self.load_buffer(node, view)
         } else {
             self.emit_op(node, view)

@@ -305,9 +305,11 @@ impl Planner {
     }
 
     /// Whether `node`, read by a kernel computing over `size` elements, should be a buffer
-    /// rather than fused: it is shared, or broadcast, and expensive.
-    fn should_materialize(&mut self, node: &NodeRef, size: usize) -> bool {
-        let shared = self.users.get(&node.id).copied().unwrap_or(0) >= 2;
+    /// rather than fused: it is shared (beyond the `local` readers the kernel computes it
+    /// once for), or broadcast, and expensive.
+    fn should_materialize(&mut self, node: &NodeRef, size: usize, local: usize) -> bool {
+        let users = self.users.get(&node.id).copied().unwrap_or(0);
+        let shared = users >= 2 && users != local;
         (shared || node.size() < size) && self.is_expensive(node)
     }
 }

@@ -92,7 +92,18 @@ impl Evaluator {
                                 .with_span(e.span)
                                 .into());
                             }
-                            let mask = self.force(&node).map_err(|err| err.or_span(e.span))?;
+                            // `x` is materialised for the gather anyway: computing it with
+                            // the mask shares their common work (`Z = Z*Z + C; Z = Z[abs(Z) <= 2]`).
+                            let both = match x.value() {
+                                None if node.value().is_none() && !x.reads_param => {
+                                    vec![node.clone(), x.clone()]
+                                }
+                                _ => vec![node.clone()],
+                            };
+                            let mask = self
+                                .force_all(&both)
+                                .map_err(|err| err.or_span(e.span))?
+                                .swap_remove(0);
                             for positions in nonzero(&mask) {
                                 arrays.push(self.graph.constant(positions, false, e.span)?);
                                 out.push(IndexItem::Array);
@@ -181,15 +192,29 @@ impl Evaluator {
 
 /// The positions of true elements of a mask, one i64 array per axis (NumPy's `nonzero`).
 pub(crate) fn nonzero(mask: &Array) -> Vec<Array> {
-    let Array::Bool(m) = mask.cast(DType::Bool) else {
-        unreachable!()
+    let cast;
+    let m = match mask {
+        Array::Bool(m) => m,
+        other => {
+            cast = other.cast(DType::Bool);
+            let Array::Bool(m) = &cast else {
+                unreachable!()
+            };
+            m
+        }
     };
-    let nd = m.ndim();
-    let mut cols: Vec<Vec<i64>> = vec![Vec::new(); nd];
-    for (idx, &v) in m.indexed_iter() {
-        if v {
-            for (d, col) in cols.iter_mut().enumerate() {
-                col.push(idx[d] as i64);
+    let shape = m.shape().to_vec();
+    let m = m.as_standard_layout();
+    let flat = m.as_slice().expect("standard layout");
+    let mut cols: Vec<Vec<i64>> = vec![Vec::new(); shape.len()];
+    if let [col] = cols.as_mut_slice() {
+        col.extend((0..flat.len()).filter(|&k| flat[k]).map(|k| k as i64));
+    } else {
+        for k in (0..flat.len()).filter(|&k| flat[k]) {
+            let mut rest = k;
+            for (d, col) in cols.iter_mut().enumerate().rev() {
+                col.push((rest % shape[d]) as i64);
+                rest /= shape[d];
             }
         }
     }

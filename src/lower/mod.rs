@@ -295,27 +295,40 @@ impl Evaluator {
         if let Some(v) = node.value() {
             return Ok(v);
         }
-        if node.reads_param {
+        let mut values = self.force_all(std::slice::from_ref(node))?;
+        values
+            .pop()
+            .ok_or_else(|| crate::diag::value_error("backend returned no value"))
+    }
+
+    /// Computes several nodes in one plan (shared work done once) and records their values.
+    pub(crate) fn force_all(&mut self, nodes: &[NodeRef]) -> Result<Vec<Rc<Array>>> {
+        if nodes.iter().any(|n| n.reads_param && n.value().is_none()) {
             // Only a loop recording builds such nodes; their values exist only when the
             // recorded program runs, so the body cannot be replayed.
             return Err(self.stop_recording());
         }
         if self.options.explain {
-            let plan = self.explain(node);
-            self.write_out(&plan)?;
+            for node in nodes {
+                let plan = self.explain(node);
+                self.write_out(&plan)?;
+            }
         }
         let start = Instant::now();
         let cancel = self.cancel.clone();
-        let result = self.backend.compute(std::slice::from_ref(node), &move || {
-            cancel.load(Ordering::Relaxed)
-        });
+        let result = self
+            .backend
+            .compute(nodes, &move || cancel.load(Ordering::Relaxed));
         self.times.run += start.elapsed();
         self.times.forced += 1;
-        let value = result?
-            .pop()
-            .ok_or_else(|| crate::diag::value_error("backend returned no value"))?;
-        node.set_value(value.clone());
-        Ok(value)
+        let values = result?;
+        if values.len() != nodes.len() {
+            return Err(crate::diag::value_error("backend returned no value"));
+        }
+        for (node, value) in nodes.iter().zip(&values) {
+            node.set_value(value.clone());
+        }
+        Ok(values)
     }
 
     /// Computes a node if it has constant inputs and a small result (constant folding), so
@@ -341,11 +354,9 @@ impl Evaluator {
         match v {
             Value::Array(n) if n.depth > MAX_DEPTH && n.value().is_none() => {
                 let value = self.force(&n)?;
-                Ok(Value::Array(self.graph.constant(
-                    (*value).clone(),
-                    n.weak,
-                    n.span,
-                )?))
+                Ok(Value::Array(
+                    self.graph.shared_constant(value, n.weak, n.span)?,
+                ))
             }
             other => Ok(other),
         }

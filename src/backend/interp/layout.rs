@@ -86,70 +86,93 @@ fn index_arrays(
     axes.iter()
         .zip(arrays)
         .map(|(&ax, arr)| {
-            let b = arr.cast(crate::dtype::DType::I64);
-            let Array::I64(b) = b else { unreachable!() };
+            let cast;
+            let b = match &**arr {
+                Array::I64(b) => b,
+                other => {
+                    cast = other.cast(crate::dtype::DType::I64);
+                    let Array::I64(b) = &cast else { unreachable!() };
+                    b
+                }
+            };
             let b = b
                 .broadcast(IxDyn(&spec.array_shape))
                 .expect("checked when built");
             let n = shape[ax] as i64;
-            b.iter()
-                .map(|&i| {
-                    let j = if i < 0 { i + n } else { i };
-                    if j < 0 || j >= n {
-                        Err(index_error(format!(
-                            "index {i} is out of bounds for axis {ax} with size {n}"
-                        )))
-                    } else {
-                        Ok(j as usize)
-                    }
-                })
-                .collect()
+            let wrap = |&i: &i64| {
+                let j = if i < 0 { i + n } else { i };
+                if j < 0 || j >= n {
+                    return Err(index_error(format!(
+                        "index {i} is out of bounds for axis {ax} with size {n}"
+                    )));
+                }
+                Ok(j as usize)
+            };
+            let b = b.as_standard_layout();
+            let flat = b.as_slice().expect("standard layout");
+            let (lo, hi) = flat
+                .iter()
+                .fold((0, -1), |(lo, hi), &i| (i.min(lo), i.max(hi)));
+            if lo >= 0 && hi < n {
+                // All in bounds (the usual case, and always for a mask's positions).
+                Ok(flat.iter().map(|&i| i as usize).collect())
+            } else {
+                flat.iter().map(wrap).collect()
+            }
         })
         .collect()
 }
 
-/// For every element of `x[spec]` (row-major), its source position in `x`.
-fn gather_positions(spec: &IndexSpec, shape: &[usize], arrays: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    let out_shape = spec.result_shape();
-    let total: usize = out_shape.iter().product();
-    let n_arr = spec.array_shape.len();
-    let mut positions = Vec::with_capacity(total);
-    let mut idx = vec![0usize; out_shape.len()];
-    for _ in 0..total {
-        // Split the output index into basic dims and the array block.
-        let arr_block = &idx[spec.array_pos..spec.array_pos + n_arr];
-        let mut flat = 0;
-        for (d, &i) in arr_block.iter().enumerate() {
-            flat = flat * spec.array_shape[d] + i;
-        }
-        let mut basic = idx[..spec.array_pos]
-            .iter()
-            .chain(idx[spec.array_pos + n_arr..].iter());
-        let mut src = Vec::with_capacity(shape.len());
-        let mut k = 0;
-        for item in &spec.items {
-            src.push(match item {
-                IndexItem::At(i) => *i,
-                IndexItem::Slice { start, step, .. } => {
-                    let o = *basic.next().expect("one output dim per slice");
-                    (*start + *step * o as i64) as usize
-                }
-                IndexItem::Array => {
-                    k += 1;
-                    arrays[k - 1][flat]
-                }
-            });
-        }
-        positions.push(src);
-        for d in (0..idx.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < out_shape[d] {
-                break;
+/// For every element of `x[spec]` (row-major), its offset in `x`'s row-major data.
+///
+/// Built dimension by dimension: the offsets so far are expanded by each output dimension's
+/// own offsets (a slice's `step * stride * k`, the array block's table), so the work is a few
+/// additions per element and nothing is allocated per element.
+fn gather_offsets(spec: &IndexSpec, shape: &[usize], arrays: &[Vec<usize>]) -> Vec<usize> {
+    let strides = row_major_strides(shape);
+    let mut base = 0;
+    let mut dims: Vec<Vec<usize>> = Vec::new();
+    let mut array_axes = Vec::new();
+    for (ax, item) in spec.items.iter().enumerate() {
+        match item {
+            IndexItem::At(i) => base += i * strides[ax],
+            IndexItem::Slice { start, step, len } => {
+                base += *start as usize * strides[ax];
+                let step = *step as isize * strides[ax] as isize;
+                dims.push((0..*len).map(|k| (k as isize * step) as usize).collect());
             }
-            idx[d] = 0;
+            IndexItem::Array => array_axes.push(ax),
         }
     }
-    positions
+    if !array_axes.is_empty() {
+        let n: usize = spec.array_shape.iter().product();
+        let mut table = vec![0; n];
+        for (&ax, idx) in array_axes.iter().zip(arrays) {
+            for (t, &i) in table.iter_mut().zip(idx) {
+                *t += i * strides[ax];
+            }
+        }
+        let at = spec.array_pos.min(dims.len());
+        dims.insert(at, table);
+    }
+    let mut offsets = vec![base];
+    for dim in &dims {
+        let mut next = Vec::with_capacity(offsets.len() * dim.len());
+        for &o in &offsets {
+            next.extend(dim.iter().map(|&d| o.wrapping_add(d)));
+        }
+        offsets = next;
+    }
+    offsets
+}
+
+/// Row-major element strides of `shape`.
+fn row_major_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * shape[d + 1];
+    }
+    strides
 }
 
 /// `x[spec]` with `arrays` the integer index arrays.
@@ -158,11 +181,13 @@ pub fn index(x: &Array, spec: &IndexSpec, arrays: &[std::rc::Rc<Array>]) -> Resu
         return Ok(map_array!(x, a => basic_view(a, spec).to_owned()));
     }
     let idx = index_arrays(spec, x.shape(), arrays)?;
-    let positions = gather_positions(spec, x.shape(), &idx);
+    let offsets = gather_offsets(spec, x.shape(), &idx);
     let shape = spec.result_shape();
     Ok(map_array!(x, a => {
-        let data = positions.iter().map(|p| a[IxDyn(p)]).collect();
-        ArrayD::from_shape_vec(IxDyn(&shape), data).expect("one element per position")
+        let a = a.as_standard_layout();
+        let src = a.as_slice().expect("standard layout");
+        let data = offsets.iter().map(|&o| src[o]).collect();
+        ArrayD::from_shape_vec(IxDyn(&shape), data).expect("one element per offset")
     }))
 }
 
@@ -179,7 +204,7 @@ pub fn update(
             let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
                 unreachable!("cast when built")
             };
-            let mut out = a.clone();
+            let mut out = a.as_standard_layout().into_owned();
             let v = v.broadcast(IxDyn(&region)).expect("checked when built");
             if arrays.is_empty() {
                 let mut view = out.view_mut();
@@ -196,9 +221,10 @@ pub fn update(
                 view.assign(&v);
             } else {
                 let idx = index_arrays(spec, x.shape(), arrays)?;
-                let positions = gather_positions(spec, x.shape(), &idx);
-                for (p, val) in positions.iter().zip(v.iter()) {
-                    out[IxDyn(p)] = *val;
+                let offsets = gather_offsets(spec, x.shape(), &idx);
+                let dst = out.as_slice_mut().expect("standard layout");
+                for (&o, val) in offsets.iter().zip(v.iter()) {
+                    dst[o] = *val;
                 }
             }
             Array::$variant(out)
