@@ -146,6 +146,60 @@ fn loop_bodies_are_recorded_once_and_replayed() {
 }
 
 #[test]
+fn a_column_recurrence_replays_in_place() {
+    let program = "
+        let x = ones(300, 200)
+        let y = zeros(300, 200)
+        for j in 2..200 {
+            y[:, j] = 0.5 * x[:, j] + 0.25 * y[:, j - 1] + 0.125 * y[:, j - 2]
+        }
+        print(sum(y))";
+    let mut s = Session::new().expect("session");
+    s.run_str(program).expect("runs");
+    let times = s.evaluator().times();
+    assert!(times.replayed >= 190, "{}", times.report());
+    assert!(
+        times.backend.updates_copied <= 4,
+        "the loop variable's column is written in place: {}",
+        times.report()
+    );
+    let options = arr::lower::Options {
+        replay: false,
+        ..Default::default()
+    };
+    let mut traced = Session::with_options(arr::BackendKind::Interp, options).expect("session");
+    traced.run_str(program).expect("runs");
+    assert_eq!(s.take_output(), traced.take_output());
+}
+
+#[test]
+fn an_error_on_a_replayed_iteration_leaves_what_tracing_leaves() {
+    let program = "
+        let v = zeros(8)
+        let y = ones(2, 8)
+        for i in 0..10 {
+            y[:, i] = y[:, i] * 3.0
+            v[i + 5] = v[i] + 1.0
+        }";
+    let outcome = |replay: bool| {
+        let options = arr::lower::Options {
+            replay,
+            ..Default::default()
+        };
+        let mut s = Session::with_options(arr::BackendKind::Cpu, options).expect("session");
+        let err = s.run_str(program).expect_err("index 8 is out of bounds");
+        let y: ArrayD<f64> = s.get("y").expect("y").try_into().expect("f64");
+        let v: ArrayD<f64> = s.get("v").expect("v").try_into().expect("f64");
+        (err.kind, err.message, y, v)
+    };
+    let replayed = outcome(true);
+    assert_eq!(replayed.0, ErrorKind::Index);
+    // Iteration 3 scaled column 3 before its second statement failed.
+    assert_eq!(replayed.2[[0, 3]], 3.0);
+    assert_eq!(replayed, outcome(false));
+}
+
+#[test]
 fn draws_of_every_stream_share_one_kernel() {
     let mut s = Session::new().expect("session");
     s.run_str("let x = zeros(1000)\nfor i in 0..2000 { x = x + rand(1000) }\nprint(sum(x) > 0)")

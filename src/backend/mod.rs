@@ -40,10 +40,15 @@ pub trait Backend {
 
     /// Computes a prepared program's roots with `params[n]` bound to parameter `n` (each a
     /// row-major array of the parameter's shape and dtype).
+    ///
+    /// A parameter held only by `params` (nothing else shares its array) that the program
+    /// last reads in an indexed update may be updated in place: the backend then takes it
+    /// out of `params` (leaving a placeholder) and never fails after doing so, so on an
+    /// error every parameter still holds its value.
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &[Rc<Array>],
+        params: &mut [Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>>;
 
@@ -123,6 +128,8 @@ pub struct BackendStats {
     pub cache_hits: u64,
     /// Kernel runs.
     pub kernels_run: u64,
+    /// Indexed updates that had to copy their array first (another value still needed it).
+    pub updates_copied: u64,
 }
 
 /// The backends a user can ask for.

@@ -29,6 +29,9 @@ pub struct Input {
     pub dtype: DType,
     /// Element offset at coordinate zero.
     pub offset: i64,
+    /// Terms added to `offset` when the kernel runs: `(buffer, k)` adds `k` times the 0-d
+    /// i64 position in that buffer (an index on a loop variable, `y[:, j - 1]`).
+    pub dynamic: Vec<(usize, i64)>,
     /// Element stride per iteration dimension (0 where the input is broadcast).
     pub strides: Vec<i64>,
 }
@@ -158,11 +161,46 @@ pub struct Kernel {
     /// output buffer (row-major contiguous for a new buffer; a strided region of an existing
     /// array for an indexed update). Zero for reductions.
     pub out_offset: i64,
+    /// Terms added to `out_offset` when the kernel runs, as [`Input::dynamic`].
+    pub out_dynamic: Vec<(usize, i64)>,
     /// See `out_offset`.
     pub out_strides: Vec<i64>,
 }
 
 impl Kernel {
+    /// The buffers holding positions its addresses depend on (see [`Input::dynamic`]).
+    pub fn position_buffers(&self) -> impl Iterator<Item = usize> + '_ {
+        self.inputs
+            .iter()
+            .flat_map(|i| &i.dynamic)
+            .chain(&self.out_dynamic)
+            .map(|&(b, _)| b)
+    }
+
+    /// Whether some address depends on a position known only when the kernel runs.
+    pub fn has_dynamic(&self) -> bool {
+        self.position_buffers().next().is_some()
+    }
+
+    /// The kernel with its dynamic offset terms added in, `position(b)` reading buffer `b`'s
+    /// position.
+    pub fn resolve(&self, position: impl Fn(usize) -> i64) -> Kernel {
+        let mut k = self.clone();
+        for i in &mut k.inputs {
+            i.offset += i
+                .dynamic
+                .drain(..)
+                .map(|(b, c)| c * position(b))
+                .sum::<i64>();
+        }
+        k.out_offset += k
+            .out_dynamic
+            .drain(..)
+            .map(|(b, c)| c * position(b))
+            .sum::<i64>();
+        k
+    }
+
     /// The dtype of the kernel's result.
     pub fn result_dtype(&self) -> DType {
         self.body[self.output.value()].dtype
@@ -254,8 +292,11 @@ impl fmt::Display for Kernel {
             };
             writeln!(
                 f,
-                "    in{n} = {what} {} offset={} strides={:?}",
-                i.dtype, i.offset, i.strides
+                "    in{n} = {what} {} offset={}{} strides={:?}",
+                i.dtype,
+                i.offset,
+                fmt_dynamic(&i.dynamic),
+                i.strides
             )?;
         }
         for (n, v) in self.body.iter().enumerate() {
@@ -265,18 +306,30 @@ impl fmt::Display for Kernel {
         }
         match &self.output {
             Output::Store(v)
-                if self.out_offset != 0 || !contiguous(&self.dims, &self.out_strides) =>
+                if self.out_offset != 0
+                    || !self.out_dynamic.is_empty()
+                    || !contiguous(&self.dims, &self.out_strides) =>
             {
                 writeln!(
                     f,
-                    "    store v{v} into region offset={} strides={:?}",
-                    self.out_offset, self.out_strides
+                    "    store v{v} into region offset={}{} strides={:?}",
+                    self.out_offset,
+                    fmt_dynamic(&self.out_dynamic),
+                    self.out_strides
                 )
             }
             Output::Store(v) => writeln!(f, "    store v{v}"),
             Output::Reduce { value, .. } => writeln!(f, "    reduce v{value}"),
         }
     }
+}
+
+/// ` + k·pos(bufN)` for each dynamic offset term.
+fn fmt_dynamic(terms: &[(usize, i64)]) -> String {
+    terms
+        .iter()
+        .map(|(b, k)| format!(" + {k}·pos(buf{b})"))
+        .collect()
 }
 
 /// Whether `strides` are the row-major strides of `dims`.

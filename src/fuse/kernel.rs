@@ -10,12 +10,14 @@ use crate::runtime::Scalar;
 use rustc_hash::FxHashMap as HashMap;
 
 /// One node coordinate as a function of the iteration coordinates:
-/// `offset + scale · coord[dim]` (just `offset` when `dim` is `None`).
+/// `offset + scale · coord[dim]` (just `offset` when `dim` is `None`), plus `k` times the
+/// position in buffer `b` when `dynamic` is `Some((b, k))` (a loop variable's index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Coord {
     dim: Option<usize>,
     scale: i64,
     offset: i64,
+    dynamic: Option<(super::BufId, i64)>,
 }
 
 type View = Vec<Coord>;
@@ -26,6 +28,7 @@ fn identity(ndim: usize) -> View {
             dim: Some(d),
             scale: 1,
             offset: 0,
+            dynamic: None,
         })
         .collect()
 }
@@ -58,6 +61,7 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
                         }),
                         scale: 1,
                         offset: 0,
+                        dynamic: None,
                     })
                     .collect();
                 (dims, view)
@@ -87,91 +91,6 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
     Some(b.finish(Output::Store(v)))
 }
 
-/// The inputs and body values the output depends on, renumbered in order (constants folded
-/// into casts leave dead values behind).
-fn live_only(
-    inputs: Vec<Input>,
-    body: Vec<Value>,
-    output: Output,
-) -> (Vec<Input>, Vec<Value>, Output) {
-    let mut live = vec![false; body.len()];
-    live[output.value()] = true;
-    for v in (0..body.len()).rev() {
-        if !live[v] {
-            continue;
-        }
-        match body[v].inst {
-            Inst::Unary(_, a) | Inst::Cast(a) => live[a] = true,
-            Inst::Random { counter, .. } => live[counter] = true,
-            Inst::Binary(_, a, b) => {
-                live[a] = true;
-                live[b] = true;
-            }
-            Inst::Select(c, a, b) => {
-                live[c] = true;
-                live[a] = true;
-                live[b] = true;
-            }
-            Inst::Load(_) | Inst::Const(_) => {}
-        }
-    }
-    let mut new_id = vec![usize::MAX; body.len()];
-    let mut input_id = vec![usize::MAX; inputs.len()];
-    let mut kept_inputs = Vec::new();
-    let mut kept = Vec::new();
-    for (v, value) in body.into_iter().enumerate() {
-        if !live[v] {
-            continue;
-        }
-        let map = |x: usize| new_id[x];
-        let inst = match value.inst {
-            Inst::Load(n) => {
-                if input_id[n] == usize::MAX {
-                    input_id[n] = kept_inputs.len();
-                    kept_inputs.push(inputs[n].clone());
-                }
-                Inst::Load(input_id[n])
-            }
-            Inst::Const(c) => Inst::Const(c),
-            Inst::Unary(op, a) => Inst::Unary(op, map(a)),
-            Inst::Binary(op, a, b) => Inst::Binary(op, map(a), map(b)),
-            Inst::Select(c, a, b) => Inst::Select(map(c), map(a), map(b)),
-            Inst::Cast(a) => Inst::Cast(map(a)),
-            Inst::Random {
-                dist,
-                seed,
-                draw,
-                counter,
-            } => Inst::Random {
-                dist,
-                seed,
-                draw,
-                counter: map(counter),
-            },
-        };
-        new_id[v] = kept.len();
-        kept.push(Value {
-            inst,
-            dtype: value.dtype,
-        });
-    }
-    let output = match output {
-        Output::Store(v) => Output::Store(new_id[v]),
-        Output::Reduce {
-            combine,
-            value,
-            axis,
-            divide,
-        } => Output::Reduce {
-            combine,
-            value: new_id[value],
-            axis,
-            divide,
-        },
-    };
-    (kept_inputs, kept, output)
-}
-
 /// A store kernel copying buffer `b` (holding `x`) to a new row-major buffer.
 pub(super) fn copy(planner: &mut Planner, x: &NodeRef, b: super::BufId) -> Kernel {
     let mut k = Builder::new(planner, x.shape.clone());
@@ -199,7 +118,7 @@ pub(super) fn build_update(
     if node.dtype == DType::C128
         || node.size() == 0
         || !is_basic(&spec.items)
-        || node.inputs.len() != 2
+        || node.inputs.len() != 2 + spec.dynamic_count()
     {
         return None;
     }
@@ -208,6 +127,11 @@ pub(super) fn build_update(
         return None;
     }
     let old = planner.materialize(&node.inputs[0]);
+    let mut positions = node.inputs[2..]
+        .iter()
+        .map(|p| planner.materialize(p))
+        .collect::<Vec<_>>()
+        .into_iter();
     let base = contiguous_strides(&node.shape);
     let mut b = Builder::new(planner, region.clone());
     b.out_offset = 0;
@@ -215,6 +139,9 @@ pub(super) fn build_update(
     for (item, &stride) in spec.items.iter().zip(&base) {
         match item {
             IndexItem::At(p) => b.out_offset += stride * *p as i64,
+            IndexItem::Dynamic => b
+                .out_dynamic
+                .push((positions.next().expect("one per dynamic item"), stride)),
             IndexItem::Slice { start, step, .. } => {
                 b.out_offset += stride * start;
                 b.out_strides.push(stride * step);
@@ -234,12 +161,14 @@ pub(super) fn build_update(
                     dim: None,
                     scale: 0,
                     offset: 0,
+                    dynamic: None,
                 }
             } else {
                 Coord {
                     dim: Some(j + skip),
                     scale: 1,
                     offset: 0,
+                    dynamic: None,
                 }
             }
         })
@@ -260,7 +189,7 @@ fn fusible(node: &NodeRef) -> bool {
         Op::Unary(_) | Op::Where | Op::Cast | Op::BroadcastTo | Op::Transpose(_) => true,
         Op::Reshape => true,
         Op::Binary { op, compute } => !(*op == BinaryOp::Pow && *compute == DType::I64),
-        Op::Index(spec) => is_basic(&spec.items) && node.inputs.len() == 1,
+        Op::Index(spec) => is_basic(&spec.items) && node.inputs.len() == 1 + spec.dynamic_count(),
         _ => false,
     }
 }
@@ -269,6 +198,7 @@ struct Builder<'p> {
     planner: &'p mut Planner,
     dims: Vec<usize>,
     out_offset: i64,
+    out_dynamic: Vec<(super::BufId, i64)>,
     out_strides: Vec<i64>,
     inputs: Vec<Input>,
     body: Vec<Value>,
@@ -283,6 +213,7 @@ impl<'p> Builder<'p> {
         Builder {
             planner,
             out_offset: 0,
+            out_dynamic: vec![],
             out_strides: contiguous_strides(&dims),
             dims,
             inputs: vec![],
@@ -358,12 +289,16 @@ impl<'p> Builder<'p> {
             source,
             dtype,
             offset,
+            dynamic: vec![],
             strides: vec![0; self.dims.len()],
         };
         for (c, &s) in view.iter().zip(strides) {
             input.offset += s * c.offset;
             if let Some(d) = c.dim {
                 input.strides[d] += s * c.scale;
+            }
+            if let Some((b, k)) = c.dynamic {
+                input.dynamic.push((b, k * s));
             }
         }
         let n = match self.inputs.iter().position(|i| *i == input) {
@@ -428,6 +363,7 @@ impl<'p> Builder<'p> {
                         dim: None,
                         scale: 0,
                         offset: 0,
+                        dynamic: None,
                     }
                 } else {
                     view[j + skip]
@@ -507,6 +443,11 @@ impl<'p> Builder<'p> {
             }
             Op::Index(spec) => {
                 let mut out_axes = view.iter();
+                let mut positions = node.inputs[1..]
+                    .iter()
+                    .map(|p| self.planner.materialize(p))
+                    .collect::<Vec<_>>()
+                    .into_iter();
                 let sub: View = spec
                     .items
                     .iter()
@@ -515,19 +456,28 @@ impl<'p> Builder<'p> {
                             dim: None,
                             scale: 0,
                             offset: *p as i64,
+                            dynamic: None,
                         },
                         IndexItem::Slice { start, step, .. } => {
                             let c = out_axes.next().copied().unwrap_or(Coord {
                                 dim: None,
                                 scale: 0,
                                 offset: 0,
+                                dynamic: None,
                             });
                             Coord {
                                 dim: c.dim,
                                 scale: c.scale * step,
                                 offset: start + step * c.offset,
+                                dynamic: c.dynamic.map(|(b, k)| (b, k * step)),
                             }
                         }
+                        IndexItem::Dynamic => Coord {
+                            dim: None,
+                            scale: 0,
+                            offset: 0,
+                            dynamic: Some((positions.next().expect("one per dynamic item"), 1)),
+                        },
                         IndexItem::Array => unreachable!("basic index only"),
                     })
                     .collect();
@@ -567,65 +517,16 @@ impl<'p> Builder<'p> {
         }
     }
 
-    /// Merges dimensions every input walks contiguously, drops length-1 dimensions, and
-    /// returns the kernel.
+    /// The kernel built, tidied (see `simplify`).
     fn finish(self, output: Output) -> Kernel {
-        let reduce_last = matches!(output, Output::Reduce { axis: true, .. });
-        let Builder {
-            mut dims,
-            inputs,
-            body,
-            out_offset,
-            mut out_strides,
-            ..
-        } = self;
-        let (mut inputs, body, output) = live_only(inputs, body, output);
-        if matches!(output, Output::Reduce { .. }) {
-            out_strides = vec![0; dims.len()];
-        }
-        let keep_last = usize::from(reduce_last);
-        // Drop length-1 dims (not the reduced one).
-        let mut d = 0;
-        while d + keep_last < dims.len() {
-            if dims[d] == 1 {
-                dims.remove(d);
-                out_strides.remove(d);
-                inputs.iter_mut().for_each(|i| {
-                    i.strides.remove(d);
-                });
-            } else {
-                d += 1;
-            }
-        }
-        // Merge d into d + 1 where every input steps evenly across both.
-        let mut d = 0;
-        while d + 1 + keep_last < dims.len() {
-            let steps_evenly = |s: &[i64]| s[d] == s[d + 1] * dims[d + 1] as i64;
-            let mergeable =
-                inputs.iter().all(|i| steps_evenly(&i.strides)) && steps_evenly(&out_strides);
-            if mergeable {
-                dims[d + 1] *= dims[d];
-                dims.remove(d);
-                out_strides.remove(d);
-                inputs.iter_mut().for_each(|i| {
-                    i.strides.remove(d);
-                });
-            } else {
-                d += 1;
-            }
-        }
-        if dims.is_empty() {
-            dims.push(1);
-            out_strides.push(0);
-            inputs.iter_mut().for_each(|i| i.strides.push(0));
-        }
-        Kernel {
-            dims,
-            inputs,
-            body,
+        super::simplify::simplify(Kernel {
+            dims: self.dims,
+            inputs: self.inputs,
+            body: self.body,
             output,
-            out_offset,
-            out_strides,
-        }
+            out_offset: self.out_offset,
+            out_dynamic: self.out_dynamic,
+            out_strides: self.out_strides,
+        })
     }
 }

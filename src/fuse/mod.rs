@@ -14,7 +14,8 @@
 pub mod ir;
 mod kernel;
 pub mod math;
-mod overlap;
+pub mod overlap;
+mod simplify;
 pub mod tree;
 
 pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
@@ -67,7 +68,9 @@ pub enum Step {
         /// then writes only its region). Reused in place when this is its last use.
         into: Option<BufId>,
         /// For an indexed update: whether the kernel may write into `into` itself although
-        /// it reads it (its reads and writes never meet, see `overlap`).
+        /// it reads it (its reads and writes never meet, see `overlap`). Always false for
+        /// a kernel with dynamic offsets: `overlap::update_in_place_ok` of the resolved
+        /// kernel decides when it runs.
         in_place_ok: bool,
     },
     /// A node computed whole (library call, gather, scan, complex arithmetic) from buffers.
@@ -130,6 +133,9 @@ impl Plan {
                             last[b] = s;
                         }
                     }
+                    for b in kernel.position_buffers() {
+                        last[b] = s;
+                    }
                     if let Some(b) = into {
                         last[*b] = s;
                     }
@@ -187,7 +193,9 @@ impl Planner {
             })
         } else if let Some((kernel, old)) = kernel::build_update(self, node) {
             let out = self.temp(node);
-            let in_place_ok = overlap::update_in_place_ok(&kernel, old, &node.shape);
+            // With positions known only at run time, the backend decides when it runs.
+            let in_place_ok =
+                !kernel.has_dynamic() && overlap::update_in_place_ok(&kernel, old, &node.shape);
             self.steps.push(Step::Kernel {
                 kernel,
                 out,

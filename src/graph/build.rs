@@ -382,7 +382,8 @@ impl Graph {
         )
     }
 
-    /// `x[spec]` with `arrays` the integer index arrays, in order.
+    /// `x[spec]` with `arrays` the integer index arrays, then the positions of its dynamic
+    /// items, in order.
     pub fn index(
         &mut self,
         x: &NodeRef,
@@ -396,7 +397,8 @@ impl Graph {
         self.make(Op::Index(spec), inputs, shape, x.dtype, false, span)
     }
 
-    /// `x` with `x[spec]` replaced by `value` (broadcast, cast to `x`'s dtype).
+    /// `x` with `x[spec]` replaced by `value` (broadcast, cast to `x`'s dtype); `arrays` as
+    /// for [`Graph::index`].
     pub fn update(
         &mut self,
         x: &NodeRef,
@@ -430,6 +432,25 @@ impl Graph {
             inputs,
             x.shape.clone(),
             x.dtype,
+            false,
+            span,
+        )
+    }
+
+    /// The 0-d i64 `index` as a position on `axis`, of `len` elements (checked when
+    /// computed): the input of an [`IndexItem::Dynamic`] item.
+    pub fn position(
+        &mut self,
+        index: &NodeRef,
+        axis: usize,
+        len: usize,
+        span: Span,
+    ) -> Result<NodeRef> {
+        self.make(
+            Op::Position { axis, len },
+            vec![index.clone()],
+            vec![],
+            DType::I64,
             false,
             span,
         )

@@ -89,6 +89,7 @@ impl ConsKey {
                             words.extend([1, *start as u64, *step as u64, *len as u64])
                         }
                         IndexItem::Array => words.push(2),
+                        IndexItem::Dynamic => words.push(3),
                     }
                 }
                 words.push(u64::MAX);
@@ -98,6 +99,7 @@ impl ConsKey {
             Op::Concat(axis) => words.extend([15, *axis as u64]),
             Op::MatMul => words.push(16),
             Op::Param(n) => words.extend([18, *n as u64]),
+            Op::Position { axis, len } => words.extend([19, *axis as u64, *len as u64]),
             Op::Library(_) | Op::Random { .. } => {
                 words.push(17);
                 text = Some(format!("{op:?}"));

@@ -333,6 +333,10 @@ pub enum IndexItem {
     Slice { start: i64, step: i64, len: usize },
     /// The next integer-array input of the node gathers along this axis.
     Array,
+    /// A single position known only when the node is computed: the node's next position
+    /// input (an [`Op::Position`], after the index arrays and an update's value); drops the
+    /// axis. Only recorded loop bodies build these (`y[:, j] = y[:, j - 1]`).
+    Dynamic,
 }
 
 /// A normalised index expression over all axes of its input.
@@ -347,6 +351,32 @@ pub struct IndexSpec {
 }
 
 impl IndexSpec {
+    /// How many position inputs the node has ([`IndexItem::Dynamic`] items).
+    pub fn dynamic_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| matches!(i, IndexItem::Dynamic))
+            .count()
+    }
+
+    /// The spec with each dynamic item replaced by its position, in order.
+    pub fn resolve(&self, positions: &[usize]) -> IndexSpec {
+        let mut next = positions.iter();
+        let items = self
+            .items
+            .iter()
+            .map(|item| match item {
+                IndexItem::Dynamic => IndexItem::At(*next.next().expect("one per dynamic item")),
+                other => other.clone(),
+            })
+            .collect();
+        IndexSpec {
+            items,
+            array_shape: self.array_shape.clone(),
+            array_pos: self.array_pos,
+        }
+    }
+
     /// The shape of `x[spec]`.
     pub fn result_shape(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -455,11 +485,15 @@ pub enum Op {
     Transpose(Vec<usize>),
     /// Input 0 broadcast to the node's shape.
     BroadcastTo,
-    /// `x[spec]`: input 0 indexed; inputs 1.. are the integer index arrays.
+    /// `x[spec]`: input 0 indexed; then the integer index arrays, then the positions of
+    /// dynamic items.
     Index(IndexSpec),
-    /// `x[spec] = v`: input 0 with the region replaced by input 1 (broadcast); inputs 2.. are
-    /// the integer index arrays.
+    /// `x[spec] = v`: input 0 with the region replaced by input 1 (broadcast); then the
+    /// integer index arrays, then the positions of dynamic items.
     Update(IndexSpec),
+    /// A 0-d i64 index made a position on `axis`, of `len` elements: a negative one counts
+    /// from the end; one out of bounds is an index error when computed.
+    Position { axis: usize, len: usize },
     /// Inputs joined along an axis.
     Concat(usize),
     /// Matrix product of inputs 0 and 1 with NumPy `matmul` rules.
@@ -534,6 +568,7 @@ impl Op {
             Op::Library(call) => format!("library {call:?}"),
             Op::Random { dist, seed, draw } => format!("random {dist:?} seed={seed} draw={draw}"),
             Op::Param(n) => format!("param {n}"),
+            Op::Position { axis, len } => format!("position axis={axis} len={len}"),
         }
     }
 }

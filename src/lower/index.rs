@@ -45,7 +45,8 @@ pub(crate) fn slice_indices(
 }
 
 impl Evaluator {
-    /// Resolves index items against `x`: the spec and the integer index arrays.
+    /// Resolves index items against `x`: the spec and its inputs after `x` (the integer
+    /// index arrays, then the positions of dynamic items).
     fn index_spec(
         &mut self,
         x: &NodeRef,
@@ -54,6 +55,7 @@ impl Evaluator {
     ) -> Ev<(IndexSpec, Vec<NodeRef>)> {
         let mut out: Vec<IndexItem> = Vec::new();
         let mut arrays: Vec<NodeRef> = Vec::new();
+        let mut positions: Vec<NodeRef> = Vec::new();
         let ndim = x.shape.len();
         let too_many = |span| {
             index_error(format!(
@@ -109,20 +111,31 @@ impl Evaluator {
                                 out.push(IndexItem::Array);
                             }
                         }
+                        DType::I64
+                            if node.shape.is_empty()
+                                && node.reads_param
+                                && node.value().is_none() =>
+                        {
+                            // A recorded loop body indexing with its loop variable: the
+                            // position is an argument of the program (`y[:, j - 1]`).
+                            if axis >= ndim {
+                                return Err(too_many(span).into());
+                            }
+                            positions.push(self.graph.position(
+                                &node,
+                                axis,
+                                x.shape[axis],
+                                e.span,
+                            )?);
+                            out.push(IndexItem::Dynamic);
+                        }
                         DType::Bool | DType::I64 if node.shape.is_empty() => {
                             if axis >= ndim {
                                 return Err(too_many(span).into());
                             }
                             let i = self.value_i64(&Value::Array(node), e.span)?;
-                            let n = x.shape[axis] as i64;
-                            let j = if i < 0 { i + n } else { i };
-                            if j < 0 || j >= n {
-                                return Err(index_error(format!(
-                                    "index {i} is out of bounds for axis {axis} with size {n}"
-                                ))
-                                .with_span(e.span)
-                                .into());
-                            }
+                            let j = crate::backend::interp::position(i, axis, x.shape[axis])
+                                .map_err(|err| err.with_span(e.span))?;
                             out.push(IndexItem::At(j as usize));
                         }
                         DType::I64 => {
@@ -154,6 +167,7 @@ impl Evaluator {
         let shapes: Vec<Vec<usize>> = arrays.iter().map(|a| a.shape.clone()).collect();
         let spec =
             crate::graph::index_spec(&x.shape, out, &shapes).map_err(|e| e.with_span(span))?;
+        arrays.extend(positions);
         Ok((spec, arrays))
     }
 

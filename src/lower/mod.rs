@@ -89,7 +89,7 @@ impl PhaseTimes {
         format!(
             "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
              ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
-             {} loop iterations replayed)",
+             {} arrays copied for updates, {} loop iterations replayed)",
             ms(self.parse),
             ms(self.trace),
             ms(b.fuse),
@@ -99,6 +99,7 @@ impl PhaseTimes {
             ms(run),
             self.forced,
             b.kernels_run,
+            b.updates_copied,
             self.replayed
         )
     }
@@ -119,6 +120,7 @@ impl PhaseTimes {
                 kernels_compiled: a.kernels_compiled - e.kernels_compiled,
                 cache_hits: a.cache_hits - e.cache_hits,
                 kernels_run: a.kernels_run - e.kernels_run,
+                updates_copied: a.updates_copied - e.updates_copied,
             },
         }
     }

@@ -26,16 +26,18 @@
 //! have bound (the same graph, computed by the same backend), and has no other effect.
 //! Values are computed at the end of each iteration instead of lazily later; this changes
 //! no result, only when the work happens.
+//!
+//! [`Op::Param`]: crate::graph::Op::Param
 
 use super::{Binding, Ev, Evaluator, Exit, Value};
 use crate::backend::ProgramId;
 use crate::diag::{Error, ErrorKind, Result, Span};
 use crate::dtype::DType;
-use crate::graph::{Node, NodeRef, Op};
-use crate::runtime::{Array, Scalar};
+use crate::graph::NodeRef;
 use crate::syntax::ast::{Block, Name};
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+
+mod run;
 
 /// Iterations traced normally before a loop body is recorded (short loops never pay for
 /// preparing a program).
@@ -133,6 +135,17 @@ impl LoopState {
     }
 }
 
+/// What running a program for one iteration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// It ran; its outputs are bound.
+    Ran,
+    /// A guard or a parameter's shape or dtype no longer matches: nothing done.
+    Unfit,
+    /// It failed: nothing changed, and the body will not be replayed again.
+    Failed,
+}
+
 /// Whether an iteration was run from a program or must be traced.
 pub(super) enum Iteration {
     Replayed,
@@ -180,8 +193,12 @@ impl Evaluator {
         body: &Block,
     ) -> Ev<Iteration> {
         if let Some(program) = &state.program {
-            if self.run_program(program, var.map(|v| v.1))? {
+            let outcome = self.try_program(program, var.map(|v| v.1))?;
+            if outcome == Outcome::Ran {
                 return Ok(Iteration::Replayed);
+            }
+            if outcome == Outcome::Failed {
+                state.aborts = MAX_ABORTS;
             }
             if let Some(old) = state.program.take() {
                 self.backend.release(old.id);
@@ -195,13 +212,31 @@ impl Evaluator {
             state.aborts += 1;
             return Ok(Iteration::Trace);
         };
-        let ran = self.run_program(&program, var.map(|v| v.1))?;
-        state.program = Some(program);
-        Ok(if ran {
-            Iteration::Replayed
-        } else {
-            Iteration::Trace
-        })
+        match self.try_program(&program, var.map(|v| v.1))? {
+            Outcome::Ran => {
+                state.program = Some(program);
+                Ok(Iteration::Replayed)
+            }
+            outcome => {
+                if outcome == Outcome::Failed {
+                    state.aborts = MAX_ABORTS;
+                }
+                self.backend.release(program.id);
+                Ok(Iteration::Trace)
+            }
+        }
+    }
+
+    /// Runs `program`. A failed run changed nothing, and the iteration is then traced: the
+    /// error comes from the statement that causes it, after the statements before it took
+    /// effect, exactly as without replay. Ctrl-C is not retried.
+    fn try_program(&mut self, program: &Program, var: Option<i64>) -> Result<Outcome> {
+        match self.run_program(program, var) {
+            Ok(true) => Ok(Outcome::Ran),
+            Ok(false) => Ok(Outcome::Unfit),
+            Err(e) if e.kind == ErrorKind::Interrupted => Err(e),
+            Err(_) => Ok(Outcome::Failed),
+        }
     }
 
     /// Traces the body once over parameters and prepares its program; `None` when the
@@ -296,68 +331,6 @@ impl Evaluator {
         self.graph.param(index, vec![], DType::I64, false, span)
     }
 
-    /// Runs `program` for the current bindings; false (nothing done) when a guard or a
-    /// parameter's shape or dtype no longer matches.
-    fn run_program(&mut self, program: &Program, var: Option<i64>) -> Result<bool> {
-        for g in &program.guards {
-            match self.binding_at(&g.slot) {
-                Some(Binding::Value(v)) if same_value(&v, &g.value) => {}
-                _ => return Ok(false),
-            }
-        }
-        let mut params = Vec::with_capacity(program.params.len());
-        for p in &program.params {
-            let value = match &p.source {
-                ParamSource::LoopVar => Rc::new(Array::scalar(Scalar::I64(var.unwrap_or(0)))),
-                ParamSource::Var(slot) => {
-                    let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
-                        return Ok(false);
-                    };
-                    if node.shape != p.shape || node.dtype != p.dtype || node.weak != p.weak {
-                        return Ok(false);
-                    }
-                    row_major(self.force(&node)?)
-                }
-            };
-            params.push(value);
-        }
-        let start = std::time::Instant::now();
-        let cancel = self.cancel.clone();
-        let results = self.backend.run_prepared(program.id, &params, &move || {
-            cancel.load(std::sync::atomic::Ordering::Relaxed)
-        });
-        self.times.run += start.elapsed();
-        let results = results?;
-        drop(params);
-        let mut replaced = Vec::with_capacity(program.outputs.len());
-        for (slot, out) in &program.outputs {
-            let value = match out {
-                OutputValue::Root { n, weak, span } => {
-                    let Some(v) = results.get(*n) else {
-                        return Err(crate::diag::value_error(
-                            "internal error: a program returned too few values",
-                        ));
-                    };
-                    Value::Array(self.graph.shared_constant(v.clone(), *weak, *span)?)
-                }
-                OutputValue::Fixed(v) => v.clone(),
-            };
-            if let Some(old) = self.scopes[slot.0].insert(slot.1.clone(), Binding::Value(value)) {
-                replaced.push(old);
-            }
-        }
-        drop(results);
-        for old in replaced {
-            if let Binding::Value(Value::Array(node)) = old
-                && let Some(array) = sole_value(node)
-            {
-                self.backend.recycle(array);
-            }
-        }
-        self.times.replayed += 1;
-        Ok(true)
-    }
-
     /// While recording, the binding the body has written to (or read from) `name` in scope
     /// `scope` outside it.
     pub(super) fn overlay_binding(&self, scope: usize, name: &str) -> Option<&Binding> {
@@ -368,14 +341,6 @@ impl Evaluator {
         rec.overlay
             .get(&(scope, name.to_string()))
             .map(|o| &o.binding)
-    }
-
-    /// The binding in `slot`, provided name resolution still finds it there.
-    fn binding_at(&self, slot: &Slot) -> Option<Binding> {
-        if self.resolve(&slot.1) != Some(slot.0) {
-            return None;
-        }
-        self.scopes[slot.0].get(&slot.1).cloned()
     }
 
     /// While recording, the binding a read of `name` (found in scope `scope`, outside the
@@ -505,56 +470,5 @@ impl Evaluator {
                 self.backend.release(p.id);
             }
         }
-    }
-}
-
-/// Whether a binding still holds the guarded value (the same bits, dtype and weakness).
-fn same_value(now: &Value, then: &Value) -> bool {
-    match (now, then) {
-        (Value::Str(a), Value::Str(b)) => a == b,
-        (Value::Array(a), Value::Array(b)) => {
-            Rc::ptr_eq(a, b)
-                || a.weak == b.weak
-                    && a.dtype == b.dtype
-                    && a.shape == b.shape
-                    && match (a.value(), b.value()) {
-                        (Some(x), Some(y)) => match (x.as_scalar(), y.as_scalar()) {
-                            (Some(p), Some(q)) => same_bits(p, q),
-                            _ => false,
-                        },
-                        _ => false,
-                    }
-        }
-        _ => false,
-    }
-}
-
-fn same_bits(a: Scalar, b: Scalar) -> bool {
-    match (a, b) {
-        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
-        (Scalar::I64(x), Scalar::I64(y)) => x == y,
-        (Scalar::F32(x), Scalar::F32(y)) => x.to_bits() == y.to_bits(),
-        (Scalar::F64(x), Scalar::F64(y)) => x.to_bits() == y.to_bits(),
-        (Scalar::C128(x), Scalar::C128(y)) => {
-            x.re.to_bits() == y.re.to_bits() && x.im.to_bits() == y.im.to_bits()
-        }
-        _ => false,
-    }
-}
-
-/// A row-major version of `a` (itself when it already is).
-fn row_major(a: Rc<Array>) -> Rc<Array> {
-    if a.is_standard_layout() {
-        return a;
-    }
-    Rc::new((*a).clone().into_standard_layout())
-}
-
-/// The array of a computed constant node nothing else holds.
-fn sole_value(node: NodeRef) -> Option<Array> {
-    let Node { op, .. } = Rc::try_unwrap(node).ok()?;
-    match op {
-        Op::Const(a) => Rc::try_unwrap(a).ok(),
-        _ => None,
     }
 }

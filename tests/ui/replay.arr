@@ -80,3 +80,37 @@ for i in 0..4 {
     m = m ** 2 % 7 + m ** 0 + m ** 1
 }
 print(m, f64(arange(4)) ** -2, f64(arange(4)) ** 0.5, f32(arange(3)) ** 3)
+
+# The loop variable as an index: positions are arguments of the program, and an update
+# whose reads never meet its writes runs in place (an alias made before the loop keeps its
+# value).
+let col = zeros(4, 6)
+col[:, 0] = 1.0
+let before = col
+for j in 1..6 {
+    col[:, j] = col[:, j - 1] * 2.0 + j
+}
+print(col, before)
+let wrap = arange(8.0)
+for i in 0..8 {
+    wrap[i - 1] = wrap[i - 1] + wrap[i]
+}
+print(wrap)
+let grid = zeros(3, 4)
+for i in 0..3 {
+    for k in 0..4 {
+        grid[i, k] = i * 10 + k
+    }
+}
+print(grid)
+let rows = reshape(arange(20.0), 4, 5)
+for i in 0..4 {
+    rows[i, :] = rows[i, :] / rows[i, i + 1]
+}
+print(rows)
+let dotted = 0.0
+let ramp = arange(10.0)
+for i in 0..10 {
+    dotted = dotted + ramp[i] * ramp[9 - i]
+}
+print(dotted)

@@ -58,13 +58,25 @@ struct Prepared {
 struct Lifetimes {
     last_use: Vec<usize>,
     dying: Vec<Vec<usize>>,
+    /// No step from this one on can fail (only kernels follow), so a parameter may be
+    /// updated in place from here (see `Backend::run_prepared`).
+    infallible_from: usize,
 }
 
 impl Lifetimes {
     fn of(plan: &Plan) -> Lifetimes {
         let last_use = plan.last_uses();
         let dying = plan.dying_after(&last_use);
-        Lifetimes { last_use, dying }
+        let infallible_from = plan
+            .steps
+            .iter()
+            .rposition(|s| matches!(s, Step::Node { .. }))
+            .map_or(0, |s| s + 1);
+        Lifetimes {
+            last_use,
+            dying,
+            infallible_from,
+        }
     }
 }
 
@@ -147,6 +159,7 @@ impl Cpu {
     /// its buffer slot for later readers. Only the elements outside the region `kernel`
     /// writes are copied when the region covers most of the array.
     fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>, kernel: &Kernel) -> Array {
+        self.stats.updates_copied += 1;
         let mut copy = self
             .pool
             .take(old.dtype(), old.len())
@@ -198,7 +211,7 @@ impl Cpu {
         plan: &Plan,
         kernels: &Compiled,
         lifetimes: &Lifetimes,
-        params: &[Rc<Array>],
+        params: &mut [Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let last_use = &lifetimes.last_use;
@@ -211,8 +224,10 @@ impl Cpu {
                 Buffer::Temp { .. } => None,
             })
             .collect();
+        // Set once a parameter was updated in place: from then on nothing may fail.
+        let mut committed = false;
         for (s, step) in plan.steps.iter().enumerate() {
-            if cancel() {
+            if !committed && cancel() {
                 return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
             }
             match step {
@@ -229,6 +244,16 @@ impl Cpu {
                         ));
                     };
                     let start = Instant::now();
+                    let resolved;
+                    let (kernel, in_place_ok) = if kernel.has_dynamic() {
+                        resolved = kernel.resolve(|b| position(&buffers[b]));
+                        let ok = into.is_some_and(|b| {
+                            crate::fuse::overlap::update_in_place_ok(&resolved, b, shape)
+                        });
+                        (&resolved, ok)
+                    } else {
+                        (kernel, *in_place_ok)
+                    };
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
                     let target = match into {
@@ -242,8 +267,18 @@ impl Cpu {
                             let old = buffers[b]
                                 .take()
                                 .expect("plan order: inputs computed first");
-                            let dead =
-                                last_use[b] == s && matches!(plan.buffers[b], Buffer::Temp { .. });
+                            let dead = last_use[b] == s
+                                && match plan.buffers[b] {
+                                    Buffer::Temp { .. } => true,
+                                    Buffer::Param { index, .. } => {
+                                        let donated = !reads_it
+                                            && s >= lifetimes.infallible_from
+                                            && donate(&mut params[index], &old);
+                                        committed |= donated;
+                                        donated
+                                    }
+                                    Buffer::Value(_) => false,
+                                };
                             let owned = match Rc::try_unwrap(old) {
                                 Ok(a) if dead && !reads_it => a,
                                 Ok(a) => self.copy_of(Rc::new(a), &mut buffers[b], kernel),
@@ -290,6 +325,27 @@ impl Cpu {
     }
 }
 
+/// Takes parameter `param` out of the caller's hands (leaving a placeholder) when the only
+/// other holder of its array is `held`, the plan's own reference: the update may then run
+/// in place.
+fn donate(param: &mut Rc<Array>, held: &Rc<Array>) -> bool {
+    if !Rc::ptr_eq(param, held) || Rc::strong_count(held) != 2 {
+        return false;
+    }
+    let placeholder = Rc::new(Array::scalar(crate::runtime::Scalar::Bool(false)));
+    drop(std::mem::replace(param, placeholder));
+    true
+}
+
+/// The position a kernel's dynamic offset reads: the value of a 0-d i64 buffer computed
+/// earlier in the plan.
+fn position(buffer: &Option<Rc<Array>>) -> i64 {
+    match buffer.as_deref().and_then(Array::as_scalar) {
+        Some(crate::runtime::Scalar::I64(p)) => p,
+        _ => unreachable!("plan order: positions are 0-d i64 computed first"),
+    }
+}
+
 impl Backend for Cpu {
     fn name(&self) -> &'static str {
         "cpu"
@@ -301,7 +357,7 @@ impl Backend for Cpu {
             return super::interp::Interp::default().compute(roots, cancel);
         }
         let kernels = self.compile_plan(&plan, &keys)?;
-        self.execute(&plan, &kernels, &Lifetimes::of(&plan), &[], cancel)
+        self.execute(&plan, &kernels, &Lifetimes::of(&plan), &mut [], cancel)
     }
 
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
@@ -318,7 +374,7 @@ impl Backend for Cpu {
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &[Rc<Array>],
+        params: &mut [Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         // Taken out while it runs (execute needs the backend mutably), then put back.

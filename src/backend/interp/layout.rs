@@ -14,7 +14,11 @@ pub fn transpose(x: &Array, perm: &[usize]) -> Array {
 
 /// `x` broadcast to `shape`.
 pub fn broadcast(x: &Array, shape: &[usize]) -> Array {
-    map_array!(x, a => a.broadcast(IxDyn(shape)).expect("checked when built").to_owned())
+    map_array!(x, a => a
+        .broadcast(IxDyn(shape))
+        .expect("checked when built")
+        .as_standard_layout()
+        .into_owned())
 }
 
 /// Arrays of one dtype joined along `axis`.
@@ -142,6 +146,7 @@ fn gather_offsets(spec: &IndexSpec, shape: &[usize], arrays: &[Vec<usize>]) -> V
                 dims.push((0..*len).map(|k| (k as isize * step) as usize).collect());
             }
             IndexItem::Array => array_axes.push(ax),
+            IndexItem::Dynamic => unreachable!("positions resolved before computing"),
         }
     }
     if !array_axes.is_empty() {
@@ -178,7 +183,8 @@ fn row_major_strides(shape: &[usize]) -> Vec<usize> {
 /// `x[spec]` with `arrays` the integer index arrays.
 pub fn index(x: &Array, spec: &IndexSpec, arrays: &[std::rc::Rc<Array>]) -> Result<Array> {
     if arrays.is_empty() {
-        return Ok(map_array!(x, a => basic_view(a, spec).to_owned()));
+        // Row-major (a reversed view's copy would keep negative strides).
+        return Ok(map_array!(x, a => basic_view(a, spec).as_standard_layout().into_owned()));
     }
     let idx = index_arrays(spec, x.shape(), arrays)?;
     let offsets = gather_offsets(spec, x.shape(), &idx);

@@ -8,9 +8,10 @@ mod reduce;
 use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
-use crate::graph::{Node, NodeRef, Op};
+use crate::graph::{IndexSpec, Node, NodeRef, Op};
 use crate::runtime::{Array, Scalar};
 use ndarray::{ArrayD, Ix2, IxDyn};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -38,7 +39,7 @@ impl Backend for Interp {
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &[Rc<Array>],
+        params: &mut [Rc<Array>],
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let roots = self.programs.get(program)?;
@@ -139,8 +140,20 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
         Op::Reshape => x().reshape(&node.shape),
         Op::Transpose(perm) => layout::transpose(x(), perm),
         Op::BroadcastTo => layout::broadcast(x(), &node.shape),
-        Op::Index(spec) => layout::index(x(), spec, &inputs[1..])?,
-        Op::Update(spec) => layout::update(x(), spec, &inputs[1], &inputs[2..])?,
+        Op::Index(spec) => {
+            let (arrays, spec) = resolve_positions(spec, &inputs[1..]);
+            layout::index(x(), &spec, arrays)?
+        }
+        Op::Update(spec) => {
+            let (arrays, spec) = resolve_positions(spec, &inputs[2..]);
+            layout::update(x(), &spec, &inputs[1], arrays)?
+        }
+        Op::Position { axis, len } => {
+            let Some(Scalar::I64(i)) = x().as_scalar() else {
+                unreachable!("a position is computed from a 0-d i64")
+            };
+            Array::scalar(Scalar::I64(position(i, *axis, *len)?))
+        }
         Op::Concat(axis) => layout::concat(inputs, *axis),
         Op::MatMul => matmul(x(), &inputs[1], &node.shape)?,
         Op::Library(call) => {
@@ -156,6 +169,39 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             )));
         }
     })
+}
+
+/// Splits an index node's inputs after `x` (and an update's value) into its index arrays and
+/// the spec with its dynamic items resolved by the position inputs that follow them.
+fn resolve_positions<'a>(
+    spec: &'a IndexSpec,
+    inputs: &'a [Rc<Array>],
+) -> (&'a [Rc<Array>], Cow<'a, IndexSpec>) {
+    let n = spec.dynamic_count();
+    if n == 0 {
+        return (inputs, Cow::Borrowed(spec));
+    }
+    let (arrays, positions) = inputs.split_at(inputs.len() - n);
+    let positions: Vec<usize> = positions
+        .iter()
+        .map(|p| match p.as_scalar() {
+            Some(Scalar::I64(i)) => i as usize,
+            _ => unreachable!("positions are 0-d i64"),
+        })
+        .collect();
+    (arrays, Cow::Owned(spec.resolve(&positions)))
+}
+
+/// `index` as a position on `axis`, of `len` elements (NumPy's rules), or an index error.
+pub(crate) fn position(index: i64, axis: usize, len: usize) -> Result<i64> {
+    let n = len as i64;
+    let j = if index < 0 { index + n } else { index };
+    if j < 0 || j >= n {
+        return Err(crate::diag::index_error(format!(
+            "index {index} is out of bounds for axis {axis} with size {n}"
+        )));
+    }
+    Ok(j)
 }
 
 fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
@@ -219,11 +265,13 @@ fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Result<Array> {
             let x = x
                 .broadcast(IxDyn(&full_a))
                 .expect("checked when built")
-                .to_owned();
+                .as_standard_layout()
+                .into_owned();
             let y = y
                 .broadcast(IxDyn(&full_b))
                 .expect("checked when built")
-                .to_owned();
+                .as_standard_layout()
+                .into_owned();
             let x = x
                 .into_shape_with_order(IxDyn(&[nb, m, k]))
                 .expect("sizes agree");

@@ -1,0 +1,180 @@
+//! Running a recorded program for one iteration: guards and parameters checked, arrays
+//! lent to the program where it may update them in place, results bound.
+
+use super::{Binding, Evaluator, OutputValue, ParamSource, Program, Slot, Value};
+use crate::diag::{Result, Span};
+use crate::graph::{Node, NodeRef, Op};
+use crate::runtime::{Array, Scalar};
+use std::rc::Rc;
+
+impl Evaluator {
+    /// Runs `program` for the current bindings; false (nothing done) when a guard or a
+    /// parameter's shape or dtype no longer matches.
+    pub(super) fn run_program(&mut self, program: &Program, var: Option<i64>) -> Result<bool> {
+        for g in &program.guards {
+            match self.binding_at(&g.slot) {
+                Some(Binding::Value(v)) if same_value(&v, &g.value) => {}
+                _ => return Ok(false),
+            }
+        }
+        let mut params = Vec::with_capacity(program.params.len());
+        for p in &program.params {
+            let value = match &p.source {
+                ParamSource::LoopVar => Rc::new(Array::scalar(Scalar::I64(var.unwrap_or(0)))),
+                ParamSource::Var(slot) => {
+                    let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
+                        return Ok(false);
+                    };
+                    if node.shape != p.shape || node.dtype != p.dtype || node.weak != p.weak {
+                        return Ok(false);
+                    }
+                    row_major(self.force(&node)?)
+                }
+            };
+            params.push(value);
+        }
+        let lent = self.lend_params(program, &mut params);
+        let start = std::time::Instant::now();
+        let cancel = self.cancel.clone();
+        let results = self
+            .backend
+            .run_prepared(program.id, &mut params, &move || {
+                cancel.load(std::sync::atomic::Ordering::Relaxed)
+            });
+        self.times.run += start.elapsed();
+        let results = match results {
+            Ok(results) => results,
+            Err(e) => {
+                // Unchanged on failure (`Backend::run_prepared`): bind them again.
+                for (n, slot, weak, span) in lent {
+                    let node = self.graph.shared_constant(params[n].clone(), weak, span)?;
+                    self.scopes[slot.0].insert(slot.1, Binding::Value(Value::Array(node)));
+                }
+                return Err(e);
+            }
+        };
+        drop(params);
+        let mut replaced = Vec::with_capacity(program.outputs.len());
+        for (slot, out) in &program.outputs {
+            let value = match out {
+                OutputValue::Root { n, weak, span } => {
+                    let Some(v) = results.get(*n) else {
+                        return Err(crate::diag::value_error(
+                            "internal error: a program returned too few values",
+                        ));
+                    };
+                    Value::Array(self.graph.shared_constant(v.clone(), *weak, *span)?)
+                }
+                OutputValue::Fixed(v) => v.clone(),
+            };
+            if let Some(old) = self.scopes[slot.0].insert(slot.1.clone(), Binding::Value(value)) {
+                replaced.push(old);
+            }
+        }
+        drop(results);
+        for old in replaced {
+            if let Binding::Value(Value::Array(node)) = old
+                && let Some(array) = sole_value(node)
+            {
+                self.backend.recycle(array);
+            }
+        }
+        self.times.replayed += 1;
+        Ok(true)
+    }
+
+    /// Lets the program update arrays in place: a parameter from a name the program
+    /// assigns, whose array nothing but that name holds, is unbound for the run so that
+    /// `params` holds the only reference (`y[:, j] = …` then writes one column, not a copy
+    /// of `y`). Returns what to bind again if the run fails: (parameter, slot, weak, span).
+    fn lend_params(
+        &mut self,
+        program: &Program,
+        params: &mut [Rc<Array>],
+    ) -> Vec<(usize, Slot, bool, Span)> {
+        let mut lent = Vec::new();
+        for (n, p) in program.params.iter().enumerate() {
+            let ParamSource::Var(slot) = &p.source else {
+                continue;
+            };
+            if !program.outputs.iter().any(|(s, _)| s == slot) {
+                continue;
+            }
+            let sole = match self.scopes[slot.0].get(&slot.1) {
+                Some(Binding::Value(Value::Array(node))) => {
+                    Rc::strong_count(node) == 1
+                        && matches!(&node.op, Op::Const(a) if Rc::ptr_eq(a, &params[n]) && Rc::strong_count(a) == 2)
+                }
+                _ => false,
+            };
+            if !sole {
+                continue;
+            }
+            let Some(Binding::Value(Value::Array(node))) = self.scopes[slot.0].remove(&slot.1)
+            else {
+                continue;
+            };
+            lent.push((n, slot.clone(), node.weak, node.span));
+        }
+        lent
+    }
+
+    /// The binding in `slot`, provided name resolution still finds it there.
+    pub(super) fn binding_at(&self, slot: &Slot) -> Option<Binding> {
+        if self.resolve(&slot.1) != Some(slot.0) {
+            return None;
+        }
+        self.scopes[slot.0].get(&slot.1).cloned()
+    }
+}
+
+/// Whether a binding still holds the guarded value (the same bits, dtype and weakness).
+fn same_value(now: &Value, then: &Value) -> bool {
+    match (now, then) {
+        (Value::Str(a), Value::Str(b)) => a == b,
+        (Value::Array(a), Value::Array(b)) => {
+            Rc::ptr_eq(a, b)
+                || a.weak == b.weak
+                    && a.dtype == b.dtype
+                    && a.shape == b.shape
+                    && match (a.value(), b.value()) {
+                        (Some(x), Some(y)) => match (x.as_scalar(), y.as_scalar()) {
+                            (Some(p), Some(q)) => same_bits(p, q),
+                            _ => false,
+                        },
+                        _ => false,
+                    }
+        }
+        _ => false,
+    }
+}
+
+fn same_bits(a: Scalar, b: Scalar) -> bool {
+    match (a, b) {
+        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+        (Scalar::I64(x), Scalar::I64(y)) => x == y,
+        (Scalar::F32(x), Scalar::F32(y)) => x.to_bits() == y.to_bits(),
+        (Scalar::F64(x), Scalar::F64(y)) => x.to_bits() == y.to_bits(),
+        (Scalar::C128(x), Scalar::C128(y)) => {
+            x.re.to_bits() == y.re.to_bits() && x.im.to_bits() == y.im.to_bits()
+        }
+        _ => false,
+    }
+}
+
+/// A row-major version of `a` (itself when it already is).
+fn row_major(a: Rc<Array>) -> Rc<Array> {
+    if a.is_standard_layout() {
+        return a;
+    }
+    Rc::new((*a).clone().into_standard_layout())
+}
+
+/// The array of a computed constant node nothing else holds.
+fn sole_value(node: NodeRef) -> Option<Array> {
+    let Node { op, .. } = Rc::try_unwrap(node).ok()?;
+    match op {
+        Op::Const(a) => Rc::try_unwrap(a).ok(),
+        _ => None,
+    }
+}
