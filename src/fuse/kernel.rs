@@ -179,6 +179,26 @@ pub(super) fn build_update(
     Some((b.finish(Output::Store(x)), old))
 }
 
+/// The kernel storing `part` into its block of a row-major array of `shape` that starts at
+/// index `start` along `axis` (one part of a concatenation: `roll` is two).
+pub(super) fn build_part(
+    planner: &mut Planner,
+    part: &NodeRef,
+    shape: &[usize],
+    axis: usize,
+    start: usize,
+) -> Kernel {
+    let strides = contiguous_strides(shape);
+    let mut b = Builder::new(planner, part.shape.clone());
+    b.out_offset = strides[axis] * start as i64;
+    b.out_strides = strides;
+    b.count_local_users(part);
+    let view = identity(part.shape.len());
+    let v = b.emit(part, &view, part.size());
+    let v = b.cast(v, part.dtype);
+    b.finish(Output::Store(v))
+}
+
 /// Whether a node's own operation can be part of a kernel.
 fn fusible(node: &NodeRef) -> bool {
     if node.dtype == DType::C128 || node.inputs.iter().any(|i| i.dtype == DType::C128) {
@@ -311,8 +331,13 @@ impl<'p> Builder<'p> {
         self.push(Inst::Load(n), dtype)
     }
 
+    /// `node`'s value at `view` from its buffer. A literal scalar (weak, like `0.5` or
+    /// `dx` computed from literals) is baked into the code instead; a scalar computed from
+    /// data (`alpha = -(r[k] + dot(…)) / beta`) stays a load, so a loop that computes a new
+    /// one each iteration reuses one compiled kernel.
     fn load_buffer(&mut self, node: &NodeRef, view: &View) -> ValueId {
         if let Some(v) = node.value()
+            && node.weak
             && v.len() == 1
             && let Some(s) = v.as_scalar()
         {

@@ -93,20 +93,32 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// The buffer of each root.
     pub roots: Vec<BufId>,
+    /// Nodes other than the roots that the plan computes into buffers anyway and that
+    /// something outside the graph still holds (a name bound to a lazy value, `C` in
+    /// `Z = Z * Z + C`): their values are kept, so they are not computed again by the next
+    /// plan that reads them. Only plans built with `keep_held` have them.
+    pub kept: Vec<(BufId, NodeRef)>,
 }
 
 impl Plan {
-    /// The plan that computes `roots`.
-    pub fn build(roots: &[NodeRef]) -> Plan {
-        let mut p = Planner::default();
+    /// The plan that computes `roots`; with `keep_held`, it also lists the values worth
+    /// keeping (see [`Plan::kept`]).
+    pub fn build(roots: &[NodeRef], keep_held: bool) -> Plan {
+        let mut p = Planner {
+            keep_held,
+            ..Planner::default()
+        };
+        let mut seen = std::collections::HashSet::new();
         for r in roots {
-            count_users(r, &mut p.users, &mut std::collections::HashSet::new());
+            count_users(r, &mut p.users, &mut p.occurrences, &mut seen);
+            p.roots.insert(r.id);
         }
         let roots = roots.iter().map(|r| p.materialize(r)).collect();
         Plan {
             buffers: p.buffers,
             steps: p.steps,
             roots,
+            kept: p.kept,
         }
     }
 
@@ -143,27 +155,32 @@ impl Plan {
                 Step::Node { inputs, .. } => inputs.iter().for_each(|&b| last[b] = s),
             }
         }
-        for &r in &self.roots {
+        for &r in self.roots.iter().chain(self.kept.iter().map(|(b, _)| b)) {
             last[r] = usize::MAX;
         }
         last
     }
 }
 
-/// Counts, for every node not yet computed, how many distinct nodes read it.
+/// Counts, for every node not yet computed, how many distinct nodes read it (`users`) and
+/// how many input slots of the graph hold it (`occurrences`).
 fn count_users(
     node: &NodeRef,
     users: &mut HashMap<u64, usize>,
+    occurrences: &mut HashMap<u64, usize>,
     seen: &mut std::collections::HashSet<u64>,
 ) {
     if !seen.insert(node.id) || node.value().is_some() {
         return;
     }
+    for i in &node.inputs {
+        *occurrences.entry(i.id).or_default() += 1;
+    }
     let mut distinct: Vec<&NodeRef> = node.inputs.iter().collect();
     distinct.dedup_by_key(|n| n.id);
     for i in distinct {
         *users.entry(i.id).or_default() += 1;
-        count_users(i, users, seen);
+        count_users(i, users, occurrences, seen);
     }
 }
 
@@ -174,7 +191,11 @@ struct Planner {
     steps: Vec<Step>,
     done: HashMap<u64, BufId>,
     users: HashMap<u64, usize>,
+    occurrences: HashMap<u64, usize>,
     expensive: HashMap<u64, bool>,
+    roots: std::collections::HashSet<u64>,
+    keep_held: bool,
+    kept: Vec<(BufId, NodeRef)>,
 }
 
 impl Planner {
@@ -183,6 +204,8 @@ impl Planner {
         if let Some(&b) = self.done.get(&node.id) {
             return b;
         }
+        // Before any step of this plan holds a clone of it.
+        let held = self.keep_held && self.held_outside(node);
         let buf = if let Some(v) = node.value() {
             self.push_buffer(Buffer::Value(v))
         } else if let Op::Param(index) = node.op {
@@ -203,6 +226,8 @@ impl Planner {
                 into: Some(old),
                 in_place_ok,
             });
+            out
+        } else if let Some(out) = self.concat(node) {
             out
         } else if let Some(kernel) = kernel::build(self, node) {
             let out = self.temp(node);
@@ -225,7 +250,50 @@ impl Planner {
             out
         };
         self.done.insert(node.id, buf);
+        if held {
+            self.kept.push((buf, node.clone()));
+        }
         buf
+    }
+
+    /// Whether a node this plan computes into a buffer is also held outside the graph (a
+    /// name): more references than the graph's own input slots.
+    fn held_outside(&self, node: &NodeRef) -> bool {
+        node.value().is_none()
+            && !node.reads_param
+            && !self.roots.contains(&node.id)
+            && !matches!(node.op, Op::Param(_))
+            && Rc::strong_count(node) > self.occurrences.get(&node.id).copied().unwrap_or(0)
+    }
+
+    /// A concatenation as one kernel per part, each storing into its block of the result
+    /// (the parts' views fused, no copies of them); `None` when it is not done by kernels.
+    fn concat(&mut self, node: &NodeRef) -> Option<BufId> {
+        let Op::Concat(axis) = node.op else {
+            return None;
+        };
+        if node.dtype == DType::C128 || node.size() == 0 {
+            return None;
+        }
+        let mut written: Option<BufId> = None;
+        let mut start = 0;
+        for part in &node.inputs {
+            let len = part.shape[axis];
+            if part.size() > 0 {
+                let kernel = kernel::build_part(self, part, &node.shape, axis, start);
+                let out = self.temp(node);
+                self.steps.push(Step::Kernel {
+                    kernel,
+                    out,
+                    shape: node.shape.clone(),
+                    into: written,
+                    in_place_ok: false,
+                });
+                written = Some(out);
+            }
+            start += len;
+        }
+        written
     }
 
     /// A row-major copy of buffer `b`, which holds `x`.

@@ -4,9 +4,10 @@
 //! elements written at all.
 //!
 //! Reads and writes are affine maps over the kernel's iteration space into a row-major
-//! buffer. Each map is turned into one index interval per array axis (an over-approximation
-//! of the coordinates it touches); two maps are disjoint when some axis has disjoint
-//! intervals. Maps whose steps do not fall within one axis answer "may overlap".
+//! buffer. Each map is turned into one index range per array axis (an interval and a step:
+//! an over-approximation of the coordinates it touches); two maps are disjoint when some
+//! axis has disjoint ranges. Maps whose steps do not fall within one axis answer "may
+//! overlap".
 
 use super::contiguous_strides;
 use super::ir::{Kernel, Source};
@@ -30,13 +31,39 @@ pub fn update_in_place_ok(kernel: &Kernel, buf: usize, shape: &[usize]) -> bool 
                 &write,
                 axis_ranges(i.offset, &i.strides, &kernel.dims, shape),
             ) {
-                (Some(w), Some(r)) => w.iter().zip(&r).any(|(a, b)| a.1 < b.0 || b.1 < a.0),
+                (Some(w), Some(r)) => w.iter().zip(&r).any(|(a, b)| a.disjoint(b)),
                 _ => false,
             }
         })
 }
 
-/// For each axis of a row-major array of `shape`, the interval of indices the map
+/// The indices a map can touch along one axis: from `lo` to `hi`, every `step`-th one
+/// (`step` 0: `lo` alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Range {
+    lo: i64,
+    hi: i64,
+    step: i64,
+}
+
+impl Range {
+    /// Whether two ranges share no index: their intervals do not meet, or they step through
+    /// different residues (`u[1::2]` against `u[0::2]`, the red and black points of SOR).
+    fn disjoint(&self, other: &Range) -> bool {
+        let g = gcd(self.step, other.step);
+        self.hi < other.lo || other.hi < self.lo || g > 1 && (self.lo - other.lo) % g != 0
+    }
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.abs(), b.abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// For each axis of a row-major array of `shape`, the range of indices the map
 /// `offset + Σ coord[k]·strides[k]` (coord[k] < dims[k]) can touch; `None` when a step
 /// does not stay within one axis.
 fn axis_ranges(
@@ -44,16 +71,20 @@ fn axis_ranges(
     strides: &[i64],
     dims: &[usize],
     shape: &[usize],
-) -> Option<Vec<(i64, i64)>> {
+) -> Option<Vec<Range>> {
     let cs = contiguous_strides(shape);
     let size: i64 = shape.iter().map(|&d| d as i64).product();
     if offset < 0 || offset >= size.max(1) {
         return None;
     }
-    let mut ranges: Vec<(i64, i64)> = Vec::with_capacity(shape.len());
+    let mut ranges: Vec<Range> = Vec::with_capacity(shape.len());
     let mut rest = offset;
     for &c in &cs {
-        ranges.push((rest / c, rest / c));
+        ranges.push(Range {
+            lo: rest / c,
+            hi: rest / c,
+            step: 0,
+        });
         rest %= c;
     }
     for (&s, &d) in strides.iter().zip(dims) {
@@ -67,14 +98,16 @@ fn axis_ranges(
         if s % cs[a] != 0 {
             return None;
         }
-        let reach = s / cs[a] * (d as i64 - 1);
+        let step = s / cs[a];
+        let reach = step * (d as i64 - 1);
         let r = &mut ranges[a];
         if reach > 0 {
-            r.1 += reach;
+            r.hi += reach;
         } else {
-            r.0 += reach;
+            r.lo += reach;
         }
-        if r.0 < 0 || r.1 >= shape[a] as i64 {
+        r.step = gcd(r.step, step);
+        if r.lo < 0 || r.hi >= shape[a] as i64 {
             return None;
         }
     }
@@ -83,26 +116,44 @@ fn axis_ranges(
 
 #[cfg(test)]
 mod tests {
-    use super::axis_ranges;
+    use super::{Range, axis_ranges};
+
+    fn r(lo: i64, hi: i64, step: i64) -> Range {
+        Range { lo, hi, step }
+    }
 
     #[test]
-    fn columns_and_rows_become_intervals() {
+    fn columns_and_rows_become_ranges() {
         // Column 5 of a 4×6 array: rows 0..4 at stride 6.
         assert_eq!(
             axis_ranges(5, &[6], &[4], &[4, 6]),
-            Some(vec![(0, 3), (5, 5)])
+            Some(vec![r(0, 3, 1), r(5, 5, 0)])
         );
         // Row 1 without its ends.
         assert_eq!(
             axis_ranges(7, &[1], &[4], &[4, 6]),
-            Some(vec![(1, 1), (1, 4)])
+            Some(vec![r(1, 1, 0), r(1, 4, 1)])
         );
         // A merged walk over rows wraps into the next axis: unknown.
         assert_eq!(axis_ranges(0, &[1], &[24], &[4, 6]), None);
         // Reversed.
         assert_eq!(
             axis_ranges(5, &[-1], &[6], &[4, 6]),
-            Some(vec![(0, 0), (0, 5)])
+            Some(vec![r(0, 0, 0), r(0, 5, 1)])
         );
+        // Every other column from 1.
+        assert_eq!(
+            axis_ranges(1, &[2], &[3], &[4, 6]),
+            Some(vec![r(0, 0, 0), r(1, 5, 2)])
+        );
+    }
+
+    #[test]
+    fn red_and_black_points_are_disjoint() {
+        assert!(r(1, 5, 2).disjoint(&r(0, 4, 2)));
+        assert!(r(1, 5, 2).disjoint(&r(2, 6, 4)));
+        assert!(!r(1, 5, 2).disjoint(&r(3, 3, 0)));
+        assert!(r(1, 5, 2).disjoint(&r(4, 4, 0)));
+        assert!(!r(1, 5, 2).disjoint(&r(0, 4, 1)));
     }
 }

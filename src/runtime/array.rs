@@ -242,7 +242,16 @@ impl Array {
         }
     }
 
-    /// The array cast to `dtype` (a cheap clone when it already has that dtype).
+    /// The array in `dtype`: itself when it already has that dtype (no copy), else a cast.
+    pub fn in_dtype(&self, dtype: DType) -> std::borrow::Cow<'_, Array> {
+        if self.dtype() == dtype {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            std::borrow::Cow::Owned(self.cast(dtype))
+        }
+    }
+
+    /// The array cast to `dtype` (a copy even when it already has that dtype).
     pub fn cast(&self, dtype: DType) -> Array {
         if self.dtype() == dtype {
             return self.clone();
@@ -280,7 +289,10 @@ impl Array {
     /// The array reshaped (row-major) to `shape`; the sizes must agree.
     pub fn reshape(&self, shape: &[usize]) -> Array {
         map_array!(self, a => {
-            let flat: Vec<_> = a.iter().cloned().collect();
+            let flat: Vec<_> = match a.as_slice() {
+                Some(data) => data.to_vec(),
+                None => a.iter().cloned().collect(),
+            };
             ArrayD::from_shape_vec(IxDyn(shape), flat).expect("reshape sizes checked by the graph")
         })
     }

@@ -472,6 +472,33 @@ impl Translator<'_> {
             (_, Sub) if float => ins.fsub(a, c),
             (_, Mul) if float => ins.fmul(a, c),
             (_, Div) if float => ins.fdiv(a, c),
+            (_, Minimum | Maximum) if float => {
+                // As `interp`: NaN if either is, else the smaller (larger), the second
+                // operand when equal.
+                let cc = if op == Minimum {
+                    FloatCC::LessThan
+                } else {
+                    FloatCC::GreaterThan
+                };
+                let first = ins.fcmp(cc, a, c);
+                let pick = self.b.ins().select(first, a, c);
+                let nan = self.b.ins().fcmp(FloatCC::Unordered, a, c);
+                let canonical = if dtype == DType::F64 {
+                    self.b.ins().f64const(f64::NAN)
+                } else {
+                    self.b.ins().f32const(f32::NAN)
+                };
+                self.b.ins().select(nan, canonical, pick)
+            }
+            (DType::I64, Minimum | Maximum) => {
+                let cc = if op == Minimum {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::SignedGreaterThan
+                };
+                let first = ins.icmp(cc, a, c);
+                self.b.ins().select(first, a, c)
+            }
             (DType::F64, _) => self.call("arr_binary_f64", &[code, a, c]),
             (DType::F32, _) => self.call("arr_binary_f32", &[code, a, c]),
             (DType::I64, Add) => ins.iadd(a, c),

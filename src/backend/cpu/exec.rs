@@ -15,6 +15,9 @@ use std::rc::Rc;
 
 /// Elements per parallel task of an elementwise kernel.
 pub(super) const CHUNK: usize = 1 << 14;
+/// Kernels over fewer elements run on the calling thread: waking the pool costs more than
+/// the work (measured on 2 cores: a 65,536-element step ran no faster on both).
+pub(super) const PARALLEL_MIN: usize = 1 << 17;
 
 /// A random draw read by a kernel: which draw, and the input holding its counter.
 struct Draw {
@@ -323,7 +326,7 @@ fn store(f: KernelFn, rows: &Rows) {
         });
     };
     let chunks = total.div_ceil(CHUNK);
-    if chunks <= 1 {
+    if total < PARALLEL_MIN {
         (0..chunks).for_each(work);
     } else {
         (0..chunks).into_par_iter().for_each(work);

@@ -173,9 +173,9 @@ impl Cpu {
 
     /// The plan of `roots` and each step's kernel cache key (computed once per plan: its
     /// code, and whether it runs by columns; 0 for steps that are not kernels).
-    fn fuse(&mut self, roots: &[NodeRef]) -> (Plan, Vec<u64>) {
+    fn fuse(&mut self, roots: &[NodeRef], keep: bool) -> (Plan, Vec<u64>) {
         let start = Instant::now();
-        let plan = Plan::build(roots);
+        let plan = Plan::build(roots, keep);
         self.stats.fuse += start.elapsed();
         let keys = plan
             .steps
@@ -317,9 +317,11 @@ impl Cpu {
                 }
             }
         }
+        // The roots, then the values the plan keeps (`Plan::kept`).
         Ok(plan
             .roots
             .iter()
+            .chain(plan.kept.iter().map(|(b, _)| b))
             .map(|&r| buffers[r].clone().expect("roots are computed"))
             .collect())
     }
@@ -352,16 +354,20 @@ impl Backend for Cpu {
     }
 
     fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
-        let (plan, keys) = self.fuse(roots);
+        let (plan, keys) = self.fuse(roots, true);
         if self.interpret(&plan, &keys) {
             return super::interp::Interp::default().compute(roots, cancel);
         }
         let kernels = self.compile_plan(&plan, &keys)?;
-        self.execute(&plan, &kernels, &Lifetimes::of(&plan), &mut [], cancel)
+        let mut values = self.execute(&plan, &kernels, &Lifetimes::of(&plan), &mut [], cancel)?;
+        for ((_, node), value) in plan.kept.iter().zip(values.drain(roots.len()..)) {
+            node.set_value(value);
+        }
+        Ok(values)
     }
 
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
-        let (plan, keys) = self.fuse(roots);
+        let (plan, keys) = self.fuse(roots, false);
         let kernels = self.compile_plan(&plan, &keys)?;
         let lifetimes = Lifetimes::of(&plan);
         Ok(self.programs.insert(Prepared {
@@ -399,7 +405,7 @@ impl Backend for Cpu {
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {
-        Plan::build(roots).to_string()
+        Plan::build(roots, false).to_string()
     }
 
     fn stats(&self) -> BackendStats {

@@ -5,7 +5,7 @@
 //! the tree's, so results are bit-identical to the interpreter for any thread count.
 
 use super::codegen::KernelFn;
-use super::exec::{CHUNK, Rows, call, segments};
+use super::exec::{CHUNK, PARALLEL_MIN, Rows, call, segments};
 use crate::fuse::tree::{self, BLOCK, LANES};
 use crate::fuse::{Combine, Kernel, Output, Source};
 use rayon::prelude::*;
@@ -219,7 +219,7 @@ pub(super) fn reduce<T: Acc>(
     if !axis {
         let blocks = total.div_ceil(BLOCK);
         let one = |b: usize| block::<T>(f, rows, c, b * BLOCK, ((b + 1) * BLOCK).min(total));
-        let partials: Vec<T> = if blocks <= 1 {
+        let partials: Vec<T> = if total < PARALLEL_MIN {
             (0..blocks).map(one).collect()
         } else {
             (0..blocks).into_par_iter().map(one).collect()

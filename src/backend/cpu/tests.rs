@@ -16,7 +16,7 @@ fn matrix(g: &mut Graph, rows: usize, cols: usize) -> NodeRef {
 }
 
 fn plan_and_clif(root: &NodeRef) -> String {
-    let plan = Plan::build(std::slice::from_ref(root));
+    let plan = Plan::build(std::slice::from_ref(root), false);
     let mut jit = Jit::new().expect("jit");
     let mut out = plan.to_string();
     for step in &plan.steps {

@@ -92,18 +92,24 @@ macro_rules! impl_real {
                     FloorDiv => divmod(a as f64, b as f64).0 as $t,
                     Mod => divmod(a as f64, b as f64).1 as $t,
                     Pow => a.powf(b),
+                    // NumPy's: NaN if either is; the second operand when they compare
+                    // equal (`minimum(0.0, -0.0)` is `-0.0`).
                     Minimum => {
                         if a.is_nan() || b.is_nan() {
                             <$t>::NAN
+                        } else if a < b {
+                            a
                         } else {
-                            a.min(b)
+                            b
                         }
                     }
                     Maximum => {
                         if a.is_nan() || b.is_nan() {
                             <$t>::NAN
+                        } else if a > b {
+                            a
                         } else {
-                            a.max(b)
+                            b
                         }
                     }
                     Atan2 => a.atan2(b),
@@ -296,6 +302,28 @@ fn zip_map<A: Clone, B: Clone, O>(
     shape: &[usize],
     f: impl Fn(A, B) -> O,
 ) -> ArrayD<O> {
+    // Flat loops where the layouts allow it (a scalar against an array, two row-major
+    // arrays of one shape): no per-element index arithmetic.
+    if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice()) {
+        let out: Option<Vec<O>> = match (x.len(), y.len()) {
+            (1, _) if b.shape() == shape => {
+                Some(y.iter().map(|q| f(x[0].clone(), q.clone())).collect())
+            }
+            (_, 1) if a.shape() == shape => {
+                Some(x.iter().map(|p| f(p.clone(), y[0].clone())).collect())
+            }
+            _ if a.shape() == shape && b.shape() == shape => Some(
+                x.iter()
+                    .zip(y)
+                    .map(|(p, q)| f(p.clone(), q.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(out) = out {
+            return ArrayD::from_shape_vec(IxDyn(shape), out).expect("one per element");
+        }
+    }
     let dim = IxDyn(shape);
     let (Some(av), Some(bv)) = (a.broadcast(dim.clone()), b.broadcast(dim)) else {
         unreachable!("shapes were checked when the node was built")
@@ -382,9 +410,10 @@ pub fn binary(
     shape: &[usize],
 ) -> Result<Array> {
     use BinaryOp::*;
-    let (a, b) = (a.cast(compute), b.cast(compute));
+    let (a, b) = (a.in_dtype(compute), b.in_dtype(compute));
+    let (a, b) = (&*a, &*b);
     if matches!(op, And | Or) {
-        let (Array::Bool(x), Array::Bool(y)) = (&a, &b) else {
+        let (Array::Bool(x), Array::Bool(y)) = (a, b) else {
             unreachable!()
         };
         return Ok(Array::Bool(zip_map(x, y, shape, |p, q| {
@@ -392,7 +421,7 @@ pub fn binary(
         })));
     }
     let predicate = op.is_predicate();
-    Ok(match (&a, &b) {
+    Ok(match (a, b) {
         (Array::Bool(x), Array::Bool(y)) if predicate => {
             Array::Bool(zip_map(x, y, shape, |p, q| compare(op, p, q)))
         }
@@ -450,7 +479,9 @@ pub fn select(c: &Array, a: &Array, b: &Array, shape: &[usize], dtype: DType) ->
     };
     macro_rules! sel {
         ($variant:ident) => {{
-            let (Array::$variant(x), Array::$variant(y)) = (a.cast(dtype), b.cast(dtype)) else {
+            let (Array::$variant(x), Array::$variant(y)) =
+                (&*a.in_dtype(dtype), &*b.in_dtype(dtype))
+            else {
                 unreachable!()
             };
             let (Some(xv), Some(yv)) = (x.broadcast(dim.clone()), y.broadcast(dim.clone())) else {

@@ -234,6 +234,21 @@ fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Result<Array> {
     {
         return Ok(c);
     }
+    if sa.len() <= 2 && sb.len() <= 2 && !sa.is_empty() && !sb.is_empty() {
+        // Matrix-vector, vector-matrix and vector-vector products as 2-D ones (GEMV and
+        // DOT through the same multithreaded GEMM).
+        let a2 = match sa[..] {
+            [k] => Cow::Owned(a.reshape(&[1, k])),
+            _ => Cow::Borrowed(a),
+        };
+        let b2 = match sb[..] {
+            [k] => Cow::Owned(b.reshape(&[k, 1])),
+            _ => Cow::Borrowed(b),
+        };
+        if let Some(c) = crate::library::linalg::matmul_2d(&a2, &b2) {
+            return Ok(c.reshape(out_shape));
+        }
+    }
     let av: Vec<usize> = if sa.len() == 1 {
         vec![1, sa[0]]
     } else {

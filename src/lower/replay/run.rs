@@ -53,7 +53,14 @@ impl Evaluator {
                 return Err(e);
             }
         };
-        drop(params);
+        // Lent arrays the program did not update in place are free now: reuse them.
+        for (n, param) in params.into_iter().enumerate() {
+            if lent.iter().any(|l| l.0 == n)
+                && let Ok(array) = Rc::try_unwrap(param)
+            {
+                self.backend.recycle(array);
+            }
+        }
         let mut replaced = Vec::with_capacity(program.outputs.len());
         for (slot, out) in &program.outputs {
             let value = match out {
