@@ -11,3 +11,11 @@ print(tile([1, 2], 3), tile([1, 2], [2, 2]), repeat([1, 2], 2), repeat([[1, 2], 
 print(len(zeros(4, 2)), x.size, x.ndim, zeros(2, 3).shape, x.dtype)
 print(zeros(2), ones(2, 2, dtype=i64), full(2, 3, 7.5), full(2, 7), eye(3), eye(2, 3, k=1))
 print(arange(5), arange(2, 5), arange(0, 1, 0.25), arange(5, 0, -2), linspace(0, 1, 5), linspace(2, 3, 1))
+# Concatenations are kernels storing each part into its block (roll and stack too).
+let blocks = reshape(arange(12.0), 3, 4)
+print(concat([blocks, blocks * 2], axis=0))
+print(concat([blocks, blocks[:, :1] * 10, blocks[:, 2:]], axis=1))
+print(roll(blocks, 1, axis=1), roll(blocks, -2), roll(blocks, 5, axis=0))
+print(stack([blocks[0], blocks[1]], axis=1))
+print(concat([zeros(0, 4), blocks[1:2]], axis=0))
+print(concat([arange(3), arange(2)]))
