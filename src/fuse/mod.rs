@@ -192,7 +192,7 @@ struct Planner {
     done: HashMap<u64, BufId>,
     users: HashMap<u64, usize>,
     occurrences: HashMap<u64, usize>,
-    expensive: HashMap<u64, bool>,
+    cost: HashMap<u64, u32>,
     roots: std::collections::HashSet<u64>,
     keep_held: bool,
     kept: Vec<(BufId, NodeRef)>,
@@ -342,53 +342,81 @@ impl Planner {
                 .all(|(&d, (&s, c))| d == 1 || s == c)
     }
 
-    /// Whether recomputing `node` per use costs more than reading it from memory.
-    fn is_expensive(&mut self, node: &NodeRef) -> bool {
+    /// About how many cycles computing one element of `node` costs where it is fused (its
+    /// unmaterialised inputs included): 1 for plain arithmetic and moves, 4 for a division
+    /// or square root, 20 for transcendentals, powers and random draws; capped.
+    fn cost(&mut self, node: &NodeRef) -> u32 {
         if node.value().is_some() {
-            return false;
+            return 0;
         }
-        if let Some(&e) = self.expensive.get(&node.id) {
-            return e;
+        if let Some(&c) = self.cost.get(&node.id) {
+            return c;
         }
         let own = match &node.op {
-            Op::Unary(u) => !matches!(
-                u,
+            Op::Unary(u) => match u {
+                UnaryOp::Sqrt => 4,
                 UnaryOp::Neg
-                    | UnaryOp::Not
-                    | UnaryOp::Abs
-                    | UnaryOp::Sign
-                    | UnaryOp::Sqrt
-                    | UnaryOp::Floor
-                    | UnaryOp::Ceil
-                    | UnaryOp::Round
-                    | UnaryOp::Trunc
-                    | UnaryOp::IsNan
-                    | UnaryOp::IsInf
-                    | UnaryOp::IsFinite
-                    | UnaryOp::Real
-                    | UnaryOp::Conj
-            ),
-            Op::Random { .. } => true,
+                | UnaryOp::Not
+                | UnaryOp::Abs
+                | UnaryOp::Sign
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Round
+                | UnaryOp::Trunc
+                | UnaryOp::IsNan
+                | UnaryOp::IsInf
+                | UnaryOp::IsFinite
+                | UnaryOp::Real
+                | UnaryOp::Conj => 1,
+                _ => EXPENSIVE,
+            },
+            Op::Random { .. } => EXPENSIVE,
             Op::Binary { op, .. } => {
                 use crate::graph::BinaryOp::*;
-                matches!(op, Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv)
+                match op {
+                    Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv => EXPENSIVE,
+                    Div => 4,
+                    _ => 1,
+                }
             }
-            _ => false,
+            _ => 0,
         };
-        let e = own || node.inputs.iter().any(|i| self.is_expensive(i));
-        self.expensive.insert(node.id, e);
-        e
+        let mut c: u32 = own;
+        for i in &node.inputs {
+            c = c.saturating_add(self.cost(i)).min(COST_CAP);
+        }
+        self.cost.insert(node.id, c);
+        c
     }
 
     /// Whether `node`, read by a kernel computing over `size` elements, should be a buffer
-    /// rather than fused: it is shared (beyond the `local` readers the kernel computes it
-    /// once for), or broadcast, and expensive.
+    /// rather than fused: recomputing it for each extra reader (beyond the `local` readers
+    /// the kernel computes it once for) or each broadcast element costs more than a trip
+    /// through memory.
     fn should_materialize(&mut self, node: &NodeRef, size: usize, local: usize) -> bool {
         let users = self.users.get(&node.id).copied().unwrap_or(0);
-        let shared = users >= 2 && users != local;
-        (shared || node.size() < size) && self.is_expensive(node)
+        let extra = if users >= 2 && users != local {
+            users - 1
+        } else {
+            0
+        };
+        let broadcast = node.size() < size;
+        if extra == 0 && !broadcast {
+            return false;
+        }
+        let cost = self.cost(node);
+        cost >= EXPENSIVE || (extra as u32).saturating_mul(cost) >= RECOMPUTE_LIMIT
     }
 }
+
+/// The cost (see `Planner::cost`) of a transcendental, a power or a draw: always worth a
+/// buffer when shared or broadcast.
+const EXPENSIVE: u32 = 20;
+/// Costs are not added up beyond this.
+const COST_CAP: u32 = 1000;
+/// Recomputing a shared node for all its extra readers costs at least this much per
+/// element before it is made a buffer instead (a write and a read).
+const RECOMPUTE_LIMIT: u32 = 24;
 
 /// Row-major element strides of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<i64> {

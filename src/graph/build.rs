@@ -129,7 +129,8 @@ impl Graph {
 
     /// `a ** b` strength-reduced when `b` is a constant scalar with a cheap exact form, as
     /// NumPy's power loop does for a scalar exponent: `0 1 2 -1 0.5` (the same bits as
-    /// NumPy), and `3 4 -2 -0.5` as products, quotients and `sqrt` (within 2 ulp of `pow`).
+    /// NumPy), and `3 4 -2 -0.5 1.5 -1.5` as products, quotients and `sqrt` (within 2 ulp
+    /// of `pow`).
     /// Integers reduce for exponents 0 to 4 (wrapping products: the same bits as `**`);
     /// complex numbers for 1 and 2 (`z * z`, as NumPy's `nc_pow`). `None` when `pow` stays.
     fn small_power(
@@ -151,7 +152,7 @@ impl Graph {
             _ => return Ok(None),
         };
         let allowed: &[f64] = match compute {
-            DType::F32 | DType::F64 => &[0.0, 1.0, 2.0, 3.0, 4.0, -1.0, -2.0, 0.5, -0.5],
+            DType::F32 | DType::F64 => &[0.0, 1.0, 2.0, 3.0, 4.0, -1.0, -2.0, 0.5, -0.5, 1.5, -1.5],
             DType::I64 => &[0.0, 1.0, 2.0, 3.0, 4.0],
             DType::C128 => &[1.0, 2.0],
             _ => &[],
@@ -184,9 +185,15 @@ impl Graph {
                 recip(self, &sq)?
             }
             0.5 => self.unary(UnaryOp::Sqrt, &x, span)?,
-            _ => {
+            -0.5 => {
                 let r = self.unary(UnaryOp::Sqrt, &x, span)?;
                 recip(self, &r)?
+            }
+            // `x * sqrt(x)`: gravity's and Coulomb's `r ** -1.5` without a `pow` per element.
+            _ => {
+                let r = self.unary(UnaryOp::Sqrt, &x, span)?;
+                let p = mul(self, &x, &r)?;
+                if e > 0.0 { p } else { recip(self, &p)? }
             }
         };
         Ok(Some(n))

@@ -333,12 +333,15 @@ impl Evaluator {
         Ok(values)
     }
 
-    /// Computes a node if it has constant inputs and a small result (constant folding), so
-    /// scalar arithmetic on literals and loop counters costs nothing later.
+    /// Computes a node if it has small constant inputs and a small result (constant folding),
+    /// so scalar arithmetic on literals and loop counters costs nothing later.
     pub(crate) fn fold(&mut self, node: NodeRef) -> Result<NodeRef> {
+        // `sum(y)` of a computed million-element `y` is a kernel's work, not the interpreter's.
+        let limit = self.options.fold_limit;
         let foldable = !matches!(node.op, Op::Const(_))
-            && (node.size() <= self.options.fold_limit || node.weak)
-            && node.inputs.iter().all(|i| matches!(i.op, Op::Const(_)));
+            && node.inputs.iter().all(|i| matches!(i.op, Op::Const(_)))
+            && (node.weak
+                || node.size() <= limit && node.inputs.iter().all(|i| i.size() <= limit));
         if !foldable {
             return Ok(node);
         }
