@@ -120,8 +120,6 @@ pub struct BackendStats {
     pub fuse: Duration,
     /// Time spent compiling kernels.
     pub compile: Duration,
-    /// Time spent running kernels.
-    pub kernel_time: Duration,
     /// Kernels compiled.
     pub kernels_compiled: u64,
     /// Kernels found already compiled.

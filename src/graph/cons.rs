@@ -27,6 +27,9 @@ impl ConsKey {
         weak: bool,
         inputs: &[u64],
     ) -> Option<ConsKey> {
+        if matches!(op, Op::Const(a) if a.len() > 16) {
+            return None;
+        }
         let mut words = Vec::with_capacity(8 + shape.len() + inputs.len());
         words.push(dtype as u64 | (u64::from(weak) << 8) | ((shape.len() as u64) << 16));
         words.extend(shape.iter().map(|&d| d as u64));
@@ -35,7 +38,6 @@ impl ConsKey {
         words.push(u64::MAX);
         let mut text = None;
         match op {
-            Op::Const(a) if a.len() > 16 => return None,
             Op::Const(a) => match (a.shape().is_empty(), a.as_scalar()) {
                 (true, Some(s)) => {
                     words.push(0);

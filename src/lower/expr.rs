@@ -8,7 +8,6 @@ use crate::dtype::DType;
 use crate::graph::{BinaryOp, NodeRef, UnaryOp, fmt_shape};
 use crate::runtime::{Array, Scalar};
 use crate::syntax::ast::{Arg, BinOp, Expr, ExprKind, FnDef, UnOp};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 impl Evaluator {
@@ -413,7 +412,7 @@ impl Evaluator {
             bound[slot] = Some(self.eval(&a.value)?);
         }
         self.frames.push(self.scopes.len());
-        self.scopes.push(HashMap::new());
+        self.scopes.push(super::Scope::default());
         self.call_depth += 1;
         let result = self.call_user_body(def, bound, span);
         self.call_depth -= 1;

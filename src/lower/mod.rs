@@ -28,6 +28,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The names bound in one scope (hashed with Fx: looked up on every statement).
+pub(crate) type Scope = rustc_hash::FxHashMap<String, Binding>;
+
 /// Graphs deeper than this are computed when bound to a name, so loops stay bounded.
 const MAX_DEPTH: u32 = 32;
 /// Nested user-function calls deeper than this are a resource error, not a stack overflow.
@@ -35,7 +38,7 @@ const MAX_CALL_DEPTH: usize = 200;
 /// Expressions nested deeper than this are a resource error.
 const MAX_EXPR_DEPTH: usize = 2000;
 /// Constant inputs with results up to this many elements are computed while tracing.
-const FOLD_LIMIT: usize = 64;
+const FOLD_LIMIT: usize = 4096;
 
 /// Why evaluation of an expression or statement stopped early: an error, or control flow
 /// unwinding to the loop or function that handles it.
@@ -116,7 +119,6 @@ impl PhaseTimes {
             backend: crate::backend::BackendStats {
                 fuse: a.fuse.saturating_sub(e.fuse),
                 compile: a.compile.saturating_sub(e.compile),
-                kernel_time: a.kernel_time.saturating_sub(e.kernel_time),
                 kernels_compiled: a.kernels_compiled - e.kernels_compiled,
                 cache_hits: a.cache_hits - e.cache_hits,
                 kernels_run: a.kernels_run - e.kernels_run,
@@ -164,7 +166,7 @@ pub struct Evaluator {
     backend: Box<dyn Backend>,
     /// Source texts of everything run so far (for rendering errors).
     pub sources: SourceMap,
-    scopes: Vec<HashMap<String, Binding>>,
+    scopes: Vec<Scope>,
     frames: Vec<usize>,
     out: Box<dyn Write>,
     call_depth: usize,
@@ -177,7 +179,7 @@ pub struct Evaluator {
     /// The loop body being recorded for replay, if any (`replay`).
     recording: Option<replay::Recording>,
     /// Recorded programs and replay state of each loop, by the loop's source position.
-    loops: HashMap<(u32, u32), replay::LoopState>,
+    loops: rustc_hash::FxHashMap<(u32, u32), replay::LoopState>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
 }
@@ -201,7 +203,7 @@ impl Evaluator {
             graph: Graph::new(options.memory_limit),
             backend,
             sources: SourceMap::default(),
-            scopes: vec![HashMap::new()],
+            scopes: vec![Scope::default()],
             frames: vec![],
             out,
             call_depth: 0,
@@ -212,7 +214,7 @@ impl Evaluator {
             draws: 0,
             cancel: Arc::new(AtomicBool::new(false)),
             recording: None,
-            loops: HashMap::new(),
+            loops: Default::default(),
             times: PhaseTimes::default(),
         };
         for (name, text) in crate::stdlib::FILES {
@@ -338,16 +340,22 @@ impl Evaluator {
     pub(crate) fn fold(&mut self, node: NodeRef) -> Result<NodeRef> {
         // `sum(y)` of a computed million-element `y` is a kernel's work, not the interpreter's.
         let limit = self.options.fold_limit;
+        // A view's work is its result's size; anything else's is its inputs'.
+        let view = matches!(
+            node.op,
+            Op::Index(_) | Op::Transpose(_) | Op::Reshape | Op::BroadcastTo
+        );
         let foldable = !matches!(node.op, Op::Const(_))
             && node.inputs.iter().all(|i| matches!(i.op, Op::Const(_)))
             && (node.weak
-                || node.size() <= limit && node.inputs.iter().all(|i| i.size() <= limit));
+                || node.size() <= limit && (view || node.inputs.iter().all(|i| i.size() <= limit)));
         if !foldable {
             return Ok(node);
         }
         let mut memo = HashMap::new();
         let value = crate::backend::interp::eval(&node, &mut memo, &|| false)?;
-        self.graph.constant((*value).clone(), node.weak, node.span)
+        drop(memo);
+        self.graph.shared_constant(value, node.weak, node.span)
     }
 
     /// Binds a value to a name, computing it first if its graph has grown deep.
@@ -478,7 +486,7 @@ impl Evaluator {
     /// Removes every user binding (stdlib functions stay).
     pub fn reset(&mut self) -> Result<()> {
         self.forget_loops();
-        self.scopes = vec![HashMap::new()];
+        self.scopes = vec![Scope::default()];
         self.imported.clear();
         for (name, text) in crate::stdlib::FILES {
             self.run_source(&format!("<stdlib>/{name}"), text, None)?;

@@ -258,7 +258,7 @@ impl Evaluator {
             nodes_at_start: self.graph.nodes_created(),
             stopped: false,
         });
-        self.scopes.push(HashMap::new());
+        self.scopes.push(super::Scope::default());
         let mut traced = Ok(Value::Unit);
         if let Some((name, _)) = var {
             traced = self

@@ -3,7 +3,6 @@
 use super::{Binding, Ev, Evaluator, Exit, Value};
 use crate::diag::{Error, ErrorKind, Span, name_error, syntax_error};
 use crate::syntax::ast::{Block, Expr, ExprKind, Name, Stmt, StmtKind};
-use std::collections::HashMap;
 
 impl Evaluator {
     /// Runs statements in the current scope; the value is the last statement's when it is an
@@ -18,7 +17,7 @@ impl Evaluator {
 
     /// Runs a block in a new scope.
     pub(crate) fn exec_block(&mut self, block: &Block) -> Ev<Value> {
-        self.scopes.push(HashMap::new());
+        self.scopes.push(super::Scope::default());
         let result = self.exec_block_stmts(&block.stmts);
         self.scopes.pop();
         result
@@ -187,7 +186,7 @@ impl Evaluator {
             false,
             var.span,
         )?;
-        self.scopes.push(HashMap::new());
+        self.scopes.push(super::Scope::default());
         self.define(&var.text, Binding::Value(Value::Array(node)));
         let r = self.exec_block_stmts(&body.stmts);
         self.scopes.pop();

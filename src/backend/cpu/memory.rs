@@ -113,7 +113,7 @@ pub(super) struct Pool {
 
 impl Pool {
     /// Arrays smaller than this are not worth keeping.
-    const MIN_LEN: usize = 1 << 10;
+    const MIN_LEN: usize = 1 << 6;
     /// At most this many arrays are kept.
     const CAPACITY: usize = 8;
 

@@ -243,7 +243,6 @@ impl Cpu {
                             "internal error: a kernel step was not compiled",
                         ));
                     };
-                    let start = Instant::now();
                     let resolved;
                     let (kernel, in_place_ok) = if kernel.has_dynamic() {
                         resolved = kernel.resolve(|b| position(&buffers[b]));
@@ -295,7 +294,6 @@ impl Cpu {
                     let value = exec::run(f, kernel, &buffers, shape, target, in_place, columns);
                     buffers[*out] = Some(Rc::new(value));
                     self.stats.kernels_run += 1;
-                    self.stats.kernel_time += start.elapsed();
                 }
                 Step::Node { node, inputs, out } => {
                     let args: Vec<Rc<Array>> = inputs
