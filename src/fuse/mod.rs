@@ -342,51 +342,29 @@ impl Planner {
                 .all(|(&d, (&s, c))| d == 1 || s == c)
     }
 
-    /// About how many cycles computing one element of `node` costs where it is fused (its
-    /// unmaterialised inputs included): 1 for plain arithmetic and moves, 4 for a division
-    /// or square root, 20 for transcendentals, powers and random draws; capped.
+    /// About how many cycles computing one element of `node` costs where it is fused: the
+    /// sum of [`own_cost`] over the distinct nodes of its graph not already buffers (a
+    /// kernel computes a shared subexpression once); capped, so the walk stays short.
     fn cost(&mut self, node: &NodeRef) -> u32 {
-        if node.value().is_some() {
-            return 0;
-        }
         if let Some(&c) = self.cost.get(&node.id) {
             return c;
         }
-        let own = match &node.op {
-            Op::Unary(u) => match u {
-                UnaryOp::Sqrt => 4,
-                UnaryOp::Neg
-                | UnaryOp::Not
-                | UnaryOp::Abs
-                | UnaryOp::Sign
-                | UnaryOp::Floor
-                | UnaryOp::Ceil
-                | UnaryOp::Round
-                | UnaryOp::Trunc
-                | UnaryOp::IsNan
-                | UnaryOp::IsInf
-                | UnaryOp::IsFinite
-                | UnaryOp::Real
-                | UnaryOp::Conj => 1,
-                _ => EXPENSIVE,
-            },
-            Op::Random { .. } => EXPENSIVE,
-            Op::Binary { op, .. } => {
-                use crate::graph::BinaryOp::*;
-                match op {
-                    Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv => EXPENSIVE,
-                    Div => 4,
-                    _ => 1,
-                }
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![node];
+        let mut total = 0u32;
+        while let Some(n) = stack.pop() {
+            if n.value().is_some() || self.done.contains_key(&n.id) || !seen.insert(n.id) {
+                continue;
             }
-            _ => 0,
-        };
-        let mut c: u32 = own;
-        for i in &node.inputs {
-            c = c.saturating_add(self.cost(i)).min(COST_CAP);
+            total = total.saturating_add(own_cost(n));
+            if total >= COST_CAP || seen.len() >= COST_CAP as usize {
+                total = total.max(COST_CAP);
+                break;
+            }
+            stack.extend(n.inputs.iter());
         }
-        self.cost.insert(node.id, c);
-        c
+        self.cost.insert(node.id, total);
+        total
     }
 
     /// Whether `node`, read by a kernel computing over `size` elements, should be a buffer
@@ -409,14 +387,49 @@ impl Planner {
     }
 }
 
+/// About how many cycles one element of `node`'s own operation costs: 1 for plain
+/// arithmetic, 0 for moves, 4 for a division or square root, [`EXPENSIVE`] for
+/// transcendentals, powers and random draws.
+fn own_cost(node: &NodeRef) -> u32 {
+    match &node.op {
+        Op::Unary(u) => match u {
+            UnaryOp::Sqrt => 4,
+            UnaryOp::Neg
+            | UnaryOp::Not
+            | UnaryOp::Abs
+            | UnaryOp::Sign
+            | UnaryOp::Floor
+            | UnaryOp::Ceil
+            | UnaryOp::Round
+            | UnaryOp::Trunc
+            | UnaryOp::IsNan
+            | UnaryOp::IsInf
+            | UnaryOp::IsFinite
+            | UnaryOp::Real
+            | UnaryOp::Conj => 1,
+            _ => EXPENSIVE,
+        },
+        Op::Random { .. } => EXPENSIVE,
+        Op::Binary { op, .. } => {
+            use crate::graph::BinaryOp::*;
+            match op {
+                Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv => EXPENSIVE,
+                Div => 4,
+                _ => 1,
+            }
+        }
+        _ => 0,
+    }
+}
+
 /// The cost (see `Planner::cost`) of a transcendental, a power or a draw: always worth a
 /// buffer when shared or broadcast.
 const EXPENSIVE: u32 = 20;
-/// Costs are not added up beyond this.
-const COST_CAP: u32 = 1000;
+/// Costs are not added up beyond this (nor more nodes visited).
+const COST_CAP: u32 = 256;
 /// Recomputing a shared node for all its extra readers costs at least this much per
 /// element before it is made a buffer instead (a write and a read).
-const RECOMPUTE_LIMIT: u32 = 24;
+const RECOMPUTE_LIMIT: u32 = 8;
 
 /// Row-major element strides of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<i64> {
