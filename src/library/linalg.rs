@@ -50,7 +50,7 @@ fn out_dtype(x: &Array) -> DType {
 }
 
 /// `c = a @ b` for row-major matrices (`a` is m×k, `b` is k×n), through faer's parallel GEMM.
-fn gemm<T: faer::traits::ComplexField>(
+fn gemm<T: faer::traits::ComplexField + Copy + Send + Sync>(
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -59,6 +59,21 @@ fn gemm<T: faer::traits::ComplexField>(
     n: usize,
     one: T,
 ) {
+    if n == 1 && m >= 2 * GEMV_ROWS && m * k >= 1 << 16 {
+        // Matrix × vector: faer runs it on one thread; blocks of rows run on all cores
+        // (fixed blocks, so every row's dot product is the same whatever the thread count).
+        use rayon::prelude::*;
+        c.par_chunks_mut(GEMV_ROWS)
+            .zip(a.par_chunks(GEMV_ROWS * k))
+            .for_each(|(c, a)| {
+                let rows = c.len();
+                let lhs = MatRef::from_row_major_slice(a, rows, k);
+                let rhs = MatRef::from_row_major_slice(b, k, 1);
+                let dst = MatMut::from_row_major_slice_mut(c, rows, 1);
+                faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, one, faer::Par::Seq);
+            });
+        return;
+    }
     let lhs = MatRef::from_row_major_slice(a, m, k);
     let rhs = MatRef::from_row_major_slice(b, k, n);
     let dst = MatMut::from_row_major_slice_mut(c, m, n);
@@ -71,6 +86,9 @@ fn gemm<T: faer::traits::ComplexField>(
         faer::get_global_parallelism(),
     );
 }
+
+/// Rows of a matrix-vector product per parallel task.
+const GEMV_ROWS: usize = 64;
 
 fn square(x: &Array, what: &str) -> Result<(Mat<f64>, usize)> {
     let (data, r, c) = matrix(x, false);
