@@ -135,6 +135,11 @@ fn loop_bodies_are_recorded_once_and_replayed() {
         "a replayed body compiles once: {}",
         times.report()
     );
+    assert_eq!(replayed.take_output(), traced_output(program));
+}
+
+/// What `program` prints on the interpreter with every loop iteration traced.
+fn traced_output(program: &str) -> String {
     let options = arr::lower::Options {
         replay: false,
         ..Default::default()
@@ -142,7 +147,7 @@ fn loop_bodies_are_recorded_once_and_replayed() {
     let mut traced = Session::with_options(arr::BackendKind::Interp, options).expect("session");
     traced.run_str(program).expect("runs");
     assert_eq!(traced.evaluator().times().replayed, 0);
-    assert_eq!(replayed.take_output(), traced.take_output());
+    traced.take_output()
 }
 
 #[test]
@@ -163,13 +168,7 @@ fn a_column_recurrence_replays_in_place() {
         "the loop variable's column is written in place: {}",
         times.report()
     );
-    let options = arr::lower::Options {
-        replay: false,
-        ..Default::default()
-    };
-    let mut traced = Session::with_options(arr::BackendKind::Interp, options).expect("session");
-    traced.run_str(program).expect("runs");
-    assert_eq!(s.take_output(), traced.take_output());
+    assert_eq!(s.take_output(), traced_output(program));
 }
 
 #[test]

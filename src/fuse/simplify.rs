@@ -26,10 +26,7 @@ pub(super) fn simplify(kernel: Kernel) -> Kernel {
     while d + keep_last < dims.len() {
         if dims[d] == 1 {
             dims.remove(d);
-            out_strides.remove(d);
-            inputs.iter_mut().for_each(|i| {
-                i.strides.remove(d);
-            });
+            remove_dim(d, &mut out_strides, &mut inputs);
         } else {
             d += 1;
         }
@@ -43,10 +40,7 @@ pub(super) fn simplify(kernel: Kernel) -> Kernel {
         if mergeable {
             dims[d + 1] *= dims[d];
             dims.remove(d);
-            out_strides.remove(d);
-            inputs.iter_mut().for_each(|i| {
-                i.strides.remove(d);
-            });
+            remove_dim(d, &mut out_strides, &mut inputs);
         } else {
             d += 1;
         }
@@ -64,6 +58,14 @@ pub(super) fn simplify(kernel: Kernel) -> Kernel {
         out_offset,
         out_dynamic,
         out_strides,
+    }
+}
+
+/// Drops iteration dimension `d` from the output's and every input's strides.
+fn remove_dim(d: usize, out_strides: &mut Vec<i64>, inputs: &mut [Input]) {
+    out_strides.remove(d);
+    for i in inputs {
+        i.strides.remove(d);
     }
 }
 
