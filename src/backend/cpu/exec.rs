@@ -192,6 +192,26 @@ impl Rows {
             *b = i.base + off * i.scale;
         }
     }
+
+    /// Moves `bases` from the start of a row to the start of the next one; `outer` holds
+    /// the row's coordinates in the outer dimensions (an odometer: a few additions per
+    /// input instead of a division per dimension).
+    fn next_row(&self, outer: &mut [usize], bases: &mut [i64]) {
+        for d in (0..outer.len()).rev() {
+            outer[d] += 1;
+            for (b, i) in bases.iter_mut().zip(&self.inputs) {
+                *b += i.strides[d] * i.scale;
+            }
+            if outer[d] < self.dims[d] {
+                return;
+            }
+            let back = self.dims[d] as i64;
+            for (b, i) in bases.iter_mut().zip(&self.inputs) {
+                *b -= i.strides[d] * back * i.scale;
+            }
+            outer[d] = 0;
+        }
+    }
 }
 
 /// Runs `f` over flattened positions `start..end`, one call per row segment; `visit`
@@ -207,6 +227,9 @@ pub(super) fn segments(
     let resolved = rows.steps();
     let n = rows.inputs.len();
     let mut row_bases = vec![0i64; n];
+    // Bases at the start of the current row, and its coordinates in the outer dimensions.
+    let mut row_start = vec![0i64; n];
+    let mut outer = vec![0usize; rows.dims.len() - 1];
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         if scratch.len() < rows.randoms.len() {
@@ -216,7 +239,23 @@ pub(super) fn segments(
         while pos < end {
             let (row, col) = (pos / inner, pos % inner);
             let len = (inner - col).min(end - pos);
-            rows.bases(row, col, &mut row_bases);
+            if pos == start {
+                rows.bases(row, 0, &mut row_start);
+                let mut r = row;
+                for d in (0..outer.len()).rev() {
+                    outer[d] = r % rows.dims[d];
+                    r /= rows.dims[d];
+                }
+            } else {
+                rows.next_row(&mut outer, &mut row_start);
+            }
+            for ((b, &s), (i, &step)) in row_bases
+                .iter_mut()
+                .zip(&row_start)
+                .zip(rows.inputs.iter().zip(&resolved))
+            {
+                *b = s + step * col as i64 * i.scale;
+            }
             if rows.randoms.is_empty() {
                 visit(&row_bases, &resolved, len, pos);
             } else {
