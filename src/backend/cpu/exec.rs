@@ -10,6 +10,7 @@ use crate::random::{RangeOut, fill_range};
 use crate::runtime::{Array, zeroed_vec};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -82,35 +83,36 @@ fn bytes_as<T: Copy>(cells: &mut [u64]) -> &mut [T] {
 }
 
 /// An input resolved against its buffer: byte (or counter) base and strides.
-pub(super) struct Resolved {
+pub(super) struct Resolved<'k> {
     base: i64,
     /// Bytes per element for buffers, 1 for counters.
     pub(super) scale: i64,
-    pub(super) strides: Vec<i64>,
+    /// The kernel's own strides (copied only when a column reduction reorders them).
+    pub(super) strides: Cow<'k, [i64]>,
 }
 
 /// The kernel's inputs, ready to address: what the host needs to start any row. The last
 /// entry is the output (for stores), addressed like the inputs.
-pub(super) struct Rows {
-    pub(super) inputs: Vec<Resolved>,
+pub(super) struct Rows<'k> {
+    pub(super) inputs: Vec<Resolved<'k>>,
     /// How many of `inputs` are the kernel's own (the rest is the output).
     kernel_inputs: usize,
     /// The kernel's random draws, in body order (their scratch slots follow the inputs).
     randoms: Vec<Draw>,
     /// Iteration shape.
-    pub(super) dims: Vec<usize>,
+    pub(super) dims: Cow<'k, [usize]>,
 }
 
-impl Rows {
+impl<'k> Rows<'k> {
     /// `out` is the output's (address, element size); reads of buffer `in_place` (an update
     /// running on its own array) go to the output's memory.
     fn new(
-        kernel: &Kernel,
+        kernel: &'k Kernel,
         buffers: &[Option<Rc<Array>>],
         out: Option<(i64, i64)>,
         in_place: Option<usize>,
-    ) -> Rows {
-        let mut inputs: Vec<Resolved> = kernel
+    ) -> Rows<'k> {
+        let mut inputs: Vec<Resolved<'k>> = kernel
             .inputs
             .iter()
             .map(|i| match i.source {
@@ -124,13 +126,13 @@ impl Rows {
                     Resolved {
                         base: start + i.offset * size,
                         scale: size,
-                        strides: i.strides.clone(),
+                        strides: Cow::Borrowed(&i.strides),
                     }
                 }
                 Source::Counter => Resolved {
                     base: i.offset,
                     scale: 1,
-                    strides: i.strides.clone(),
+                    strides: Cow::Borrowed(&i.strides),
                 },
             })
             .collect();
@@ -162,14 +164,14 @@ impl Rows {
             inputs.push(Resolved {
                 base: address + kernel.out_offset * size,
                 scale: size,
-                strides: kernel.out_strides.clone(),
+                strides: Cow::Borrowed(&kernel.out_strides),
             });
         }
         Rows {
             kernel_inputs: kernel.inputs.len(),
             inputs,
             randoms,
-            dims: kernel.dims.clone(),
+            dims: Cow::Borrowed(&kernel.dims),
         }
     }
 

@@ -50,9 +50,9 @@ pub(super) fn reduce_columns<T: Acc>(
     divide: bool,
 ) -> Vec<T> {
     let d = rows.dims.len();
-    rows.dims.swap(d - 2, d - 1);
+    rows.dims.to_mut().swap(d - 2, d - 1);
     for i in &mut rows.inputs {
-        i.strides.swap(d - 2, d - 1);
+        i.strides.to_mut().swap(d - 2, d - 1);
     }
     let (r, cols) = (rows.dims[d - 2], rows.dims[d - 1]);
     let outer: usize = rows.dims[..d - 2].iter().product();
