@@ -229,7 +229,10 @@ impl Planner {
             out
         } else if let Some(out) = self.concat(node) {
             out
-        } else if let Some(kernel) = kernel::build(self, node) {
+        } else if let Some(kernel) = (!scalar_arithmetic(node))
+            .then(|| kernel::build(self, node))
+            .flatten()
+        {
             let out = self.temp(node);
             self.steps.push(Step::Kernel {
                 kernel,
@@ -430,6 +433,17 @@ const COST_CAP: u32 = 256;
 /// Recomputing a shared node for all its extra readers costs at least this much per
 /// element before it is made a buffer instead (a write and a read).
 const RECOMPUTE_LIMIT: u32 = 8;
+
+/// Whether `node` is arithmetic on 0-d values only (`j - 1` of a loop variable): computed
+/// as a step of its own, which costs less than launching a kernel for one element.
+fn scalar_arithmetic(node: &NodeRef) -> bool {
+    node.shape.is_empty()
+        && matches!(
+            node.op,
+            Op::Unary(_) | Op::Binary { .. } | Op::Cast | Op::Where
+        )
+        && node.inputs.iter().all(|i| i.shape.is_empty())
+}
 
 /// Row-major element strides of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<i64> {
