@@ -199,6 +199,22 @@ fn an_error_on_a_replayed_iteration_leaves_what_tracing_leaves() {
 }
 
 #[test]
+fn draws_without_seed_replay_with_the_numbers_tracing_draws() {
+    let program = "
+        let x = zeros(1000)
+        let w = zeros(3)
+        for i in 0..50 {
+            x = x + rand(1000) - randn(1000) * 0.1
+            w = w + randint(0, 10, 3)
+        }
+        print(sum(x), w, rand(2))";
+    let mut s = Session::new().expect("session");
+    s.run_str(program).expect("runs");
+    assert!(s.evaluator().times().replayed >= 40);
+    assert_eq!(s.take_output(), traced_output(program));
+}
+
+#[test]
 fn draws_of_every_stream_share_one_kernel() {
     let mut s = Session::new().expect("session");
     s.run_str("let x = zeros(1000)\nfor i in 0..2000 { x = x + rand(1000) }\nprint(sum(x) > 0)")

@@ -58,8 +58,11 @@ pub enum Inst {
         dist: Distribution,
         /// Stream key.
         seed: u64,
-        /// Draw number within the stream.
+        /// Draw number within the stream (plus the 0-d i64 in buffer `base`, when set,
+        /// added when the kernel runs: a replayed loop's draws without `seed=`).
         draw: u64,
+        /// See `draw`.
+        base: Option<usize>,
         /// The i64 element index.
         counter: ValueId,
     },
@@ -168,13 +171,18 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// The buffers holding positions its addresses depend on (see [`Input::dynamic`]).
+    /// The buffers holding run-time scalars its addresses (see [`Input::dynamic`]) or draw
+    /// numbers depend on.
     pub fn position_buffers(&self) -> impl Iterator<Item = usize> + '_ {
         self.inputs
             .iter()
             .flat_map(|i| &i.dynamic)
             .chain(&self.out_dynamic)
             .map(|&(b, _)| b)
+            .chain(self.body.iter().filter_map(|v| match v.inst {
+                Inst::Random { base, .. } => base,
+                _ => None,
+            }))
     }
 
     /// Whether some address depends on a position known only when the kernel runs.
@@ -182,8 +190,8 @@ impl Kernel {
         self.position_buffers().next().is_some()
     }
 
-    /// The kernel with its dynamic offset terms added in, `position(b)` reading buffer `b`'s
-    /// position.
+    /// The kernel with its dynamic offset terms and draw bases added in, `position(b)`
+    /// reading buffer `b`'s value.
     pub fn resolve(&self, position: impl Fn(usize) -> i64) -> Kernel {
         let mut k = self.clone();
         for i in &mut k.inputs {
@@ -198,6 +206,13 @@ impl Kernel {
             .drain(..)
             .map(|(b, c)| c * position(b))
             .sum::<i64>();
+        for v in &mut k.body {
+            if let Inst::Random { draw, base, .. } = &mut v.inst
+                && let Some(b) = base.take()
+            {
+                *draw = draw.wrapping_add(position(b) as u64);
+            }
+        }
         k
     }
 
@@ -262,8 +277,15 @@ fn fmt_inst(f: &mut fmt::Formatter<'_>, inst: &Inst) -> fmt::Result {
             dist,
             seed,
             draw,
+            base,
             counter,
-        } => write!(f, "random {dist:?} seed={seed} draw={draw} at v{counter}"),
+        } => {
+            write!(f, "random {dist:?} seed={seed} draw={draw}")?;
+            if let Some(b) = base {
+                write!(f, " + pos(buf{b})")?;
+            }
+            write!(f, " at v{counter}")
+        }
     }
 }
 

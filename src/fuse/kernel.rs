@@ -426,10 +426,12 @@ impl<'p> Builder<'p> {
                     Distribution::Uniform | Distribution::Normal => DType::F64,
                     Distribution::Integers { .. } => DType::I64,
                 };
+                let base = node.inputs.first().map(|b| self.planner.materialize(b));
                 let inst = Inst::Random {
                     dist: *dist,
                     seed: *seed,
                     draw: *draw,
+                    base,
                     counter,
                 };
                 let v = self.push(inst, natural);

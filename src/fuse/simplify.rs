@@ -123,11 +123,13 @@ fn live_only(
                 dist,
                 seed,
                 draw,
+                base,
                 counter,
             } => Inst::Random {
                 dist,
                 seed,
                 draw,
+                base,
                 counter: map(counter),
             },
         };

@@ -203,14 +203,7 @@ impl Graph {
         dtype: DType,
         span: Span,
     ) -> Result<NodeRef> {
-        if let Distribution::Integers { lo, hi } = dist
-            && hi <= lo
-        {
-            return Err(
-                value_error(format!("randint: low ({lo}) must be below high ({hi})"))
-                    .with_span(span),
-            );
-        }
+        check_distribution(dist, span)?;
         self.make(
             Op::Random { dist, seed, draw },
             vec![],
@@ -220,4 +213,40 @@ impl Graph {
             span,
         )
     }
+
+    /// Draw number `base + draw` of stream `seed`, `base` a 0-d i64 node (a recorded loop
+    /// body's count of earlier draws, see `lower::replay`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn random_after(
+        &mut self,
+        dist: Distribution,
+        seed: u64,
+        draw: u64,
+        base: &NodeRef,
+        shape: Vec<usize>,
+        dtype: DType,
+        span: Span,
+    ) -> Result<NodeRef> {
+        check_distribution(dist, span)?;
+        self.make(
+            Op::Random { dist, seed, draw },
+            vec![base.clone()],
+            shape,
+            dtype,
+            false,
+            span,
+        )
+    }
+}
+
+/// A value error for a distribution with no values (`randint` with `hi <= lo`).
+fn check_distribution(dist: Distribution, span: Span) -> Result<()> {
+    if let Distribution::Integers { lo, hi } = dist
+        && hi <= lo
+    {
+        return Err(
+            value_error(format!("randint: low ({lo}) must be below high ({hi})")).with_span(span),
+        );
+    }
+    Ok(())
 }

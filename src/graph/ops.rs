@@ -500,7 +500,8 @@ pub enum Op {
     MatMul,
     /// A library call over the inputs.
     Library(LibCall),
-    /// Random numbers: element k is a function of (seed, draw, k) only.
+    /// Random numbers: element k is a function of (seed, draw, k) only; with an input (a
+    /// 0-d i64), the draw number is that input plus `draw`.
     Random {
         dist: Distribution,
         seed: u64,

@@ -12,10 +12,12 @@
 //!
 //! **What stops a recording** (the iteration is then traced again normally, and the loop is
 //! left alone after [`MAX_ABORTS`] such stops): needing the value of something computed
-//! from a parameter while tracing (a condition, an index or loop bound read from a loop
-//! variable, `print` of a loop value), any output or effect (`print`, `save`, `load`, a draw
-//! without `seed=`), `break`/`continue`/`return`, an error, or a body tracing to more than
-//! [`NODE_BUDGET`] nodes. Inner loops are traced iteration by iteration into the recording.
+//! from a parameter while tracing (a condition, a slice bound or loop bound read from a loop
+//! variable, `print` of a loop value), any output or effect (`print`, `save`, `load`),
+//! `break`/`continue`/`return`, an error, or a body tracing to more than [`NODE_BUDGET`]
+//! nodes. Inner loops are traced iteration by iteration into the recording. Scalar indexes
+//! on parameters become positions (program arguments), and draws without `seed=` number
+//! themselves from a parameter holding the program's draw count, so both replay.
 //!
 //! **Replaying.** Each iteration checks the guards and the parameters' shapes and dtypes
 //! (any change records again, up to [`MAX_RECORDINGS`] times per loop), binds the current
@@ -59,6 +61,9 @@ enum ParamSource {
     Var(Slot),
     /// The `for` loop's variable.
     LoopVar,
+    /// The number of draws without `seed=` made before the iteration: the body's `k`-th
+    /// such draw is number base + k, as tracing would number it.
+    DrawBase,
 }
 
 /// A parameter: where its value comes from and what the program was prepared for.
@@ -91,6 +96,8 @@ enum OutputValue {
 #[derive(Debug)]
 struct Program {
     id: ProgramId,
+    /// Draws without `seed=` one iteration makes.
+    draws: u64,
     params: Vec<Param>,
     guards: Vec<Guard>,
     outputs: Vec<(Slot, OutputValue)>,
@@ -116,6 +123,9 @@ pub(crate) struct Recording {
     /// Names made parameters even when they are materialised 0-d values.
     carried: HashSet<String>,
     nodes_at_start: u64,
+    /// Draws without `seed=` recorded so far, and the parameter their numbers start from.
+    draws: u64,
+    draw_base: Option<NodeRef>,
     /// Set when the recording met something it cannot replay.
     stopped: bool,
 }
@@ -256,6 +266,8 @@ impl Evaluator {
             written: vec![],
             carried: state.carried.clone(),
             nodes_at_start: self.graph.nodes_created(),
+            draws: 0,
+            draw_base: None,
             stopped: false,
         });
         self.scopes.push(super::Scope::default());
@@ -310,10 +322,49 @@ impl Evaluator {
         let id = self.backend.prepare(&roots)?;
         Ok(Some(Program {
             id,
+            draws: rec.draws,
             params: rec.params,
             guards: rec.guards,
             outputs,
         }))
+    }
+
+    /// While recording, a draw without `seed=`: its number is the draw-base parameter plus
+    /// its place among the body's draws. `None` when not recording.
+    pub(crate) fn recorded_draw(
+        &mut self,
+        dist: crate::graph::Distribution,
+        shape: Vec<usize>,
+        dtype: DType,
+        span: Span,
+    ) -> Result<Option<NodeRef>> {
+        let Some(rec) = self.recording.as_mut() else {
+            return Ok(None);
+        };
+        rec.draws += 1;
+        let k = rec.draws;
+        let base = match &rec.draw_base {
+            Some(b) => b.clone(),
+            None => {
+                let index = rec.params.len();
+                rec.params.push(Param {
+                    source: ParamSource::DrawBase,
+                    shape: vec![],
+                    dtype: DType::I64,
+                    weak: false,
+                });
+                let b = self.graph.param(index, vec![], DType::I64, false, span)?;
+                if let Some(rec) = self.recording.as_mut() {
+                    rec.draw_base = Some(b.clone());
+                }
+                b
+            }
+        };
+        let seed = self.options.seed;
+        Ok(Some(
+            self.graph
+                .random_after(dist, seed, k, &base, shape, dtype, span)?,
+        ))
     }
 
     /// The parameter standing for the loop variable.
@@ -445,7 +496,7 @@ impl Evaluator {
     }
 
     /// Fails while a recording is in progress: for effects a replay would not repeat
-    /// (output, files, draws without `seed=`).
+    /// (output, files).
     pub(crate) fn effect(&mut self) -> Result<()> {
         if self.recording.is_some() {
             return Err(self.stop_recording());

@@ -144,6 +144,7 @@ impl<'k> Rows<'k> {
                     dist,
                     seed,
                     draw,
+                    base: None,
                     counter,
                 } => {
                     let crate::fuse::Inst::Load(input) = kernel.body[counter].inst else {

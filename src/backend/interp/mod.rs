@@ -161,7 +161,13 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             crate::library::call(call, &args, &node.shape)?
         }
         Op::Random { dist, seed, draw } => {
-            crate::random::draw(*dist, *seed, *draw, &node.shape, node.dtype)
+            // A recorded loop's draw counts from its input (`lower::replay`).
+            let base = match inputs.first().and_then(|b| b.as_scalar()) {
+                Some(Scalar::I64(b)) => b as u64,
+                _ => 0,
+            };
+            let draw = draw.wrapping_add(base);
+            crate::random::draw(*dist, *seed, draw, &node.shape, node.dtype)
         }
         Op::Param(n) => {
             return Err(value_error(format!(

@@ -5,7 +5,7 @@ use super::construct::shape_arg;
 use super::{Args, Builtin};
 use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, Distribution, LibCall, NormOrd};
+use crate::graph::{BinaryOp, Distribution, LibCall, NodeRef, NormOrd};
 use crate::lower::{Evaluator, Value};
 use crate::runtime::{Array, Scalar};
 use num_complex::Complex64;
@@ -245,12 +245,26 @@ fn sort(ev: &mut Evaluator, a: &mut Args, indices: bool) -> Result<Value> {
     Ok(Value::Array(ev.graph.sort(&x, axis, indices, a.span)?))
 }
 
-/// The (seed, draw) of a random call: `seed=` gives stream (seed, 0); otherwise the n-th
-/// draw of the program uses (program seed, n).
-fn stream(ev: &mut Evaluator, a: &Args) -> Result<(u64, u64)> {
+/// The node of a random call: `seed=` gives stream (seed, 0); otherwise the n-th draw of
+/// the program uses (program seed, n) — inside a recorded loop body, n counts from a
+/// parameter, so the body replays.
+fn draw(
+    ev: &mut Evaluator,
+    a: &Args,
+    dist: Distribution,
+    shape: Vec<usize>,
+    dtype: DType,
+) -> Result<NodeRef> {
     match a.opt_i64(ev, "seed")? {
-        Some(s) => Ok((s as u64, 0)),
-        None => Ok((ev.options.seed, ev.next_draw()?)),
+        Some(s) => ev.graph.random(dist, s as u64, 0, shape, dtype, a.span),
+        None => {
+            if let Some(node) = ev.recorded_draw(dist, shape.clone(), dtype, a.span)? {
+                return Ok(node);
+            }
+            let n = ev.next_draw()?;
+            let seed = ev.options.seed;
+            ev.graph.random(dist, seed, n, shape, dtype, a.span)
+        }
     }
 }
 
@@ -263,25 +277,15 @@ fn random(ev: &mut Evaluator, a: &mut Args, dist: Distribution) -> Result<Value>
                 .with_span(a.span_of("dtype")),
         );
     }
-    let (seed, draw) = stream(ev, a)?;
-    Ok(Value::Array(
-        ev.graph.random(dist, seed, draw, shape, dtype, a.span)?,
-    ))
+    Ok(Value::Array(draw(ev, a, dist, shape, dtype)?))
 }
 
 fn randint(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let lo = a.opt_i64(ev, "lo")?.unwrap_or(0);
     let hi = a.opt_i64(ev, "hi")?.unwrap_or(0);
     let shape = shape_arg(ev, a.rest(), a.span)?;
-    let (seed, draw) = stream(ev, a)?;
-    Ok(Value::Array(ev.graph.random(
-        Distribution::Integers { lo, hi },
-        seed,
-        draw,
-        shape,
-        DType::I64,
-        a.span,
-    )?))
+    let dist = Distribution::Integers { lo, hi };
+    Ok(Value::Array(draw(ev, a, dist, shape, DType::I64)?))
 }
 
 fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {

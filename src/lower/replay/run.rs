@@ -21,6 +21,7 @@ impl Evaluator {
         for p in &program.params {
             let value = match &p.source {
                 ParamSource::LoopVar => Rc::new(Array::scalar(Scalar::I64(var.unwrap_or(0)))),
+                ParamSource::DrawBase => Rc::new(Array::scalar(Scalar::I64(self.draws as i64))),
                 ParamSource::Var(slot) => {
                     let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
                         return Ok(false);
@@ -86,6 +87,7 @@ impl Evaluator {
                 self.backend.recycle(array);
             }
         }
+        self.draws += program.draws;
         self.times.replayed += 1;
         Ok(true)
     }
