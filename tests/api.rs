@@ -199,13 +199,13 @@ fn an_error_on_a_replayed_iteration_leaves_what_tracing_leaves() {
 }
 
 #[test]
-fn draws_without_seed_replay_with_the_numbers_tracing_draws() {
+fn draws_replay_with_the_numbers_tracing_draws() {
     let program = "
         let x = zeros(1000)
         let w = zeros(3)
         for i in 0..50 {
             x = x + rand(1000) - randn(1000) * 0.1
-            w = w + randint(0, 10, 3)
+            w = w + randint(0, 10, 3) + rand(3, seed=i * 7 + 1)
         }
         print(sum(x), w, rand(2))";
     let mut s = Session::new().expect("session");

@@ -3,7 +3,7 @@
 //! Backend-neutral: Cranelift, WGSL and the MPI partitioner read the same [`Kernel`].
 
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, Distribution, ReduceOp, UnaryOp};
+use crate::graph::{BinaryOp, Distribution, RandomInput, ReduceOp, UnaryOp};
 use crate::runtime::Scalar;
 use std::fmt;
 
@@ -58,11 +58,11 @@ pub enum Inst {
         dist: Distribution,
         /// Stream key.
         seed: u64,
-        /// Draw number within the stream (plus the 0-d i64 in buffer `base`, when set,
-        /// added when the kernel runs: a replayed loop's draws without `seed=`).
+        /// Draw number within the stream.
         draw: u64,
-        /// See `draw`.
-        base: Option<usize>,
+        /// A 0-d i64 buffer read when the kernel runs: the seed, or added to the draw
+        /// number (a replayed loop's `seed=i`, or its draws without `seed=`).
+        base: Option<(usize, RandomInput)>,
         /// The i64 element index.
         counter: ValueId,
     },
@@ -180,7 +180,7 @@ impl Kernel {
             .chain(&self.out_dynamic)
             .map(|&(b, _)| b)
             .chain(self.body.iter().filter_map(|v| match v.inst {
-                Inst::Random { base, .. } => base,
+                Inst::Random { base, .. } => base.map(|(b, _)| b),
                 _ => None,
             }))
     }
@@ -207,10 +207,17 @@ impl Kernel {
             .map(|(b, c)| c * position(b))
             .sum::<i64>();
         for v in &mut k.body {
-            if let Inst::Random { draw, base, .. } = &mut v.inst
-                && let Some(b) = base.take()
+            if let Inst::Random {
+                seed, draw, base, ..
+            } = &mut v.inst
             {
-                *draw = draw.wrapping_add(position(b) as u64);
+                match base.take() {
+                    Some((b, RandomInput::Seed)) => *seed = position(b) as u64,
+                    Some((b, RandomInput::DrawBase)) => {
+                        *draw = draw.wrapping_add(position(b) as u64)
+                    }
+                    None => {}
+                }
             }
         }
         k
@@ -281,8 +288,10 @@ fn fmt_inst(f: &mut fmt::Formatter<'_>, inst: &Inst) -> fmt::Result {
             counter,
         } => {
             write!(f, "random {dist:?} seed={seed} draw={draw}")?;
-            if let Some(b) = base {
-                write!(f, " + pos(buf{b})")?;
+            match base {
+                Some((b, RandomInput::Seed)) => write!(f, " seed from buf{b}")?,
+                Some((b, RandomInput::DrawBase)) => write!(f, " + buf{b}")?,
+                None => {}
             }
             write!(f, " at v{counter}")
         }

@@ -418,7 +418,12 @@ impl<'p> Builder<'p> {
                     self.cast(v, dtype)
                 }
             }
-            Op::Random { dist, seed, draw } => {
+            Op::Random {
+                dist,
+                seed,
+                draw,
+                input,
+            } => {
                 let strides = contiguous_strides(&node.shape);
                 let counter = self.load(Source::Counter, DType::I64, 0, &strides, view);
                 let natural = match dist {
@@ -426,7 +431,7 @@ impl<'p> Builder<'p> {
                     Distribution::Uniform | Distribution::Normal => DType::F64,
                     Distribution::Integers { .. } => DType::I64,
                 };
-                let base = node.inputs.first().map(|b| self.planner.materialize(b));
+                let base = input.map(|how| (self.planner.materialize(&node.inputs[0]), how));
                 let inst = Inst::Random {
                     dist: *dist,
                     seed: *seed,

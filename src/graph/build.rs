@@ -4,7 +4,8 @@
 use super::{Graph, NodeRef, Op, fmt_shape};
 use crate::diag::{Result, Span, shape_error, type_error, value_error};
 use crate::dtype::{DType, promote};
-use crate::graph::ops::{BinaryOp, IndexItem, IndexSpec, ReduceOp, ScanOp, UnaryOp};
+use crate::graph::ops::{BinaryOp, ReduceOp, ScanOp, UnaryOp};
+use crate::graph::{IndexItem, IndexSpec};
 use crate::runtime::Scalar;
 
 /// The NumPy broadcast of two shapes, or a shape error naming both.

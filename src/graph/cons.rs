@@ -4,7 +4,7 @@
 
 use super::Op;
 use crate::dtype::DType;
-use crate::graph::ops::IndexItem;
+use crate::graph::IndexItem;
 #[cfg(test)]
 use crate::runtime::Array;
 use crate::runtime::Scalar;

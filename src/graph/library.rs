@@ -3,7 +3,7 @@
 use super::{Graph, NodeRef, Op, fmt_shape, normalize_axis};
 use crate::diag::{Result, Span, shape_error, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::ops::{Distribution, LibCall};
+use crate::graph::ops::{Distribution, LibCall, RandomInput};
 
 impl Graph {
     /// A linear-algebra call (`inv solve det eigh eigvecs svd lstsq norm`).
@@ -204,38 +204,36 @@ impl Graph {
         span: Span,
     ) -> Result<NodeRef> {
         check_distribution(dist, span)?;
-        self.make(
-            Op::Random { dist, seed, draw },
-            vec![],
-            shape,
-            dtype,
-            false,
-            span,
-        )
+        let op = Op::Random {
+            dist,
+            seed,
+            draw,
+            input: None,
+        };
+        self.make(op, vec![], shape, dtype, false, span)
     }
 
-    /// Draw number `base + draw` of stream `seed`, `base` a 0-d i64 node (a recorded loop
-    /// body's count of earlier draws, see `lower::replay`).
+    /// A draw whose seed, or the base its draw number counts from, is the 0-d i64 `value`,
+    /// known only when the node is computed (a recorded loop body, see `lower::replay`).
     #[allow(clippy::too_many_arguments)]
-    pub fn random_after(
+    pub fn random_from(
         &mut self,
         dist: Distribution,
-        seed: u64,
-        draw: u64,
-        base: &NodeRef,
+        (seed, draw): (u64, u64),
+        input: RandomInput,
+        value: &NodeRef,
         shape: Vec<usize>,
         dtype: DType,
         span: Span,
     ) -> Result<NodeRef> {
         check_distribution(dist, span)?;
-        self.make(
-            Op::Random { dist, seed, draw },
-            vec![base.clone()],
-            shape,
-            dtype,
-            false,
-            span,
-        )
+        let op = Op::Random {
+            dist,
+            seed,
+            draw,
+            input: Some(input),
+        };
+        self.make(op, vec![value.clone()], shape, dtype, false, span)
     }
 }
 

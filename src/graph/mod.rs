@@ -11,12 +11,14 @@
 
 mod build;
 mod cons;
+mod index;
 mod library;
 pub mod ops;
 
 pub use build::{broadcast_shapes, normalize_axis};
+pub use index::{IndexItem, IndexSpec};
 pub use ops::{
-    BinaryOp, Distribution, IndexItem, IndexSpec, LibCall, NormOrd, Op, ReduceOp, ScanOp, UnaryOp,
+    BinaryOp, Distribution, LibCall, NormOrd, Op, RandomInput, ReduceOp, ScanOp, UnaryOp,
 };
 
 use crate::diag::{Result, Span, resource_error};

@@ -1,5 +1,6 @@
 //! The operations a graph node can perform, with their dtype rules.
 
+use super::IndexSpec;
 use crate::dtype::DType;
 use crate::runtime::{Array, Scalar};
 use std::rc::Rc;
@@ -324,76 +325,6 @@ pub enum ScanOp {
     Cumprod,
 }
 
-/// One item of a normalised index: what it selects along one input axis.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum IndexItem {
-    /// A single position (already made non-negative and checked); drops the axis.
-    At(usize),
-    /// `len` positions starting at `start` with stride `step` (may be negative).
-    Slice { start: i64, step: i64, len: usize },
-    /// The next integer-array input of the node gathers along this axis.
-    Array,
-    /// A single position known only when the node is computed: the node's next position
-    /// input (an [`Op::Position`], after the index arrays and an update's value); drops the
-    /// axis. Only recorded loop bodies build these (`y[:, j] = y[:, j - 1]`).
-    Dynamic,
-}
-
-/// A normalised index expression over all axes of its input.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct IndexSpec {
-    /// One item per input axis.
-    pub items: Vec<IndexItem>,
-    /// Broadcast shape of the index arrays (empty when there are none).
-    pub array_shape: Vec<usize>,
-    /// Where the gathered dimensions go in the result: after this many basic dims.
-    pub array_pos: usize,
-}
-
-impl IndexSpec {
-    /// How many position inputs the node has ([`IndexItem::Dynamic`] items).
-    pub fn dynamic_count(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|i| matches!(i, IndexItem::Dynamic))
-            .count()
-    }
-
-    /// The spec with each dynamic item replaced by its position, in order.
-    pub fn resolve(&self, positions: &[usize]) -> IndexSpec {
-        let mut next = positions.iter();
-        let items = self
-            .items
-            .iter()
-            .map(|item| match item {
-                IndexItem::Dynamic => IndexItem::At(*next.next().expect("one per dynamic item")),
-                other => other.clone(),
-            })
-            .collect();
-        IndexSpec {
-            items,
-            array_shape: self.array_shape.clone(),
-            array_pos: self.array_pos,
-        }
-    }
-
-    /// The shape of `x[spec]`.
-    pub fn result_shape(&self) -> Vec<usize> {
-        let mut out = Vec::new();
-        let has_arrays = self.items.iter().any(|i| matches!(i, IndexItem::Array));
-        for item in &self.items {
-            if let IndexItem::Slice { len, .. } = item {
-                out.push(*len);
-            }
-        }
-        if has_arrays {
-            let at = self.array_pos.min(out.len());
-            out.splice(at..at, self.array_shape.iter().copied());
-        }
-        out
-    }
-}
-
 /// The `ord=` of `norm`, as NumPy reads it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NormOrd {
@@ -440,6 +371,15 @@ pub enum LibCall {
     Sort { axis: usize },
     /// Indices of a stable sort along `axis`.
     Argsort { axis: usize },
+}
+
+/// What a random node's input stands for (only recorded loop bodies build such nodes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RandomInput {
+    /// The stream's seed (`seed=i` with `i` the loop variable).
+    Seed,
+    /// Added to the draw number: the draws without `seed=` made before the iteration.
+    DrawBase,
 }
 
 /// The distribution of a random draw (bit-exact mapping documented in `random`).
@@ -500,12 +440,13 @@ pub enum Op {
     MatMul,
     /// A library call over the inputs.
     Library(LibCall),
-    /// Random numbers: element k is a function of (seed, draw, k) only; with an input (a
-    /// 0-d i64), the draw number is that input plus `draw`.
+    /// Random numbers: element k is a function of (seed, draw, k) only; with `input`, input
+    /// 0 (a 0-d i64 known when the node is computed) is the seed or is added to `draw`.
     Random {
         dist: Distribution,
         seed: u64,
         draw: u64,
+        input: Option<RandomInput>,
     },
     /// Parameter `n` of a replayed loop body (`lower::replay`): a value bound each time the
     /// recorded program runs. Never computed by itself.
@@ -567,7 +508,18 @@ impl Op {
             Op::Concat(a) => format!("concat axis={a}"),
             Op::MatMul => "matmul".into(),
             Op::Library(call) => format!("library {call:?}"),
-            Op::Random { dist, seed, draw } => format!("random {dist:?} seed={seed} draw={draw}"),
+            Op::Random {
+                dist,
+                seed,
+                draw,
+                input,
+            } => match input {
+                None => format!("random {dist:?} seed={seed} draw={draw}"),
+                Some(RandomInput::Seed) => format!("random {dist:?} seed=input draw={draw}"),
+                Some(RandomInput::DrawBase) => {
+                    format!("random {dist:?} seed={seed} draw=input+{draw}")
+                }
+            },
             Op::Param(n) => format!("param {n}"),
             Op::Position { axis, len } => format!("position axis={axis} len={len}"),
         }

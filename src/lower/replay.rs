@@ -16,8 +16,9 @@
 //! variable, `print` of a loop value), any output or effect (`print`, `save`, `load`),
 //! `break`/`continue`/`return`, an error, or a body tracing to more than [`NODE_BUDGET`]
 //! nodes. Inner loops are traced iteration by iteration into the recording. Scalar indexes
-//! on parameters become positions (program arguments), and draws without `seed=` number
-//! themselves from a parameter holding the program's draw count, so both replay.
+//! on parameters become positions (program arguments), a `seed=` computed from parameters
+//! is read when the program runs, and draws without `seed=` number themselves from a
+//! parameter holding the program's draw count, so all of these replay.
 //!
 //! **Replaying.** Each iteration checks the guards and the parameters' shapes and dtypes
 //! (any change records again, up to [`MAX_RECORDINGS`] times per loop), binds the current
@@ -361,10 +362,16 @@ impl Evaluator {
             }
         };
         let seed = self.options.seed;
-        Ok(Some(
-            self.graph
-                .random_after(dist, seed, k, &base, shape, dtype, span)?,
-        ))
+        let input = crate::graph::RandomInput::DrawBase;
+        Ok(Some(self.graph.random_from(
+            dist,
+            (seed, k),
+            input,
+            &base,
+            shape,
+            dtype,
+            span,
+        )?))
     }
 
     /// The parameter standing for the loop variable.

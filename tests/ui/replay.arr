@@ -57,8 +57,8 @@ for i in 0..6 {
 }
 print(z, scale)
 
-# While loops, draws with a changing seed= (traced: the seed is needed while tracing) and
-# without seed= (replayed, numbered as tracing numbers them), printing inside a loop.
+# While loops, draws with a seed= that changes and without seed= (both replay: the seed, or
+# the draw count, is an argument of the program), printing inside a loop.
 let k = 0
 let w = zeros(3)
 while k < 6 {

@@ -8,7 +8,7 @@ mod reduce;
 use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
-use crate::graph::{IndexSpec, Node, NodeRef, Op};
+use crate::graph::{IndexSpec, Node, NodeRef, Op, RandomInput};
 use crate::runtime::{Array, Scalar};
 use ndarray::{ArrayD, Ix2, IxDyn};
 use std::borrow::Cow;
@@ -160,14 +160,23 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             let args: Vec<&Array> = inputs.iter().map(|a| &**a).collect();
             crate::library::call(call, &args, &node.shape)?
         }
-        Op::Random { dist, seed, draw } => {
-            // A recorded loop's draw counts from its input (`lower::replay`).
-            let base = match inputs.first().and_then(|b| b.as_scalar()) {
-                Some(Scalar::I64(b)) => b as u64,
+        Op::Random {
+            dist,
+            seed,
+            draw,
+            input,
+        } => {
+            // A recorded loop's seed or draw base is its input (`lower::replay`).
+            let value = match inputs.first().and_then(|b| b.as_scalar()) {
+                Some(Scalar::I64(v)) => v as u64,
                 _ => 0,
             };
-            let draw = draw.wrapping_add(base);
-            crate::random::draw(*dist, *seed, draw, &node.shape, node.dtype)
+            let (seed, draw) = match input {
+                None => (*seed, *draw),
+                Some(RandomInput::Seed) => (value, *draw),
+                Some(RandomInput::DrawBase) => (*seed, draw.wrapping_add(value)),
+            };
+            crate::random::draw(*dist, seed, draw, &node.shape, node.dtype)
         }
         Op::Param(n) => {
             return Err(value_error(format!(

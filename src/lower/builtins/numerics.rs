@@ -5,7 +5,7 @@ use super::construct::shape_arg;
 use super::{Args, Builtin};
 use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, Distribution, LibCall, NodeRef, NormOrd};
+use crate::graph::{BinaryOp, Distribution, LibCall, NodeRef, NormOrd, RandomInput};
 use crate::lower::{Evaluator, Value};
 use crate::runtime::{Array, Scalar};
 use num_complex::Complex64;
@@ -247,7 +247,7 @@ fn sort(ev: &mut Evaluator, a: &mut Args, indices: bool) -> Result<Value> {
 
 /// The node of a random call: `seed=` gives stream (seed, 0); otherwise the n-th draw of
 /// the program uses (program seed, n) — inside a recorded loop body, n counts from a
-/// parameter, so the body replays.
+/// parameter, and a seed computed from the loop variable is one, so the body replays.
 fn draw(
     ev: &mut Evaluator,
     a: &Args,
@@ -255,6 +255,18 @@ fn draw(
     shape: Vec<usize>,
     dtype: DType,
 ) -> Result<NodeRef> {
+    if let Some((Value::Array(seed), _)) = a.get("seed")
+        && seed.reads_param
+        && seed.value().is_none()
+        && seed.shape.is_empty()
+        && seed.dtype == DType::I64
+    {
+        let seed = seed.clone();
+        let how = RandomInput::Seed;
+        return ev
+            .graph
+            .random_from(dist, (0, 0), how, &seed, shape, dtype, a.span);
+    }
     match a.opt_i64(ev, "seed")? {
         Some(s) => ev.graph.random(dist, s as u64, 0, shape, dtype, a.span),
         None => {
