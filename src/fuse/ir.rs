@@ -210,14 +210,9 @@ impl Kernel {
             if let Inst::Random {
                 seed, draw, base, ..
             } = &mut v.inst
+                && let Some((b, how)) = base.take()
             {
-                match base.take() {
-                    Some((b, RandomInput::Seed)) => *seed = position(b) as u64,
-                    Some((b, RandomInput::DrawBase)) => {
-                        *draw = draw.wrapping_add(position(b) as u64)
-                    }
-                    None => {}
-                }
+                (*seed, *draw) = how.apply(position(b), *seed, *draw);
             }
         }
         k

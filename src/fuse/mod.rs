@@ -229,9 +229,8 @@ impl Planner {
             out
         } else if let Some(out) = self.concat(node) {
             out
-        } else if let Some(kernel) = (!scalar_arithmetic(node))
-            .then(|| kernel::build(self, node))
-            .flatten()
+        } else if !scalar_arithmetic(node)
+            && let Some(kernel) = kernel::build(self, node)
         {
             let out = self.temp(node);
             self.steps.push(Step::Kernel {

@@ -203,14 +203,7 @@ impl Graph {
         dtype: DType,
         span: Span,
     ) -> Result<NodeRef> {
-        check_distribution(dist, span)?;
-        let op = Op::Random {
-            dist,
-            seed,
-            draw,
-            input: None,
-        };
-        self.make(op, vec![], shape, dtype, false, span)
+        self.random_node(dist, (seed, draw), None, shape, dtype, span)
     }
 
     /// A draw whose seed, or the base its draw number counts from, is the 0-d i64 `value`,
@@ -219,32 +212,40 @@ impl Graph {
     pub fn random_from(
         &mut self,
         dist: Distribution,
-        (seed, draw): (u64, u64),
+        stream: (u64, u64),
         input: RandomInput,
         value: &NodeRef,
         shape: Vec<usize>,
         dtype: DType,
         span: Span,
     ) -> Result<NodeRef> {
-        check_distribution(dist, span)?;
+        self.random_node(dist, stream, Some((input, value)), shape, dtype, span)
+    }
+
+    fn random_node(
+        &mut self,
+        dist: Distribution,
+        (seed, draw): (u64, u64),
+        input: Option<(RandomInput, &NodeRef)>,
+        shape: Vec<usize>,
+        dtype: DType,
+        span: Span,
+    ) -> Result<NodeRef> {
+        if let Distribution::Integers { lo, hi } = dist
+            && hi <= lo
+        {
+            return Err(
+                value_error(format!("randint: low ({lo}) must be below high ({hi})"))
+                    .with_span(span),
+            );
+        }
         let op = Op::Random {
             dist,
             seed,
             draw,
-            input: Some(input),
+            input: input.map(|(how, _)| how),
         };
-        self.make(op, vec![value.clone()], shape, dtype, false, span)
+        let inputs = input.map(|(_, v)| v.clone()).into_iter().collect();
+        self.make(op, inputs, shape, dtype, false, span)
     }
-}
-
-/// A value error for a distribution with no values (`randint` with `hi <= lo`).
-fn check_distribution(dist: Distribution, span: Span) -> Result<()> {
-    if let Distribution::Integers { lo, hi } = dist
-        && hi <= lo
-    {
-        return Err(
-            value_error(format!("randint: low ({lo}) must be below high ({hi})")).with_span(span),
-        );
-    }
-    Ok(())
 }

@@ -382,6 +382,16 @@ pub enum RandomInput {
     DrawBase,
 }
 
+impl RandomInput {
+    /// The (seed, draw) of a draw built with (`seed`, `draw`) once its input is `value`.
+    pub fn apply(self, value: i64, seed: u64, draw: u64) -> (u64, u64) {
+        match self {
+            RandomInput::Seed => (value as u64, draw),
+            RandomInput::DrawBase => (seed, draw.wrapping_add(value as u64)),
+        }
+    }
+}
+
 /// The distribution of a random draw (bit-exact mapping documented in `random`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Distribution {

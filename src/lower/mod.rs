@@ -354,7 +354,6 @@ impl Evaluator {
         }
         let mut memo = HashMap::new();
         let value = crate::backend::interp::eval(&node, &mut memo, &|| false)?;
-        drop(memo);
         self.graph.shared_constant(value, node.weak, node.span)
     }
 

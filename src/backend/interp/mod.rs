@@ -8,7 +8,7 @@ mod reduce;
 use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
-use crate::graph::{IndexSpec, Node, NodeRef, Op, RandomInput};
+use crate::graph::{IndexSpec, Node, NodeRef, Op};
 use crate::runtime::{Array, Scalar};
 use ndarray::{ArrayD, Ix2, IxDyn};
 use std::borrow::Cow;
@@ -167,14 +167,9 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             input,
         } => {
             // A recorded loop's seed or draw base is its input (`lower::replay`).
-            let value = match inputs.first().and_then(|b| b.as_scalar()) {
-                Some(Scalar::I64(v)) => v as u64,
-                _ => 0,
-            };
-            let (seed, draw) = match input {
-                None => (*seed, *draw),
-                Some(RandomInput::Seed) => (value, *draw),
-                Some(RandomInput::DrawBase) => (*seed, draw.wrapping_add(value)),
+            let (seed, draw) = match (input, inputs.first().and_then(|b| b.as_scalar())) {
+                (Some(how), Some(Scalar::I64(v))) => how.apply(v, *seed, *draw),
+                _ => (*seed, *draw),
             };
             crate::random::draw(*dist, seed, draw, &node.shape, node.dtype)
         }
