@@ -91,6 +91,38 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
     Some(b.finish(Output::Store(v)))
 }
 
+/// `x` as a strided view of one buffer, when that is all it is (a chain of slices,
+/// transposes, broadcasts and reshapes of a buffer, with static offsets): the buffer and the
+/// view. Buffers `x` reads are materialised either way.
+pub(super) fn strided_view(
+    planner: &mut Planner,
+    x: &NodeRef,
+) -> Option<(super::BufId, crate::runtime::strided::Strided)> {
+    let mut b = Builder::new(planner, x.shape.clone());
+    let v = b.emit_root(x);
+    match (&b.body[..], &b.inputs[..]) {
+        ([only], [input])
+            if v == 0
+                && only.inst == Inst::Load(0)
+                && only.dtype == x.dtype
+                && input.dynamic.is_empty() =>
+        {
+            let Source::Buffer(buf) = input.source else {
+                return None;
+            };
+            Some((
+                buf,
+                crate::runtime::strided::Strided {
+                    offset: input.offset,
+                    strides: input.strides.clone(),
+                    shape: x.shape.clone(),
+                },
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// A store kernel copying buffer `b` (holding `x`) to a new row-major buffer.
 pub(super) fn copy(planner: &mut Planner, x: &NodeRef, b: super::BufId) -> Kernel {
     let mut k = Builder::new(planner, x.shape.clone());

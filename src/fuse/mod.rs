@@ -77,11 +77,22 @@ pub enum Step {
     Node {
         /// The node (its op, shape and dtype).
         node: NodeRef,
-        /// Buffers holding its inputs, in order.
-        inputs: Vec<BufId>,
+        /// Where its inputs are read, in order.
+        inputs: Vec<Arg>,
         /// Its result buffer.
         out: BufId,
     },
+}
+
+/// How a step that is not a kernel reads one input.
+#[derive(Debug, Clone)]
+pub struct Arg {
+    /// The buffer holding the input's elements.
+    pub buf: BufId,
+    /// `None`: the whole buffer. Otherwise the input is this strided view of the buffer (a
+    /// slice, transpose, broadcast or reversal of it), read in place: only matrix products
+    /// take views (see `Planner::step_arg`).
+    pub view: Option<crate::runtime::strided::Strided>,
 }
 
 /// What computes a set of roots: buffers, steps in order, and the buffers of the roots.
@@ -152,7 +163,7 @@ impl Plan {
                         last[*b] = s;
                     }
                 }
-                Step::Node { inputs, .. } => inputs.iter().for_each(|&b| last[b] = s),
+                Step::Node { inputs, .. } => inputs.iter().for_each(|a| last[a.buf] = s),
             }
         }
         for &r in self.roots.iter().chain(self.kept.iter().map(|(b, _)| b)) {
@@ -242,7 +253,12 @@ impl Planner {
             });
             out
         } else {
-            let inputs = node.inputs.iter().map(|i| self.materialize(i)).collect();
+            let views = matches!(node.op, Op::MatMul);
+            let inputs = node
+                .inputs
+                .iter()
+                .map(|i| self.step_arg(i, views))
+                .collect();
             let out = self.temp(node);
             self.steps.push(Step::Node {
                 node: node.clone(),
@@ -256,6 +272,31 @@ impl Planner {
             self.kept.push((buf, node.clone()));
         }
         buf
+    }
+
+    /// How a step that is not a kernel reads input `x`: with `views`, a slice, transpose,
+    /// broadcast or reversal of a buffer is read in place (no copy); otherwise, and for
+    /// anything computed, from `x`'s own buffer.
+    fn step_arg(&mut self, x: &NodeRef, views: bool) -> Arg {
+        let layout = matches!(
+            x.op,
+            Op::Index(_) | Op::Transpose(_) | Op::BroadcastTo | Op::Reshape
+        );
+        if views
+            && layout
+            && x.value().is_none()
+            && !self.done.contains_key(&x.id)
+            && let Some((buf, view)) = kernel::strided_view(self, x)
+        {
+            return Arg {
+                buf,
+                view: Some(view),
+            };
+        }
+        Arg {
+            buf: self.materialize(x),
+            view: None,
+        }
     }
 
     /// Whether a node this plan computes into a buffer is also held outside the graph (a
@@ -504,7 +545,16 @@ impl fmt::Display for Plan {
                     )?;
                 }
                 Step::Node { node, inputs, out } => {
-                    let args: Vec<String> = inputs.iter().map(|b| format!("buf{b}")).collect();
+                    let args: Vec<String> = inputs
+                        .iter()
+                        .map(|a| match &a.view {
+                            None => format!("buf{}", a.buf),
+                            Some(v) => format!(
+                                "buf{}[view offset={} strides={:?}]",
+                                a.buf, v.offset, v.strides
+                            ),
+                        })
+                        .collect();
                     writeln!(
                         f,
                         "  buf{out} : {}{} = {} {}",

@@ -7,7 +7,7 @@ use crate::dtype::DType;
 use crate::graph::NormOrd;
 use crate::runtime::Array;
 use faer::linalg::solvers::{DenseSolveCore, SolveLstsqCore};
-use faer::{Accum, Mat, MatMut, MatRef, Side};
+use faer::{Mat, MatRef, Side};
 use ndarray::{ArrayD, IxDyn};
 
 /// Row-major f64 data and (rows, cols) of a 2-D array (1-D is a column when `column`).
@@ -48,47 +48,6 @@ fn out_dtype(x: &Array) -> DType {
         DType::F64
     }
 }
-
-/// `c = a @ b` for row-major matrices (`a` is m×k, `b` is k×n), through faer's parallel GEMM.
-fn gemm<T: faer::traits::ComplexField + Copy + Send + Sync>(
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
-    one: T,
-) {
-    if n == 1 && m >= 2 * GEMV_ROWS && m * k >= 1 << 16 {
-        // Matrix × vector: faer runs it on one thread; blocks of rows run on all cores
-        // (fixed blocks, so every row's dot product is the same whatever the thread count).
-        use rayon::prelude::*;
-        c.par_chunks_mut(GEMV_ROWS)
-            .zip(a.par_chunks(GEMV_ROWS * k))
-            .for_each(|(c, a)| {
-                let rows = c.len();
-                let lhs = MatRef::from_row_major_slice(a, rows, k);
-                let rhs = MatRef::from_row_major_slice(b, k, 1);
-                let dst = MatMut::from_row_major_slice_mut(c, rows, 1);
-                faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, one, faer::Par::Seq);
-            });
-        return;
-    }
-    let lhs = MatRef::from_row_major_slice(a, m, k);
-    let rhs = MatRef::from_row_major_slice(b, k, n);
-    let dst = MatMut::from_row_major_slice_mut(c, m, n);
-    faer::linalg::matmul::matmul(
-        dst,
-        Accum::Replace,
-        lhs,
-        rhs,
-        one,
-        faer::get_global_parallelism(),
-    );
-}
-
-/// Rows of a matrix-vector product per parallel task.
-const GEMV_ROWS: usize = 64;
 
 fn square(x: &Array, what: &str) -> Result<(Mat<f64>, usize)> {
     let (data, r, c) = matrix(x, false);
@@ -274,25 +233,4 @@ fn matrix_norm(v: &[f64], r: usize, c: usize, ord: NormOrd) -> Result<f64> {
             )));
         }
     })
-}
-
-/// Matrix product of two 2-D row-major f64/f32 arrays via faer; `None` for other dtypes.
-pub fn matmul_2d(a: &Array, b: &Array) -> Option<Array> {
-    let (m, k) = (a.shape()[0], a.shape()[1]);
-    let n = b.shape()[1];
-    match (a, b) {
-        (Array::F64(x), Array::F64(y)) => {
-            let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
-            let mut c = crate::runtime::zeroed_vec(m * n);
-            gemm(x.as_slice()?, y.as_slice()?, &mut c, m, k, n, 1.0);
-            Some(Array::F64(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
-        }
-        (Array::F32(x), Array::F32(y)) => {
-            let (x, y) = (x.as_standard_layout(), y.as_standard_layout());
-            let mut c = crate::runtime::zeroed_vec::<f32>(m * n);
-            gemm(x.as_slice()?, y.as_slice()?, &mut c, m, k, n, 1.0f32);
-            Some(Array::F32(ArrayD::from_shape_vec(IxDyn(&[m, n]), c).ok()?))
-        }
-        _ => None,
-    }
 }

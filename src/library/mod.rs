@@ -4,6 +4,9 @@
 
 pub mod fft;
 pub mod linalg;
+pub mod matmul;
+mod matvec;
+pub mod select;
 pub mod sort;
 
 use crate::diag::Result;

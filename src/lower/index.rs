@@ -44,15 +44,25 @@ pub(crate) fn slice_indices(
     Ok((start, step, len as usize))
 }
 
+/// Index items resolved against the array they index.
+enum Resolved {
+    /// The spec and its inputs after `x` (the integer index arrays, then the positions of
+    /// dynamic items).
+    Spec(IndexSpec, Vec<NodeRef>),
+    /// `x[mask]` with a mask of `x`'s shape, already selected (one pass over both).
+    Selected(NodeRef),
+}
+
 impl Evaluator {
-    /// Resolves index items against `x`: the spec and its inputs after `x` (the integer
-    /// index arrays, then the positions of dynamic items).
+    /// Resolves index items against `x`. With `select` (reading, not updating), a mask of
+    /// `x`'s whole shape selects from `x`'s value at once.
     fn index_spec(
         &mut self,
         x: &NodeRef,
         items: &[ast::IndexItem],
+        select: bool,
         span: Span,
-    ) -> Ev<(IndexSpec, Vec<NodeRef>)> {
+    ) -> Ev<Resolved> {
         let mut out: Vec<IndexItem> = Vec::new();
         let mut arrays: Vec<NodeRef> = Vec::new();
         let mut positions: Vec<NodeRef> = Vec::new();
@@ -106,6 +116,15 @@ impl Evaluator {
                                 .force_all(&both)
                                 .map_err(|err| err.or_span(e.span))?
                                 .swap_remove(0);
+                            if select
+                                && items.len() == 1
+                                && k == ndim
+                                && let (Some(xv), Array::Bool(m)) = (x.value(), &*mask)
+                            {
+                                let picked = crate::library::select::compress(&xv, m);
+                                let node = self.graph.constant(picked, false, e.span)?;
+                                return Ok(Resolved::Selected(node));
+                            }
                             for positions in nonzero(&mask) {
                                 arrays.push(self.graph.constant(positions, false, e.span)?);
                                 out.push(IndexItem::Array);
@@ -168,7 +187,7 @@ impl Evaluator {
         let spec =
             crate::graph::index_spec(&x.shape, out, &shapes).map_err(|e| e.with_span(span))?;
         arrays.extend(positions);
-        Ok((spec, arrays))
+        Ok(Resolved::Spec(spec, arrays))
     }
 
     /// `x[items]`.
@@ -178,7 +197,10 @@ impl Evaluator {
         items: &[ast::IndexItem],
         span: Span,
     ) -> Ev<NodeRef> {
-        let (spec, arrays) = self.index_spec(x, items, span)?;
+        let (spec, arrays) = match self.index_spec(x, items, true, span)? {
+            Resolved::Spec(spec, arrays) => (spec, arrays),
+            Resolved::Selected(node) => return Ok(node),
+        };
         let whole = arrays.is_empty()
             && spec.items.iter().enumerate().all(|(i, it)| {
                 matches!(it, IndexItem::Slice { start: 0, step: 1, len } if *len == x.shape[i])
@@ -198,7 +220,9 @@ impl Evaluator {
         value: &NodeRef,
         span: Span,
     ) -> Ev<NodeRef> {
-        let (spec, arrays) = self.index_spec(x, items, span)?;
+        let Resolved::Spec(spec, arrays) = self.index_spec(x, items, false, span)? else {
+            unreachable!("updates never select")
+        };
         let node = self.graph.update(x, spec, arrays, value, span)?;
         Ok(self.fold(node)?)
     }

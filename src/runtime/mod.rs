@@ -4,6 +4,7 @@ mod alloc;
 mod array;
 mod format;
 pub mod io;
+pub mod strided;
 
 pub use alloc::zeroed_vec;
 pub use array::{Array, Scalar, float_to_i64};

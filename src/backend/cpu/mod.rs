@@ -298,14 +298,24 @@ impl Cpu {
                 Step::Node { node, inputs, out } => {
                     let args: Vec<Rc<Array>> = inputs
                         .iter()
-                        .map(|&b| {
-                            buffers[b]
+                        .map(|a| {
+                            buffers[a.buf]
                                 .clone()
                                 .expect("plan order: inputs computed first")
                         })
                         .collect();
-                    let v =
-                        super::interp::compute(node, &args).map_err(|e| e.or_span(node.span))?;
+                    let v = if let [a, b] = &inputs[..]
+                        && matches!(node.op, crate::graph::Op::MatMul)
+                    {
+                        crate::library::matmul::matmul_strided(
+                            (&args[0], a.view.as_ref()),
+                            (&args[1], b.view.as_ref()),
+                            &node.shape,
+                        )
+                    } else {
+                        super::interp::compute(node, &args)
+                    }
+                    .map_err(|e| e.or_span(node.span))?;
                     buffers[*out] = Some(Rc::new(v.into_standard_layout()));
                 }
             }

@@ -186,6 +186,20 @@ pub fn index(x: &Array, spec: &IndexSpec, arrays: &[std::rc::Rc<Array>]) -> Resu
         // Row-major (a reversed view's copy would keep negative strides).
         return Ok(map_array!(x, a => basic_view(a, spec).as_standard_layout().into_owned()));
     }
+    let leading = matches!(spec.items[0], IndexItem::Array)
+        && spec.items[1..].iter().enumerate().all(|(d, it)| {
+            matches!(it, IndexItem::Slice { start: 0, step: 1, len } if *len == x.shape()[d + 1])
+        });
+    if leading && let [only] = arrays {
+        // `x[idx]`: whole rows, copied in parallel.
+        return match &**only {
+            Array::I64(idx) => crate::library::select::take_rows(x, idx),
+            other => match other.cast(crate::dtype::DType::I64) {
+                Array::I64(idx) => crate::library::select::take_rows(x, &idx),
+                _ => unreachable!("cast to i64"),
+            },
+        };
+    }
     let idx = index_arrays(spec, x.shape(), arrays)?;
     let offsets = gather_offsets(spec, x.shape(), &idx);
     let shape = spec.result_shape();

@@ -10,7 +10,7 @@ use crate::diag::{Result, value_error};
 use crate::dtype::DType;
 use crate::graph::{IndexSpec, Node, NodeRef, Op};
 use crate::runtime::{Array, Scalar};
-use ndarray::{ArrayD, Ix2, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -155,7 +155,7 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             Array::scalar(Scalar::I64(position(i, *axis, *len)?))
         }
         Op::Concat(axis) => layout::concat(inputs, *axis),
-        Op::MatMul => matmul(x(), &inputs[1], &node.shape)?,
+        Op::MatMul => crate::library::matmul::matmul(x(), &inputs[1], &node.shape),
         Op::Library(call) => {
             let args: Vec<&Array> = inputs.iter().map(|a| &**a).collect();
             crate::library::call(call, &args, &node.shape)?
@@ -232,97 +232,4 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
             .cast(dtype)
         }
     }
-}
-
-/// NumPy `matmul`: 1-D operands gain an axis that is removed from the result; leading axes
-/// broadcast as a batch.
-fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Result<Array> {
-    let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
-    if sa.len() == 2
-        && sb.len() == 2
-        && let Some(c) = crate::library::linalg::matmul_2d(a, b)
-    {
-        return Ok(c);
-    }
-    if sa.len() <= 2 && sb.len() <= 2 && !sa.is_empty() && !sb.is_empty() {
-        // Matrix-vector, vector-matrix and vector-vector products as 2-D ones (GEMV and
-        // DOT through the same multithreaded GEMM).
-        let a2 = match sa[..] {
-            [k] => Cow::Owned(a.reshape(&[1, k])),
-            _ => Cow::Borrowed(a),
-        };
-        let b2 = match sb[..] {
-            [k] => Cow::Owned(b.reshape(&[k, 1])),
-            _ => Cow::Borrowed(b),
-        };
-        if let Some(c) = crate::library::linalg::matmul_2d(&a2, &b2) {
-            return Ok(c.reshape(out_shape));
-        }
-    }
-    let av: Vec<usize> = if sa.len() == 1 {
-        vec![1, sa[0]]
-    } else {
-        sa.clone()
-    };
-    let bv: Vec<usize> = if sb.len() == 1 {
-        vec![sb[0], 1]
-    } else {
-        sb.clone()
-    };
-    let (m, k, n) = (av[av.len() - 2], av[av.len() - 1], bv[bv.len() - 1]);
-    let batch = crate::graph::broadcast_shapes(&av[..av.len() - 2], &bv[..bv.len() - 2])?;
-    let nb: usize = batch.iter().product();
-    let mut full_a = batch.clone();
-    full_a.extend([m, k]);
-    let mut full_b = batch.clone();
-    full_b.extend([k, n]);
-    macro_rules! run {
-        ($variant:ident) => {{
-            let (Array::$variant(x), Array::$variant(y)) = (a, b) else {
-                unreachable!("cast when built")
-            };
-            let x = x
-                .to_shape(IxDyn(&av))
-                .map_err(|e| value_error(e.to_string()))?;
-            let y = y
-                .to_shape(IxDyn(&bv))
-                .map_err(|e| value_error(e.to_string()))?;
-            let x = x
-                .broadcast(IxDyn(&full_a))
-                .expect("checked when built")
-                .as_standard_layout()
-                .into_owned();
-            let y = y
-                .broadcast(IxDyn(&full_b))
-                .expect("checked when built")
-                .as_standard_layout()
-                .into_owned();
-            let x = x
-                .into_shape_with_order(IxDyn(&[nb, m, k]))
-                .expect("sizes agree");
-            let y = y
-                .into_shape_with_order(IxDyn(&[nb, k, n]))
-                .expect("sizes agree");
-            let mut out = Vec::with_capacity(nb * m * n);
-            for i in 0..nb {
-                let xi = x
-                    .index_axis(ndarray::Axis(0), i)
-                    .into_dimensionality::<Ix2>()
-                    .expect("2-d");
-                let yi = y
-                    .index_axis(ndarray::Axis(0), i)
-                    .into_dimensionality::<Ix2>()
-                    .expect("2-d");
-                out.extend(xi.dot(&yi).iter().cloned());
-            }
-            Array::$variant(ArrayD::from_shape_vec(IxDyn(out_shape), out).expect("sizes agree"))
-        }};
-    }
-    Ok(match a.dtype() {
-        DType::I64 => run!(I64),
-        DType::F32 => run!(F32),
-        DType::F64 => run!(F64),
-        DType::C128 => run!(C128),
-        DType::Bool => unreachable!("bool promoted to i64 when built"),
-    })
 }

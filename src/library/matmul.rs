@@ -1,0 +1,277 @@
+//! Matrix products with NumPy's `matmul` rules, on strided views of any layout (transposed,
+//! reversed, sliced, broadcast) without copying them: 1-D operands gain an axis that the
+//! result drops, leading axes broadcast as a batch.
+//!
+//! Each product goes to the routine its shape calls for, through faer for f32, f64 and c128
+//! (ndarray's loops for i64): DOT for vector·vector, GEMV for matrix×vector and
+//! vector×matrix, GEMM for the rest. A batch whose shared right operand lets the left one
+//! be read as one tall matrix is a single GEMM; other batches run one GEMM per element over
+//! views (broadcast operands are never materialised).
+//!
+//! *Determinism:* the work is split into fixed pieces (row blocks, column blocks, chunks
+//! of a dot product, batch elements) whose arithmetic does not depend on how many threads
+//! run them, so results are bit-identical for any thread count.
+
+use super::matvec;
+use crate::diag::{Result, value_error};
+use crate::runtime::Array;
+use crate::runtime::strided::{self, Strided};
+use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn};
+use num_complex::Complex64;
+use rayon::prelude::*;
+
+/// Multiply-adds below which a product runs on one thread.
+const PARALLEL_MIN: usize = 1 << 16;
+/// Multiply-adds per product from which a batch runs its products one after another (each
+/// on all threads) instead of several at once (each on one thread).
+const BATCH_SERIAL_MIN: usize = 1 << 24;
+
+/// An element type the products are defined for.
+pub trait Element: Copy + Send + Sync + Default + 'static {
+    /// `c = a @ b` for 2-D views, `c` row-major; `par` says whether it may use all threads.
+    fn gemm(a: ArrayView2<'_, Self>, b: ArrayView2<'_, Self>, c: &mut [Self], par: bool);
+    /// `a + b` (wrapping for integers).
+    fn add(a: Self, b: Self) -> Self;
+    /// `a · b` (wrapping for integers).
+    fn mul(a: Self, b: Self) -> Self;
+}
+
+/// A faer matrix reading the elements of a 2-D ndarray view in place (any strides).
+#[allow(unsafe_code)]
+fn faer_ref<'a, T: faer::traits::ComplexField>(v: &ArrayView2<'a, T>) -> MatRef<'a, T> {
+    let s = v.strides();
+    // SAFETY: the pointer, dims and strides are those of a live ndarray view, which
+    // addresses exactly the elements faer will read, for the view's lifetime.
+    unsafe { MatRef::from_raw_parts(v.as_ptr(), v.nrows(), v.ncols(), s[0], s[1]) }
+}
+
+/// faer's product into row-major `c`, on one thread or all.
+fn faer_gemm<T: faer::traits::ComplexField + Copy>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    c: &mut [T],
+    par: bool,
+) {
+    let (m, n) = (a.nrows(), b.ncols());
+    let dst = MatMut::from_row_major_slice_mut(c, m, n);
+    let par = if par {
+        faer::get_global_parallelism()
+    } else {
+        Par::Seq
+    };
+    faer::linalg::matmul::matmul(
+        dst,
+        Accum::Replace,
+        faer_ref(&a),
+        faer_ref(&b),
+        T::one_impl(),
+        par,
+    );
+}
+
+macro_rules! faer_element {
+    ($t:ty) => {
+        impl Element for $t {
+            fn gemm(a: ArrayView2<'_, $t>, b: ArrayView2<'_, $t>, c: &mut [$t], par: bool) {
+                faer_gemm(a, b, c, par)
+            }
+            fn add(a: $t, b: $t) -> $t {
+                a + b
+            }
+            fn mul(a: $t, b: $t) -> $t {
+                a * b
+            }
+        }
+    };
+}
+faer_element!(f32);
+faer_element!(f64);
+faer_element!(Complex64);
+
+impl Element for i64 {
+    fn gemm(a: ArrayView2<'_, i64>, b: ArrayView2<'_, i64>, c: &mut [i64], _par: bool) {
+        // Wrapping like NumPy's integer products.
+        let n = b.ncols();
+        for (i, row) in a.outer_iter().enumerate() {
+            for (j, col) in b.axis_iter(Axis(1)).enumerate() {
+                c[i * n + j] = row
+                    .iter()
+                    .zip(col.iter())
+                    .fold(0i64, |s, (&x, &y)| s.wrapping_add(x.wrapping_mul(y)));
+            }
+        }
+    }
+    fn add(a: i64, b: i64) -> i64 {
+        a.wrapping_add(b)
+    }
+    fn mul(a: i64, b: i64) -> i64 {
+        a.wrapping_mul(b)
+    }
+}
+
+/// `a @ b` with NumPy's rules; `out_shape` is the result's shape (checked when the node was
+/// built). Operands have the same dtype (cast when built).
+pub fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Array {
+    match (a, b) {
+        (Array::F64(x), Array::F64(y)) => Array::F64(product(x.view(), y.view(), out_shape)),
+        (Array::F32(x), Array::F32(y)) => Array::F32(product(x.view(), y.view(), out_shape)),
+        (Array::C128(x), Array::C128(y)) => Array::C128(product(x.view(), y.view(), out_shape)),
+        (Array::I64(x), Array::I64(y)) => Array::I64(product(x.view(), y.view(), out_shape)),
+        _ => unreachable!("matmul operands share a numeric dtype when built"),
+    }
+}
+
+/// `a @ b` where each operand is an array or a strided view of one (a plan's
+/// [`crate::fuse::Arg`]), read in place.
+pub fn matmul_strided(
+    a: (&Array, Option<&Strided>),
+    b: (&Array, Option<&Strided>),
+    out_shape: &[usize],
+) -> Result<Array> {
+    fn pick<'a, T>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Result<ArrayViewD<'a, T>> {
+        match s {
+            None => Ok(x.view()),
+            Some(s) => strided::view(x, s).ok_or_else(|| {
+                value_error("internal error: a matmul view reaches outside its array")
+            }),
+        }
+    }
+    Ok(match (a.0, b.0) {
+        (Array::F64(x), Array::F64(y)) => {
+            Array::F64(product(pick(x, a.1)?, pick(y, b.1)?, out_shape))
+        }
+        (Array::F32(x), Array::F32(y)) => {
+            Array::F32(product(pick(x, a.1)?, pick(y, b.1)?, out_shape))
+        }
+        (Array::C128(x), Array::C128(y)) => {
+            Array::C128(product(pick(x, a.1)?, pick(y, b.1)?, out_shape))
+        }
+        (Array::I64(x), Array::I64(y)) => {
+            Array::I64(product(pick(x, a.1)?, pick(y, b.1)?, out_shape))
+        }
+        _ => unreachable!("matmul operands share a numeric dtype when built"),
+    })
+}
+
+/// `a @ b` for views of one element type.
+pub fn product<T: Element>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    out_shape: &[usize],
+) -> ArrayD<T> {
+    let a = if a.ndim() == 1 {
+        a.insert_axis(Axis(0))
+    } else {
+        a
+    };
+    let b = if b.ndim() == 1 {
+        b.insert_axis(Axis(1))
+    } else {
+        b
+    };
+    let (ra, rb) = (a.ndim(), b.ndim());
+    let (m, k, n) = (a.shape()[ra - 2], a.shape()[ra - 1], b.shape()[rb - 1]);
+    let batch = crate::graph::broadcast_shapes(&a.shape()[..ra - 2], &b.shape()[..rb - 2])
+        .unwrap_or_default();
+    let count: usize = batch.iter().product();
+    let mut out = crate::runtime::zeroed_vec::<T>(count * m * n);
+    if k > 0 && !out.is_empty() {
+        let full = |mut s: Vec<usize>, r: usize, c: usize| {
+            s.extend([r, c]);
+            s
+        };
+        let a = a
+            .broadcast(IxDyn(&full(batch.clone(), m, k)))
+            .expect("batch shapes broadcast (checked when built)");
+        let b = b
+            .broadcast(IxDyn(&full(batch.clone(), k, n)))
+            .expect("batch shapes broadcast (checked when built)");
+        batched(a, b, &mut out, m, n);
+    }
+    ArrayD::from_shape_vec(IxDyn(out_shape), out).expect("result size is batch × m × n")
+}
+
+/// The product of batches `a` (…, m, k) and `b` (…, k, n) of the same batch shape into `out`.
+fn batched<T: Element>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+    out: &mut [T],
+    m: usize,
+    n: usize,
+) {
+    let r = a.ndim();
+    if r == 2 {
+        let a = a.into_dimensionality::<Ix2>().expect("2-D");
+        let b = b.into_dimensionality::<Ix2>().expect("2-D");
+        return one(a, b, out);
+    }
+    let k = a.shape()[r - 1];
+    // A shared right operand and a left one whose batch and row axes merge: one tall GEMM.
+    if b.strides()[..r - 2].iter().all(|&s| s == 0)
+        && let Some(tall) = merged_rows(&a)
+    {
+        return one(tall, shared(b), out);
+    }
+    let count = out.len() / (m * n).max(1);
+    let batch_shape = &a.shape()[..r - 2];
+    let views = |i: usize| {
+        let mut rest = i;
+        let mut at = vec![0usize; batch_shape.len()];
+        for d in (0..batch_shape.len()).rev() {
+            at[d] = rest % batch_shape[d];
+            rest /= batch_shape[d];
+        }
+        (batch_item(&a, &at), batch_item(&b, &at))
+    };
+    if count < 2 || m * n * k >= BATCH_SERIAL_MIN {
+        for (i, c) in out.chunks_mut(m * n).enumerate() {
+            let (x, y) = views(i);
+            one(x, y, c);
+        }
+    } else {
+        out.par_chunks_mut(m * n).enumerate().for_each(|(i, c)| {
+            let (x, y) = views(i);
+            T::gemm(x, y, c, false);
+        });
+    }
+}
+
+/// The matrix at batch index `at` of a batched view.
+fn batch_item<'a, T>(v: &ArrayViewD<'a, T>, at: &[usize]) -> ArrayView2<'a, T> {
+    let mut v = v.clone();
+    for &p in at {
+        v.index_axis_inplace(Axis(0), p);
+    }
+    v.into_dimensionality::<Ix2>().expect("2-D")
+}
+
+/// Views the batch and row axes of `a` (…, m, k) as one axis, when its strides allow
+/// that without copying.
+fn merged_rows<'a, T>(a: &ArrayViewD<'a, T>) -> Option<ArrayView2<'a, T>> {
+    let r = a.ndim();
+    let rows: usize = a.shape()[..r - 1].iter().product();
+    let k = a.shape()[r - 1];
+    // Only reinterprets the strides; refuses (None) when it would have to copy.
+    let v = a.clone().into_shape_with_order(IxDyn(&[rows, k])).ok()?;
+    v.into_dimensionality::<Ix2>().ok()
+}
+
+/// The matrix of a batched view whose batch axes all have stride 0.
+fn shared<T>(mut b: ArrayViewD<'_, T>) -> ArrayView2<'_, T> {
+    while b.ndim() > 2 {
+        b.index_axis_inplace(Axis(0), 0);
+    }
+    b.into_dimensionality::<Ix2>().expect("2-D")
+}
+
+/// One product of 2-D views by shape: DOT, GEMV (both orientations) or GEMM.
+fn one<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, out: &mut [T]) {
+    match (a.nrows(), b.ncols()) {
+        (1, 1) => out[0] = matvec::dot(a.row(0), b.column(0)),
+        (_, 1) => matvec::gemv(a, b.column(0), out),
+        // x @ B is Bᵀ @ x.
+        (1, _) => matvec::gemv(b.t(), a.row(0), out),
+        _ => T::gemm(a, b, out, a.nrows() * a.ncols() * b.ncols() >= PARALLEL_MIN),
+    }
+}

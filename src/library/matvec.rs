@@ -1,0 +1,104 @@
+//! Matrix–vector products and dot products on views of any layout, split into fixed pieces
+//! that run in parallel: a dot product sums 16 lanes per chunk and chunks in order; a
+//! matrix–vector product gives each task a block of output rows, reading each row as a dot
+//! product (rows contiguous) or streaming the block's columns (columns contiguous). The
+//! arithmetic of every output element is the same whatever the thread count.
+
+use super::matmul::Element;
+use ndarray::{ArrayView1, ArrayView2, Axis, s};
+use rayon::prelude::*;
+
+/// Lanes of a dot product's accumulators (two AVX-512 registers of f64).
+const LANES: usize = 16;
+/// Elements per chunk of a long dot product; chunks' sums are added in order.
+const DOT_CHUNK: usize = 1 << 15;
+/// Output rows per task when rows are read as dot products.
+const ROW_BLOCK: usize = 32;
+/// Output rows per task when columns are streamed (the block of outputs stays in L1).
+const COLUMN_BLOCK: usize = 512;
+/// Multiply-adds below which a product runs on one thread.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// `Σ x[i]·y[i]` of two slices of one length: 16 lane sums, then a fixed tree.
+fn dot_slices<T: Element>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::default(); LANES];
+    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let tail = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .fold(T::default(), |s, (&a, &b)| T::add(s, T::mul(a, b)));
+    for (a, b) in xc.zip(yc) {
+        for l in 0..LANES {
+            acc[l] = T::add(acc[l], T::mul(a[l], b[l]));
+        }
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for l in 0..width {
+            acc[l] = T::add(acc[l], acc[l + width]);
+        }
+    }
+    T::add(acc[0], tail)
+}
+
+/// A contiguous copy of `v` unless it is contiguous already.
+fn contiguous<'a, T: Element>(v: &'a ArrayView1<'_, T>) -> std::borrow::Cow<'a, [T]> {
+    match v.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(v.iter().copied().collect()),
+    }
+}
+
+/// `x · y` for vectors of one length.
+pub fn dot<T: Element>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
+    let (x, y) = (contiguous(&x), contiguous(&y));
+    if x.len() < 2 * DOT_CHUNK {
+        return dot_slices(&x, &y);
+    }
+    let parts: Vec<T> = x
+        .par_chunks(DOT_CHUNK)
+        .zip(y.par_chunks(DOT_CHUNK))
+        .map(|(a, b)| dot_slices(a, b))
+        .collect();
+    parts.into_iter().fold(T::default(), T::add)
+}
+
+/// `out = m @ x` for a matrix `m` (r×k) and a vector `x` (k).
+pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T]) {
+    let (r, k) = m.dim();
+    let x = contiguous(&x);
+    let parallel = r * k >= PARALLEL_MIN;
+    if m.strides()[0] == 1 && k > 1 && r > 1 {
+        // Columns contiguous: each task streams its block of every column.
+        let block = |(b, out): (usize, &mut [T])| {
+            out.fill(T::default());
+            let rows = m.slice(s![b * COLUMN_BLOCK..b * COLUMN_BLOCK + out.len(), ..]);
+            for (col, &xj) in rows.axis_iter(Axis(1)).zip(x.iter()) {
+                let col = col.to_slice().expect("columns are contiguous");
+                for (o, &a) in out.iter_mut().zip(col) {
+                    *o = T::add(*o, T::mul(a, xj));
+                }
+            }
+        };
+        if parallel {
+            out.par_chunks_mut(COLUMN_BLOCK).enumerate().for_each(block);
+        } else {
+            out.chunks_mut(COLUMN_BLOCK).enumerate().for_each(block);
+        }
+        return;
+    }
+    // Rows read as dot products (copied first only when not contiguous).
+    let block = |(b, out): (usize, &mut [T])| {
+        for (i, o) in out.iter_mut().enumerate() {
+            let row = m.row(b * ROW_BLOCK + i);
+            *o = dot_slices(&contiguous(&row), &x);
+        }
+    };
+    if parallel {
+        out.par_chunks_mut(ROW_BLOCK).enumerate().for_each(block);
+    } else {
+        out.chunks_mut(ROW_BLOCK).enumerate().for_each(block);
+    }
+}

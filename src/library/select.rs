@@ -1,0 +1,118 @@
+//! Selection and gathers as parallel passes over fixed pieces: `x[mask]` counts each chunk's
+//! true elements, takes prefix sums and lets every chunk write its block of the result;
+//! `x[idx]` on the leading axis copies whole rows. The pieces do not depend on the thread
+//! count, so neither do the results.
+
+use crate::diag::{Result, index_error};
+use crate::map_array;
+use crate::runtime::Array;
+use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
+
+/// Elements per chunk of a selection.
+const CHUNK: usize = 1 << 14;
+/// Elements below which a pass runs on one thread.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// Elements of `x` (any layout) where `mask` (its shape, bool) is true, in row-major order.
+pub fn compress(x: &Array, mask: &ndarray::ArrayD<bool>) -> Array {
+    let mask = mask.as_standard_layout();
+    let m = mask.as_slice().expect("standard layout");
+    map_array!(x, a => {
+        let a = a.as_standard_layout();
+        let data = compress_slice(a.as_slice().expect("standard layout"), m);
+        let n = data.len();
+        ArrayD::from_shape_vec(IxDyn(&[n]), data).expect("one element per true")
+    })
+}
+
+/// The elements of one chunk where `m` is true, written without branches (a random mask
+/// would mispredict every other element): each element is stored, and the next slot
+/// advances only past kept ones.
+fn compress_chunk<T: Copy + Default>(s: &[T], m: &[bool], out: &mut [T]) {
+    let mut scratch = vec![T::default(); s.len() + 1];
+    let mut n = 0;
+    for (&v, &keep) in s.iter().zip(m) {
+        scratch[n] = v;
+        n += usize::from(keep);
+    }
+    out.copy_from_slice(&scratch[..n]);
+}
+
+fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec<T> {
+    let counts: Vec<usize> = if src.len() < PARALLEL_MIN {
+        m.chunks(CHUNK)
+            .map(|c| c.iter().filter(|&&b| b).count())
+            .collect()
+    } else {
+        m.par_chunks(CHUNK)
+            .map(|c| c.iter().filter(|&&b| b).count())
+            .collect()
+    };
+    let mut out = vec![T::default(); counts.iter().sum()];
+    let mut pieces = Vec::with_capacity(counts.len());
+    let mut rest = out.as_mut_slice();
+    for &c in &counts {
+        let (piece, tail) = rest.split_at_mut(c);
+        pieces.push(piece);
+        rest = tail;
+    }
+    let work = src.chunks(CHUNK).zip(m.chunks(CHUNK)).zip(pieces);
+    if src.len() < PARALLEL_MIN {
+        work.for_each(|((s, m), piece)| compress_chunk(s, m, piece));
+    } else {
+        work.par_bridge()
+            .for_each(|((s, m), piece)| compress_chunk(s, m, piece));
+    }
+    out
+}
+
+/// `x[idx]` on the leading axis (`idx` any shape, negative positions from the end): the
+/// result's shape is `idx`'s followed by `x`'s remaining axes.
+pub fn take_rows(x: &Array, idx: &ArrayD<i64>) -> Result<Array> {
+    let n = x.shape()[0] as i64;
+    let idx = idx.as_standard_layout();
+    let positions = idx.as_slice().expect("standard layout");
+    let (lo, hi) = positions
+        .iter()
+        .fold((0, -1), |(lo, hi), &i| (i.min(lo), i.max(hi)));
+    if lo < -n || hi >= n {
+        let bad = if lo < -n { lo } else { hi };
+        return Err(index_error(format!(
+            "index {bad} is out of bounds for axis 0 with size {n}"
+        )));
+    }
+    let wrap = move |i: i64| (if i < 0 { i + n } else { i }) as usize;
+    let mut shape = idx.shape().to_vec();
+    shape.extend_from_slice(&x.shape()[1..]);
+    let row: usize = x.shape()[1..].iter().product();
+    let parallel = positions.len() * row >= PARALLEL_MIN;
+    Ok(map_array!(x, a => {
+        let a = a.as_standard_layout();
+        let src = a.as_slice().expect("standard layout");
+        let mut out = vec![Default::default(); positions.len() * row];
+        if row == 1 {
+            let copy = |(o, p): (&mut [_], &[i64])| {
+                for (o, &i) in o.iter_mut().zip(p) {
+                    *o = src[wrap(i)];
+                }
+            };
+            if parallel {
+                out.par_chunks_mut(CHUNK).zip(positions.par_chunks(CHUNK)).for_each(copy);
+            } else {
+                copy((&mut out, positions));
+            }
+        } else if row > 1 {
+            let copy = |(o, &i): (&mut [_], &i64)| {
+                let at = wrap(i) * row;
+                o.copy_from_slice(&src[at..at + row]);
+            };
+            if parallel {
+                out.par_chunks_mut(row).zip(positions.par_iter()).for_each(copy);
+            } else {
+                out.chunks_mut(row).zip(positions.iter()).for_each(copy);
+            }
+        }
+        ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one row per index")
+    }))
+}
