@@ -7,32 +7,40 @@ use crate::dtype::DType;
 use crate::graph::NormOrd;
 use crate::runtime::Array;
 use faer::linalg::solvers::{DenseSolveCore, SolveLstsqCore};
-use faer::{Mat, MatRef, Side};
-use ndarray::{ArrayD, IxDyn};
+use faer::{Mat, MatMut, MatRef, Side};
+use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 
-/// Row-major f64 data and (rows, cols) of a 2-D array (1-D is a column when `column`).
-fn matrix(x: &Array, column: bool) -> (Vec<f64>, usize, usize) {
-    let data = x.to_f64_vec();
-    match *x.shape() {
-        [r, c] => (data, r, c),
-        [n] if column => (data, n, 1),
-        [n] => (data, 1, n),
-        _ => (data, 1, 1),
-    }
-}
-
-fn to_mat(data: &[f64], r: usize, c: usize) -> Mat<f64> {
-    MatRef::from_row_major_slice(data, r, c).to_owned()
+/// A column-major f64 copy of a 2-D array, read through its strides (1-D is a column when
+/// `column`, else a row; 0-d is 1×1).
+fn to_mat(x: &Array, column: bool) -> Mat<f64> {
+    let cast;
+    let a = match x {
+        Array::F64(a) => a,
+        other => {
+            cast = other.cast(DType::F64);
+            let Array::F64(a) = &cast else {
+                unreachable!("cast to f64")
+            };
+            a
+        }
+    };
+    let v = a.view();
+    let v = match v.ndim() {
+        0 => v.insert_axis(Axis(0)).insert_axis(Axis(0)),
+        1 if column => v.insert_axis(Axis(1)),
+        1 => v.insert_axis(Axis(0)),
+        _ => v,
+    };
+    let v = v.into_dimensionality::<Ix2>().expect("at most 2-D");
+    let mut m = Mat::zeros(v.nrows(), v.ncols());
+    m.as_mut().copy_from(super::matmul::faer_ref(&v));
+    m
 }
 
 /// A faer matrix as an arr array of `shape`, in the dtype the inputs asked for.
 fn from_mat(m: MatRef<'_, f64>, shape: &[usize], dtype: DType) -> Array {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            v.push(m[(i, j)]);
-        }
-    }
+    let mut v = crate::runtime::zeroed_vec(m.nrows() * m.ncols());
+    MatMut::from_row_major_slice_mut(&mut v, m.nrows(), m.ncols()).copy_from(m);
     from_vec(v, shape, dtype)
 }
 
@@ -50,14 +58,15 @@ fn out_dtype(x: &Array) -> DType {
 }
 
 fn square(x: &Array, what: &str) -> Result<(Mat<f64>, usize)> {
-    let (data, r, c) = matrix(x, false);
-    if x.shape().len() != 2 || r != c {
+    if !matches!(x.shape(), [r, c] if r == c) {
         return Err(value_error(format!(
             "{what} needs a square matrix, found shape {}",
             crate::graph::fmt_shape(x.shape())
         )));
     }
-    Ok((to_mat(&data, r, c), r))
+    let a = to_mat(x, false);
+    let n = a.nrows();
+    Ok((a, n))
 }
 
 fn singular() -> crate::diag::Error {
@@ -83,7 +92,8 @@ pub fn inv(x: &Array) -> Result<Array> {
 /// The solution of `a @ x = b` for a vector or matrix `b`.
 pub fn solve(a: &Array, b: &Array) -> Result<Array> {
     let (m, n) = square(a, "solve")?;
-    let (bdata, br, bc) = matrix(b, true);
+    let mut rhs = to_mat(b, true);
+    let br = rhs.nrows();
     if br != n {
         return Err(crate::diag::shape_error(format!(
             "solve: a is {n}×{n} but b has {br} rows (shape {})",
@@ -91,7 +101,6 @@ pub fn solve(a: &Array, b: &Array) -> Result<Array> {
         )));
     }
     let lu = lu(&m)?;
-    let mut rhs = to_mat(&bdata, br, bc);
     faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, rhs.as_mut());
     Ok(from_mat(
         rhs.as_ref(),
@@ -110,24 +119,23 @@ pub fn det(x: &Array) -> Result<Array> {
 /// Eigenvalues (ascending) of a symmetric matrix, or its eigenvectors as columns.
 pub fn eigh(x: &Array, vectors: bool) -> Result<Array> {
     let (a, n) = square(x, "eigh")?;
-    let evd = a
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| value_error(format!("eigh did not converge: {e:?}")))?;
+    let failed = |e| value_error(format!("eigh did not converge: {e:?}"));
     Ok(if vectors {
+        let evd = a.self_adjoint_eigen(Side::Lower).map_err(failed)?;
         from_mat(evd.U(), &[n, n], out_dtype(x))
     } else {
-        let s = evd.S();
-        from_vec((0..n).map(|i| s[i]).collect(), &[n], out_dtype(x))
+        // Eigenvalues alone skip the eigenvectors' far larger work.
+        let s = a.self_adjoint_eigenvalues(Side::Lower).map_err(failed)?;
+        from_vec(s, &[n], out_dtype(x))
     })
 }
 
 /// Singular values, largest first.
 pub fn singular_values(x: &Array) -> Result<Array> {
-    let (data, r, c) = matrix(x, false);
     if x.shape().len() != 2 {
         return Err(value_error("svd needs a 2-D matrix"));
     }
-    let s = to_mat(&data, r, c)
+    let s = to_mat(x, false)
         .singular_values()
         .map_err(|e| value_error(format!("svd did not converge: {e:?}")))?;
     let k = s.len();
@@ -137,9 +145,12 @@ pub fn singular_values(x: &Array) -> Result<Array> {
 /// The least-squares solution of `a @ x ≈ b` (minimum norm when `a` is rank deficient
 /// is not guaranteed; full-rank tall or square `a` is solved by Householder QR).
 pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
-    let (adata, r, c) = matrix(a, false);
-    let (bdata, br, bc) = matrix(b, true);
-    if a.shape().len() != 2 || br != r {
+    let (r, c) = match *a.shape() {
+        [r, c] => (r, c),
+        _ => (0, 0),
+    };
+    let br = b.shape().first().copied().unwrap_or(1);
+    if a.shape().len() != 2 || b.shape().len() > 2 || br != r {
         return Err(crate::diag::shape_error(format!(
             "lstsq: a has shape {} but b has shape {}",
             crate::graph::fmt_shape(a.shape()),
@@ -148,10 +159,11 @@ pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
     }
     if r < c {
         // Under-determined: the minimum-norm solution is a.T @ solve(a @ a.T, b).
-        let am = to_mat(&adata, r, c);
+        let am = to_mat(a, false);
         let aat = &am * am.transpose();
         let lu = lu(&aat)?;
-        let mut y = to_mat(&bdata, br, bc);
+        let mut y = to_mat(b, true);
+        let bc = y.ncols();
         faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, y.as_mut());
         let x = am.transpose() * &y;
         let shape = if b.shape().len() == 1 {
@@ -161,8 +173,9 @@ pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
         };
         return Ok(from_mat(x.as_ref(), &shape, out_dtype(a)));
     }
-    let qr = to_mat(&adata, r, c).col_piv_qr();
-    let mut rhs = to_mat(&bdata, br, bc);
+    let qr = to_mat(a, false).col_piv_qr();
+    let mut rhs = to_mat(b, true);
+    let bc = rhs.ncols();
     qr.solve_lstsq_in_place_with_conj(faer::Conj::No, rhs.as_mut());
     let x = rhs.as_ref().subrows(0, c);
     let shape = if b.shape().len() == 1 {
@@ -215,8 +228,8 @@ fn matrix_norm(v: &[f64], r: usize, c: usize, ord: NormOrd) -> Result<f64> {
     let col_sums = || (0..c).map(|j| (0..r).map(|i| v[i * c + j]).sum::<f64>());
     let row_sums = || (0..r).map(|i| v[i * c..(i + 1) * c].iter().sum::<f64>());
     let singular = || -> Result<Vec<f64>> {
-        let m = to_mat(v, r, c);
-        m.singular_values()
+        MatRef::from_row_major_slice(v, r, c)
+            .singular_values()
             .map_err(|e| value_error(format!("svd did not converge: {e:?}")))
     };
     Ok(match ord {

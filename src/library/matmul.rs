@@ -39,7 +39,7 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
 
 /// A faer matrix reading the elements of a 2-D ndarray view in place (any strides).
 #[allow(unsafe_code)]
-fn faer_ref<'a, T: faer::traits::ComplexField>(v: &ArrayView2<'a, T>) -> MatRef<'a, T> {
+pub(super) fn faer_ref<'a, T: faer::traits::ComplexField>(v: &ArrayView2<'a, T>) -> MatRef<'a, T> {
     let s = v.strides();
     // SAFETY: the pointer, dims and strides are those of a live ndarray view, which
     // addresses exactly the elements faer will read, for the view's lifetime.
@@ -204,16 +204,20 @@ fn batched<T: Element>(
     if r == 2 {
         let a = a.into_dimensionality::<Ix2>().expect("2-D");
         let b = b.into_dimensionality::<Ix2>().expect("2-D");
-        return one(a, b, out);
+        return one(a, b, out, true);
+    }
+    // A shared right operand: the batch and row axes of `a` as one tall matrix (copied
+    // first when its strides do not allow that), so the same GEMM runs whatever the layout.
+    if b.strides()[..r - 2].iter().all(|&s| s == 0) {
+        let b = shared(b);
+        if let Some(tall) = merged_rows(&a) {
+            return one(tall, b, out, true);
+        }
+        let a = a.as_standard_layout();
+        let tall = merged_rows(&a.view()).expect("a row-major batch merges");
+        return one(tall, b, out, true);
     }
     let k = a.shape()[r - 1];
-    // A shared right operand and a left one whose batch and row axes merge: one tall GEMM.
-    if b.strides()[..r - 2].iter().all(|&s| s == 0)
-        && let Some(tall) = merged_rows(&a)
-    {
-        return one(tall, shared(b), out);
-    }
-    let count = out.len() / (m * n).max(1);
     let batch_shape = &a.shape()[..r - 2];
     let views = |i: usize| {
         let mut rest = i;
@@ -224,15 +228,16 @@ fn batched<T: Element>(
         }
         (batch_item(&a, &at), batch_item(&b, &at))
     };
+    let count = out.len() / (m * n).max(1);
     if count < 2 || m * n * k >= BATCH_SERIAL_MIN {
         for (i, c) in out.chunks_mut(m * n).enumerate() {
             let (x, y) = views(i);
-            one(x, y, c);
+            one(x, y, c, true);
         }
     } else {
         out.par_chunks_mut(m * n).enumerate().for_each(|(i, c)| {
             let (x, y) = views(i);
-            T::gemm(x, y, c, false);
+            one(x, y, c, false);
         });
     }
 }
@@ -265,13 +270,28 @@ fn shared<T>(mut b: ArrayViewD<'_, T>) -> ArrayView2<'_, T> {
     b.into_dimensionality::<Ix2>().expect("2-D")
 }
 
-/// One product of 2-D views by shape: DOT, GEMV (both orientations) or GEMM.
-fn one<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, out: &mut [T]) {
+/// One product of 2-D views by shape: DOT, GEMV (both orientations) or GEMM (on all
+/// threads when `parallel` and it is large).
+fn one<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, out: &mut [T], parallel: bool) {
     match (a.nrows(), b.ncols()) {
         (1, 1) => out[0] = matvec::dot(a.row(0), b.column(0)),
         (_, 1) => matvec::gemv(a, b.column(0), out),
         // x @ B is Bᵀ @ x.
         (1, _) => matvec::gemv(b.t(), a.row(0), out),
-        _ => T::gemm(a, b, out, a.nrows() * a.ncols() * b.ncols() >= PARALLEL_MIN),
+        _ => {
+            // faer walks a negative stride backwards, which reorders the sums over k: such
+            // operands go through one row-major copy, so every layout gives the same bits.
+            let par = parallel && a.nrows() * a.ncols() * b.ncols() >= PARALLEL_MIN;
+            let forward = |v: &ArrayView2<'_, T>| v.strides().iter().all(|&s| s >= 0);
+            match (forward(&a), forward(&b)) {
+                (true, true) => T::gemm(a, b, out, par),
+                (true, false) => T::gemm(a, b.as_standard_layout().view(), out, par),
+                (false, true) => T::gemm(a.as_standard_layout().view(), b, out, par),
+                (false, false) => {
+                    let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
+                    T::gemm(a.view(), b.view(), out, par)
+                }
+            }
+        }
     }
 }

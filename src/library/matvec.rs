@@ -71,15 +71,37 @@ pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T
     let x = contiguous(&x);
     let parallel = r * k >= PARALLEL_MIN;
     if m.strides()[0] == 1 && k > 1 && r > 1 {
-        // Columns contiguous: each task streams its block of every column.
+        // Columns contiguous: each task streams its block of every column, keeping the 16
+        // lane sums `dot_slices` keeps for every output, so the result is the same bits as
+        // reading the rows.
         let block = |(b, out): (usize, &mut [T])| {
-            out.fill(T::default());
             let rows = m.slice(s![b * COLUMN_BLOCK..b * COLUMN_BLOCK + out.len(), ..]);
-            for (col, &xj) in rows.axis_iter(Axis(1)).zip(x.iter()) {
+            let mut lanes = vec![T::default(); LANES * out.len()];
+            let mut tail = vec![T::default(); out.len()];
+            let body = k / LANES * LANES;
+            for (j, (col, &xj)) in rows.axis_iter(Axis(1)).zip(x.iter()).enumerate() {
                 let col = col.to_slice().expect("columns are contiguous");
-                for (o, &a) in out.iter_mut().zip(col) {
+                let acc = if j < body {
+                    let l = j % LANES;
+                    &mut lanes[l * out.len()..(l + 1) * out.len()]
+                } else {
+                    &mut tail[..]
+                };
+                for (o, &a) in acc.iter_mut().zip(col) {
                     *o = T::add(*o, T::mul(a, xj));
                 }
+            }
+            let n = out.len();
+            let mut width = LANES;
+            while width > 1 {
+                width /= 2;
+                let (low, high) = lanes.split_at_mut(width * n);
+                for (o, &h) in low.iter_mut().zip(&high[..width * n]) {
+                    *o = T::add(*o, h);
+                }
+            }
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = T::add(lanes[i], tail[i]);
             }
         };
         if parallel {
