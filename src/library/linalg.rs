@@ -9,21 +9,22 @@ use crate::runtime::Array;
 use faer::linalg::solvers::{DenseSolveCore, SolveLstsqCore};
 use faer::{Mat, MatMut, MatRef, Side};
 use ndarray::{ArrayD, Axis, Ix2, IxDyn};
+use std::borrow::Cow;
 
-/// A column-major f64 copy of a 2-D array, read through its strides (1-D is a column when
-/// `column`, else a row; 0-d is 1×1).
-fn to_mat(x: &Array, column: bool) -> Mat<f64> {
-    let cast;
-    let a = match x {
-        Array::F64(a) => a,
-        other => {
-            cast = other.cast(DType::F64);
-            let Array::F64(a) = &cast else {
-                unreachable!("cast to f64")
-            };
-            a
-        }
-    };
+/// `x`'s elements as f64: borrowed when `x` is f64, else one cast.
+fn as_f64(x: &Array) -> Cow<'_, ArrayD<f64>> {
+    match x {
+        Array::F64(a) => Cow::Borrowed(a),
+        other => match other.cast(DType::F64) {
+            Array::F64(a) => Cow::Owned(a),
+            _ => unreachable!("cast to f64"),
+        },
+    }
+}
+
+/// A faer view of a 2-D f64 array in place, through its strides (1-D is a column when
+/// `column`, else a row; 0-d is 1×1). faer's decompositions copy what they factor once.
+fn mat_view(a: &ArrayD<f64>, column: bool) -> MatRef<'_, f64> {
     let v = a.view();
     let v = match v.ndim() {
         0 => v.insert_axis(Axis(0)).insert_axis(Axis(0)),
@@ -31,10 +32,12 @@ fn to_mat(x: &Array, column: bool) -> Mat<f64> {
         1 => v.insert_axis(Axis(0)),
         _ => v,
     };
-    let v = v.into_dimensionality::<Ix2>().expect("at most 2-D");
-    let mut m = Mat::zeros(v.nrows(), v.ncols());
-    m.as_mut().copy_from(super::matmul::faer_ref(&v));
-    m
+    super::matmul::faer_ref(&v.into_dimensionality::<Ix2>().expect("at most 2-D"))
+}
+
+/// A column-major f64 copy of a 2-D array (as [`mat_view`] reads it).
+fn to_mat(x: &Array, column: bool) -> Mat<f64> {
+    mat_view(&as_f64(x), column).to_owned()
 }
 
 /// A faer matrix as an arr array of `shape`, in the dtype the inputs asked for.
@@ -57,16 +60,15 @@ fn out_dtype(x: &Array) -> DType {
     }
 }
 
-fn square(x: &Array, what: &str) -> Result<(Mat<f64>, usize)> {
-    if !matches!(x.shape(), [r, c] if r == c) {
-        return Err(value_error(format!(
+/// `x`'s f64 elements and order, refusing anything but a square matrix.
+fn square<'a>(x: &'a Array, what: &str) -> Result<(Cow<'a, ArrayD<f64>>, usize)> {
+    match *x.shape() {
+        [r, c] if r == c => Ok((as_f64(x), r)),
+        _ => Err(value_error(format!(
             "{what} needs a square matrix, found shape {}",
             crate::graph::fmt_shape(x.shape())
-        )));
+        ))),
     }
-    let a = to_mat(x, false);
-    let n = a.nrows();
-    Ok((a, n))
 }
 
 fn singular() -> crate::diag::Error {
@@ -75,7 +77,7 @@ fn singular() -> crate::diag::Error {
 }
 
 /// LU with partial pivoting, refusing exactly singular matrices (as LAPACK's getrf does).
-fn lu(a: &Mat<f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>> {
+fn lu(a: MatRef<'_, f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>> {
     let lu = a.partial_piv_lu();
     let u = lu.U();
     let zero_pivot = (0..u.nrows()).any(|i| u[(i, i)] == 0.0 || u[(i, i)].is_nan());
@@ -85,7 +87,7 @@ fn lu(a: &Mat<f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>> {
 /// The inverse of a square matrix.
 pub fn inv(x: &Array) -> Result<Array> {
     let (a, n) = square(x, "inv")?;
-    let lu = lu(&a)?;
+    let lu = lu(mat_view(&a, false))?;
     Ok(from_mat(lu.inverse().as_ref(), &[n, n], out_dtype(x)))
 }
 
@@ -100,7 +102,7 @@ pub fn solve(a: &Array, b: &Array) -> Result<Array> {
             crate::graph::fmt_shape(b.shape())
         )));
     }
-    let lu = lu(&m)?;
+    let lu = lu(mat_view(&m, false))?;
     faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, rhs.as_mut());
     Ok(from_mat(
         rhs.as_ref(),
@@ -111,14 +113,19 @@ pub fn solve(a: &Array, b: &Array) -> Result<Array> {
 
 /// The determinant of a square matrix.
 pub fn det(x: &Array) -> Result<Array> {
-    let (a, _) = square(x, "det")?;
-    let d = if a.nrows() == 0 { 1.0 } else { a.determinant() };
+    let (a, n) = square(x, "det")?;
+    let d = if n == 0 {
+        1.0
+    } else {
+        mat_view(&a, false).determinant()
+    };
     Ok(from_vec(vec![d], &[], out_dtype(x)))
 }
 
 /// Eigenvalues (ascending) of a symmetric matrix, or its eigenvectors as columns.
 pub fn eigh(x: &Array, vectors: bool) -> Result<Array> {
     let (a, n) = square(x, "eigh")?;
+    let a = mat_view(&a, false);
     let failed = |e| value_error(format!("eigh did not converge: {e:?}"));
     Ok(if vectors {
         let evd = a.self_adjoint_eigen(Side::Lower).map_err(failed)?;
@@ -135,7 +142,7 @@ pub fn singular_values(x: &Array) -> Result<Array> {
     if x.shape().len() != 2 {
         return Err(value_error("svd needs a 2-D matrix"));
     }
-    let s = to_mat(x, false)
+    let s = mat_view(&as_f64(x), false)
         .singular_values()
         .map_err(|e| value_error(format!("svd did not converge: {e:?}")))?;
     let k = s.len();
@@ -159,9 +166,10 @@ pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
     }
     if r < c {
         // Under-determined: the minimum-norm solution is a.T @ solve(a @ a.T, b).
-        let am = to_mat(a, false);
-        let aat = &am * am.transpose();
-        let lu = lu(&aat)?;
+        let data = as_f64(a);
+        let am = mat_view(&data, false);
+        let aat = am * am.transpose();
+        let lu = lu(aat.as_ref())?;
         let mut y = to_mat(b, true);
         let bc = y.ncols();
         faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, y.as_mut());
@@ -173,7 +181,7 @@ pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
         };
         return Ok(from_mat(x.as_ref(), &shape, out_dtype(a)));
     }
-    let qr = to_mat(a, false).col_piv_qr();
+    let qr = mat_view(&as_f64(a), false).col_piv_qr();
     let mut rhs = to_mat(b, true);
     let bc = rhs.ncols();
     qr.solve_lstsq_in_place_with_conj(faer::Conj::No, rhs.as_mut());

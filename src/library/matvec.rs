@@ -5,7 +5,7 @@
 //! arithmetic of every output element is the same whatever the thread count.
 
 use super::matmul::Element;
-use ndarray::{ArrayView1, ArrayView2, Axis, s};
+use ndarray::{ArrayView1, ArrayView2, s};
 use rayon::prelude::*;
 
 /// Lanes of a dot product's accumulators (two AVX-512 registers of f64).
@@ -15,7 +15,7 @@ const DOT_CHUNK: usize = 1 << 15;
 /// Output rows per task when rows are read as dot products.
 const ROW_BLOCK: usize = 32;
 /// Output rows per task when columns are streamed (the block of outputs stays in L1).
-const COLUMN_BLOCK: usize = 512;
+const COLUMN_BLOCK: usize = 128;
 /// Multiply-adds below which a product runs on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
@@ -76,22 +76,21 @@ pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T
         // reading the rows.
         let block = |(b, out): (usize, &mut [T])| {
             let rows = m.slice(s![b * COLUMN_BLOCK..b * COLUMN_BLOCK + out.len(), ..]);
-            let mut lanes = vec![T::default(); LANES * out.len()];
-            let mut tail = vec![T::default(); out.len()];
-            let body = k / LANES * LANES;
-            for (j, (col, &xj)) in rows.axis_iter(Axis(1)).zip(x.iter()).enumerate() {
-                let col = col.to_slice().expect("columns are contiguous");
-                let acc = if j < body {
-                    let l = j % LANES;
-                    &mut lanes[l * out.len()..(l + 1) * out.len()]
-                } else {
-                    &mut tail[..]
-                };
-                for (o, &a) in acc.iter_mut().zip(col) {
-                    *o = T::add(*o, T::mul(a, xj));
-                }
-            }
             let n = out.len();
+            let mut lanes = vec![T::default(); LANES * n];
+            let mut tail = vec![T::default(); n];
+            let body = k / LANES * LANES;
+            let column = |j: usize| rows.column(j).to_slice().expect("columns are contiguous");
+            let axpy = |acc: &mut [T], j: usize| {
+                for (o, &a) in acc.iter_mut().zip(column(j)) {
+                    *o = T::add(*o, T::mul(a, x[j]));
+                }
+            };
+            for j in 0..body {
+                let l = j % LANES;
+                axpy(&mut lanes[l * n..(l + 1) * n], j);
+            }
+            (body..k).for_each(|j| axpy(&mut tail, j));
             let mut width = LANES;
             while width > 1 {
                 width /= 2;
