@@ -35,6 +35,10 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn add(a: Self, b: Self) -> Self;
     /// `a · b` (wrapping for integers).
     fn mul(a: Self, b: Self) -> Self;
+    /// The dot product of two slices of one length, as `matvec::dot_lanes` defines it.
+    fn dot(x: &[Self], y: &[Self]) -> Self {
+        matvec::dot_lanes(x, y)
+    }
 }
 
 /// A faer matrix reading the elements of a 2-D ndarray view in place (any strides).
@@ -71,8 +75,9 @@ fn faer_gemm<T: faer::traits::ComplexField + Copy>(
 }
 
 macro_rules! faer_element {
-    ($t:ty) => {
+    ($t:ty $(, $dot:item)?) => {
         impl Element for $t {
+            $($dot)?
             fn gemm(a: ArrayView2<'_, $t>, b: ArrayView2<'_, $t>, c: &mut [$t], par: bool) {
                 faer_gemm(a, b, c, par)
             }
@@ -85,8 +90,18 @@ macro_rules! faer_element {
         }
     };
 }
-faer_element!(f32);
-faer_element!(f64);
+faer_element!(
+    f32,
+    fn dot(x: &[f32], y: &[f32]) -> f32 {
+        pulp::Arch::new().dispatch(matvec::DotF32(x, y))
+    }
+);
+faer_element!(
+    f64,
+    fn dot(x: &[f64], y: &[f64]) -> f64 {
+        pulp::Arch::new().dispatch(matvec::DotF64(x, y))
+    }
+);
 faer_element!(Complex64);
 
 impl Element for i64 {

@@ -6,6 +6,7 @@
 
 use super::matmul::Element;
 use ndarray::{ArrayView1, ArrayView2, s};
+use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
 /// Lanes of a dot product's accumulators (two AVX-512 registers of f64).
@@ -19,8 +20,16 @@ const COLUMN_BLOCK: usize = 128;
 /// Multiply-adds below which a product runs on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
-/// `Σ x[i]·y[i]` of two slices of one length: 16 lane sums, then a fixed tree.
-fn dot_slices<T: Element>(x: &[T], y: &[T]) -> T {
+/// `Σ x[i]·y[i]` of two slices of one length: 16 lane sums (lane `l` adds the products at
+/// positions ≡ l mod 16 of the first `len / 16 * 16`, in order), combined by a fixed tree,
+/// plus the remaining products summed in order. Every element type computes exactly this
+/// (f32 and f64 with vector registers holding the lanes).
+pub(super) fn dot_slices<T: Element>(x: &[T], y: &[T]) -> T {
+    T::dot(x, y)
+}
+
+/// The portable form of [`dot_slices`].
+pub(super) fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
     let mut acc = [T::default(); LANES];
     let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
     let tail = xc
@@ -33,15 +42,77 @@ fn dot_slices<T: Element>(x: &[T], y: &[T]) -> T {
             acc[l] = T::add(acc[l], T::mul(a[l], b[l]));
         }
     }
+    combine(acc, tail)
+}
+
+/// The fixed tree over the 16 lane sums, then the tail.
+fn combine<T: Element>(mut lanes: [T; LANES], tail: T) -> T {
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for l in 0..width {
-            acc[l] = T::add(acc[l], acc[l + width]);
+            lanes[l] = T::add(lanes[l], lanes[l + width]);
         }
     }
-    T::add(acc[0], tail)
+    T::add(lanes[0], tail)
 }
+
+/// [`dot_slices`] for f64 and f32 on the widest vector registers the CPU has (pulp picks
+/// them at run time): `16 / width` registers hold the 16 lanes.
+macro_rules! simd_dot {
+    ($name:ident, $t:ty, $lanes:ident, $split:ident, $splat:ident, $add:ident, $mul:ident) => {
+        /// See [`simd_dot`].
+        pub(super) struct $name<'a>(pub &'a [$t], pub &'a [$t]);
+
+        impl WithSimd for $name<'_> {
+            type Output = $t;
+
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) -> $t {
+                let (x, y) = (self.0, self.1);
+                let width = S::$lanes;
+                if width > LANES || LANES % width != 0 {
+                    return dot_lanes(x, y);
+                }
+                let regs = LANES / width;
+                let body = x.len() / LANES * LANES;
+                let (xv, _) = S::$split(&x[..body]);
+                let (yv, _) = S::$split(&y[..body]);
+                let mut acc = [simd.$splat(0.0); LANES];
+                for (xs, ys) in xv.chunks_exact(regs).zip(yv.chunks_exact(regs)) {
+                    for r in 0..regs {
+                        acc[r] = simd.$add(acc[r], simd.$mul(xs[r], ys[r]));
+                    }
+                }
+                let sums: &[$t] = pulp::bytemuck::cast_slice(&acc[..regs]);
+                let lanes: [$t; LANES] = sums.try_into().expect("16 lanes");
+                let tail = x[body..]
+                    .iter()
+                    .zip(&y[body..])
+                    .fold(0.0, |s: $t, (&a, &b)| s + a * b);
+                combine(lanes, tail)
+            }
+        }
+    };
+}
+simd_dot!(
+    DotF64,
+    f64,
+    F64_LANES,
+    as_simd_f64s,
+    splat_f64s,
+    add_f64s,
+    mul_f64s
+);
+simd_dot!(
+    DotF32,
+    f32,
+    F32_LANES,
+    as_simd_f32s,
+    splat_f32s,
+    add_f32s,
+    mul_f32s
+);
 
 /// A contiguous copy of `v` unless it is contiguous already.
 fn contiguous<'a, T: Element>(v: &'a ArrayView1<'_, T>) -> std::borrow::Cow<'a, [T]> {
