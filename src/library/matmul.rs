@@ -39,6 +39,13 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn dot(x: &[Self], y: &[Self]) -> Self {
         matvec::dot_lanes(x, y)
     }
+    /// Rows `first..first + out.len()` of `m @ x` for `m` stored column-major in `data`
+    /// with leading dimension `ld`, exactly as `matvec::columns_block` computes them;
+    /// `false` (nothing done) when the type has no faster form.
+    fn gemv_columns(data: &[Self], ld: usize, first: usize, x: &[Self], out: &mut [Self]) -> bool {
+        let _ = (data, ld, first, x, out);
+        false
+    }
 }
 
 /// A faer matrix reading the elements of a 2-D ndarray view in place (any strides).
@@ -75,9 +82,9 @@ fn faer_gemm<T: faer::traits::ComplexField + Copy>(
 }
 
 macro_rules! faer_element {
-    ($t:ty $(, $dot:item)?) => {
+    ($t:ty $(, $extra:item)*) => {
         impl Element for $t {
-            $($dot)?
+            $($extra)*
             fn gemm(a: ArrayView2<'_, $t>, b: ArrayView2<'_, $t>, c: &mut [$t], par: bool) {
                 faer_gemm(a, b, c, par)
             }
@@ -94,12 +101,34 @@ faer_element!(
     f32,
     fn dot(x: &[f32], y: &[f32]) -> f32 {
         pulp::Arch::new().dispatch(matvec::DotF32(x, y))
+    },
+    fn gemv_columns(data: &[f32], ld: usize, first: usize, x: &[f32], out: &mut [f32]) -> bool {
+        let op = matvec::ColumnsF32 {
+            data,
+            ld,
+            first,
+            x,
+            out,
+        };
+        pulp::Arch::new().dispatch(op);
+        true
     }
 );
 faer_element!(
     f64,
     fn dot(x: &[f64], y: &[f64]) -> f64 {
         pulp::Arch::new().dispatch(matvec::DotF64(x, y))
+    },
+    fn gemv_columns(data: &[f64], ld: usize, first: usize, x: &[f64], out: &mut [f64]) -> bool {
+        let op = matvec::ColumnsF64 {
+            data,
+            ld,
+            first,
+            x,
+            out,
+        };
+        pulp::Arch::new().dispatch(op);
+        true
     }
 );
 faer_element!(Complex64);

@@ -15,8 +15,8 @@ const LANES: usize = 16;
 const DOT_CHUNK: usize = 1 << 15;
 /// Output rows per task when rows are read as dot products.
 const ROW_BLOCK: usize = 32;
-/// Output rows per task when columns are streamed (the block of outputs stays in L1).
-const COLUMN_BLOCK: usize = 128;
+/// Most output rows per task when columns are streamed (their lane sums stay in L1 and L2).
+const COLUMN_BLOCK: usize = 1024;
 /// Multiply-adds below which a product runs on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
@@ -136,6 +136,132 @@ pub fn dot<T: Element>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
     parts.into_iter().fold(T::default(), T::add)
 }
 
+/// `out = rows @ x` for a block of rows whose columns are contiguous: streams every column,
+/// keeping for each output the 16 lane sums [`dot_lanes`] keeps, so the bits are those of
+/// reading the rows as dot products.
+pub(super) fn columns_block<T: Element>(rows: ArrayView2<'_, T>, x: &[T], out: &mut [T]) {
+    let (n, k) = rows.dim();
+    let mut lanes = vec![T::default(); LANES * n];
+    let mut tail = vec![T::default(); n];
+    let body = k / LANES * LANES;
+    let column = |j: usize| rows.column(j).to_slice().expect("columns are contiguous");
+    let axpy = |acc: &mut [T], j: usize| {
+        for (o, &a) in acc.iter_mut().zip(column(j)) {
+            *o = T::add(*o, T::mul(a, x[j]));
+        }
+    };
+    for j in 0..body {
+        let l = j % LANES;
+        axpy(&mut lanes[l * n..(l + 1) * n], j);
+    }
+    (body..k).for_each(|j| axpy(&mut tail, j));
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        let (low, high) = lanes.split_at_mut(width * n);
+        for (o, &h) in low.iter_mut().zip(&high[..width * n]) {
+            *o = T::add(*o, h);
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = T::add(lanes[i], tail[i]);
+    }
+}
+
+/// [`columns_block`] for f64 and f32 with the lane sums in vector registers: a strip of one
+/// register's width of outputs keeps its 16 lane sums in 16 registers while it reads every
+/// column once. `data` holds the matrix column-major with leading dimension `ld`; the block
+/// starts at row `first`. Rows past the last full strip go through [`columns_block`].
+macro_rules! simd_columns {
+    ($name:ident, $t:ty, $lanes:ident, $split:ident, $splat:ident, $add:ident, $mul:ident) => {
+        /// See [`simd_columns`].
+        pub(super) struct $name<'a> {
+            pub data: &'a [$t],
+            pub ld: usize,
+            pub first: usize,
+            pub x: &'a [$t],
+            pub out: &'a mut [$t],
+        }
+
+        impl WithSimd for $name<'_> {
+            type Output = ();
+
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) {
+                let $name {
+                    data,
+                    ld,
+                    first,
+                    x,
+                    out,
+                } = self;
+                let (w, k) = (S::$lanes, x.len());
+                let body = k / LANES * LANES;
+                let strips = if w <= LANES { out.len() / w } else { 0 };
+                // Sixteen columns at a time, strip by strip: each strip's 16 lane sums come
+                // from L1 into registers once per 16 columns, and each column is read in
+                // order down the block.
+                let zero = simd.$splat(0.0);
+                let mut acc = vec![zero; strips * LANES];
+                let mut tail = vec![zero; strips];
+                let load = |j: usize, s: usize| {
+                    let at = j * ld + first + s * w;
+                    S::$split(&data[at..at + w]).0[0]
+                };
+                for c in (0..body).step_by(LANES) {
+                    let xs: [_; LANES] = std::array::from_fn(|l| simd.$splat(x[c + l]));
+                    for (s, sums) in acc.chunks_exact_mut(LANES).enumerate() {
+                        for l in 0..LANES {
+                            sums[l] = simd.$add(sums[l], simd.$mul(load(c + l, s), xs[l]));
+                        }
+                    }
+                }
+                for j in body..k {
+                    let xj = simd.$splat(x[j]);
+                    for (s, t) in tail.iter_mut().enumerate() {
+                        *t = simd.$add(*t, simd.$mul(load(j, s), xj));
+                    }
+                }
+                let sums: &[$t] = pulp::bytemuck::cast_slice(&acc);
+                let tails: &[$t] = pulp::bytemuck::cast_slice(&tail);
+                for s in 0..strips {
+                    for i in 0..w {
+                        let at = s * LANES * w;
+                        let lanes: [$t; LANES] = std::array::from_fn(|l| sums[at + l * w + i]);
+                        out[s * w + i] = combine(lanes, tails[s * w + i]);
+                    }
+                }
+                let done = strips * w;
+                if done < out.len() {
+                    let rows = ndarray::ArrayView2::from_shape((k, ld), data)
+                        .expect("column-major data")
+                        .reversed_axes();
+                    let rows = rows.slice(s![first + done..first + out.len(), ..]);
+                    columns_block(rows, x, &mut out[done..]);
+                }
+            }
+        }
+    };
+}
+simd_columns!(
+    ColumnsF64,
+    f64,
+    F64_LANES,
+    as_simd_f64s,
+    splat_f64s,
+    add_f64s,
+    mul_f64s
+);
+simd_columns!(
+    ColumnsF32,
+    f32,
+    F32_LANES,
+    as_simd_f32s,
+    splat_f32s,
+    add_f32s,
+    mul_f32s
+);
+
 /// `out = m @ x` for a matrix `m` (r×k) and a vector `x` (k).
 pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T]) {
     let (r, k) = m.dim();
@@ -145,39 +271,31 @@ pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T
         // Columns contiguous: each task streams its block of every column, keeping the 16
         // lane sums `dot_slices` keeps for every output, so the result is the same bits as
         // reading the rows.
+        // Up to COLUMN_BLOCK rows a task, at least two tasks a thread (each output's
+        // arithmetic is the same whatever the blocks).
+        let rows_per_task = r
+            .div_ceil(2 * rayon::current_num_threads())
+            .next_multiple_of(LANES)
+            .clamp(4 * LANES, COLUMN_BLOCK);
+        // The whole matrix as memory (column j of rows i.. at data[j * ld + i..]), when it is.
+        let memory = m
+            .as_slice_memory_order()
+            .map(|d| (d, m.strides()[1] as usize));
         let block = |(b, out): (usize, &mut [T])| {
-            let rows = m.slice(s![b * COLUMN_BLOCK..b * COLUMN_BLOCK + out.len(), ..]);
-            let n = out.len();
-            let mut lanes = vec![T::default(); LANES * n];
-            let mut tail = vec![T::default(); n];
-            let body = k / LANES * LANES;
-            let column = |j: usize| rows.column(j).to_slice().expect("columns are contiguous");
-            let axpy = |acc: &mut [T], j: usize| {
-                for (o, &a) in acc.iter_mut().zip(column(j)) {
-                    *o = T::add(*o, T::mul(a, x[j]));
-                }
-            };
-            for j in 0..body {
-                let l = j % LANES;
-                axpy(&mut lanes[l * n..(l + 1) * n], j);
+            let first = b * rows_per_task;
+            if let Some((data, ld)) = memory
+                && T::gemv_columns(data, ld, first, &x, out)
+            {
+                return;
             }
-            (body..k).for_each(|j| axpy(&mut tail, j));
-            let mut width = LANES;
-            while width > 1 {
-                width /= 2;
-                let (low, high) = lanes.split_at_mut(width * n);
-                for (o, &h) in low.iter_mut().zip(&high[..width * n]) {
-                    *o = T::add(*o, h);
-                }
-            }
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = T::add(lanes[i], tail[i]);
-            }
+            columns_block(m.slice(s![first..first + out.len(), ..]), &x, out);
         };
         if parallel {
-            out.par_chunks_mut(COLUMN_BLOCK).enumerate().for_each(block);
+            out.par_chunks_mut(rows_per_task)
+                .enumerate()
+                .for_each(block);
         } else {
-            out.chunks_mut(COLUMN_BLOCK).enumerate().for_each(block);
+            out.chunks_mut(rows_per_task).enumerate().for_each(block);
         }
         return;
     }
