@@ -39,11 +39,11 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn dot(x: &[Self], y: &[Self]) -> Self {
         matvec::dot_lanes(x, y)
     }
-    /// Rows `first..first + out.len()` of `m @ x` for `m` stored column-major in `data`
-    /// with leading dimension `ld`, exactly as `matvec::columns_block` computes them;
-    /// `false` (nothing done) when the type has no faster form.
-    fn gemv_columns(data: &[Self], ld: usize, first: usize, x: &[Self], out: &mut [Self]) -> bool {
-        let _ = (data, ld, first, x, out);
+    /// `out = rows @ x` for rows whose columns are contiguous, exactly as
+    /// `matvec::columns_block` computes it; `false` (nothing done) when the type has no
+    /// faster form.
+    fn gemv_columns(rows: ArrayView2<'_, Self>, x: &[Self], out: &mut [Self]) -> bool {
+        let _ = (rows, x, out);
         false
     }
 }
@@ -102,15 +102,8 @@ faer_element!(
     fn dot(x: &[f32], y: &[f32]) -> f32 {
         pulp::Arch::new().dispatch(matvec::DotF32(x, y))
     },
-    fn gemv_columns(data: &[f32], ld: usize, first: usize, x: &[f32], out: &mut [f32]) -> bool {
-        let op = matvec::ColumnsF32 {
-            data,
-            ld,
-            first,
-            x,
-            out,
-        };
-        pulp::Arch::new().dispatch(op);
+    fn gemv_columns(rows: ArrayView2<'_, f32>, x: &[f32], out: &mut [f32]) -> bool {
+        pulp::Arch::new().dispatch(matvec::ColumnsF32 { rows, x, out });
         true
     }
 );
@@ -119,15 +112,8 @@ faer_element!(
     fn dot(x: &[f64], y: &[f64]) -> f64 {
         pulp::Arch::new().dispatch(matvec::DotF64(x, y))
     },
-    fn gemv_columns(data: &[f64], ld: usize, first: usize, x: &[f64], out: &mut [f64]) -> bool {
-        let op = matvec::ColumnsF64 {
-            data,
-            ld,
-            first,
-            x,
-            out,
-        };
-        pulp::Arch::new().dispatch(op);
+    fn gemv_columns(rows: ArrayView2<'_, f64>, x: &[f64], out: &mut [f64]) -> bool {
+        pulp::Arch::new().dispatch(matvec::ColumnsF64 { rows, x, out });
         true
     }
 );

@@ -168,58 +168,46 @@ pub(super) fn columns_block<T: Element>(rows: ArrayView2<'_, T>, x: &[T], out: &
     }
 }
 
-/// [`columns_block`] for f64 and f32 with the lane sums in vector registers: a strip of one
-/// register's width of outputs keeps its 16 lane sums in 16 registers while it reads every
-/// column once. `data` holds the matrix column-major with leading dimension `ld`; the block
-/// starts at row `first`. Rows past the last full strip go through [`columns_block`].
+/// [`columns_block`] for f64 and f32 with the lane sums in vector registers: sixteen columns
+/// at a time, strip by strip down the block (a strip is one register's width of outputs),
+/// each strip's 16 lane sums come from L1 into registers once per sixteen columns. Rows past
+/// the last full strip go through [`columns_block`].
 macro_rules! simd_columns {
     ($name:ident, $t:ty, $lanes:ident, $split:ident, $splat:ident, $add:ident, $mul:ident) => {
         /// See [`simd_columns`].
-        pub(super) struct $name<'a> {
-            pub data: &'a [$t],
-            pub ld: usize,
-            pub first: usize,
-            pub x: &'a [$t],
-            pub out: &'a mut [$t],
+        pub(super) struct $name<'a, 'b> {
+            pub rows: ArrayView2<'a, $t>,
+            pub x: &'b [$t],
+            pub out: &'b mut [$t],
         }
 
-        impl WithSimd for $name<'_> {
+        impl WithSimd for $name<'_, '_> {
             type Output = ();
 
             #[inline(always)]
             fn with_simd<S: Simd>(self, simd: S) {
-                let $name {
-                    data,
-                    ld,
-                    first,
-                    x,
-                    out,
-                } = self;
+                let $name { rows, x, out } = self;
                 let (w, k) = (S::$lanes, x.len());
                 let body = k / LANES * LANES;
                 let strips = if w <= LANES { out.len() / w } else { 0 };
-                // Sixteen columns at a time, strip by strip: each strip's 16 lane sums come
-                // from L1 into registers once per 16 columns, and each column is read in
-                // order down the block.
+                let column = |j: usize| rows.column(j).to_slice().expect("columns are contiguous");
+                let load = |col: &[$t], s: usize| S::$split(&col[s * w..s * w + w]).0[0];
                 let zero = simd.$splat(0.0);
                 let mut acc = vec![zero; strips * LANES];
                 let mut tail = vec![zero; strips];
-                let load = |j: usize, s: usize| {
-                    let at = j * ld + first + s * w;
-                    S::$split(&data[at..at + w]).0[0]
-                };
                 for c in (0..body).step_by(LANES) {
                     let xs: [_; LANES] = std::array::from_fn(|l| simd.$splat(x[c + l]));
+                    let cols: [&[$t]; LANES] = std::array::from_fn(|l| column(c + l));
                     for (s, sums) in acc.chunks_exact_mut(LANES).enumerate() {
                         for l in 0..LANES {
-                            sums[l] = simd.$add(sums[l], simd.$mul(load(c + l, s), xs[l]));
+                            sums[l] = simd.$add(sums[l], simd.$mul(load(cols[l], s), xs[l]));
                         }
                     }
                 }
                 for j in body..k {
-                    let xj = simd.$splat(x[j]);
+                    let (xj, col) = (simd.$splat(x[j]), column(j));
                     for (s, t) in tail.iter_mut().enumerate() {
-                        *t = simd.$add(*t, simd.$mul(load(j, s), xj));
+                        *t = simd.$add(*t, simd.$mul(load(col, s), xj));
                     }
                 }
                 let sums: &[$t] = pulp::bytemuck::cast_slice(&acc);
@@ -233,11 +221,7 @@ macro_rules! simd_columns {
                 }
                 let done = strips * w;
                 if done < out.len() {
-                    let rows = ndarray::ArrayView2::from_shape((k, ld), data)
-                        .expect("column-major data")
-                        .reversed_axes();
-                    let rows = rows.slice(s![first + done..first + out.len(), ..]);
-                    columns_block(rows, x, &mut out[done..]);
+                    columns_block(rows.slice(s![done.., ..]), x, &mut out[done..]);
                 }
             }
         }
@@ -277,18 +261,12 @@ pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T
             .div_ceil(2 * rayon::current_num_threads())
             .next_multiple_of(LANES)
             .clamp(4 * LANES, COLUMN_BLOCK);
-        // The whole matrix as memory (column j of rows i.. at data[j * ld + i..]), when it is.
-        let memory = m
-            .as_slice_memory_order()
-            .map(|d| (d, m.strides()[1] as usize));
         let block = |(b, out): (usize, &mut [T])| {
             let first = b * rows_per_task;
-            if let Some((data, ld)) = memory
-                && T::gemv_columns(data, ld, first, &x, out)
-            {
-                return;
+            let rows = m.slice(s![first..first + out.len(), ..]);
+            if !T::gemv_columns(rows, &x, out) {
+                columns_block(rows, &x, out);
             }
-            columns_block(m.slice(s![first..first + out.len(), ..]), &x, out);
         };
         if parallel {
             out.par_chunks_mut(rows_per_task)
