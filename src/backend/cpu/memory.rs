@@ -5,28 +5,9 @@
 use super::exec::CHUNK;
 use crate::dtype::DType;
 use crate::fuse::Kernel;
-use crate::runtime::{Array, zeroed_vec};
-use ndarray::{ArrayD, IxDyn};
+use crate::runtime::Array;
 use rayon::prelude::*;
 use std::rc::Rc;
-
-/// A row-major array shaped and typed like `like`, contents to be overwritten.
-pub(super) fn blank_like(like: &Array) -> Array {
-    let dim = IxDyn(like.shape());
-    let n = like.len();
-    macro_rules! blank {
-        ($variant:ident) => {
-            Array::$variant(ArrayD::from_shape_vec(dim, zeroed_vec(n)).expect("n elements"))
-        };
-    }
-    match like.dtype() {
-        DType::F64 => blank!(F64),
-        DType::F32 => blank!(F32),
-        DType::I64 => blank!(I64),
-        DType::Bool => blank!(Bool),
-        DType::C128 => blank!(C128),
-    }
-}
 
 /// For an indexed update that covers most of its array: copies from `src` into `dst` only
 /// the elements outside the region `kernel` stores (the gaps between its rows), so the

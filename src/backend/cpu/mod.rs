@@ -160,13 +160,16 @@ impl Cpu {
     /// writes are copied when the region covers most of the array.
     fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>, kernel: &Kernel) -> Array {
         self.stats.updates_copied += 1;
-        let mut copy = self
-            .pool
-            .take(old.dtype(), old.len())
-            .unwrap_or_else(|| memory::blank_like(&old));
-        if !memory::copy_outside(&mut copy, &old, kernel) {
-            memory::copy_into(&mut copy, &old);
-        }
+        let copy = match self.pool.take(old.dtype(), old.len()) {
+            Some(mut copy) => {
+                if !memory::copy_outside(&mut copy, &old, kernel) {
+                    memory::copy_into(&mut copy, &old);
+                }
+                copy
+            }
+            // A fresh array is written once by cloning (no zeroing pass first).
+            None => old.as_ref().clone().into_standard_layout(),
+        };
         *slot = Some(old);
         copy
     }
