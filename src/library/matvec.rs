@@ -95,24 +95,6 @@ macro_rules! simd_dot {
         }
     };
 }
-simd_dot!(
-    DotF64,
-    f64,
-    F64_LANES,
-    as_simd_f64s,
-    splat_f64s,
-    add_f64s,
-    mul_f64s
-);
-simd_dot!(
-    DotF32,
-    f32,
-    F32_LANES,
-    as_simd_f32s,
-    splat_f32s,
-    add_f32s,
-    mul_f32s
-);
 
 /// A contiguous copy of `v` unless it is contiguous already.
 fn contiguous<'a, T: Element>(v: &'a ArrayView1<'_, T>) -> std::borrow::Cow<'a, [T]> {
@@ -227,24 +209,6 @@ macro_rules! simd_columns {
         }
     };
 }
-simd_columns!(
-    ColumnsF64,
-    f64,
-    F64_LANES,
-    as_simd_f64s,
-    splat_f64s,
-    add_f64s,
-    mul_f64s
-);
-simd_columns!(
-    ColumnsF32,
-    f32,
-    F32_LANES,
-    as_simd_f32s,
-    splat_f32s,
-    add_f32s,
-    mul_f32s
-);
 
 /// `out = m @ x` for a matrix `m` (r×k) and a vector `x` (k).
 pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T]) {
@@ -290,3 +254,31 @@ pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T
         out.chunks_mut(ROW_BLOCK).enumerate().for_each(block);
     }
 }
+
+/// The SIMD forms for one float type: its dot product and its GEMV by columns.
+macro_rules! simd_forms {
+    ($dot:ident, $columns:ident, $($spec:tt)*) => {
+        simd_dot!($dot, $($spec)*);
+        simd_columns!($columns, $($spec)*);
+    };
+}
+simd_forms!(
+    DotF64,
+    ColumnsF64,
+    f64,
+    F64_LANES,
+    as_simd_f64s,
+    splat_f64s,
+    add_f64s,
+    mul_f64s
+);
+simd_forms!(
+    DotF32,
+    ColumnsF32,
+    f32,
+    F32_LANES,
+    as_simd_f32s,
+    splat_f32s,
+    add_f32s,
+    mul_f32s
+);
