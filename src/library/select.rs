@@ -27,16 +27,16 @@ pub fn compress(x: &Array, mask: &ndarray::ArrayD<bool>) -> Array {
 }
 
 /// The elements of one chunk where `m` is true, written without branches (a random mask
-/// would mispredict every other element): each element is stored, and the next slot
-/// advances only past kept ones.
-fn compress_chunk<T: Copy + Default>(s: &[T], m: &[bool], out: &mut [T]) {
-    let mut scratch = vec![T::default(); s.len() + 1];
+/// would mispredict every other element): each element up to the last kept one is stored
+/// at the next slot, which advances only past kept ones — it stays inside `out` because a
+/// kept element is still to come.
+fn compress_chunk<T: Copy>(s: &[T], m: &[bool], out: &mut [T]) {
+    let end = m.iter().rposition(|&keep| keep).map_or(0, |last| last + 1);
     let mut n = 0;
-    for (&v, &keep) in s.iter().zip(m) {
-        scratch[n] = v;
+    for (&v, &keep) in s[..end].iter().zip(&m[..end]) {
+        out[n] = v;
         n += usize::from(keep);
     }
-    out.copy_from_slice(&scratch[..n]);
 }
 
 fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec<T> {
