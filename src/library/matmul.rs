@@ -65,7 +65,8 @@ fn faer_gemm<T: faer::traits::ComplexField + Copy>(
     par: bool,
 ) {
     let (m, n) = (a.nrows(), b.ncols());
-    let dst = MatMut::from_row_major_slice_mut(c, m, n);
+    // Row-major `c = a @ b` is column-major `cᵀ = bᵀ @ aᵀ`, the layout faer's kernels favour.
+    let dst = MatMut::from_column_major_slice_mut(c, n, m);
     let par = if par {
         faer::get_global_parallelism()
     } else {
@@ -74,8 +75,8 @@ fn faer_gemm<T: faer::traits::ComplexField + Copy>(
     faer::linalg::matmul::matmul(
         dst,
         Accum::Replace,
-        faer_ref(&a),
-        faer_ref(&b),
+        faer_ref(&b.t()),
+        faer_ref(&a.t()),
         T::one_impl(),
         par,
     );
