@@ -52,6 +52,7 @@ fn selection(c: &mut Criterion) {
     bench(c, "L_mask_1e6", x, "x[m]");
     bench(c, "L_mask_expr_1e6", x, "x[x > 0.5]");
     bench(c, "L_gather_1e6", x, "x[i]");
+    bench(c, "L_scatter_1e6", x, "let z = x\nz[i] = 0.0\nz");
 }
 
 fn linalg(c: &mut Criterion) {

@@ -104,6 +104,14 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("v[::-1][i]", "eval(v[::-1])[i]"),
     ("A[::-1, :][i]", "eval(A[::-1, :])[i]"),
+    (
+        "let z = v[::-1]\nz[i] = v[:300]\nz",
+        "let z = eval(v[::-1])\nz[i] = eval(v[:300])\nz",
+    ),
+    (
+        "let Z = transpose(A)\nZ[i % 50] = 2.0\nZ",
+        "let Z = eval(transpose(A))\nZ[i % 50] = 2.0\nZ",
+    ),
     ("v[::3][v[::3] > 0.25]", "eval(v[::3])[eval(v[::3] > 0.25)]"),
     (
         "transpose(A)[transpose(A) > 0]",

@@ -70,19 +70,9 @@ fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec
 /// `x[idx]` on the leading axis (`idx` any shape, negative positions from the end): the
 /// result's shape is `idx`'s followed by `x`'s remaining axes.
 pub fn take_rows(x: &Array, idx: &ArrayD<i64>) -> Result<Array> {
-    let n = x.shape()[0] as i64;
     let idx = idx.as_standard_layout();
     let positions = idx.as_slice().expect("standard layout");
-    let (lo, hi) = positions
-        .iter()
-        .fold((0, -1), |(lo, hi), &i| (i.min(lo), i.max(hi)));
-    if lo < -n || hi >= n {
-        let bad = if lo < -n { lo } else { hi };
-        return Err(index_error(format!(
-            "index {bad} is out of bounds for axis 0 with size {n}"
-        )));
-    }
-    let wrap = move |i: i64| (if i < 0 { i + n } else { i }) as usize;
+    let wrap = wrapping(positions, x.shape()[0])?;
     let mut shape = idx.shape().to_vec();
     shape.extend_from_slice(&x.shape()[1..]);
     let row: usize = x.shape()[1..].iter().product();
@@ -115,4 +105,65 @@ pub fn take_rows(x: &Array, idx: &ArrayD<i64>) -> Result<Array> {
         }
         ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one row per index")
     }))
+}
+
+/// The row of each position of an axis of length `n` (negative from the end), checked.
+fn wrapping(positions: &[i64], n: usize) -> Result<impl Fn(i64) -> usize + Copy + Sync> {
+    let n = n as i64;
+    let (lo, hi) = positions
+        .iter()
+        .fold((0, -1), |(lo, hi), &i| (i.min(lo), i.max(hi)));
+    if lo < -n || hi >= n {
+        let bad = if lo < -n { lo } else { hi };
+        return Err(index_error(format!(
+            "index {bad} is out of bounds for axis 0 with size {n}"
+        )));
+    }
+    Ok(move |i: i64| (if i < 0 { i + n } else { i }) as usize)
+}
+
+/// `x` with rows `idx` (on the leading axis) replaced by `value` broadcast to `region`
+/// (`idx`'s shape followed by `x`'s remaining axes), in order: the last of repeated
+/// positions wins, as in NumPy.
+pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -> Result<Array> {
+    let idx = idx.as_standard_layout();
+    let positions = idx.as_slice().expect("standard layout");
+    let wrap = wrapping(positions, x.shape()[0])?;
+    let row: usize = x.shape()[1..].iter().product();
+    macro_rules! put {
+        ($variant:ident) => {{
+            let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
+                unreachable!("cast when built")
+            };
+            let mut out = if a.is_standard_layout() {
+                a.clone()
+            } else {
+                a.as_standard_layout().into_owned()
+            };
+            let dst = out.as_slice_mut().expect("standard layout");
+            if v.len() == 1 {
+                let s = *v.iter().next().expect("one element");
+                for &i in positions {
+                    let at = wrap(i) * row;
+                    dst[at..at + row].fill(s);
+                }
+            } else {
+                let v = v.broadcast(IxDyn(region)).expect("checked when built");
+                let v = v.as_standard_layout();
+                let src = v.as_slice().expect("standard layout");
+                for (k, &i) in positions.iter().enumerate() {
+                    let at = wrap(i) * row;
+                    dst[at..at + row].copy_from_slice(&src[k * row..(k + 1) * row]);
+                }
+            }
+            Array::$variant(out)
+        }};
+    }
+    Ok(match x {
+        Array::Bool(_) => put!(Bool),
+        Array::I64(_) => put!(I64),
+        Array::F32(_) => put!(F32),
+        Array::F64(_) => put!(F64),
+        Array::C128(_) => put!(C128),
+    })
 }

@@ -6,6 +6,7 @@ use crate::graph::{IndexItem, IndexSpec};
 use crate::map_array;
 use crate::runtime::Array;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
+use std::borrow::Cow;
 
 /// `x` with axes permuted, in standard layout.
 pub fn transpose(x: &Array, perm: &[usize]) -> Array {
@@ -180,25 +181,38 @@ fn row_major_strides(shape: &[usize]) -> Vec<usize> {
     strides
 }
 
+/// The positions when `spec` picks whole rows of the leading axis with one integer array
+/// (`x[idx]`, `x[idx] = v`): the fast paths of gathers and scatters.
+fn row_positions<'a>(
+    spec: &IndexSpec,
+    shape: &[usize],
+    arrays: &'a [std::rc::Rc<Array>],
+) -> Option<Cow<'a, ArrayD<i64>>> {
+    let leading = matches!(spec.items.first(), Some(IndexItem::Array))
+        && spec.items[1..].iter().enumerate().all(|(d, it)| {
+            matches!(it, IndexItem::Slice { start: 0, step: 1, len } if *len == shape[d + 1])
+        });
+    match arrays {
+        [only] if leading => Some(match &**only {
+            Array::I64(idx) => Cow::Borrowed(idx),
+            other => match other.cast(crate::dtype::DType::I64) {
+                Array::I64(idx) => Cow::Owned(idx),
+                _ => unreachable!("cast to i64"),
+            },
+        }),
+        _ => None,
+    }
+}
+
 /// `x[spec]` with `arrays` the integer index arrays.
 pub fn index(x: &Array, spec: &IndexSpec, arrays: &[std::rc::Rc<Array>]) -> Result<Array> {
     if arrays.is_empty() {
         // Row-major (a reversed view's copy would keep negative strides).
         return Ok(map_array!(x, a => basic_view(a, spec).as_standard_layout().into_owned()));
     }
-    let leading = matches!(spec.items[0], IndexItem::Array)
-        && spec.items[1..].iter().enumerate().all(|(d, it)| {
-            matches!(it, IndexItem::Slice { start: 0, step: 1, len } if *len == x.shape()[d + 1])
-        });
-    if leading && let [only] = arrays {
+    if let Some(idx) = row_positions(spec, x.shape(), arrays) {
         // `x[idx]`: whole rows, copied in parallel.
-        return match &**only {
-            Array::I64(idx) => crate::library::select::take_rows(x, idx),
-            other => match other.cast(crate::dtype::DType::I64) {
-                Array::I64(idx) => crate::library::select::take_rows(x, &idx),
-                _ => unreachable!("cast to i64"),
-            },
-        };
+        return crate::library::select::take_rows(x, &idx);
     }
     let idx = index_arrays(spec, x.shape(), arrays)?;
     let offsets = gather_offsets(spec, x.shape(), &idx);
@@ -219,6 +233,10 @@ pub fn update(
     arrays: &[std::rc::Rc<Array>],
 ) -> Result<Array> {
     let region = spec.result_shape();
+    if let Some(idx) = row_positions(spec, x.shape(), arrays) {
+        // `x[idx] = v`: whole rows, in order (the last of repeated positions wins).
+        return crate::library::select::put_rows(x, &idx, value, &region);
+    }
     macro_rules! run {
         ($variant:ident) => {{
             let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
