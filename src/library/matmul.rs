@@ -12,7 +12,7 @@
 //! of a dot product, batch elements) whose arithmetic does not depend on how many threads
 //! run them, so results are bit-identical for any thread count.
 
-use super::matvec;
+use super::matvec::{self, PARALLEL_MIN};
 use crate::diag::{Result, value_error};
 use crate::runtime::Array;
 use crate::runtime::strided::{self, Strided};
@@ -21,8 +21,6 @@ use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn};
 use num_complex::Complex64;
 use rayon::prelude::*;
 
-/// Multiply-adds below which a product runs on one thread.
-const PARALLEL_MIN: usize = 1 << 16;
 /// Multiply-adds per product from which a batch runs its products one after another (each
 /// on all threads) instead of several at once (each on one thread).
 const BATCH_SERIAL_MIN: usize = 1 << 24;
@@ -42,8 +40,7 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     /// `out = rows @ x` for rows whose columns are contiguous, exactly as
     /// `matvec::columns_block` computes it; `false` (nothing done) when the type has no
     /// faster form.
-    fn gemv_columns(rows: ArrayView2<'_, Self>, x: &[Self], out: &mut [Self]) -> bool {
-        let _ = (rows, x, out);
+    fn gemv_columns(_rows: ArrayView2<'_, Self>, _x: &[Self], _out: &mut [Self]) -> bool {
         false
     }
 }
@@ -141,20 +138,9 @@ impl Element for i64 {
     }
 }
 
-/// `a @ b` with NumPy's rules; `out_shape` is the result's shape (checked when the node was
-/// built). Operands have the same dtype (cast when built).
-pub fn matmul(a: &Array, b: &Array, out_shape: &[usize]) -> Array {
-    match (a, b) {
-        (Array::F64(x), Array::F64(y)) => Array::F64(product(x.view(), y.view(), out_shape)),
-        (Array::F32(x), Array::F32(y)) => Array::F32(product(x.view(), y.view(), out_shape)),
-        (Array::C128(x), Array::C128(y)) => Array::C128(product(x.view(), y.view(), out_shape)),
-        (Array::I64(x), Array::I64(y)) => Array::I64(product(x.view(), y.view(), out_shape)),
-        _ => unreachable!("matmul operands share a numeric dtype when built"),
-    }
-}
-
-/// `a @ b` where each operand is an array or a strided view of one (a plan's
-/// [`crate::fuse::Arg`]), read in place.
+/// `a @ b` with NumPy's rules, where each operand is an array or a strided view of one (a
+/// plan's [`crate::fuse::Arg`]) read in place; `out_shape` is the result's shape (checked
+/// when the node was built). Operands have the same dtype (cast when built).
 pub fn matmul_strided(
     a: (&Array, Option<&Strided>),
     b: (&Array, Option<&Strided>),

@@ -18,7 +18,7 @@ const ROW_BLOCK: usize = 32;
 /// Most output rows per task when columns are streamed (their lane sums stay in L1 and L2).
 const COLUMN_BLOCK: usize = 1024;
 /// Multiply-adds below which a product runs on one thread.
-const PARALLEL_MIN: usize = 1 << 16;
+pub(super) const PARALLEL_MIN: usize = 1 << 16;
 
 /// `Σ x[i]·y[i]` of two slices of one length: 16 lane sums (lane `l` adds the products at
 /// positions ≡ l mod 16 of the first `len / 16 * 16`, in order), combined by a fixed tree,

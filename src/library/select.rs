@@ -72,7 +72,7 @@ fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec
 pub fn take_rows(x: &Array, idx: &ArrayD<i64>) -> Result<Array> {
     let idx = idx.as_standard_layout();
     let positions = idx.as_slice().expect("standard layout");
-    let wrap = wrapping(positions, x.shape()[0])?;
+    let wrap = wrapping(positions, x.shape()[0], 0)?;
     let mut shape = idx.shape().to_vec();
     shape.extend_from_slice(&x.shape()[1..]);
     let row: usize = x.shape()[1..].iter().product();
@@ -107,16 +107,26 @@ pub fn take_rows(x: &Array, idx: &ArrayD<i64>) -> Result<Array> {
     }))
 }
 
-/// The row of each position of an axis of length `n` (negative from the end), checked.
-fn wrapping(positions: &[i64], n: usize) -> Result<impl Fn(i64) -> usize + Copy + Sync> {
+/// The wrapped index of each position of axis `axis`, of length `n` (negative positions
+/// count from the end), after checking them all: an error names the first one out of
+/// bounds, as NumPy does.
+pub(crate) fn wrapping(
+    positions: &[i64],
+    n: usize,
+    axis: usize,
+) -> Result<impl Fn(i64) -> usize + Copy + Sync> {
     let n = n as i64;
     let (lo, hi) = positions
         .iter()
         .fold((0, -1), |(lo, hi), &i| (i.min(lo), i.max(hi)));
     if lo < -n || hi >= n {
-        let bad = if lo < -n { lo } else { hi };
+        let bad = positions
+            .iter()
+            .find(|&&i| i < -n || i >= n)
+            .copied()
+            .unwrap_or(hi);
         return Err(index_error(format!(
-            "index {bad} is out of bounds for axis 0 with size {n}"
+            "index {bad} is out of bounds for axis {axis} with size {n}"
         )));
     }
     Ok(move |i: i64| (if i < 0 { i + n } else { i }) as usize)
@@ -128,7 +138,7 @@ fn wrapping(positions: &[i64], n: usize) -> Result<impl Fn(i64) -> usize + Copy 
 pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -> Result<Array> {
     let idx = idx.as_standard_layout();
     let positions = idx.as_slice().expect("standard layout");
-    let wrap = wrapping(positions, x.shape()[0])?;
+    let wrap = wrapping(positions, x.shape()[0], 0)?;
     let row: usize = x.shape()[1..].iter().product();
     macro_rules! put {
         ($variant:ident) => {{

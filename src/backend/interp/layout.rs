@@ -1,7 +1,7 @@
 //! Layout kernels of the reference interpreter: transpose, broadcast, concatenation,
 //! indexing (basic and advanced) and indexed update.
 
-use crate::diag::{Result, index_error};
+use crate::diag::Result;
 use crate::graph::{IndexItem, IndexSpec};
 use crate::map_array;
 use crate::runtime::Array;
@@ -103,27 +103,10 @@ fn index_arrays(
             let b = b
                 .broadcast(IxDyn(&spec.array_shape))
                 .expect("checked when built");
-            let n = shape[ax] as i64;
-            let wrap = |&i: &i64| {
-                let j = if i < 0 { i + n } else { i };
-                if j < 0 || j >= n {
-                    return Err(index_error(format!(
-                        "index {i} is out of bounds for axis {ax} with size {n}"
-                    )));
-                }
-                Ok(j as usize)
-            };
             let b = b.as_standard_layout();
             let flat = b.as_slice().expect("standard layout");
-            let (lo, hi) = flat
-                .iter()
-                .fold((0, -1), |(lo, hi), &i| (i.min(lo), i.max(hi)));
-            if lo >= 0 && hi < n {
-                // All in bounds (the usual case, and always for a mask's positions).
-                Ok(flat.iter().map(|&i| i as usize).collect())
-            } else {
-                flat.iter().map(wrap).collect()
-            }
+            let wrap = crate::library::select::wrapping(flat, shape[ax], ax)?;
+            Ok(flat.iter().map(|&i| wrap(i)).collect())
         })
         .collect()
 }

@@ -155,7 +155,9 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             Array::scalar(Scalar::I64(position(i, *axis, *len)?))
         }
         Op::Concat(axis) => layout::concat(inputs, *axis),
-        Op::MatMul => crate::library::matmul::matmul(x(), &inputs[1], &node.shape),
+        Op::MatMul => {
+            crate::library::matmul::matmul_strided((x(), None), (&inputs[1], None), &node.shape)?
+        }
         Op::Library(call) => {
             let args: Vec<&Array> = inputs.iter().map(|a| &**a).collect();
             crate::library::call(call, &args, &node.shape)?
