@@ -112,6 +112,34 @@ impl Session {
         self.materialize(v)
     }
 
+    /// Runs code as the REPL does and returns the last expression's value, computed, in any
+    /// of its kinds (an array, a tuple, a string, `None`), or `None` when it has no value.
+    pub fn eval_output(&mut self, code: &str) -> Result<Option<Output>> {
+        let v = self
+            .ev
+            .run_source("<input>", code, std::env::current_dir().ok())?;
+        self.output_of(v)
+    }
+
+    fn output_of(&mut self, v: Value) -> Result<Option<Output>> {
+        Ok(Some(match v {
+            Value::Tuple(members) => {
+                let mut out = Vec::with_capacity(members.len());
+                for m in members.iter() {
+                    out.extend(self.output_of(m.clone())?);
+                }
+                Output::Tuple(out)
+            }
+            Value::Str(s) => Output::Str(s.to_string()),
+            Value::None => Output::None,
+            Value::Unit => return Ok(None),
+            other => match self.materialize(other)? {
+                Some(a) => Output::Array(a),
+                None => return Ok(None),
+            },
+        }))
+    }
+
     /// Computes a value and hands it out, without a copy when nothing else holds it.
     fn materialize(&mut self, v: Value) -> Result<Option<Array>> {
         let node = match v {
@@ -171,6 +199,40 @@ impl Session {
     /// The evaluator underneath (for the CLI and REPL).
     pub fn evaluator(&mut self) -> &mut Evaluator {
         &mut self.ev
+    }
+}
+
+/// A computed value of any kind, as [`Session::eval_output`] returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// An array (scalars are 0-d arrays).
+    Array(Array),
+    /// A tuple of values.
+    Tuple(Vec<Output>),
+    /// A string.
+    Str(String),
+    /// `None`.
+    None,
+}
+
+impl std::fmt::Display for Output {
+    /// As `print` shows the value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Array(a) => a.fmt(f),
+            Output::Str(s) => f.write_str(s),
+            Output::None => f.write_str("None"),
+            Output::Tuple(members) => {
+                f.write_str("(")?;
+                for (i, m) in members.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    m.fmt(f)?;
+                }
+                f.write_str(if members.len() == 1 { ",)" } else { ")" })
+            }
+        }
     }
 }
 

@@ -19,7 +19,7 @@ pub mod runtime;
 pub mod stdlib;
 pub mod syntax;
 
-pub use api::Session;
+pub use api::{Output, Session};
 pub use backend::BackendKind;
 pub use diag::{Error, ErrorKind};
 pub use dtype::DType;

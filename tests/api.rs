@@ -40,6 +40,36 @@ fn eval_returns_values_and_output_is_collected() {
 }
 
 #[test]
+fn tuples_come_out_as_outputs() {
+    use arr::Output;
+    let mut s = Session::new().expect("session");
+    s.run_str("fn stats(x) = (mean(x), max(x), \"n\")")
+        .expect("runs");
+    let out = s
+        .eval_output("stats([1.0, 2.0, 6.0])")
+        .expect("eval")
+        .expect("a value");
+    let Output::Tuple(members) = &out else {
+        panic!("a tuple, got {out:?}")
+    };
+    assert_eq!(members.len(), 3);
+    assert_eq!(
+        members[0],
+        Output::Array(Array::scalar(arr::runtime::Scalar::F64(3.0)))
+    );
+    assert_eq!(members[2], Output::Str("n".into()));
+    assert_eq!(out.to_string(), "(3.0, 6.0, n)");
+    assert_eq!(
+        s.eval_output("(None,)").expect("eval").map(|o| o.to_string()),
+        Some("(None,)".into())
+    );
+    // A tuple is not an array: `eval` says so instead of converting it.
+    s.run_str("let (lo, hi) = (1, [2, 3])").expect("destructures");
+    let hi: ArrayD<i64> = s.get("hi").expect("get").try_into().expect("i64");
+    assert_eq!(hi.into_raw_vec_and_offset().0, vec![2, 3]);
+}
+
+#[test]
 fn errors_are_values_with_kind_and_span() {
     let mut s = Session::new().expect("session");
     s.run_str("let a = ones(3)").expect("runs");

@@ -8,6 +8,14 @@ fn expr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Int(v) => v.to_string(),
         ExprKind::Float(v) => format!("{v:?}"),
+        ExprKind::Imag(v) => format!("{v:?}j"),
+        ExprKind::None => "None".into(),
+        ExprKind::Tuple(items) => {
+            format!(
+                "(tuple {})",
+                items.iter().map(expr).collect::<Vec<_>>().join(" ")
+            )
+        }
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Var(n) => n.clone(),
@@ -20,6 +28,7 @@ fn expr(e: &Expr) -> String {
                 UnOp::Neg => "neg",
                 UnOp::Pos => "pos",
                 UnOp::Not => "not",
+                UnOp::Invert => "~",
             },
             expr(x)
         ),
@@ -58,6 +67,33 @@ fn item(i: &IndexItem) -> String {
         IndexItem::Slice { start, stop, step } => {
             format!("{}:{}:{}", opt(start), opt(stop), opt(step))
         }
+        IndexItem::Ellipsis => "...".into(),
+    }
+}
+
+fn pattern(p: &Pattern) -> String {
+    match p {
+        Pattern::Name(n) => n.text.clone(),
+        Pattern::Tuple(ps, _) => {
+            format!("({})", ps.iter().map(pattern).collect::<Vec<_>>().join(" "))
+        }
+    }
+}
+
+fn target(t: &Target) -> String {
+    match t {
+        Target::Name { name, index: None } => name.text.clone(),
+        Target::Name {
+            name,
+            index: Some(items),
+        } => format!(
+            "{}[{}]",
+            name.text,
+            items.iter().map(item).collect::<Vec<_>>().join(" ")
+        ),
+        Target::Tuple(ts, _) => {
+            format!("({})", ts.iter().map(target).collect::<Vec<_>>().join(" "))
+        }
     }
 }
 
@@ -71,6 +107,19 @@ fn block(b: &Block) -> String {
 fn stmt(s: &Stmt) -> String {
     match &s.kind {
         StmtKind::Let { name, value } => format!("(let {} {})", name.text, expr(value)),
+        StmtKind::LetTuple { pattern: p, value } => {
+            format!("(let {} {})", pattern(p), expr(value))
+        }
+        StmtKind::AssignMany { targets, value } => format!(
+            "(= {} {})",
+            targets.iter().map(target).collect::<Vec<_>>().join(" "),
+            expr(value)
+        ),
+        StmtKind::ForEach {
+            var,
+            iterable,
+            body,
+        } => format!("(for {} in {} {})", var.text, expr(iterable), block(body)),
         StmtKind::Assign {
             target,
             index,
@@ -154,6 +203,13 @@ const CORPUS: &[&str] = &[
     "1_000_000; 1.5; .5; 3.; 1e-3; 2.5E+4; \"s\\t\\\"q\\\"\\n\"",
     "let v = if c { 1.5 } else { 2.5 } + 1",
     "# comment only\n\n;; x ; # trailing",
+    "a | b ^ c & d << 1 + 2; (x > 0) & (y < 1); x == a | b; ~a ** 2; -~a; a >> b >> c",
+    "0x1F; 0o17; 0b1011; 0xff_ff; 2j; 1.5j; 1e-3j; .5j; 1 + 2J; \"\\r\"",
+    "(a, b); (a,); (); (a, (b, c),); (1 + 2) * 3",
+    "let (q, r) = f(x); let ((a, b), c) = t; (a, b) = (b, a); a = b[0] = (c, d) = e",
+    "x //= 2; x %= 3; x **= 2; x &= m; x |= m; x ^= m; x <<= 1; x >>= 1",
+    "x[None]; x[:, None]; x[..., 0]; x[None, ..., None]; x[newaxis, 1:]",
+    "for row in x { print(row) }; for v in (1, 2) { v }; sum(x, axis=None)",
 ];
 
 #[test]

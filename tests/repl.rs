@@ -94,6 +94,9 @@ fn repl_session_through_a_terminal() {
     assert!(r.line("twice(total)").contains("[ 2  6 12]"));
     assert!(r.line("totl + 1").contains("did you mean `total`?"));
     assert!(r.line("total[-1]").contains("6"));
+    // Tuples (v2) destructure and show as Python shows them.
+    r.line("let (lo, hi) = (total[0], total[1:])");
+    assert!(r.line("(hi, lo)").contains("([3 6], 1)"));
     let vars = r.line(":vars");
     assert!(
         vars.contains("total") && vars.contains("(3,)") && vars.contains("24"),

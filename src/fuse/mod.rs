@@ -449,7 +449,8 @@ fn own_cost(node: &NodeRef) -> u32 {
             | UnaryOp::IsInf
             | UnaryOp::IsFinite
             | UnaryOp::Real
-            | UnaryOp::Conj => 1,
+            | UnaryOp::Conj
+            | UnaryOp::Invert => 1,
             _ => EXPENSIVE,
         },
         Op::Random { .. } => EXPENSIVE,

@@ -52,18 +52,19 @@ pub enum UnaryOp {
     Erfc,
     Gamma,
     Lgamma,
+    Invert,
 }
 
 impl UnaryOp {
     /// Every op, in declaration order (`ALL[op as usize] == op`), for compiled code that
     /// passes ops as numbers.
-    pub const ALL: [UnaryOp; 43] = {
+    pub const ALL: [UnaryOp; 44] = {
         use UnaryOp::*;
         [
             Neg, Not, Abs, Sign, Sqrt, Cbrt, Exp, Expm1, Log, Log1p, Log2, Log10, Sin, Cos, Tan,
             Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Floor, Ceil, Round, Trunc,
             IsNan, IsInf, IsFinite, Real, Imag, Conj, Angle, J0, J1, Y0, Y1, Erf, Erfc, Gamma,
-            Lgamma,
+            Lgamma, Invert,
         ]
     };
 
@@ -114,6 +115,7 @@ impl UnaryOp {
             Erfc => "erfc",
             Gamma => "gamma",
             Lgamma => "lgamma",
+            Invert => "~",
         }
     }
 
@@ -126,6 +128,9 @@ impl UnaryOp {
                 return Err("cannot negate a bool array; use `not`".into());
             }
             Neg | Conj => x,
+            // Lowering turns `~` on bool into `Not`.
+            Invert if x == DType::I64 => x,
+            Invert => return no(),
             Not | IsNan | IsInf | IsFinite => DType::Bool,
             Abs => x.real_part(),
             Sign if x == DType::Bool => return no(),
@@ -173,15 +178,20 @@ pub enum BinaryOp {
     Hypot,
     Fmod,
     Copysign,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
 }
 
 impl BinaryOp {
     /// Every op, in declaration order (`ALL[op as usize] == op`).
-    pub const ALL: [BinaryOp; 21] = {
+    pub const ALL: [BinaryOp; 26] = {
         use BinaryOp::*;
         [
             Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Eq, Ne, Lt, Le, Gt, Ge, And, Or, Minimum,
-            Maximum, Atan2, Hypot, Fmod, Copysign,
+            Maximum, Atan2, Hypot, Fmod, Copysign, BitAnd, BitOr, BitXor, Shl, Shr,
         ]
     };
 
@@ -210,6 +220,11 @@ impl BinaryOp {
             Hypot => "hypot",
             Fmod => "fmod",
             Copysign => "copysign",
+            BitAnd => "&",
+            BitOr => "|",
+            BitXor => "^",
+            Shl => "<<",
+            Shr => ">>",
         }
     }
 
@@ -251,6 +266,17 @@ impl BinaryOp {
             Atan2 | Hypot | Copysign => {
                 let d = complex_no(promoted.to_inexact())?;
                 (d, d)
+            }
+            // Bitwise on integers, elementwise logic on bools (NumPy's `&`, `|`, `^`).
+            BitAnd | BitOr | BitXor if matches!(promoted, DType::Bool | DType::I64) => {
+                (promoted, promoted)
+            }
+            Shl | Shr if matches!(promoted, DType::Bool | DType::I64) => (DType::I64, DType::I64),
+            BitAnd | BitOr | BitXor | Shl | Shr => {
+                return Err(format!(
+                    "`{}` is not defined for {promoted}; it takes integers or bools",
+                    self.name()
+                ));
             }
         })
     }

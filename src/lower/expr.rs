@@ -30,6 +30,14 @@ impl Evaluator {
         match &e.kind {
             ExprKind::Int(v) => Ok(Value::Array(self.literal(Scalar::I64(*v), span)?)),
             ExprKind::Float(v) => Ok(Value::Array(self.literal(Scalar::F64(*v), span)?)),
+            ExprKind::Imag(v) => Ok(Value::Array(
+                self.literal(Scalar::C128(num_complex::Complex64::new(0.0, *v)), span)?,
+            )),
+            ExprKind::None => Ok(Value::None),
+            ExprKind::Tuple(items) => {
+                let values = items.iter().map(|i| self.eval(i)).collect::<Ev<Vec<_>>>()?;
+                Ok(Value::Tuple(values.into()))
+            }
             ExprKind::Bool(v) => Ok(Value::Array(self.literal(Scalar::Bool(*v), span)?)),
             ExprKind::Str(s) => Ok(Value::Str(s.as_str().into())),
             ExprKind::Var(name) => self.eval_var(name, span),
@@ -49,6 +57,9 @@ impl Evaluator {
             ExprKind::Call { func, args } => self.eval_call(&func.text, func.span, args, span),
             ExprKind::Index(x, items) => {
                 let v = self.eval(x)?;
+                if let Value::Tuple(members) = &v {
+                    return self.tuple_index(members, items, span);
+                }
                 let node = self.expect_array(&v, x.span)?;
                 Ok(Value::Array(self.index(&node, items, span)?))
             }
@@ -94,6 +105,7 @@ impl Evaluator {
             "e" => Some(std::f64::consts::E),
             "inf" => Some(f64::INFINITY),
             "nan" => Some(f64::NAN),
+            "newaxis" => return Ok(Value::None),
             _ => None,
         };
         if let Some(c) = constant {
@@ -129,6 +141,8 @@ impl Evaluator {
         match v {
             Value::Array(n) => Ok(n.clone()),
             Value::List(items) => self.list_to_array(items, span),
+            // A tuple where an array is wanted is a sequence, as in NumPy (`zeros((3, 4))`).
+            Value::Tuple(items) => self.list_to_array(items, span),
             other => Err(
                 type_error(format!("expected an array, found {}", other.kind_name()))
                     .with_span(span),
@@ -216,11 +230,15 @@ impl Evaluator {
 
     /// Applies a prefix operator.
     pub(crate) fn unop(&mut self, op: UnOp, v: Value, span: Span) -> Result<Value> {
+        not_a_tuple(&v, span)?;
         let x = self.expect_array(&v, span)?;
         let node = match op {
             UnOp::Pos => return Ok(Value::Array(x)),
             UnOp::Neg => self.graph.unary(UnaryOp::Neg, &x, span)?,
             UnOp::Not => self.graph.unary(UnaryOp::Not, &x, span)?,
+            // `~` on bool is logical not (NumPy's `invert`).
+            UnOp::Invert if x.dtype == DType::Bool => self.graph.unary(UnaryOp::Not, &x, span)?,
+            UnOp::Invert => self.graph.unary(UnaryOp::Invert, &x, span)?,
         };
         Ok(Value::Array(self.fold(node)?))
     }
@@ -245,6 +263,8 @@ impl Evaluator {
                 span,
             )?));
         }
+        not_a_tuple(&a, span)?;
+        not_a_tuple(&b, span)?;
         let mut x = self.expect_array(&a, span)?;
         let y = self.expect_array(&b, span)?;
         let bop = match op {
@@ -284,12 +304,60 @@ impl Evaluator {
             BinOp::Ge => BinaryOp::Ge,
             BinOp::And => BinaryOp::And,
             BinOp::Or => BinaryOp::Or,
+            BinOp::BitAnd => BinaryOp::BitAnd,
+            BinOp::BitOr => BinaryOp::BitOr,
+            BinOp::BitXor => BinaryOp::BitXor,
+            BinOp::Shl => BinaryOp::Shl,
+            BinOp::Shr => BinaryOp::Shr,
         };
         let n = self.graph.binary(bop, &x, &y, span)?;
         Ok(Value::Array(self.fold(n)?))
     }
 
+    /// `t[i]` or `t[a:b]` on a tuple: members picked by integer scalars (computed now).
+    fn tuple_index(
+        &mut self,
+        members: &[Value],
+        items: &[crate::syntax::ast::IndexItem],
+        span: Span,
+    ) -> Ev<Value> {
+        use crate::syntax::ast::IndexItem;
+        let n = members.len();
+        match items {
+            [IndexItem::Expr(e)] => {
+                let i = self.eval_i64(e)?;
+                let k = if i < 0 { i + n as i64 } else { i };
+                if k < 0 || k >= n as i64 {
+                    return Err(crate::diag::index_error(format!(
+                        "tuple index {i} is out of range for a tuple of length {n}"
+                    ))
+                    .with_span(e.span)
+                    .into());
+                }
+                Ok(members[k as usize].clone())
+            }
+            [IndexItem::Slice { start, stop, step }] => {
+                let mut bound = |e: &Option<Expr>| -> Ev<Option<i64>> {
+                    e.as_ref().map(|e| self.eval_i64(e)).transpose()
+                };
+                let (a, b, s) = (bound(start)?, bound(stop)?, bound(step)?);
+                let (start, step, len) =
+                    super::index::slice_indices(a, b, s, n).map_err(|e| e.with_span(span))?;
+                let picked: Vec<Value> = (0..len as i64)
+                    .map(|k| members[(start + k * step) as usize].clone())
+                    .collect();
+                Ok(Value::Tuple(picked.into()))
+            }
+            _ => Err(type_error(
+                "a tuple is indexed by one integer or one slice (`t[0]`, `t[1:]`)",
+            )
+            .with_span(span)
+            .into()),
+        }
+    }
+
     fn attribute(&mut self, v: Value, name: &str, name_span: Span, span: Span) -> Result<Value> {
+        not_a_tuple(&v, span)?;
         let x = self.expect_array(&v, span)?;
         let int = |ev: &mut Evaluator, n: usize| {
             ev.graph
@@ -446,5 +514,17 @@ impl Evaluator {
             self.define(&p.name.text, Binding::Value(v));
         }
         self.exec_block_stmts(&def.body.stmts)
+    }
+}
+
+/// A type error when `v` is a tuple: tuples are not arrays (LANGUAGE.md §3), so operators
+/// and attributes do not apply to them.
+fn not_a_tuple(v: &Value, span: Span) -> Result<()> {
+    match v {
+        Value::Tuple(_) => Err(type_error("a tuple is not an array")
+            .with_span(span)
+            .with_help("pick a member (`t[0]`) or make an array of it (`array(t)`)")),
+        Value::None => Err(type_error("None is not an array").with_span(span)),
+        _ => Ok(()),
     }
 }

@@ -417,7 +417,9 @@ impl Evaluator {
             .flat_map(|s| s.keys().cloned())
             .collect();
         names.extend(builtins::registry().iter().map(|b| b.name.to_string()));
-        names.extend(["pi", "e", "inf", "nan"].map(String::from));
+        names.extend(["pi", "e", "inf", "nan", "newaxis"].map(String::from));
+        // Hidden names (`for x in array`'s) are not identifiers: never offered.
+        names.retain(|n| !n.starts_with('<'));
         names.sort();
         names.dedup();
         names

@@ -309,8 +309,8 @@ impl Evaluator {
                         span: n.span,
                     }
                 }
-                Value::Array(_) | Value::Str(_) => OutputValue::Fixed(v.clone()),
-                Value::List(_) | Value::Unit => return Ok(None),
+                Value::Array(_) | Value::Str(_) | Value::None => OutputValue::Fixed(v.clone()),
+                Value::List(_) | Value::Tuple(_) | Value::Unit => return Ok(None),
             };
             outputs.push((slot.clone(), out));
         }

@@ -1,8 +1,17 @@
 //! Statements: bindings, assignment, loops, function definitions and imports.
 
 use super::{Binding, Ev, Evaluator, Exit, Value};
+use crate::diag::value_error;
 use crate::diag::{Error, ErrorKind, Span, name_error, syntax_error};
-use crate::syntax::ast::{Block, Expr, ExprKind, Name, Stmt, StmtKind};
+use crate::syntax::ast::{
+    BinOp, Block, Expr, ExprKind, IndexItem, Name, Pattern, Stmt, StmtKind, Target,
+};
+
+/// The hidden name a `for x in array` loop keeps its array under while it runs (not an
+/// identifier, so no program can name it).
+const ITERABLE: &str = "<iterable>";
+/// The hidden index variable of a `for x in array` loop.
+const POSITION: &str = "<position>";
 
 impl Evaluator {
     /// Runs statements in the current scope; the value is the last statement's when it is an
@@ -37,13 +46,35 @@ impl Evaluator {
                 self.define(&name.text, Binding::Value(v));
                 Ok(Value::Unit)
             }
+            StmtKind::LetTuple { pattern, value } => {
+                let v = self.eval(value)?;
+                self.bind_pattern(pattern, v, value.span)?;
+                Ok(Value::Unit)
+            }
             StmtKind::Assign {
                 target,
                 index,
                 op,
                 value,
             } => {
-                self.exec_assign(target, index.as_deref(), *op, value, stmt.span)?;
+                let current = self.assign_current(target, index.is_some() || op.is_some())?;
+                let rhs = self.eval(value)?;
+                self.store(
+                    target,
+                    current,
+                    index.as_deref(),
+                    *op,
+                    rhs,
+                    value.span,
+                    stmt.span,
+                )?;
+                Ok(Value::Unit)
+            }
+            StmtKind::AssignMany { targets, value } => {
+                let rhs = self.eval(value)?;
+                for t in targets {
+                    self.assign_to(t, rhs.clone(), value.span, stmt.span)?;
+                }
                 Ok(Value::Unit)
             }
             StmtKind::Fn(def) => {
@@ -58,6 +89,14 @@ impl Evaluator {
                 body,
             } => {
                 self.exec_for(var, start, stop, step.as_ref(), body)?;
+                Ok(Value::Unit)
+            }
+            StmtKind::ForEach {
+                var,
+                iterable,
+                body,
+            } => {
+                self.exec_for_each(var, iterable, body)?;
                 Ok(Value::Unit)
             }
             StmtKind::While { cond, body } => {
@@ -81,39 +120,43 @@ impl Evaluator {
         }
     }
 
-    fn exec_assign(
-        &mut self,
-        target: &Name,
-        index: Option<&[crate::syntax::ast::IndexItem]>,
-        op: Option<crate::syntax::ast::BinOp>,
-        value: &Expr,
-        span: Span,
-    ) -> Ev<()> {
-        // A plain `x = v` only needs `x` to exist; `x += v` and `x[i] = v` read its value.
-        let binding = if index.is_none() && op.is_none() {
-            self.lookup(&target.text).cloned()
-        } else {
+    /// The current value of an assignment's target: checked to exist (and not to be a
+    /// function); read through a loop recording when the assignment reads it (`x += v`,
+    /// `x[i] = v`).
+    fn assign_current(&mut self, target: &Name, reads: bool) -> Ev<Value> {
+        let binding = if reads {
             self.read_var(&target.text)?
+        } else {
+            self.lookup(&target.text).cloned()
         };
-        let current = match binding {
-            Some(Binding::Value(v)) => Some(v),
-            Some(Binding::Func(_)) => {
-                return Err(crate::diag::type_error(format!(
-                    "`{}` is a function and cannot be assigned",
-                    target.text
-                ))
-                .with_span(target.span)
-                .into());
-            }
-            None => None,
-        };
-        let Some(current) = current else {
-            return Err(name_error(format!("`{}` is not defined", target.text))
+        match binding {
+            Some(Binding::Value(v)) => Ok(v),
+            Some(Binding::Func(_)) => Err(crate::diag::type_error(format!(
+                "`{}` is a function and cannot be assigned",
+                target.text
+            ))
+            .with_span(target.span)
+            .into()),
+            None => Err(name_error(format!("`{}` is not defined", target.text))
                 .with_span(target.span)
                 .with_help(format!("use `let {} = ...` to define it", target.text))
-                .into());
-        };
-        let mut rhs = self.eval(value)?;
+                .into()),
+        }
+    }
+
+    /// Rebinds `target` to `rhs` (combined with its `current` value by `op`, into the region
+    /// `index` when given).
+    #[allow(clippy::too_many_arguments)]
+    fn store(
+        &mut self,
+        target: &Name,
+        current: Value,
+        index: Option<&[IndexItem]>,
+        op: Option<BinOp>,
+        mut rhs: Value,
+        value_span: Span,
+        span: Span,
+    ) -> Ev<()> {
         let new = match index {
             None => {
                 if let Some(op) = op {
@@ -127,13 +170,67 @@ impl Evaluator {
                     let old = self.index(&base, items, target.span.to(span))?;
                     rhs = self.binop(op, Value::Array(old), rhs, span)?;
                 }
-                let v = self.expect_array(&rhs, value.span)?;
+                let v = self.expect_array(&rhs, value_span)?;
                 Value::Array(self.update(&base, items, &v, span)?)
             }
         };
         let new = self.settle(new)?;
         self.rebind(&target.text, new);
         Ok(())
+    }
+
+    /// Assigns `v` to one target of `a = b = v` or `(a, b) = v`.
+    fn assign_to(&mut self, t: &Target, v: Value, value_span: Span, span: Span) -> Ev<()> {
+        match t {
+            Target::Name { name, index } => {
+                let current = self.assign_current(name, index.is_some())?;
+                self.store(name, current, index.as_deref(), None, v, value_span, span)
+            }
+            Target::Tuple(targets, _) => {
+                let members = self.unpack(v, targets.len(), value_span)?;
+                for (t, m) in targets.iter().zip(members) {
+                    self.assign_to(t, m, value_span, span)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Binds the names of `let (a, (b, c)) = v`.
+    fn bind_pattern(&mut self, p: &Pattern, v: Value, span: Span) -> Ev<()> {
+        match p {
+            Pattern::Name(name) => {
+                let v = self.settle(v)?;
+                self.define(&name.text, Binding::Value(v));
+            }
+            Pattern::Tuple(patterns, _) => {
+                let members = self.unpack(v, patterns.len(), span)?;
+                for (p, m) in patterns.iter().zip(members) {
+                    self.bind_pattern(p, m, span)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `n` members of a tuple, or the `n` rows of an array with `n` rows (`let (rows,
+    /// cols) = x.shape`); a value error for any other count.
+    pub(crate) fn unpack(&mut self, v: Value, n: usize, span: Span) -> Ev<Vec<Value>> {
+        let count = match &v {
+            Value::Tuple(members) if members.len() == n => return Ok(members.to_vec()),
+            Value::Tuple(members) => format!("a tuple of {}", members.len()),
+            Value::Array(x) if !x.shape.is_empty() && x.shape[0] == n => {
+                let x = x.clone();
+                return (0..n)
+                    .map(|k| Ok(Value::Array(self.row(&x, k, span)?)))
+                    .collect();
+            }
+            Value::Array(x) if !x.shape.is_empty() => format!("an array of {} rows", x.shape[0]),
+            other => other.kind_name().to_string(),
+        };
+        Err(value_error(format!("cannot unpack {count} into {n} names"))
+            .with_span(span)
+            .into())
     }
 
     fn exec_for(
@@ -195,6 +292,69 @@ impl Evaluator {
             Err(Exit::Break(_)) => Ok(false),
             Err(other) => Err(other),
         }
+    }
+
+    /// `for x in iterable`: over a tuple's members, or over the rows of an array (run as
+    /// `for <position> in 0..len(x) { let x = <iterable>[<position>]; body }`, so the body
+    /// replays like any range loop's).
+    fn exec_for_each(&mut self, var: &Name, iterable: &Expr, body: &Block) -> Ev<()> {
+        let v = self.eval(iterable)?;
+        if let Value::Tuple(members) = &v {
+            for m in members.iter() {
+                self.scopes.push(super::Scope::default());
+                self.define(&var.text, Binding::Value(m.clone()));
+                let r = self.exec_block_stmts(&body.stmts);
+                self.scopes.pop();
+                match r {
+                    Ok(_) | Err(Exit::Continue(_)) => {}
+                    Err(Exit::Break(_)) => break,
+                    Err(other) => return Err(other),
+                }
+            }
+            return Ok(());
+        }
+        let x = self.expect_array(&v, iterable.span)?;
+        let Some(&rows) = x.shape.first() else {
+            return Err(crate::diag::type_error("cannot iterate over a 0-d array")
+                .with_span(iterable.span)
+                .into());
+        };
+        let at = iterable.span;
+        let expr = |kind| Expr { kind, span: at };
+        let row = Expr {
+            kind: ExprKind::Index(
+                Box::new(expr(ExprKind::Var(ITERABLE.into()))),
+                vec![IndexItem::Expr(expr(ExprKind::Var(POSITION.into())))],
+            ),
+            span: at,
+        };
+        let mut stmts = vec![Stmt {
+            kind: StmtKind::Let {
+                name: var.clone(),
+                value: row,
+            },
+            span: at,
+        }];
+        stmts.extend(body.stmts.iter().cloned());
+        let body = Block {
+            stmts,
+            span: body.span,
+        };
+        let position = Name {
+            text: POSITION.into(),
+            span: var.span,
+        };
+        self.scopes.push(super::Scope::default());
+        self.define(ITERABLE, Binding::Value(Value::Array(x)));
+        let r = self.exec_for(
+            &position,
+            &expr(ExprKind::Int(0)),
+            &expr(ExprKind::Int(rows as i64)),
+            None,
+            &body,
+        );
+        self.scopes.pop();
+        r
     }
 
     fn exec_while(&mut self, cond: &Expr, body: &Block) -> Ev<()> {

@@ -12,6 +12,11 @@ pub enum Value {
     Str(Rc<str>),
     /// A bracketed list written directly in a call: `concat([a, b])`.
     List(Vec<Value>),
+    /// A tuple `(a, b)`: a fixed group of values of any kinds (LANGUAGE.md §3). Not an
+    /// array: it converts to one only where NumPy takes a sequence (shapes, axes, `array`).
+    Tuple(Rc<[Value]>),
+    /// `None` (also `newaxis`): a new axis in an index, "not given" as an argument.
+    None,
     /// The result of a statement or call that yields nothing.
     Unit,
 }
@@ -23,6 +28,8 @@ impl Value {
             Value::Array(_) => "an array",
             Value::Str(_) => "a string",
             Value::List(_) => "a list",
+            Value::Tuple(_) => "a tuple",
+            Value::None => "None",
             Value::Unit => "nothing",
         }
     }

@@ -215,7 +215,7 @@ fn show_error(session: &Session, e: &crate::diag::Error) {
 }
 
 fn code(session: &mut Session, entry: &str) -> Result<Flow, ()> {
-    match session.eval_value(entry) {
+    match session.eval_output(entry) {
         Ok(Some(v)) => {
             println!("{v}");
             Ok(Flow::Continue)

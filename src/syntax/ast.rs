@@ -33,6 +33,11 @@ pub enum StmtKind {
         op: Option<BinOp>,
         value: Expr,
     },
+    /// `let (a, b) = value`: destructures a tuple into new bindings.
+    LetTuple { pattern: Pattern, value: Expr },
+    /// `a = b = value`, `(a, b) = value`: assigns one value to several targets, left to
+    /// right (each a name, an indexed name or a tuple of targets).
+    AssignMany { targets: Vec<Target>, value: Expr },
     /// `fn name(params) = expr` or `fn name(params) { ... }`
     Fn(std::rc::Rc<FnDef>),
     /// `for var in start..stop..step { body }`
@@ -41,6 +46,12 @@ pub enum StmtKind {
         start: Expr,
         stop: Expr,
         step: Option<Expr>,
+        body: Block,
+    },
+    /// `for var in iterable { body }`: over axis 0 of an array, or over a tuple's members.
+    ForEach {
+        var: Name,
+        iterable: Expr,
         body: Block,
     },
     /// `while cond { body }`
@@ -64,6 +75,29 @@ pub struct Name {
     pub text: String,
     /// Where it is.
     pub span: Span,
+}
+
+/// The left side of `let (a, (b, c)) = ...`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    /// A name to bind.
+    Name(Name),
+    /// A tuple of patterns, destructured member by member.
+    Tuple(Vec<Pattern>, Span),
+}
+
+/// One target of an assignment with several targets (`a = b = ...`, `(a, b) = ...`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// `name`, or `name[index]` when `index` is given.
+    Name {
+        /// The name assigned.
+        name: Name,
+        /// The index of an update `name[index] = ...`.
+        index: Option<Vec<IndexItem>>,
+    },
+    /// `(t1, t2, ...)`: the value is destructured into the members.
+    Tuple(Vec<Target>, Span),
 }
 
 /// A function definition.
@@ -113,6 +147,12 @@ pub enum ExprKind {
     Int(i64),
     /// A float literal.
     Float(f64),
+    /// An imaginary literal (`2j`): its imaginary part.
+    Imag(f64),
+    /// `None`: a new axis in an index, "not given" as an argument.
+    None,
+    /// `(a, b)`, `(a,)`, `()`
+    Tuple(Vec<Expr>),
     /// A string literal.
     Str(String),
     /// `true` or `false`.
@@ -160,6 +200,8 @@ pub enum IndexItem {
         stop: Option<Expr>,
         step: Option<Expr>,
     },
+    /// `...`: as many full slices as the other items leave axes.
+    Ellipsis,
 }
 
 /// Prefix operators.
@@ -171,6 +213,8 @@ pub enum UnOp {
     Pos,
     /// `not x` / `!x`
     Not,
+    /// `~x`: bitwise not on integers, logical not on bools.
+    Invert,
 }
 
 /// Infix operators.
@@ -192,6 +236,11 @@ pub enum BinOp {
     Ge,
     And,
     Or,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
 }
 
 impl BinOp {
@@ -215,6 +264,11 @@ impl BinOp {
             Ge => ">=",
             And => "and",
             Or => "or",
+            BitAnd => "&",
+            BitOr => "|",
+            BitXor => "^",
+            Shl => "<<",
+            Shr => ">>",
         }
     }
 }

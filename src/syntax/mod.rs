@@ -7,7 +7,7 @@ pub mod ast;
 pub mod token;
 
 use crate::diag::{Error, ErrorKind, Result, Span};
-use ast::{BinOp, Expr, ExprKind, Program, StmtKind};
+use ast::{BinOp, Expr, ExprKind, Program, StmtKind, Target};
 use lalrpop_util::ParseError;
 
 lalrpop_util::lalrpop_mod!(
@@ -49,13 +49,22 @@ fn parse_error(e: ParseError<usize, token::Token, Error>, file: u32, eof: usize)
             let what = describe_token(&tok);
             let msg = format!("unexpected {what}");
             let label = expected_list(&expected);
-            Error::new(ErrorKind::Syntax, msg)
+            let err = Error::new(ErrorKind::Syntax, msg)
                 .with_span(Span::new(file, l, r))
                 .with_label(if label.is_empty() {
                     format!("unexpected {what}")
                 } else {
                     label
-                })
+                });
+            use token::Token as T;
+            if matches!(tok, T::EqEq | T::NotEq | T::Lt | T::Le | T::Gt | T::Ge) {
+                err.with_help(
+                    "comparisons do not chain, and `&` `|` `^` bind tighter than they do \
+                     (as in Python): write masks as `(x > 0) & (x < 1)`",
+                )
+            } else {
+                err
+            }
         }
         ParseError::ExtraToken { token: (l, tok, r) } => Error::new(
             ErrorKind::Syntax,
@@ -71,7 +80,7 @@ fn describe_terminal(s: &str) -> String {
         "sep" => "end of statement".to_string(),
         "ident" => "a name".to_string(),
         "int" => "an integer".to_string(),
-        "float" => "a number".to_string(),
+        "float" | "imag" => "a number".to_string(),
         "string" => "a string".to_string(),
         other => format!("`{other}`"),
     }
@@ -83,6 +92,7 @@ fn describe_token(tok: &token::Token) -> String {
         T::Ident(name) => format!("name `{name}`"),
         T::Int(v) => format!("number `{v}`"),
         T::Float(v) => format!("number `{v}`"),
+        T::Imag(v) => format!("number `{v}j`"),
         T::Str(_) => "string".to_string(),
         T::Sep => "end of statement".to_string(),
         other => {
@@ -109,6 +119,7 @@ fn token_text(tok: &token::Token) -> Option<&'static str> {
         T::And => "and",
         T::Or => "or",
         T::Not => "not",
+        T::None => "None",
         T::True => "true",
         T::False => "false",
         T::Plus => "+",
@@ -130,6 +141,21 @@ fn token_text(tok: &token::Token) -> Option<&'static str> {
         T::MinusAssign => "-=",
         T::StarAssign => "*=",
         T::SlashAssign => "/=",
+        T::SlashSlashAssign => "//=",
+        T::PercentAssign => "%=",
+        T::StarStarAssign => "**=",
+        T::AmpAssign => "&=",
+        T::PipeAssign => "|=",
+        T::CaretAssign => "^=",
+        T::ShlAssign => "<<=",
+        T::ShrAssign => ">>=",
+        T::Amp => "&",
+        T::Pipe => "|",
+        T::Caret => "^",
+        T::Tilde => "~",
+        T::Shl => "<<",
+        T::Shr => ">>",
+        T::Ellipsis => "...",
         T::LParen => "(",
         T::RParen => ")",
         T::LBracket => "[",
@@ -144,48 +170,85 @@ fn token_text(tok: &token::Token) -> Option<&'static str> {
     })
 }
 
-/// Builds an assignment statement, checking that its left side can be assigned to
-/// (`name` or `name[index]`). Called by the grammar.
-pub(crate) fn assign_target(
-    target: Expr,
-    op: Option<BinOp>,
-    value: Expr,
-) -> std::result::Result<StmtKind, ParseError<usize, token::Token, Error>> {
-    let bad = |span: Span| ParseError::User {
+type GrammarError = ParseError<usize, token::Token, Error>;
+
+fn bad_target(span: Span) -> GrammarError {
+    ParseError::User {
         error: Error::new(ErrorKind::Syntax, "cannot assign to this expression")
             .with_span(span)
-            .with_help("assign to a name (`x = ...`) or an indexed name (`x[i] = ...`)"),
-    };
-    match target.kind {
-        ExprKind::Var(text) => {
-            let name = ast::Name {
-                text,
-                span: target.span,
-            };
-            Ok(StmtKind::Assign {
-                target: name,
-                index: None,
-                op,
-                value,
-            })
-        }
+            .with_help(
+                "assign to a name (`x = ...`), an indexed name (`x[i] = ...`) or a tuple of them",
+            ),
+    }
+}
+
+/// The target an expression on the left of `=` stands for.
+fn target(e: Expr) -> std::result::Result<Target, GrammarError> {
+    match e.kind {
+        ExprKind::Var(text) => Ok(Target::Name {
+            name: ast::Name { text, span: e.span },
+            index: None,
+        }),
         ExprKind::Index(base, items) => match base.kind {
-            ExprKind::Var(text) => {
-                let name = ast::Name {
+            ExprKind::Var(text) => Ok(Target::Name {
+                name: ast::Name {
                     text,
                     span: base.span,
-                };
-                Ok(StmtKind::Assign {
-                    target: name,
-                    index: Some(items),
-                    op,
-                    value,
-                })
-            }
-            _ => Err(bad(target.span)),
+                },
+                index: Some(items),
+            }),
+            _ => Err(bad_target(e.span)),
         },
-        _ => Err(bad(target.span)),
+        ExprKind::Tuple(items) => Ok(Target::Tuple(
+            items
+                .into_iter()
+                .map(target)
+                .collect::<std::result::Result<_, _>>()?,
+            e.span,
+        )),
+        _ => Err(bad_target(e.span)),
     }
+}
+
+/// Builds an assignment statement, checking that its left side can be assigned to
+/// (`name`, `name[index]`, or a tuple of targets). Called by the grammar.
+pub(crate) fn assign_target(
+    lhs: Expr,
+    op: Option<BinOp>,
+    value: Expr,
+) -> std::result::Result<StmtKind, GrammarError> {
+    let span = lhs.span;
+    match (target(lhs)?, op) {
+        (Target::Name { name, index }, op) => Ok(StmtKind::Assign {
+            target: name,
+            index,
+            op,
+            value,
+        }),
+        (Target::Tuple(..), Some(op)) => Err(ParseError::User {
+            error: Error::new(
+                ErrorKind::Syntax,
+                format!("`{}=` cannot assign to a tuple", op.symbol()),
+            )
+            .with_span(span),
+        }),
+        (t @ Target::Tuple(..), None) => Ok(StmtKind::AssignMany {
+            targets: vec![t],
+            value,
+        }),
+    }
+}
+
+/// Builds a chained assignment `a = b[i] = (c, d) = value`. Called by the grammar.
+pub(crate) fn assign_many(
+    targets: Vec<Expr>,
+    value: Expr,
+) -> std::result::Result<StmtKind, GrammarError> {
+    let targets = targets
+        .into_iter()
+        .map(target)
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(StmtKind::AssignMany { targets, value })
 }
 
 /// The `## ` doc comment lines directly above byte offset `at` (where a `fn` starts).

@@ -43,6 +43,8 @@ pub enum Token {
     #[token("not")]
     #[token("!")]
     Not,
+    #[token("None")]
+    None,
     #[token("true")]
     True,
     #[token("false")]
@@ -50,8 +52,11 @@ pub enum Token {
     /// An identifier.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
-    /// An integer literal.
+    /// An integer literal (decimal, or `0x` hex, `0o` octal, `0b` binary).
     #[regex(r"[0-9][0-9_]*", |lex| parse_int(lex.slice()))]
+    #[regex(r"0[xX][0-9a-fA-F_]+", |lex| parse_radix(lex.slice(), 16))]
+    #[regex(r"0[oO][0-7_]+", |lex| parse_radix(lex.slice(), 8))]
+    #[regex(r"0[bB][01_]+", |lex| parse_radix(lex.slice(), 2))]
     Int(i64),
     /// An integer immediately followed by `..`; split into `Int` and `DotDot` by [`lex`].
     #[regex(r"[0-9][0-9_]*\.\.", |lex| { let s = lex.slice(); parse_int(&s[..s.len() - 2]) })]
@@ -61,6 +66,10 @@ pub enum Token {
     #[regex(r"\.[0-9][0-9_]*([eE][+-]?[0-9]+)?", |lex| parse_float(lex.slice()))]
     #[regex(r"[0-9][0-9_]*[eE][+-]?[0-9]+", |lex| parse_float(lex.slice()))]
     Float(f64),
+    /// An imaginary literal (`2j`, `1.5j`, `1e-3j`): its imaginary part.
+    #[regex(r"[0-9][0-9_]*(\.([0-9][0-9_]*)?)?([eE][+-]?[0-9]+)?[jJ]", |lex| imaginary(lex.slice()))]
+    #[regex(r"\.[0-9][0-9_]*([eE][+-]?[0-9]+)?[jJ]", |lex| imaginary(lex.slice()))]
+    Imag(f64),
     /// A string literal with its escapes already decoded.
     #[regex(r#""([^"\\\n]|\\.)*""#, |lex| unescape(lex.slice()))]
     Str(String),
@@ -102,6 +111,34 @@ pub enum Token {
     StarAssign,
     #[token("/=")]
     SlashAssign,
+    #[token("//=")]
+    SlashSlashAssign,
+    #[token("%=")]
+    PercentAssign,
+    #[token("**=")]
+    StarStarAssign,
+    #[token("&=")]
+    AmpAssign,
+    #[token("|=")]
+    PipeAssign,
+    #[token("^=")]
+    CaretAssign,
+    #[token("<<=")]
+    ShlAssign,
+    #[token(">>=")]
+    ShrAssign,
+    #[token("&")]
+    Amp,
+    #[token("|")]
+    Pipe,
+    #[token("^")]
+    Caret,
+    #[token("~")]
+    Tilde,
+    #[token("<<")]
+    Shl,
+    #[token(">>")]
+    Shr,
     #[token("(")]
     LParen,
     #[token(")")]
@@ -122,6 +159,8 @@ pub enum Token {
     Dot,
     #[token("..")]
     DotDot,
+    #[token("...")]
+    Ellipsis,
     /// A raw newline (only before [`lex`] normalises separators).
     #[token("\n")]
     Newline,
@@ -134,6 +173,14 @@ pub enum Token {
 
 fn parse_int(s: &str) -> Option<i64> {
     s.replace('_', "").parse().ok()
+}
+
+fn parse_radix(s: &str, radix: u32) -> Option<i64> {
+    i64::from_str_radix(&s[2..].replace('_', ""), radix).ok()
+}
+
+fn imaginary(s: &str) -> Option<f64> {
+    parse_float(&s[..s.len() - 1])
 }
 
 fn parse_float(s: &str) -> Option<f64> {
@@ -152,6 +199,7 @@ fn unescape(s: &str) -> Option<String> {
         out.push(match chars.next()? {
             'n' => '\n',
             't' => '\t',
+            'r' => '\r',
             '"' => '"',
             '\\' => '\\',
             _ => return None,
@@ -169,7 +217,10 @@ impl Token {
             Ident(_)
                 | Int(_)
                 | Float(_)
+                | Imag(_)
                 | Str(_)
+                | None
+                | Tilde
                 | Let
                 | Fn
                 | If
@@ -208,6 +259,20 @@ impl Token {
                 | MinusAssign
                 | StarAssign
                 | SlashAssign
+                | SlashSlashAssign
+                | PercentAssign
+                | StarStarAssign
+                | AmpAssign
+                | PipeAssign
+                | CaretAssign
+                | ShlAssign
+                | ShrAssign
+                | Amp
+                | Pipe
+                | Caret
+                | Tilde
+                | Shl
+                | Shr
                 | And
                 | Or
                 | Not
@@ -240,7 +305,7 @@ pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
             Err(()) => {
                 let text = &src[start..end];
                 let msg = if text.starts_with('"') {
-                    "unterminated string, or an unknown escape (allowed: \\n \\t \\\" \\\\)"
+                    "unterminated string, or an unknown escape (allowed: \\n \\t \\r \\\" \\\\)"
                         .to_string()
                 } else if text.starts_with(|c: char| c.is_ascii_digit()) {
                     format!("number literal `{text}` is out of range")
@@ -251,7 +316,7 @@ pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
             }
         };
         match tok {
-            Token::Float(f) if !f.is_finite() => {
+            Token::Float(f) | Token::Imag(f) if !f.is_finite() => {
                 return Err(err("float literal overflows f64".into(), start, end));
             }
             Token::IntRange(v) => {

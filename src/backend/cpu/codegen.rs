@@ -437,6 +437,7 @@ impl Translator<'_> {
             (DType::F64, _) => self.call("arr_unary_f64", &[code, x]),
             (DType::F32, _) => self.call("arr_unary_f32", &[code, x]),
             (DType::I64, Neg) => ins.ineg(x),
+            (DType::I64, Invert) => ins.bnot(x),
             (DType::I64, _) => self.call("arr_unary_i64", &[code, x]),
             _ => unreachable!("lowering casts operands to a dtype the op accepts"),
         }
@@ -466,8 +467,21 @@ impl Translator<'_> {
             };
         }
         match (dtype, op) {
-            (DType::Bool, And | Minimum) => ins.band(a, c),
-            (DType::Bool, _) => ins.bor(a, c),
+            (DType::Bool | DType::I64, BitAnd) | (DType::Bool, And | Minimum) => ins.band(a, c),
+            (DType::Bool | DType::I64, BitXor) => ins.bxor(a, c),
+            (DType::Bool, _) | (DType::I64, BitOr) => ins.bor(a, c),
+            (DType::I64, Shl | Shr) => {
+                // As `interp`: counts outside 0..63 shift every bit out.
+                let in_range = ins.icmp_imm_u(IntCC::UnsignedLessThan, c, 64);
+                let (shifted, out) = if op == Shl {
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    (self.b.ins().ishl(a, c), zero)
+                } else {
+                    let sign = self.b.ins().sshr_imm_u(a, 63);
+                    (self.b.ins().sshr(a, c), sign)
+                };
+                self.b.ins().select(in_range, shifted, out)
+            }
             (_, Add) if float => ins.fadd(a, c),
             (_, Sub) if float => ins.fsub(a, c),
             (_, Mul) if float => ins.fmul(a, c),

@@ -77,7 +77,9 @@ macro_rules! impl_real {
                     Erfc => $erfc(x),
                     Gamma => $gamma(x),
                     Lgamma => $lgamma(x),
-                    Not | IsNan | IsInf | IsFinite => unreachable!("predicates handled before"),
+                    Not | IsNan | IsInf | IsFinite | Invert => {
+                        unreachable!("predicates and integer ops handled before")
+                    }
                 }
             }
 
@@ -116,8 +118,9 @@ macro_rules! impl_real {
                     Hypot => a.hypot(b),
                     Fmod => a % b,
                     Copysign => a.copysign(b),
-                    Eq | Ne | Lt | Le | Gt | Ge | And | Or => {
-                        unreachable!("predicates handled before")
+                    Eq | Ne | Lt | Le | Gt | Ge | And | Or | BitAnd | BitOr | BitXor | Shl
+                    | Shr => {
+                        unreachable!("predicates and integer ops handled before")
                     }
                 }
             }
@@ -230,6 +233,65 @@ fn complex_unary(op: UnaryOp, z: Complex64) -> Complex64 {
     }
 }
 
+/// NumPy's `nc_pow`: integer exponents below 100 in magnitude by repeated multiplication
+/// (so `(-0.5+0j)**2` is exactly `0.25`), others through `exp(b·log a)`.
+fn complex_pow(a: Complex64, b: Complex64) -> Complex64 {
+    let one = Complex64::new(1.0, 0.0);
+    let mul = |p: Complex64, q: Complex64| {
+        Complex64::new(p.re * q.re - p.im * q.im, p.re * q.im + p.im * q.re)
+    };
+    if b.re == 0.0 && b.im == 0.0 {
+        return one;
+    }
+    if a.re == 0.0 && a.im == 0.0 {
+        return if b.re > 0.0 && b.im == 0.0 {
+            Complex64::new(0.0, 0.0)
+        } else {
+            Complex64::new(f64::NAN, f64::NAN)
+        };
+    }
+    if b.im == 0.0 && b.re.fract() == 0.0 && b.re.abs() < 100.0 {
+        let n = b.re as i64;
+        match n {
+            1 => return a,
+            2 => return mul(a, a),
+            3 => return mul(a, mul(a, a)),
+            _ => {}
+        }
+        let (n, mut mask, mut acc, mut p) = (n.abs(), 1i64, one, a);
+        loop {
+            if n & mask != 0 {
+                acc = mul(acc, p);
+            }
+            mask <<= 1;
+            if n < mask {
+                break;
+            }
+            p = mul(p, p);
+        }
+        return if b.re < 0.0 { smith_div(one, acc) } else { acc };
+    }
+    a.powc(b)
+}
+
+/// Complex division by Smith's method, as NumPy's `cdiv`.
+fn smith_div(a: Complex64, b: Complex64) -> Complex64 {
+    let (ar, ai, br, bi) = (a.re, a.im, b.re, b.im);
+    let (abs_br, abs_bi) = (br.abs(), bi.abs());
+    if abs_br >= abs_bi {
+        if abs_br == 0.0 && abs_bi == 0.0 {
+            return Complex64::new(ar / abs_br, ai / abs_bi);
+        }
+        let rat = bi / br;
+        let scl = 1.0 / (br + bi * rat);
+        Complex64::new((ar + ai * rat) * scl, (ai - ar * rat) * scl)
+    } else {
+        let rat = br / bi;
+        let scl = 1.0 / (bi + br * rat);
+        Complex64::new((ar * rat + ai) * scl, (ai * rat - ar) * scl)
+    }
+}
+
 /// One element of a unary integer function.
 pub(crate) fn int_unary(op: UnaryOp, x: i64) -> i64 {
     use UnaryOp::*;
@@ -237,6 +299,7 @@ pub(crate) fn int_unary(op: UnaryOp, x: i64) -> i64 {
         Neg => x.wrapping_neg(),
         Abs => x.wrapping_abs(),
         Sign => x.signum(),
+        Invert => !x,
         _ => x,
     }
 }
@@ -384,6 +447,26 @@ pub(crate) fn int_binary(op: BinaryOp, a: i64, b: i64) -> i64 {
         }
         Minimum => a.min(b),
         Maximum => a.max(b),
+        BitAnd => a & b,
+        BitOr => a | b,
+        BitXor => a ^ b,
+        // NumPy's `npy_lshift`/`npy_rshift`: counts outside 0..63 shift everything out.
+        Shl => {
+            if (b as u64) < 64 {
+                a << b
+            } else {
+                0
+            }
+        }
+        Shr => {
+            if (b as u64) < 64 {
+                a >> b
+            } else if a < 0 {
+                -1
+            } else {
+                0
+            }
+        }
         _ => unreachable!("not an integer op"),
     }
 }
@@ -426,7 +509,8 @@ pub fn binary(
             Array::Bool(zip_map(x, y, shape, |p, q| compare(op, p, q)))
         }
         (Array::Bool(x), Array::Bool(y)) => Array::Bool(zip_map(x, y, shape, |p, q| match op {
-            Minimum => p && q,
+            Minimum | BitAnd => p && q,
+            BitXor => p ^ q,
             _ => p || q,
         })),
         (Array::I64(x), Array::I64(y)) if predicate => {
@@ -455,8 +539,8 @@ pub fn binary(
             Add => Array::C128(zip_map(x, y, shape, |p, q| p + q)),
             Sub => Array::C128(zip_map(x, y, shape, |p, q| p - q)),
             Mul => Array::C128(zip_map(x, y, shape, |p, q| p * q)),
-            Div => Array::C128(zip_map(x, y, shape, |p, q| p / q)),
-            Pow => Array::C128(zip_map(x, y, shape, |p, q| p.powc(q))),
+            Div => Array::C128(zip_map(x, y, shape, smith_div)),
+            Pow => Array::C128(zip_map(x, y, shape, complex_pow)),
             _ => {
                 return Err(type_error(format!(
                     "`{}` is not defined for c128",

@@ -1,4 +1,4 @@
-//! Constructors: `zeros ones full eye arange linspace`.
+//! Constructors: `array zeros ones full eye arange linspace`.
 
 use super::{Args, Builtin};
 use crate::diag::{Result, type_error, value_error};
@@ -8,6 +8,20 @@ use crate::runtime::Scalar;
 
 pub(super) fn builtins() -> Vec<Builtin> {
     vec![
+        Builtin {
+            name: "array",
+            signature: "array(x, dtype=)",
+            doc: "An array of x: a list, a tuple of numbers or arrays, or an array (NumPy's np.array).",
+            example: "array((1, 2.5))",
+            call: |ev, a| {
+                let x = a.array(ev, "x")?;
+                let n = match a.dtype()? {
+                    Some(d) if d != x.dtype => ev.graph.cast(&x, d, a.span)?,
+                    _ => x,
+                };
+                Ok(Value::Array(ev.fold(n)?))
+            },
+        },
         Builtin {
             name: "zeros",
             signature: "zeros(*shape, dtype=f64)",

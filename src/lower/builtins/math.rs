@@ -1,9 +1,9 @@
 //! Elementwise math, casts, reductions, scans and matrix products.
 
 use super::{Args, Builtin};
-use crate::diag::{Result, type_error};
+use crate::diag::{Result, Span, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, ReduceOp, ScanOp, UnaryOp};
+use crate::graph::{BinaryOp, NodeRef, ReduceOp, ScanOp, UnaryOp, normalize_axis};
 use crate::lower::{Evaluator, Value};
 
 const UNARY: &[(UnaryOp, &str, &str)] = &[
@@ -177,6 +177,36 @@ const BINARY: &[(BinaryOp, &str, &str, &str)] = &[
         "a raised to b, as a ** b.",
         "pow(2.0, 10)",
     ),
+    (
+        BinaryOp::BitAnd,
+        "bitwise_and(a, b)",
+        "a & b: bitwise and of integers, logical and of bools.",
+        "bitwise_and(12, 10)",
+    ),
+    (
+        BinaryOp::BitOr,
+        "bitwise_or(a, b)",
+        "a | b: bitwise or of integers, logical or of bools.",
+        "bitwise_or(12, 10)",
+    ),
+    (
+        BinaryOp::BitXor,
+        "bitwise_xor(a, b)",
+        "a ^ b: bitwise exclusive or of integers, logical xor of bools.",
+        "bitwise_xor(12, 10)",
+    ),
+    (
+        BinaryOp::Shl,
+        "left_shift(a, b)",
+        "a << b on integers (counts outside 0..63 give 0).",
+        "left_shift(1, 10)",
+    ),
+    (
+        BinaryOp::Shr,
+        "right_shift(a, b)",
+        "a >> b on integers, arithmetic (keeps the sign).",
+        "right_shift(-16, 2)",
+    ),
 ];
 
 const REDUCE: &[(ReduceOp, &str, &str, &str)] = &[
@@ -289,6 +319,22 @@ pub(super) fn builtins() -> Vec<Builtin> {
         });
     }
     v.extend([
+        Builtin {
+            name: "invert",
+            signature: "invert(x)",
+            doc: "~x: bitwise not of integers, logical not of bools.",
+            example: "invert([0, 5])",
+            call: |ev, a| {
+                let x = a.array(ev, "x")?;
+                let op = if x.dtype == DType::Bool {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Invert
+                };
+                let n = ev.graph.unary(op, &x, a.span)?;
+                Ok(Value::Array(ev.fold(n)?))
+            },
+        },
         Builtin {
             name: "where",
             signature: "where(cond, a, b)",
@@ -410,11 +456,68 @@ fn reduce(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         .find(|(op, _, _, _)| op.name() == a.name)
         .ok_or_else(|| type_error("unknown function"))?;
     let x = a.array(ev, "x")?;
-    let axis = a.opt_i64(ev, "axis")?;
+    let axes = a.opt_axes(ev, "axis")?;
     let keepdims = a.flag(ev, "keepdims")?;
     let ddof = a.opt_i64(ev, "ddof")?.unwrap_or(0);
-    let n = ev.graph.reduce(*op, &x, axis, keepdims, ddof, a.span)?;
+    let n = match axes.as_deref() {
+        None => ev.graph.reduce(*op, &x, None, keepdims, ddof, a.span)?,
+        Some(&[axis])
+            if a.get("axis")
+                .is_some_and(|(v, _)| !matches!(v, Value::Tuple(_))) =>
+        {
+            ev.graph
+                .reduce(*op, &x, Some(axis), keepdims, ddof, a.span)?
+        }
+        Some(axes) => {
+            let axes = axes
+                .iter()
+                .map(|&ax| normalize_axis(ax, x.shape.len()))
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| e.with_span(a.span_of("axis")))?;
+            reduce_axes(ev, *op, &x, &axes, keepdims, ddof, a.span)?
+        }
+    };
     Ok(Value::Array(ev.fold(n)?))
+}
+
+/// A reduction over several axes at once (`sum(x, axis=(0, 2))`): the reduced axes are
+/// moved last and merged into one, which is reduced as NumPy reduces them together.
+fn reduce_axes(
+    ev: &mut Evaluator,
+    op: ReduceOp,
+    x: &NodeRef,
+    axes: &[usize],
+    keepdims: bool,
+    ddof: i64,
+    span: Span,
+) -> Result<NodeRef> {
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.len() != axes.len() {
+        return Err(value_error("an axis is repeated in `axis`").with_span(span));
+    }
+    if matches!(op, ReduceOp::Argmin | ReduceOp::Argmax) && axes.len() != 1 {
+        return Err(
+            type_error(format!("`{}` takes one axis, not a tuple", op.name())).with_span(span),
+        );
+    }
+    let kept: Vec<usize> = (0..x.shape.len()).filter(|d| !sorted.contains(d)).collect();
+    let perm: Vec<usize> = kept.iter().chain(&sorted).copied().collect();
+    let moved = ev.graph.transpose(x, perm, span)?;
+    let mut merged: Vec<usize> = kept.iter().map(|&d| x.shape[d]).collect();
+    merged.push(sorted.iter().map(|&d| x.shape[d]).product());
+    let merged_node = ev.graph.reshape(&moved, merged, span)?;
+    let n = ev
+        .graph
+        .reduce(op, &merged_node, Some(-1), false, ddof, span)?;
+    if !keepdims {
+        return Ok(n);
+    }
+    let shape: Vec<usize> = (0..x.shape.len())
+        .map(|d| if sorted.contains(&d) { 1 } else { x.shape[d] })
+        .collect();
+    ev.graph.reshape(&n, shape, span)
 }
 
 fn scan(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {

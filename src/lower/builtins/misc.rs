@@ -10,8 +10,8 @@ pub(super) fn builtins() -> Vec<Builtin> {
     vec![
         Builtin {
             name: "print",
-            signature: "print(*values)",
-            doc: "Prints values separated by spaces, then a newline.",
+            signature: "print(*values, sep=\" \", end=\"\\n\")",
+            doc: "Prints values separated by `sep` (a space), then `end` (a newline).",
             example: "print(\"x =\", [1, 2])",
             call: print,
         },
@@ -158,6 +158,17 @@ fn display(ev: &mut Evaluator, v: &Value, span: crate::diag::Span) -> Result<Str
     Ok(match v {
         Value::Str(s) => s.to_string(),
         Value::Unit => String::new(),
+        Value::None => "None".to_string(),
+        Value::Tuple(members) => {
+            let parts = members
+                .iter()
+                .map(|m| display(ev, m, span))
+                .collect::<Result<Vec<_>>>()?;
+            match parts.as_slice() {
+                [one] => format!("({one},)"),
+                _ => format!("({})", parts.join(", ")),
+            }
+        }
         other => {
             let node = ev.expect_array(other, span)?;
             let a = ev.force(&node)?;
@@ -175,7 +186,9 @@ fn print(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         .iter()
         .map(|(v, s)| display(ev, v, *s))
         .collect::<Result<Vec<_>>>()?;
-    ev.write_out(&format!("{}\n", texts.join(" ")))?;
+    let sep = a.opt_str("sep")?.unwrap_or_else(|| " ".into());
+    let end = a.opt_str("end")?.unwrap_or_else(|| "\n".into());
+    ev.write_out(&format!("{}{end}", texts.join(&sep)))?;
     Ok(Value::Unit)
 }
 

@@ -108,6 +108,8 @@ impl Args {
         let varargs = params.iter().position(|(n, _)| n.starts_with('*'));
         let mut next = 0;
         for (keyword, value, vspan) in values {
+            // `None` as an argument means "not given" (`axis=None`, `rcond=None`).
+            let given = !matches!(value, Value::None);
             match keyword {
                 None => {
                     if Some(next) == varargs {
@@ -123,7 +125,7 @@ impl Args {
                         .with_span(vspan)
                         .with_help(format!("signature: {}", b.signature)));
                     }
-                    slots[next].1 = Some((value, vspan));
+                    slots[next].1 = given.then_some((value, vspan));
                     next += 1;
                 }
                 Some((k, kspan)) => {
@@ -140,7 +142,7 @@ impl Args {
                             type_error(format!("argument `{k}` given twice")).with_span(kspan)
                         );
                     }
-                    slot.1 = Some((value, vspan));
+                    slot.1 = given.then_some((value, vspan));
                 }
             }
         }
@@ -191,6 +193,22 @@ impl Args {
             Some((v, s)) => ev.value_i64(v, *s).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// An optional axis or tuple of axes (`axis=1`, `axis=(0, 2)`), not yet normalised.
+    pub fn opt_axes(&self, ev: &mut Evaluator, name: &str) -> Result<Option<Vec<i64>>> {
+        let Some((v, s)) = self.get(name) else {
+            return Ok(None);
+        };
+        let node = ev.expect_array(v, *s)?;
+        if node.dtype.is_inexact() || node.shape.len() > 1 {
+            return Err(type_error(format!(
+                "`{name}` must be an integer or a tuple of integers"
+            ))
+            .with_span(*s));
+        }
+        let value = ev.force(&node).map_err(|e| e.or_span(*s))?;
+        Ok(Some(value.to_i64_vec()))
     }
 
     /// An optional float argument.

@@ -102,12 +102,17 @@ pub(super) fn builtins() -> Vec<Builtin> {
         Builtin {
             name: "len",
             signature: "len(x)",
-            doc: "The length of axis 0.",
+            doc: "The length of axis 0, or the number of members of a tuple.",
             example: "len(zeros(4, 2))",
             call: |ev, a| {
-                let x = a.array(ev, "x")?;
-                let Some(&n) = x.shape.first() else {
-                    return Err(type_error("len() of a 0-d array").with_span(a.span));
+                let n = if let Some((Value::Tuple(members), _)) = a.get("x") {
+                    members.len()
+                } else {
+                    let x = a.array(ev, "x")?;
+                    let Some(&n) = x.shape.first() else {
+                        return Err(type_error("len() of a 0-d array").with_span(a.span));
+                    };
+                    n
                 };
                 Ok(Value::Array(ev.graph.constant(
                     Array::scalar(Scalar::I64(n as i64)),
@@ -194,31 +199,46 @@ fn transpose(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 
 fn expand_dims(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let x = a.array(ev, "x")?;
-    let axis = a.opt_i64(ev, "axis")?.unwrap_or(0);
-    let axis =
-        normalize_axis(axis, x.shape.len() + 1).map_err(|e| e.with_span(a.span_of("axis")))?;
+    let axes = a.opt_axes(ev, "axis")?.unwrap_or(vec![0]);
+    let nd = x.shape.len() + axes.len();
+    let mut at = axes
+        .iter()
+        .map(|&ax| normalize_axis(ax, nd))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| e.with_span(a.span_of("axis")))?;
+    at.sort_unstable();
+    at.dedup();
+    if at.len() != axes.len() {
+        return Err(value_error("an axis is repeated in `axis`").with_span(a.span_of("axis")));
+    }
     let mut shape = x.shape.clone();
-    shape.insert(axis, 1);
+    for ax in at {
+        shape.insert(ax, 1);
+    }
     Ok(Value::Array(ev.graph.reshape(&x, shape, a.span)?))
 }
 
 fn squeeze(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let x = a.array(ev, "x")?;
-    let shape: Vec<usize> = match a.opt_i64(ev, "axis")? {
+    let shape: Vec<usize> = match a.opt_axes(ev, "axis")? {
         None => x.shape.iter().copied().filter(|&d| d != 1).collect(),
-        Some(ax) => {
-            let ax =
-                normalize_axis(ax, x.shape.len()).map_err(|e| e.with_span(a.span_of("axis")))?;
-            if x.shape[ax] != 1 {
+        Some(axes) => {
+            let axes = axes
+                .iter()
+                .map(|&ax| normalize_axis(ax, x.shape.len()))
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| e.with_span(a.span_of("axis")))?;
+            if let Some(&ax) = axes.iter().find(|&&ax| x.shape[ax] != 1) {
                 return Err(value_error(format!(
                     "cannot squeeze axis {ax} of length {}",
                     x.shape[ax]
                 ))
                 .with_span(a.span));
             }
-            let mut s = x.shape.clone();
-            s.remove(ax);
-            s
+            (0..x.shape.len())
+                .filter(|d| !axes.contains(d))
+                .map(|d| x.shape[d])
+                .collect()
         }
     };
     Ok(Value::Array(ev.graph.reshape(&x, shape, a.span)?))
@@ -356,10 +376,12 @@ fn roll(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 
 fn flip(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let x = a.array(ev, "x")?;
-    let axes: Vec<usize> = match a.opt_i64(ev, "axis")? {
-        Some(ax) => {
-            vec![normalize_axis(ax, x.shape.len()).map_err(|e| e.with_span(a.span_of("axis")))?]
-        }
+    let axes: Vec<usize> = match a.opt_axes(ev, "axis")? {
+        Some(axes) => axes
+            .iter()
+            .map(|&ax| normalize_axis(ax, x.shape.len()))
+            .collect::<Result<_>>()
+            .map_err(|e| e.with_span(a.span_of("axis")))?,
         None => (0..x.shape.len()).collect(),
     };
     let items = x

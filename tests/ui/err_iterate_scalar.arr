@@ -1,0 +1,2 @@
+let x = 0
+for r in 5 { x = r }

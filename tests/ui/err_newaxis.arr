@@ -1,0 +1,3 @@
+let x = arange(3)
+print(x[None, 1, None])
+print(x[None, None, 5])
