@@ -60,11 +60,14 @@ fn tuples_come_out_as_outputs() {
     assert_eq!(members[2], Output::Str("n".into()));
     assert_eq!(out.to_string(), "(3.0, 6.0, n)");
     assert_eq!(
-        s.eval_output("(None,)").expect("eval").map(|o| o.to_string()),
+        s.eval_output("(None,)")
+            .expect("eval")
+            .map(|o| o.to_string()),
         Some("(None,)".into())
     );
     // A tuple is not an array: `eval` says so instead of converting it.
-    s.run_str("let (lo, hi) = (1, [2, 3])").expect("destructures");
+    s.run_str("let (lo, hi) = (1, [2, 3])")
+        .expect("destructures");
     let hi: ArrayD<i64> = s.get("hi").expect("get").try_into().expect("i64");
     assert_eq!(hi.into_raw_vec_and_offset().0, vec![2, 3]);
 }

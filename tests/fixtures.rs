@@ -188,6 +188,22 @@ fn reads_files_numpy_wrote() {
         ))
         .expect("loads");
     assert_eq!(f.to_string(), "[[0 1 2]\n [3 4 5]]");
+    let load =
+        |s: &mut Session, name: &str| s.eval(&format!("load(\"{}\")", dir.join(name).display()));
+    for dt in ["i1", "i2", "u1", "u2", "u4", "u8", "bei4"] {
+        let a = load(&mut s, &format!("io_int_{dt}.npy")).expect(dt);
+        assert_eq!(a.dtype(), arr::DType::I64, "{dt}");
+        assert_eq!(a.to_i64_vec(), vec![0, 7, 100], "{dt}");
+    }
+    let big = load(&mut s, "io_uint64_big.npy").expect_err("2**63 is not an i64");
+    assert_eq!(big.kind, arr::ErrorKind::Value, "{big}");
+    let h = load(&mut s, "io_float16.npy").expect("f16 loads");
+    assert_eq!(h.dtype(), arr::DType::F32);
+    // Widened exactly: 1e-7 in f16 is the subnormal 1.1920929e-07.
+    assert_eq!(
+        h.to_string(),
+        "[ 1.5000000e+00 -2.5000000e-01  6.5504000e+04  1.1920929e-07]"
+    );
 }
 
 #[test]

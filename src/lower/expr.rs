@@ -247,6 +247,7 @@ impl Evaluator {
     pub(crate) fn binop(&mut self, op: BinOp, a: Value, b: Value, span: Span) -> Result<Value> {
         if let (Value::Str(x), Value::Str(y)) = (&a, &b) {
             let eq = match op {
+                BinOp::Add => return Ok(Value::Str(format!("{x}{y}").into())),
                 BinOp::Eq => x == y,
                 BinOp::Ne => x != y,
                 _ => {

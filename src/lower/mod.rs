@@ -182,6 +182,8 @@ pub struct Evaluator {
     loops: rustc_hash::FxHashMap<(u32, u32), replay::LoopState>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
+    /// When the evaluator was created: `clock()` counts from here.
+    started: Instant,
 }
 
 impl std::fmt::Debug for Evaluator {
@@ -216,6 +218,7 @@ impl Evaluator {
             recording: None,
             loops: Default::default(),
             times: PhaseTimes::default(),
+            started: Instant::now(),
         };
         for (name, text) in crate::stdlib::FILES {
             ev.run_source(&format!("<stdlib>/{name}"), text, None)?;
@@ -333,6 +336,35 @@ impl Evaluator {
             node.set_value(value.clone());
         }
         Ok(values)
+    }
+
+    /// Seconds since the evaluator was created, on a monotonic clock.
+    pub(crate) fn clock_seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Computes every array bound in a visible scope that is not computed yet, in one plan.
+    pub(crate) fn force_pending(&mut self) -> Result<()> {
+        fn pending(v: &Value, out: &mut Vec<NodeRef>) {
+            match v {
+                Value::Array(n) if n.value().is_none() => out.push(n.clone()),
+                Value::Tuple(members) => members.iter().for_each(|m| pending(m, out)),
+                Value::List(members) => members.iter().for_each(|m| pending(m, out)),
+                _ => {}
+            }
+        }
+        let mut nodes = Vec::new();
+        for scope in &self.scopes {
+            for b in scope.values() {
+                if let Binding::Value(v) = b {
+                    pending(v, &mut nodes);
+                }
+            }
+        }
+        if !nodes.is_empty() {
+            self.force_all(&nodes)?;
+        }
+        Ok(())
     }
 
     /// Computes a node if it has small constant inputs and a small result (constant folding),

@@ -255,7 +255,11 @@ mod tests {
         assert!(h.candidates("to", 2).1.contains(&"total".to_string()));
         assert_eq!(h.candidates("whi", 3).1, vec!["while".to_string()]);
         assert_eq!(h.candidates("x[No", 4).1, vec!["None".to_string()]);
-        assert!(h.candidates("bitwise_o", 9).1.contains(&"bitwise_or(".to_string()));
+        assert!(
+            h.candidates("bitwise_o", 9)
+                .1
+                .contains(&"bitwise_or(".to_string())
+        );
         assert!(h.candidates("sc", 2).1.contains(&"scale(".to_string()));
     }
 

@@ -29,7 +29,8 @@ pub fn save(path: &Path, a: &Array) -> Result<()> {
     }
 }
 
-/// Reads `.npy` (bool, i64, i32, f32, f64, c128) or `.csv` (as f64).
+/// Reads `.npy` (bool; every integer width, as i64; f16, as f32; f32, f64, c128) or `.csv`
+/// (as f64).
 pub fn load(path: &Path) -> Result<Array> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
@@ -63,11 +64,70 @@ fn load_npy(path: &Path) -> Result<Array> {
     attempt!(bool, Array::Bool);
     attempt!(Complex64, Array::C128);
     attempt!(i32, |a: ArrayD<i32>| Array::I64(a.mapv(i64::from)));
+    attempt!(i16, |a: ArrayD<i16>| Array::I64(a.mapv(i64::from)));
+    attempt!(i8, |a: ArrayD<i8>| Array::I64(a.mapv(i64::from)));
     attempt!(u8, |a: ArrayD<u8>| Array::I64(a.mapv(i64::from)));
+    attempt!(u16, |a: ArrayD<u16>| Array::I64(a.mapv(i64::from)));
+    attempt!(u32, |a: ArrayD<u32>| Array::I64(a.mapv(i64::from)));
+    attempt!(F16, |a: ArrayD<F16>| Array::F32(a.mapv(|h| h.0)));
+    match read_npy::<_, ArrayD<u64>>(path) {
+        Ok(a) => {
+            if let Some(big) = a.iter().find(|&&v| i64::try_from(v).is_err()) {
+                return Err(value_error(format!(
+                    "cannot read `{}`: its u64 value {big} does not fit in i64",
+                    path.display()
+                )));
+            }
+            return Ok(Array::I64(a.mapv(|v| v as i64)));
+        }
+        Err(ReadNpyError::WrongDescriptor(_)) => {}
+        Err(e) => return Err(fail(e)),
+    }
     Err(io_error(format!(
-        "cannot read `{}`: unsupported dtype (supported: bool, i32, i64, f32, f64, c128)",
+        "cannot read `{}`: unsupported dtype (supported: bool, integers of every width (as \
+         i64), f16 (as f32), f32, f64, c128)",
         path.display()
     )))
+}
+
+/// An f16 element of a `.npy` file, widened to f32 as it is read.
+#[derive(Debug, Clone, Copy)]
+struct F16(f32);
+
+impl ndarray_npy::ReadableElement for F16 {
+    fn read_to_end_exact_vec<R: std::io::Read>(
+        mut reader: R,
+        type_desc: &py_literal::Value,
+        len: usize,
+    ) -> std::result::Result<Vec<F16>, ndarray_npy::ReadDataError> {
+        use ndarray_npy::ReadDataError;
+        let desc = type_desc.to_string();
+        let little = match desc.trim_matches(|c| c == '\'' || c == '"') {
+            "<f2" => true,
+            ">f2" => false,
+            _ => return Err(ReadDataError::WrongDescriptor(type_desc.clone())),
+        };
+        let mut bytes = vec![0u8; len * 2];
+        reader.read_exact(&mut bytes).map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => ReadDataError::MissingData,
+            _ => ReadDataError::Io(e),
+        })?;
+        let mut extra = [0u8; 1];
+        if reader.read(&mut extra).map_err(ReadDataError::Io)? != 0 {
+            return Err(ReadDataError::ExtraBytes(1));
+        }
+        Ok(bytes
+            .chunks_exact(2)
+            .map(|b| {
+                let bits = if little {
+                    u16::from_le_bytes([b[0], b[1]])
+                } else {
+                    u16::from_be_bytes([b[0], b[1]])
+                };
+                F16(half::f16::from_bits(bits).to_f32())
+            })
+            .collect())
+    }
 }
 
 fn to_csv(a: &Array) -> Result<String> {

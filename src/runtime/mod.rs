@@ -4,11 +4,13 @@ mod alloc;
 mod array;
 mod format;
 pub mod io;
+mod pyformat;
 pub mod strided;
 
 pub use alloc::zeroed_vec;
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{format_array, format_scalar};
+pub use pyformat::format_with_spec;
 
 /// The default memory limit: half of physical memory (8 GiB when it cannot be read).
 pub fn default_memory_limit() -> u64 {

@@ -16,6 +16,20 @@ pub(super) fn builtins() -> Vec<Builtin> {
             call: print,
         },
         Builtin {
+            name: "format",
+            signature: "format(x, spec=\"\")",
+            doc: "A scalar as text by a Python format spec (\".3f\", \">8.2e\", \",d\", \"#x\").",
+            example: "format(pi, \".3f\")",
+            call: format,
+        },
+        Builtin {
+            name: "clock",
+            signature: "clock()",
+            doc: "Seconds on a monotonic clock (f64), after computing every pending value in scope.",
+            example: "let t0 = clock()",
+            call: clock,
+        },
+        Builtin {
             name: "save",
             signature: "save(path, x)",
             doc: "Writes x to a .npy (NumPy) or .csv file.",
@@ -190,6 +204,38 @@ fn print(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let end = a.opt_str("end")?.unwrap_or_else(|| "\n".into());
     ev.write_out(&format!("{}{end}", texts.join(&sep)))?;
     Ok(Value::Unit)
+}
+
+fn format(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let spec = a.opt_str("spec")?.unwrap_or_default();
+    let x = a.array(ev, "x")?;
+    if x.size() != 1 {
+        return Err(type_error(format!(
+            "format takes a scalar, found an array of shape {}",
+            crate::graph::fmt_shape(&x.shape)
+        ))
+        .with_span(a.span_of("x")));
+    }
+    let value = ev.force(&x)?;
+    let scalar = value
+        .as_scalar()
+        .ok_or_else(|| type_error("format takes a scalar").with_span(a.span))?;
+    let text = crate::runtime::format_with_spec(scalar, &spec)
+        .map_err(|m| crate::diag::value_error(m).with_span(a.span_of("spec")))?;
+    Ok(Value::Str(text.into()))
+}
+
+/// `clock()`: an observation point, so time measured between two calls includes the work
+/// of the statements between them (every lazy value bound in scope is computed first).
+fn clock(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    ev.effect()?;
+    ev.force_pending()?;
+    let seconds = ev.clock_seconds();
+    Ok(Value::Array(ev.graph.constant(
+        Array::scalar(Scalar::F64(seconds)),
+        false,
+        a.span,
+    )?))
 }
 
 fn path_arg(a: &Args) -> Result<std::path::PathBuf> {

@@ -1,0 +1,10 @@
+# format(x, spec) with Python's format specs, clock() and print's sep= and end= (§5, v2).
+print(format(pi, ".3f"), format(-pi, "+10.2f"), format(1234567.891, ",.2f"), format(0.000123, "e"))
+print(format(0.5, ".1%"), format(123456789.0, "g"), format(2.0), format(42, "05d"), format(255, "#x"))
+print("[" + format(2.5, "*^9.1f") + "]", format(sum(arange(10)), ">6"), format(f32(0.1)), format(1 + 2j))
+let t0 = clock()
+let x = sum(ones(1000) * 2)
+let t1 = clock()
+print(t1 >= t0, t0 >= 0.0, x)
+print("a", "b", "c", sep="-", end=".\n")
+print(1, 2, sep="")
