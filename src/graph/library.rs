@@ -3,19 +3,47 @@
 use super::{Graph, NodeRef, Op, fmt_shape, normalize_axis};
 use crate::diag::{Result, Span, shape_error, type_error, value_error};
 use crate::dtype::DType;
+use crate::graph::QrMode;
 use crate::graph::ops::{Distribution, LibCall, RandomInput};
 
+/// The function name of a linear-algebra call, for messages.
+fn call_name(call: &LibCall) -> &'static str {
+    match call {
+        LibCall::Inv => "inv",
+        LibCall::Solve => "solve",
+        LibCall::Det => "det",
+        LibCall::Slogdet => "slogdet",
+        LibCall::Eigh => "eigh",
+        LibCall::Eigvalsh => "eigvalsh",
+        LibCall::SingularValues | LibCall::Svd { .. } => "svd",
+        LibCall::Qr(_) => "qr",
+        LibCall::Cholesky => "cholesky",
+        LibCall::Lstsq { .. } => "lstsq",
+        LibCall::Pinv { .. } => "pinv",
+        LibCall::Eig { .. } => "eig",
+        LibCall::Norm(_) => "norm",
+        _ => "this call",
+    }
+}
+
 impl Graph {
-    /// A linear-algebra call (`inv solve det eigh eigvecs svd lstsq norm`).
+    /// A linear-algebra call (see [`LibCall`] for the packed layouts of decompositions).
     pub fn linalg(&mut self, call: LibCall, inputs: &[NodeRef], span: Span) -> Result<NodeRef> {
         let a = &inputs[0];
-        if a.dtype == DType::C128 && !matches!(call, LibCall::Norm(_)) {
-            return Err(
-                type_error(format!("{call:?} is not available for c128 matrices yet"))
-                    .with_span(span),
-            );
+        let complex_ok = matches!(
+            call,
+            LibCall::Norm(_) | LibCall::Inv | LibCall::Solve | LibCall::Det | LibCall::Slogdet
+        );
+        if inputs.iter().any(|n| n.dtype == DType::C128) && !complex_ok {
+            return Err(type_error(format!(
+                "{} is not available for c128 matrices yet",
+                call_name(&call)
+            ))
+            .with_span(span));
         }
-        let dtype = if a.dtype == DType::F32 && inputs.iter().all(|n| n.dtype == DType::F32) {
+        let dtype = if inputs.iter().any(|n| n.dtype == DType::C128) {
+            DType::C128
+        } else if a.dtype == DType::F32 && inputs.iter().all(|n| n.dtype == DType::F32) {
             DType::F32
         } else {
             DType::F64
@@ -24,22 +52,46 @@ impl Graph {
             match a.shape[..] {
                 [n, m] if n == m => Ok(n),
                 _ => Err(value_error(format!(
-                    "{call:?} needs a square matrix, found shape {}",
+                    "{} needs a square matrix, found shape {}",
+                    call_name(&call),
                     fmt_shape(&a.shape)
                 ))
                 .with_span(span)),
             }
         };
-        let shape = match &call {
-            LibCall::Inv | LibCall::Eigvecs => {
+        let matrix = || -> Result<(usize, usize)> {
+            match a.shape[..] {
+                [r, c] => Ok((r, c)),
+                _ => Err(value_error(format!(
+                    "{} needs a 2-D matrix, found shape {}",
+                    call_name(&call),
+                    fmt_shape(&a.shape)
+                ))
+                .with_span(span)),
+            }
+        };
+        let (shape, dtype) = match &call {
+            LibCall::Inv | LibCall::Cholesky => {
                 let n = square()?;
-                vec![n, n]
+                (vec![n, n], dtype)
             }
             LibCall::Det => {
                 square()?;
-                vec![]
+                (vec![], dtype)
             }
-            LibCall::Eigh => vec![square()?],
+            LibCall::Slogdet => {
+                square()?;
+                (vec![2], dtype)
+            }
+            LibCall::Eigh => {
+                let n = square()?;
+                (vec![n + n * n], dtype)
+            }
+            LibCall::Eigvalsh => (vec![square()?], dtype),
+            LibCall::Eig { vectors } => {
+                let n = square()?;
+                (vec![if *vectors { n + n * n } else { n }], DType::C128)
+            }
             LibCall::Solve => {
                 let n = square()?;
                 let b = &inputs[1];
@@ -51,17 +103,42 @@ impl Graph {
                     ))
                     .with_span(span));
                 }
-                b.shape.clone()
+                (b.shape.clone(), dtype)
             }
-            LibCall::Svd => match a.shape[..] {
-                [r, c] => vec![r.min(c)],
-                _ => return Err(value_error("svd needs a 2-D matrix").with_span(span)),
-            },
-            LibCall::Lstsq => {
+            LibCall::SingularValues => {
+                let (r, c) = matrix()?;
+                (vec![r.min(c)], dtype)
+            }
+            LibCall::Svd { full } => {
+                let (m, n) = matrix()?;
+                let k = m.min(n);
+                let len = if *full {
+                    m * m + k + n * n
+                } else {
+                    m * k + k + k * n
+                };
+                (vec![len], dtype)
+            }
+            LibCall::Qr(mode) => {
+                let (m, n) = matrix()?;
+                let k = m.min(n);
+                let len = match mode {
+                    QrMode::Reduced => m * k + k * n,
+                    QrMode::Complete => m * m + m * n,
+                    QrMode::R => k * n,
+                };
+                (vec![len], dtype)
+            }
+            LibCall::Pinv { .. } => {
+                let (m, n) = matrix()?;
+                (vec![n, m], dtype)
+            }
+            LibCall::Lstsq { .. } => {
+                let (r, c) = matrix()?;
                 let b = &inputs[1];
-                match (&a.shape[..], &b.shape[..]) {
-                    ([r, c], [br]) if br == r => vec![*c],
-                    ([r, c], [br, k]) if br == r => vec![*c, *k],
+                let nrhs = match b.shape[..] {
+                    [br] if br == r => 1,
+                    [br, k] if br == r => k,
                     _ => {
                         return Err(shape_error(format!(
                             "lstsq: a has shape {} but b has shape {}",
@@ -70,9 +147,10 @@ impl Graph {
                         ))
                         .with_span(span));
                     }
-                }
+                };
+                (vec![c * nrhs + nrhs + 1 + r.min(c)], dtype)
             }
-            LibCall::Norm(_) => vec![],
+            LibCall::Norm(_) => (vec![], dtype.real_part()),
             other => {
                 return Err(
                     value_error(format!("{other:?} is not a linear-algebra call")).with_span(span),

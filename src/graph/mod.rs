@@ -10,16 +10,16 @@
 //! values for error reporting.
 
 mod build;
+mod calls;
 mod cons;
 mod index;
 mod library;
 pub mod ops;
 
 pub use build::{broadcast_shapes, normalize_axis};
+pub use calls::{NormOrd, QrMode};
 pub use index::{IndexItem, IndexSpec};
-pub use ops::{
-    BinaryOp, Distribution, LibCall, NormOrd, Op, RandomInput, ReduceOp, ScanOp, UnaryOp,
-};
+pub use ops::{BinaryOp, Distribution, LibCall, Op, RandomInput, ReduceOp, ScanOp, UnaryOp};
 
 use crate::diag::{Result, Span, resource_error};
 use crate::dtype::DType;

@@ -1,6 +1,7 @@
 //! The operations a graph node can perform, with their dtype rules.
 
 use super::IndexSpec;
+pub use super::calls::LibCall;
 use crate::dtype::DType;
 use crate::runtime::{Array, Scalar};
 use std::rc::Rc;
@@ -349,54 +350,6 @@ impl ReduceOp {
 pub enum ScanOp {
     Cumsum,
     Cumprod,
-}
-
-/// The `ord=` of `norm`, as NumPy reads it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum NormOrd {
-    /// No `ord`: 2-norm of vectors, Frobenius norm of matrices.
-    Default,
-    /// `ord="fro"`.
-    Fro,
-    /// `ord="nuc"`: sum of singular values.
-    Nuc,
-    /// A number (`1`, `2`, `inf`, `-inf`, `0`, any p for vectors).
-    P(f64),
-}
-
-/// Library calls: whole-array operations every backend runs as one step (see `library`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum LibCall {
-    /// Matrix inverse.
-    Inv,
-    /// Solution of `a @ x = b`.
-    Solve,
-    /// Determinant.
-    Det,
-    /// Eigenvalues of a symmetric matrix, ascending.
-    Eigh,
-    /// Eigenvectors of a symmetric matrix, as columns.
-    Eigvecs,
-    /// Singular values, descending.
-    Svd,
-    /// Least-squares solution of `a @ x ≈ b`.
-    Lstsq,
-    /// Vector or matrix norm.
-    Norm(NormOrd),
-    /// Complex FFT of length `n` along `axis` (inverse divides by `n`).
-    Fft {
-        inverse: bool,
-        n: usize,
-        axis: usize,
-    },
-    /// FFT of real input, `n/2 + 1` outputs along `axis`.
-    Rfft { n: usize, axis: usize },
-    /// Inverse of `Rfft`, `n` real outputs along `axis`.
-    Irfft { n: usize, axis: usize },
-    /// Stable sort along `axis`, NaN last.
-    Sort { axis: usize },
-    /// Indices of a stable sort along `axis`.
-    Argsort { axis: usize },
 }
 
 /// What a random node's input stands for (only recorded loop bodies build such nodes).

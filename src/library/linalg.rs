@@ -1,18 +1,19 @@
-//! Dense linear algebra on faer (multithreaded): matrix products, LU-based `inv`/`solve`/
-//! `det`, symmetric eigendecomposition, singular values, least squares and norms. Inputs are
-//! computed in f64 (f32 results are rounded back), as NumPy computes in the input's precision.
+//! Dense linear algebra on faer (multithreaded): LU-based `inv`/`solve`/`det`/`slogdet` (f64
+//! and c128) and norms, and the helpers the decompositions (`decomp`) share. Real inputs are
+//! computed in f64 (f32 results are rounded back).
 
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
 use crate::graph::NormOrd;
 use crate::runtime::Array;
-use faer::linalg::solvers::{DenseSolveCore, SolveLstsqCore};
-use faer::{Mat, MatMut, MatRef, Side};
+use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, SolveCore};
+use faer::traits::ComplexField;
+use faer::{Mat, MatMut, MatRef, c64};
 use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 use std::borrow::Cow;
 
 /// `x`'s elements as f64: borrowed when `x` is f64, else one cast.
-fn as_f64(x: &Array) -> Cow<'_, ArrayD<f64>> {
+pub(super) fn as_f64(x: &Array) -> Cow<'_, ArrayD<f64>> {
     match x {
         Array::F64(a) => Cow::Borrowed(a),
         other => match other.cast(DType::F64) {
@@ -22,9 +23,20 @@ fn as_f64(x: &Array) -> Cow<'_, ArrayD<f64>> {
     }
 }
 
-/// A faer view of a 2-D f64 array in place, through its strides (1-D is a column when
+/// `x`'s elements as c128: borrowed when `x` is c128, else one cast.
+fn as_c64(x: &Array) -> Cow<'_, ArrayD<c64>> {
+    match x {
+        Array::C128(a) => Cow::Borrowed(a),
+        other => match other.cast(DType::C128) {
+            Array::C128(a) => Cow::Owned(a),
+            _ => unreachable!("cast to c128"),
+        },
+    }
+}
+
+/// A faer view of a 2-D array in place, through its strides (1-D is a column when
 /// `column`, else a row; 0-d is 1×1). faer's decompositions copy what they factor once.
-fn mat_view(a: &ArrayD<f64>, column: bool) -> MatRef<'_, f64> {
+pub(super) fn mat_view<T: ComplexField>(a: &ArrayD<T>, column: bool) -> MatRef<'_, T> {
     let v = a.view();
     let v = match v.ndim() {
         0 => v.insert_axis(Axis(0)).insert_axis(Axis(0)),
@@ -36,34 +48,43 @@ fn mat_view(a: &ArrayD<f64>, column: bool) -> MatRef<'_, f64> {
 }
 
 /// A column-major f64 copy of a 2-D array (as [`mat_view`] reads it).
-fn to_mat(x: &Array, column: bool) -> Mat<f64> {
+pub(super) fn to_mat(x: &Array, column: bool) -> Mat<f64> {
     mat_view(&as_f64(x), column).to_owned()
 }
 
-/// A faer matrix as an arr array of `shape`, in the dtype the inputs asked for.
-fn from_mat(m: MatRef<'_, f64>, shape: &[usize], dtype: DType) -> Array {
-    let mut v = crate::runtime::zeroed_vec(m.nrows() * m.ncols());
+/// The row-major elements of a faer matrix.
+pub(super) fn row_major<T: ComplexField + Copy>(m: MatRef<'_, T>) -> Vec<T> {
+    let mut v = vec![T::zero_impl(); m.nrows() * m.ncols()];
     MatMut::from_row_major_slice_mut(&mut v, m.nrows(), m.ncols()).copy_from(m);
-    from_vec(v, shape, dtype)
+    v
 }
 
-fn from_vec(v: Vec<f64>, shape: &[usize], dtype: DType) -> Array {
+/// A faer matrix as an arr array of `shape`, in the dtype the inputs asked for.
+pub(super) fn from_mat(m: MatRef<'_, f64>, shape: &[usize], dtype: DType) -> Array {
+    from_vec(row_major(m), shape, dtype)
+}
+
+pub(super) fn from_vec(v: Vec<f64>, shape: &[usize], dtype: DType) -> Array {
     Array::F64(ArrayD::from_shape_vec(IxDyn(shape), v).expect("sizes agree")).cast(dtype)
 }
 
-/// The result dtype of a decomposition: f32 stays f32, everything else is f64.
-fn out_dtype(x: &Array) -> DType {
-    if x.dtype() == DType::F32 {
-        DType::F32
-    } else {
-        DType::F64
+fn from_complex(v: Vec<c64>, shape: &[usize]) -> Array {
+    Array::C128(ArrayD::from_shape_vec(IxDyn(shape), v).expect("sizes agree"))
+}
+
+/// The result dtype of a decomposition: f32 stays f32, c128 stays c128, everything else is
+/// f64.
+pub(super) fn out_dtype(x: &Array) -> DType {
+    match x.dtype() {
+        DType::F32 | DType::C128 => x.dtype(),
+        _ => DType::F64,
     }
 }
 
-/// `x`'s f64 elements and order, refusing anything but a square matrix.
-fn square<'a>(x: &'a Array, what: &str) -> Result<(Cow<'a, ArrayD<f64>>, usize)> {
+/// The order of a square matrix, or a value error naming `what`.
+pub(super) fn order(x: &Array, what: &str) -> Result<usize> {
     match *x.shape() {
-        [r, c] if r == c => Ok((as_f64(x), r)),
+        [r, c] if r == c => Ok(r),
         _ => Err(value_error(format!(
             "{what} needs a square matrix, found shape {}",
             crate::graph::fmt_shape(x.shape())
@@ -76,34 +97,86 @@ fn singular() -> crate::diag::Error {
         .with_help("the matrix has no inverse; lstsq finds a least-squares solution")
 }
 
-/// LU with partial pivoting, refusing exactly singular matrices (as LAPACK's getrf does).
-fn lu(a: MatRef<'_, f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>> {
-    let lu = a.partial_piv_lu();
-    let u = lu.U();
-    let zero_pivot = (0..u.nrows()).any(|i| u[(i, i)] == 0.0 || u[(i, i)].is_nan());
-    if zero_pivot { Err(singular()) } else { Ok(lu) }
+/// An element type the LU-based calls take: f64 or c128.
+trait Field: ComplexField + Copy {
+    /// A zero or NaN pivot: the matrix is singular (LAPACK's getrf reports it).
+    fn bad_pivot(self) -> bool;
 }
 
-/// The inverse of a square matrix.
+impl Field for f64 {
+    fn bad_pivot(self) -> bool {
+        self == 0.0 || self.is_nan()
+    }
+}
+
+impl Field for c64 {
+    fn bad_pivot(self) -> bool {
+        self == c64::new(0.0, 0.0) || self.re.is_nan() || self.im.is_nan()
+    }
+}
+
+/// LU with partial pivoting; `None` for an exactly singular matrix.
+fn lu<T: Field>(a: MatRef<'_, T>) -> Option<PartialPivLu<T>> {
+    let lu = a.partial_piv_lu();
+    let u = lu.U();
+    let bad = (0..u.nrows()).any(|i| u[(i, i)].bad_pivot());
+    (!bad).then_some(lu)
+}
+
+/// The diagonal of U and the parity of the row permutation of an LU (`None` when singular).
+fn lu_diagonal<T: Field>(a: MatRef<'_, T>) -> Option<(Vec<T>, bool)> {
+    let lu = lu(a)?;
+    let (forward, _) = lu.P().arrays();
+    let mut seen = vec![false; forward.len()];
+    let mut odd = false;
+    for start in 0..forward.len() {
+        let mut k = start;
+        let mut len = 0;
+        while !seen[k] {
+            seen[k] = true;
+            k = forward[k];
+            len += 1;
+        }
+        odd ^= len > 0 && len % 2 == 0;
+    }
+    let u = lu.U();
+    Some(((0..u.nrows()).map(|i| u[(i, i)]).collect(), odd))
+}
+
+/// The inverse of a square matrix (f64 or c128).
 pub fn inv(x: &Array) -> Result<Array> {
-    let (a, n) = square(x, "inv")?;
-    let lu = lu(mat_view(&a, false))?;
+    let n = order(x, "inv")?;
+    if x.dtype() == DType::C128 {
+        let a = as_c64(x);
+        let lu = lu(mat_view(&a, false)).ok_or_else(singular)?;
+        return Ok(from_complex(row_major(lu.inverse().as_ref()), &[n, n]));
+    }
+    let a = as_f64(x);
+    let lu = lu(mat_view(&a, false)).ok_or_else(singular)?;
     Ok(from_mat(lu.inverse().as_ref(), &[n, n], out_dtype(x)))
 }
 
-/// The solution of `a @ x = b` for a vector or matrix `b`.
+/// The solution of `a @ x = b` for a vector or matrix `b` (f64 or c128).
 pub fn solve(a: &Array, b: &Array) -> Result<Array> {
-    let (m, n) = square(a, "solve")?;
-    let mut rhs = to_mat(b, true);
-    let br = rhs.nrows();
-    if br != n {
+    let n = order(a, "solve")?;
+    let br = b.shape().first().copied().unwrap_or(1);
+    if br != n || b.shape().len() > 2 {
         return Err(crate::diag::shape_error(format!(
-            "solve: a is {n}×{n} but b has {br} rows (shape {})",
+            "solve: a is {n}×{n} but b has shape {}",
             crate::graph::fmt_shape(b.shape())
         )));
     }
-    let lu = lu(mat_view(&m, false))?;
-    faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, rhs.as_mut());
+    if a.dtype() == DType::C128 || b.dtype() == DType::C128 {
+        let (m, rhs) = (as_c64(a), as_c64(b));
+        let lu = lu(mat_view(&m, false)).ok_or_else(singular)?;
+        let mut rhs = mat_view(&rhs, true).to_owned();
+        lu.solve_in_place_with_conj(faer::Conj::No, rhs.as_mut());
+        return Ok(from_complex(row_major(rhs.as_ref()), b.shape()));
+    }
+    let m = as_f64(a);
+    let lu = lu(mat_view(&m, false)).ok_or_else(singular)?;
+    let mut rhs = to_mat(b, true);
+    lu.solve_in_place_with_conj(faer::Conj::No, rhs.as_mut());
     Ok(from_mat(
         rhs.as_ref(),
         b.shape(),
@@ -111,9 +184,19 @@ pub fn solve(a: &Array, b: &Array) -> Result<Array> {
     ))
 }
 
-/// The determinant of a square matrix.
+/// The determinant of a square matrix (f64 or c128).
 pub fn det(x: &Array) -> Result<Array> {
-    let (a, n) = square(x, "det")?;
+    let n = order(x, "det")?;
+    if x.dtype() == DType::C128 {
+        let a = as_c64(x);
+        let d = if n == 0 {
+            c64::new(1.0, 0.0)
+        } else {
+            mat_view(&a, false).determinant()
+        };
+        return Ok(from_complex(vec![d], &[]));
+    }
+    let a = as_f64(x);
     let d = if n == 0 {
         1.0
     } else {
@@ -122,76 +205,33 @@ pub fn det(x: &Array) -> Result<Array> {
     Ok(from_vec(vec![d], &[], out_dtype(x)))
 }
 
-/// Eigenvalues (ascending) of a symmetric matrix, or its eigenvectors as columns.
-pub fn eigh(x: &Array, vectors: bool) -> Result<Array> {
-    let (a, n) = square(x, "eigh")?;
-    let a = mat_view(&a, false);
-    let failed = |e| value_error(format!("eigh did not converge: {e:?}"));
-    Ok(if vectors {
-        let evd = a.self_adjoint_eigen(Side::Lower).map_err(failed)?;
-        from_mat(evd.U(), &[n, n], out_dtype(x))
-    } else {
-        // Eigenvalues alone skip the eigenvectors' far larger work.
-        let s = a.self_adjoint_eigenvalues(Side::Lower).map_err(failed)?;
-        from_vec(s, &[n], out_dtype(x))
-    })
-}
-
-/// Singular values, largest first.
-pub fn singular_values(x: &Array) -> Result<Array> {
-    if x.shape().len() != 2 {
-        return Err(value_error("svd needs a 2-D matrix"));
-    }
-    let s = mat_view(&as_f64(x), false)
-        .singular_values()
-        .map_err(|e| value_error(format!("svd did not converge: {e:?}")))?;
-    let k = s.len();
-    Ok(from_vec(s, &[k], out_dtype(x)))
-}
-
-/// The least-squares solution of `a @ x ≈ b` (minimum norm when `a` is rank deficient
-/// is not guaranteed; full-rank tall or square `a` is solved by Householder QR).
-pub fn lstsq(a: &Array, b: &Array) -> Result<Array> {
-    let (r, c) = match *a.shape() {
-        [r, c] => (r, c),
-        _ => (0, 0),
-    };
-    let br = b.shape().first().copied().unwrap_or(1);
-    if a.shape().len() != 2 || b.shape().len() > 2 || br != r {
-        return Err(crate::diag::shape_error(format!(
-            "lstsq: a has shape {} but b has shape {}",
-            crate::graph::fmt_shape(a.shape()),
-            crate::graph::fmt_shape(b.shape())
-        )));
-    }
-    if r < c {
-        // Under-determined: the minimum-norm solution is a.T @ solve(a @ a.T, b).
-        let data = as_f64(a);
-        let am = mat_view(&data, false);
-        let aat = am * am.transpose();
-        let lu = lu(aat.as_ref())?;
-        let mut y = to_mat(b, true);
-        let bc = y.ncols();
-        faer::linalg::solvers::SolveCore::solve_in_place_with_conj(&lu, faer::Conj::No, y.as_mut());
-        let x = am.transpose() * &y;
-        let shape = if b.shape().len() == 1 {
-            vec![c]
-        } else {
-            vec![c, bc]
+/// `slogdet`: `[sign, log|det|]` packed in one array (c128 for complex input, whose
+/// second member has no imaginary part), as NumPy computes them from LU (a singular
+/// matrix gives sign 0 and −∞).
+pub fn slogdet(x: &Array) -> Result<Array> {
+    order(x, "slogdet")?;
+    if x.dtype() == DType::C128 {
+        let a = as_c64(x);
+        let (sign, log) = match lu_diagonal(mat_view(&a, false)) {
+            None => (c64::new(0.0, 0.0), f64::NEG_INFINITY),
+            Some((diag, odd)) => {
+                let start = c64::new(if odd { -1.0 } else { 1.0 }, 0.0);
+                let sign = diag.iter().fold(start, |s, p| s * (p / p.norm()));
+                (sign, diag.iter().map(|p| p.norm().ln()).sum())
+            }
         };
-        return Ok(from_mat(x.as_ref(), &shape, out_dtype(a)));
+        return Ok(from_complex(vec![sign, c64::new(log, 0.0)], &[2]));
     }
-    let qr = mat_view(&as_f64(a), false).col_piv_qr();
-    let mut rhs = to_mat(b, true);
-    let bc = rhs.ncols();
-    qr.solve_lstsq_in_place_with_conj(faer::Conj::No, rhs.as_mut());
-    let x = rhs.as_ref().subrows(0, c);
-    let shape = if b.shape().len() == 1 {
-        vec![c]
-    } else {
-        vec![c, bc]
+    let a = as_f64(x);
+    let (sign, log) = match lu_diagonal(mat_view(&a, false)) {
+        None => (0.0, f64::NEG_INFINITY),
+        Some((diag, odd)) => {
+            let start = if odd { -1.0 } else { 1.0 };
+            let sign = diag.iter().fold(start, |s, p| s * p.signum());
+            (sign, diag.iter().map(|p| p.abs().ln()).sum())
+        }
     };
-    Ok(from_mat(x, &shape, out_dtype(a)))
+    Ok(from_vec(vec![sign, log], &[2], out_dtype(x)))
 }
 
 /// Vector and matrix norms with NumPy's `ord` meanings.

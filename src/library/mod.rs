@@ -2,6 +2,7 @@
 //! (rustfft/realfft) and sorting. Every backend schedules them as whole steps and calls these
 //! same functions on materialised arrays, so they give identical results everywhere.
 
+mod decomp;
 pub mod fft;
 pub mod linalg;
 pub mod matmul;
@@ -19,10 +20,16 @@ pub fn call(op: &LibCall, inputs: &[&Array], shape: &[usize]) -> Result<Array> {
         LibCall::Inv => linalg::inv(inputs[0]),
         LibCall::Solve => linalg::solve(inputs[0], inputs[1]),
         LibCall::Det => linalg::det(inputs[0]),
-        LibCall::Eigh => linalg::eigh(inputs[0], false),
-        LibCall::Eigvecs => linalg::eigh(inputs[0], true),
-        LibCall::Svd => linalg::singular_values(inputs[0]),
-        LibCall::Lstsq => linalg::lstsq(inputs[0], inputs[1]),
+        LibCall::Slogdet => linalg::slogdet(inputs[0]),
+        LibCall::Eigh => decomp::eigh(inputs[0]),
+        LibCall::Eigvalsh => decomp::eigvalsh(inputs[0]),
+        LibCall::SingularValues => decomp::singular_values(inputs[0]),
+        LibCall::Svd { full } => decomp::svd(inputs[0], *full),
+        LibCall::Qr(mode) => decomp::qr(inputs[0], *mode),
+        LibCall::Cholesky => decomp::cholesky(inputs[0]),
+        LibCall::Lstsq { rcond } => decomp::lstsq(inputs[0], inputs[1], *rcond),
+        LibCall::Pinv { rcond } => decomp::pinv(inputs[0], *rcond),
+        LibCall::Eig { vectors } => decomp::eig(inputs[0], *vectors),
         LibCall::Norm(ord) => linalg::norm(inputs[0], *ord),
         LibCall::Fft { inverse, n, axis } => Ok(fft::fft(inputs[0], *n, *axis, *inverse)),
         LibCall::Rfft { n, axis } => Ok(fft::rfft(inputs[0], *n, *axis)),

@@ -6,6 +6,7 @@
 //! interpreter kernel in `backend::interp`.
 
 mod construct;
+mod linalg;
 mod math;
 mod misc;
 mod numerics;
@@ -64,6 +65,7 @@ pub fn registry() -> &'static [Builtin] {
     REGISTRY.get_or_init(|| {
         let mut v = Vec::new();
         v.extend(construct::builtins());
+        v.extend(linalg::builtins());
         v.extend(math::builtins());
         v.extend(shape::builtins());
         v.extend(misc::builtins());

@@ -1,73 +1,17 @@
-//! Numerics builtins: linear algebra, FFTs, sorting, random draws and complex numbers.
+//! Numerics builtins: FFTs, sorting, random draws and complex numbers.
 //! Each lowers to a library-call or random node of the graph.
 
 use super::construct::shape_arg;
 use super::{Args, Builtin};
 use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, Distribution, LibCall, NodeRef, NormOrd, RandomInput};
+use crate::graph::{BinaryOp, Distribution, NodeRef, RandomInput};
 use crate::lower::{Evaluator, Value};
 use crate::runtime::{Array, Scalar};
 use num_complex::Complex64;
 
 pub(super) fn builtins() -> Vec<Builtin> {
     vec![
-        Builtin {
-            name: "inv",
-            signature: "inv(a)",
-            doc: "Inverse of a square matrix (value error when singular).",
-            example: "inv([[2.0, 0.0], [0.0, 4.0]])",
-            call: |ev, a| linalg(ev, a, LibCall::Inv, &["a"]),
-        },
-        Builtin {
-            name: "solve",
-            signature: "solve(a, b)",
-            doc: "Solution x of a @ x = b for a square a and a vector or matrix b.",
-            example: "solve([[3.0, 1.0], [1.0, 2.0]], [9.0, 8.0])",
-            call: |ev, a| linalg(ev, a, LibCall::Solve, &["a", "b"]),
-        },
-        Builtin {
-            name: "det",
-            signature: "det(a)",
-            doc: "Determinant of a square matrix.",
-            example: "det([[1.0, 2.0], [3.0, 4.0]])",
-            call: |ev, a| linalg(ev, a, LibCall::Det, &["a"]),
-        },
-        Builtin {
-            name: "eigh",
-            signature: "eigh(a)",
-            doc: "Eigenvalues of a symmetric matrix, ascending.",
-            example: "eigh([[2.0, 1.0], [1.0, 2.0]])",
-            call: |ev, a| linalg(ev, a, LibCall::Eigh, &["a"]),
-        },
-        Builtin {
-            name: "eigvecs",
-            signature: "eigvecs(a)",
-            doc: "Eigenvectors of a symmetric matrix as columns, in the order of eigh.",
-            example: "eigvecs([[2.0, 1.0], [1.0, 2.0]])",
-            call: |ev, a| linalg(ev, a, LibCall::Eigvecs, &["a"]),
-        },
-        Builtin {
-            name: "svd",
-            signature: "svd(a)",
-            doc: "Singular values of a matrix, largest first.",
-            example: "svd([[3.0, 0.0], [0.0, 4.0]])",
-            call: |ev, a| linalg(ev, a, LibCall::Svd, &["a"]),
-        },
-        Builtin {
-            name: "lstsq",
-            signature: "lstsq(a, b)",
-            doc: "Least-squares solution x of a @ x ≈ b.",
-            example: "lstsq([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]], [1.0, 2.0, 2.9])",
-            call: |ev, a| linalg(ev, a, LibCall::Lstsq, &["a", "b"]),
-        },
-        Builtin {
-            name: "norm",
-            signature: "norm(x, ord=)",
-            doc: "Vector norm (2-norm by default) or matrix norm (Frobenius by default); ord as NumPy.",
-            example: "norm([3.0, 4.0])",
-            call: norm,
-        },
         Builtin {
             name: "fft",
             signature: "fft(x, n=, axis=-1)",
@@ -166,37 +110,6 @@ pub(super) fn builtins() -> Vec<Builtin> {
             call: complex,
         },
     ]
-}
-
-fn linalg(ev: &mut Evaluator, a: &mut Args, call: LibCall, names: &[&str]) -> Result<Value> {
-    let inputs = names
-        .iter()
-        .map(|n| a.array(ev, n))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Value::Array(ev.graph.linalg(call, &inputs, a.span)?))
-}
-
-fn norm(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
-    let x = a.array(ev, "x")?;
-    let ord = match a.get("ord") {
-        None => NormOrd::Default,
-        Some((Value::Str(s), span)) => match &**s {
-            "fro" => NormOrd::Fro,
-            "nuc" => NormOrd::Nuc,
-            other => {
-                return Err(value_error(format!(
-                    "unknown norm order `{other}` (use \"fro\", \"nuc\" or a number)"
-                ))
-                .with_span(*span));
-            }
-        },
-        Some((v, span)) => NormOrd::P(ev.value_f64(v, *span)?),
-    };
-    Ok(Value::Array(ev.graph.linalg(
-        LibCall::Norm(ord),
-        &[x],
-        a.span,
-    )?))
 }
 
 fn fft_args(ev: &mut Evaluator, a: &Args) -> Result<(crate::graph::NodeRef, Option<i64>, i64)> {

@@ -1,0 +1,219 @@
+//! Matrix decompositions on faer with `numpy.linalg`'s conventions: `eigh`, `eigvalsh`,
+//! `svd`, `qr`, `cholesky`, `lstsq` (SVD-based minimum-norm), `eig`, `pinv`.
+//!
+//! A decomposition with several results returns them *packed*: the row-major elements of
+//! each, one after another, in one 1-D array (the layouts are on [`LibCall`]'s variants);
+//! lowering splits the packed array into the members of a tuple with views.
+//!
+//! [`LibCall`]: crate::graph::LibCall
+
+use super::linalg::{as_f64, from_vec, mat_view, order, out_dtype, row_major};
+use crate::diag::{Result, shape_error, value_error};
+use crate::graph::QrMode;
+use crate::runtime::Array;
+use faer::{Mat, MatRef, Side};
+use ndarray::{ArrayD, IxDyn};
+
+/// The dims of a 2-D matrix, or a value error naming `what`.
+fn dims(x: &Array, what: &str) -> Result<(usize, usize)> {
+    match *x.shape() {
+        [r, c] => Ok((r, c)),
+        _ => Err(value_error(format!(
+            "{what} needs a 2-D matrix, found shape {}",
+            crate::graph::fmt_shape(x.shape())
+        ))),
+    }
+}
+
+fn no_convergence(what: &str, e: impl std::fmt::Debug) -> crate::diag::Error {
+    value_error(format!("{what} did not converge: {e:?}"))
+}
+
+/// `eigh`: eigenvalues ascending, then the eigenvectors as columns, packed `[w | v]`
+/// (NumPy reads the lower triangle).
+pub fn eigh(x: &Array) -> Result<Array> {
+    let n = order(x, "eigh")?;
+    let a = as_f64(x);
+    let evd = mat_view(&a, false)
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| no_convergence("eigh", e))?;
+    let mut packed: Vec<f64> = evd.S().column_vector().iter().copied().collect();
+    packed.extend(row_major(evd.U()));
+    Ok(from_vec(packed, &[n + n * n], out_dtype(x)))
+}
+
+/// `eigvalsh`: eigenvalues of a symmetric matrix, ascending (no eigenvectors computed).
+pub fn eigvalsh(x: &Array) -> Result<Array> {
+    let n = order(x, "eigvalsh")?;
+    let a = as_f64(x);
+    let w = mat_view(&a, false)
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|e| no_convergence("eigvalsh", e))?;
+    Ok(from_vec(w, &[n], out_dtype(x)))
+}
+
+/// Singular values, largest first.
+pub fn singular_values(x: &Array) -> Result<Array> {
+    dims(x, "svd")?;
+    let s = mat_view(&as_f64(x), false)
+        .singular_values()
+        .map_err(|e| no_convergence("svd", e))?;
+    let k = s.len();
+    Ok(from_vec(s, &[k], out_dtype(x)))
+}
+
+/// `svd`: packed `[U | S | Vh]`, with `U` m×m and `Vh` n×n when `full` (NumPy's default
+/// `full_matrices=True`), else m×k and k×n.
+pub fn svd(x: &Array, full: bool) -> Result<Array> {
+    let (m, n) = dims(x, "svd")?;
+    let a = as_f64(x);
+    let a = mat_view(&a, false);
+    let svd = if full { a.svd() } else { a.thin_svd() }.map_err(|e| no_convergence("svd", e))?;
+    let mut packed = row_major(svd.U());
+    packed.extend(svd.S().column_vector().iter().copied());
+    packed.extend(row_major(svd.V().transpose()));
+    let k = m.min(n);
+    let len = if full {
+        m * m + k + n * n
+    } else {
+        m * k + k + k * n
+    };
+    Ok(from_vec(packed, &[len], out_dtype(x)))
+}
+
+/// `qr`: packed `[Q | R]` (or `R` alone) by Householder reflections, as LAPACK's geqrf.
+pub fn qr(x: &Array, mode: QrMode) -> Result<Array> {
+    let (m, n) = dims(x, "qr")?;
+    let a = as_f64(x);
+    let qr = mat_view(&a, false).qr();
+    let k = m.min(n);
+    let (q, r, rows) = match mode {
+        QrMode::Complete => (Some(qr.compute_Q()), qr.R().to_owned(), m),
+        QrMode::Reduced => (Some(qr.compute_thin_Q()), qr.thin_R().to_owned(), k),
+        QrMode::R => (None, qr.thin_R().to_owned(), k),
+    };
+    // faer's R holds only the rows it computed; NumPy's complete R is m×n, zero below.
+    let mut r_full = Mat::<f64>::zeros(rows, n);
+    r_full
+        .as_mut()
+        .submatrix_mut(0, 0, r.nrows(), r.ncols())
+        .copy_from(r.as_ref());
+    let mut packed = q.map(|q| row_major(q.as_ref())).unwrap_or_default();
+    packed.extend(row_major(r_full.as_ref()));
+    let len = packed.len();
+    Ok(from_vec(packed, &[len], out_dtype(x)))
+}
+
+/// `cholesky`: the lower-triangular `L` with `L @ L.T == a` (value error unless `a` is
+/// positive definite).
+pub fn cholesky(x: &Array) -> Result<Array> {
+    let n = order(x, "cholesky")?;
+    let a = as_f64(x);
+    let llt = mat_view(&a, false)
+        .llt(Side::Lower)
+        .map_err(|_| value_error("cholesky: the matrix is not positive definite"))?;
+    Ok(from_vec(row_major(llt.L()), &[n, n], out_dtype(x)))
+}
+
+/// The thin SVD of `a` and the number of singular values above `rcond` times the largest.
+struct Truncated {
+    u: Mat<f64>,
+    s: Vec<f64>,
+    v: Mat<f64>,
+    rank: usize,
+}
+
+fn truncated(a: MatRef<'_, f64>, rcond: f64, what: &str) -> Result<Truncated> {
+    let svd = a.thin_svd().map_err(|e| no_convergence(what, e))?;
+    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
+    let cut = rcond * s.first().copied().unwrap_or(0.0);
+    let rank = s.iter().filter(|&&v| v > cut).count();
+    Ok(Truncated {
+        u: svd.U().to_owned(),
+        v: svd.V().to_owned(),
+        s,
+        rank,
+    })
+}
+
+/// `lstsq`: NumPy's minimum-norm least-squares solution through the SVD, packed
+/// `[x | residuals | rank | s]`, with `residuals` one sum of squares per column of `b`
+/// (lowering drops them, as NumPy does, unless `a` has full column rank and more rows than
+/// columns). `rcond` defaults to machine epsilon times the larger dimension.
+pub fn lstsq(a: &Array, b: &Array, rcond: Option<f64>) -> Result<Array> {
+    let (m, n) = dims(a, "lstsq")?;
+    let br = b.shape().first().copied().unwrap_or(0);
+    if b.shape().is_empty() || b.shape().len() > 2 || br != m {
+        return Err(shape_error(format!(
+            "lstsq: a has shape {} but b has shape {}",
+            crate::graph::fmt_shape(a.shape()),
+            crate::graph::fmt_shape(b.shape())
+        )));
+    }
+    let rcond = rcond.unwrap_or(f64::EPSILON * m.max(n) as f64);
+    let data = as_f64(a);
+    let am = mat_view(&data, false);
+    let t = truncated(am, rcond, "lstsq")?;
+    let bd = as_f64(b);
+    let bm = mat_view(&bd, true);
+    // x = V · diag(1/s) · Uᵀ b over the singular values kept.
+    let k = t.rank;
+    let mut coef = t.u.as_ref().subcols(0, k).transpose() * bm;
+    for i in 0..k {
+        let inv = 1.0 / t.s[i];
+        coef.as_mut().row_mut(i).iter_mut().for_each(|c| *c *= inv);
+    }
+    let x = t.v.as_ref().subcols(0, k) * &coef;
+    let residual = bm - am * &x;
+    let nrhs = x.ncols();
+    let mut packed = row_major(x.as_ref());
+    packed.extend((0..nrhs).map(|j| residual.col(j).iter().map(|r| r * r).sum::<f64>()));
+    packed.push(k as f64);
+    packed.extend(&t.s);
+    let len = packed.len();
+    let dtype = out_dtype(a).max(out_dtype(b));
+    Ok(from_vec(packed, &[len], dtype))
+}
+
+/// `pinv`: the pseudo-inverse through the SVD, singular values at most `rcond` times the
+/// largest taken as zero (NumPy's default `rcond` is 1e-15).
+pub fn pinv(x: &Array, rcond: f64) -> Result<Array> {
+    let (m, n) = dims(x, "pinv")?;
+    let data = as_f64(x);
+    let t = truncated(mat_view(&data, false), rcond, "pinv")?;
+    let k = t.rank;
+    let mut vs = t.v.as_ref().subcols(0, k).to_owned();
+    for j in 0..k {
+        let inv = 1.0 / t.s[j];
+        vs.as_mut().col_mut(j).iter_mut().for_each(|c| *c *= inv);
+    }
+    let p = vs * t.u.as_ref().subcols(0, k).transpose();
+    Ok(from_vec(row_major(p.as_ref()), &[n, m], out_dtype(x)))
+}
+
+/// `eig`: eigenvalues and unit-norm eigenvectors (as columns) of a general matrix, packed
+/// `[w | v]` in c128.
+pub fn eig(x: &Array, vectors: bool) -> Result<Array> {
+    let n = order(x, "eig")?;
+    let data = as_f64(x);
+    let a = mat_view(&data, false);
+    let mut packed: Vec<num_complex::Complex64> = Vec::new();
+    if vectors {
+        let evd = a.eigen().map_err(|e| no_convergence("eig", e))?;
+        packed.extend(evd.S().column_vector().iter().copied());
+        let mut v = evd.U().to_owned();
+        for j in 0..n {
+            let norm = v.col(j).iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                v.as_mut().col_mut(j).iter_mut().for_each(|z| *z /= norm);
+            }
+        }
+        packed.extend(row_major(v.as_ref()));
+    } else {
+        packed = a.eigenvalues().map_err(|e| no_convergence("eig", e))?;
+    }
+    let len = packed.len();
+    Ok(Array::C128(
+        ArrayD::from_shape_vec(IxDyn(&[len]), packed).expect("sizes agree"),
+    ))
+}

@@ -1,0 +1,1 @@
+let (w, v, extra) = eigh(eye(2))

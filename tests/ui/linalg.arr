@@ -1,0 +1,20 @@
+# numpy.linalg's return conventions (LANGUAGE.md §5, v2): tuples where NumPy returns them.
+let A = [[4.0, 1.0, 2.0], [1.0, 3.0, 0.0], [2.0, 0.0, 5.0]]
+let (w, v) = eigh(A)
+print(w, allclose(A @ v, v * w), allclose(v.T @ v, eye(3)), eigvalsh(A))
+let (u, s, vh) = svd(A[:, :2])
+print(u.shape, s, vh.shape, allclose(u[:, :2] * s @ vh, A[:, :2]))
+print(svd(A[:, :2], full_matrices=false)[0].shape, svd(A, compute_uv=false))
+let (q, r) = qr(A)
+print(allclose(q @ r, A), allclose(q.T @ q, eye(3)), abs(r[1, 0]) < 1e-12)
+print(qr(A[:, :2], mode="complete")[0].shape, qr(A[:, :2], mode="r").shape)
+print(allclose(cholesky(A) @ cholesky(A).T, A), cholesky(A)[0, 2])
+print(lstsq([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]], [1.0, 2.0, 2.9]))
+print(lstsq(ones(3, 2), [1.0, 2.0, 3.0]))
+let (sign, logdet) = slogdet(A)
+print(sign, logdet, det(A), slogdet([[1.0, 2.0], [2.0, 4.0]]))
+print(pinv([[1.0, 2.0], [2.0, 4.0]]))
+print(eig([[0.0, -1.0], [1.0, 0.0]]))
+print(eigvals([[2.0, 0.0], [0.0, 3.0]]), eigvals([[2.0, 0.0], [0.0, 3.0]]).dtype)
+let C = [[1 + 1j, 2], [3, 4 - 1j]]
+print(inv(C), det(C), solve(C, [1, 1j]))
