@@ -1,10 +1,6 @@
 # arr's standard library: functions written in arr itself, loaded as the prelude.
 # Each function carries a `##` doc line that `help(name)` prints.
 
-## Differences of consecutive elements of a 1-D array: x[1:] - x[:-1].
-## example: diff([1, 4, 9, 16])
-fn diff(x) = x[1:] - x[:-1]
-
 ## Integral of samples y spaced dx apart, by the trapezoidal rule.
 ## example: trapz([1.0, 2.0, 3.0], dx=0.5)
 fn trapz(y, dx = 1.0) = dx * (sum(y) - (y[0] + y[-1]) / 2)

@@ -264,6 +264,14 @@ impl Evaluator {
                 span,
             )?));
         }
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && (matches!(a, Value::None) || matches!(b, Value::None))
+        {
+            // `x == None` (Python's `x is None`): whether an optional argument was given.
+            let same = matches!(a, Value::None) && matches!(b, Value::None);
+            let v = Array::scalar(Scalar::Bool(same == (op == BinOp::Eq)));
+            return Ok(Value::Array(self.graph.constant(v, false, span)?));
+        }
         not_a_tuple(&a, span)?;
         not_a_tuple(&b, span)?;
         let mut x = self.expect_array(&a, span)?;

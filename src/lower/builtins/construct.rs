@@ -30,6 +30,13 @@ pub(super) fn builtins() -> Vec<Builtin> {
             call: |ev, a| filled(ev, a, 0.0),
         },
         Builtin {
+            name: "empty",
+            signature: "empty(*shape, dtype=f64)",
+            doc: "numpy.empty: zeros (arr has no uninitialised memory).",
+            example: "empty(2, 3)",
+            call: |ev, a| filled(ev, a, 0.0),
+        },
+        Builtin {
             name: "ones",
             signature: "ones(*shape, dtype=f64)",
             doc: "An array of the given shape filled with 1.",

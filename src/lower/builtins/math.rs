@@ -56,11 +56,6 @@ const UNARY: &[(UnaryOp, &str, &str)] = &[
         "ceil([-1.5, 1.5])",
     ),
     (
-        UnaryOp::Round,
-        "Nearest integer, halves to even (i64 stays i64).",
-        "round([0.5, 1.5, 2.5])",
-    ),
-    (
         UnaryOp::Trunc,
         "Integer part, toward zero (i64 stays i64).",
         "trunc([-1.7, 1.7])",

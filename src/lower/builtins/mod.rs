@@ -5,6 +5,7 @@
 //! The shape/dtype rule of each builtin lives in the graph constructor it calls; the
 //! interpreter kernel in `backend::interp`.
 
+mod arrange;
 mod construct;
 mod linalg;
 mod math;
@@ -64,6 +65,7 @@ pub fn registry() -> &'static [Builtin] {
     static REGISTRY: OnceLock<Vec<Builtin>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut v = Vec::new();
+        v.extend(arrange::builtins());
         v.extend(construct::builtins());
         v.extend(linalg::builtins());
         v.extend(math::builtins());

@@ -244,10 +244,11 @@ fn squeeze(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     Ok(Value::Array(ev.graph.reshape(&x, shape, a.span)?))
 }
 
-/// The members of a list argument (a list literal, or the rows of an array).
-fn list_arg(ev: &mut Evaluator, a: &Args, name: &str) -> Result<Vec<NodeRef>> {
+/// The members of a list argument (a list literal, a tuple, or the rows of an array).
+pub(super) fn list_arg(ev: &mut Evaluator, a: &Args, name: &str) -> Result<Vec<NodeRef>> {
     match a.get(name) {
         Some((Value::List(items), s)) => items.iter().map(|v| ev.expect_array(v, *s)).collect(),
+        Some((Value::Tuple(items), s)) => items.iter().map(|v| ev.expect_array(v, *s)).collect(),
         Some((v, s)) => {
             let x = ev.expect_array(v, *s)?;
             if x.shape.is_empty() {
@@ -284,7 +285,7 @@ fn take(ev: &mut Evaluator, x: &NodeRef, axis: usize, i: usize, span: Span) -> R
 }
 
 /// `x[start:start+len]` along `axis`, with `step`.
-fn slice(
+pub(super) fn slice(
     ev: &mut Evaluator,
     x: &NodeRef,
     axis: usize,
