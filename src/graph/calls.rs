@@ -70,4 +70,38 @@ pub enum LibCall {
     Sort { axis: usize },
     /// Indices of a stable sort along `axis`.
     Argsort { axis: usize },
+    /// `searchsorted(a, v)`: insertion positions of `v`'s elements in sorted 1-D `a`.
+    SearchSorted { right: bool },
+    /// `interp(x, xp, fp, left, right)`: piecewise-linear interpolation (f64).
+    Interp,
+    /// `bincount(x[, weights])`: counts (or weight sums, f64) of the values `0..len`.
+    Bincount { len: usize },
+    /// `histogram(x, lo, hi[, weights])` over `bins` equal bins: packed `[counts | edges]`.
+    Histogram { bins: usize },
+    /// `histogram(x, edges[, weights])`: counts per bin between given edges.
+    HistogramEdges,
+    /// `convolve(a, v)` of 1-D arrays, the part `mode` keeps.
+    Convolve(ConvolveMode),
+}
+
+/// What part of the full discrete convolution `convolve` keeps (NumPy's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConvolveMode {
+    /// Every overlap: `n + m - 1` values.
+    Full,
+    /// `max(n, m)` values, centred.
+    Same,
+    /// Only full overlaps: `max(n, m) - min(n, m) + 1` values.
+    Valid,
+}
+
+impl ConvolveMode {
+    /// The result length for inputs of lengths `n` and `m` (both non-zero).
+    pub fn len(self, n: usize, m: usize) -> usize {
+        match self {
+            ConvolveMode::Full => n + m - 1,
+            ConvolveMode::Same => n.max(m),
+            ConvolveMode::Valid => n.max(m) - n.min(m) + 1,
+        }
+    }
 }

@@ -167,6 +167,68 @@ impl Graph {
         )
     }
 
+    /// A searching or binning call (`searchsorted interp bincount histogram convolve`),
+    /// with its inputs in the order `library::search` takes them.
+    pub fn search(&mut self, call: LibCall, inputs: &[NodeRef], span: Span) -> Result<NodeRef> {
+        let one_d = |n: &NodeRef, what: &str| -> Result<usize> {
+            match n.shape[..] {
+                [len] => Ok(len),
+                _ => Err(value_error(format!(
+                    "{what} must be 1-D, found shape {}",
+                    fmt_shape(&n.shape)
+                ))
+                .with_span(span)),
+            }
+        };
+        let (shape, dtype) = match &call {
+            LibCall::SearchSorted { .. } => {
+                one_d(&inputs[0], "the sorted array")?;
+                (inputs[1].shape.clone(), DType::I64)
+            }
+            LibCall::Interp => {
+                let n = one_d(&inputs[1], "xp")?;
+                if one_d(&inputs[2], "fp")? != n || n == 0 {
+                    return Err(
+                        value_error("interp: xp and fp need the same non-zero length")
+                            .with_span(span),
+                    );
+                }
+                (inputs[0].shape.clone(), DType::F64)
+            }
+            LibCall::Bincount { len } => {
+                one_d(&inputs[0], "bincount's input")?;
+                (vec![*len], DType::F64)
+            }
+            LibCall::Histogram { bins } => (vec![2 * bins + 1], DType::F64),
+            LibCall::HistogramEdges => (
+                vec![one_d(&inputs[1], "bins")?.saturating_sub(1)],
+                DType::F64,
+            ),
+            LibCall::Convolve(mode) => {
+                let (n, m) = (one_d(&inputs[0], "a")?, one_d(&inputs[1], "v")?);
+                if n == 0 || m == 0 {
+                    return Err(value_error("convolve: empty input").with_span(span));
+                }
+                let dtype = inputs[0].dtype.max(inputs[1].dtype).max(DType::I64);
+                (vec![mode.len(n, m)], dtype)
+            }
+            other => {
+                return Err(value_error(format!("{other:?} is not a search call")).with_span(span));
+            }
+        };
+        if inputs.iter().any(|n| n.dtype == DType::C128) && !matches!(call, LibCall::Convolve(_)) {
+            return Err(type_error("this function does not take complex values").with_span(span));
+        }
+        self.make(
+            Op::Library(call),
+            inputs.to_vec(),
+            shape,
+            dtype,
+            false,
+            span,
+        )
+    }
+
     /// A complex FFT (`inverse`: divided by `n`) along `axis`, cropping or padding to `n`.
     pub fn fft(
         &mut self,

@@ -7,6 +7,7 @@ pub mod fft;
 pub mod linalg;
 pub mod matmul;
 mod matvec;
+pub mod search;
 pub mod select;
 pub mod sort;
 
@@ -36,6 +37,26 @@ pub fn call(op: &LibCall, inputs: &[&Array], shape: &[usize]) -> Result<Array> {
         LibCall::Irfft { n, axis } => Ok(fft::irfft(inputs[0], *n, *axis)),
         LibCall::Sort { axis } => Ok(sort::sort(inputs[0], *axis)),
         LibCall::Argsort { axis } => Ok(sort::argsort(inputs[0], *axis)),
+        LibCall::SearchSorted { right } => Ok(search::searchsorted(inputs[0], inputs[1], *right)),
+        LibCall::Interp => search::interp(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]),
+        LibCall::Bincount { len } => search::bincount(inputs[0], inputs.get(1).copied(), *len),
+        LibCall::Histogram { bins } => search::histogram(
+            inputs[0],
+            inputs[1],
+            inputs[2],
+            inputs.get(3).copied(),
+            *bins,
+        ),
+        LibCall::HistogramEdges => {
+            search::histogram_edges(inputs[0], inputs[1], inputs.get(2).copied())
+        }
+        LibCall::Convolve(mode) => {
+            let dtype = inputs[0]
+                .dtype()
+                .max(inputs[1].dtype())
+                .max(crate::dtype::DType::I64);
+            Ok(search::convolve(inputs[0], inputs[1], *mode, dtype))
+        }
     }
     .inspect(|a| debug_assert_eq!(a.shape(), shape, "library call {op:?}"))
 }

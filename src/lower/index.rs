@@ -191,7 +191,7 @@ impl Evaluator {
                             return Ok(Resolved::Selected(node));
                         }
                         first_array.get_or_insert(at);
-                        for positions in nonzero(&mask) {
+                        for positions in crate::library::search::nonzero(&mask) {
                             arrays.push(self.graph.constant(positions, false, vspan)?);
                             out.push(IndexItem::Array);
                         }
@@ -364,42 +364,4 @@ fn with_new_axes(shape: &[usize], inserts: &[usize]) -> Vec<usize> {
         out.insert(at.min(out.len()), 1);
     }
     out
-}
-
-/// The positions of true elements of a mask, one i64 array per axis (NumPy's `nonzero`).
-pub(crate) fn nonzero(mask: &Array) -> Vec<Array> {
-    let cast;
-    let m = match mask {
-        Array::Bool(m) => m,
-        other => {
-            cast = other.cast(DType::Bool);
-            let Array::Bool(m) = &cast else {
-                unreachable!()
-            };
-            m
-        }
-    };
-    let shape = m.shape().to_vec();
-    let m = m.as_standard_layout();
-    let flat = m.as_slice().expect("standard layout");
-    let mut cols: Vec<Vec<i64>> = vec![Vec::new(); shape.len()];
-    if let [col] = cols.as_mut_slice() {
-        col.extend((0..flat.len()).filter(|&k| flat[k]).map(|k| k as i64));
-    } else {
-        for k in (0..flat.len()).filter(|&k| flat[k]) {
-            let mut rest = k;
-            for (d, col) in cols.iter_mut().enumerate().rev() {
-                col.push((rest % shape[d]) as i64);
-                rest /= shape[d];
-            }
-        }
-    }
-    cols.into_iter()
-        .map(|c| {
-            let n = c.len();
-            Array::I64(
-                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[n]), c).expect("one per element"),
-            )
-        })
-        .collect()
 }

@@ -332,10 +332,14 @@ pub(super) fn builtins() -> Vec<Builtin> {
         },
         Builtin {
             name: "where",
-            signature: "where(cond, a, b)",
-            doc: "Elements of a where cond is true, else of b (broadcast).",
+            signature: "where(cond, a=, b=)",
+            doc: "Elements of a where cond is true, else of b (broadcast); nonzero(cond) alone.",
             example: "where([true, false], 1, 2)",
             call: |ev, a| {
+                if a.get("a").is_none() && a.get("b").is_none() {
+                    let c = a.array(ev, "cond")?;
+                    return super::search::nonzero(ev, &c, a.span);
+                }
                 let (c, x, y) = (a.array(ev, "cond")?, a.array(ev, "a")?, a.array(ev, "b")?);
                 let n = ev.graph.select(&c, &x, &y, a.span)?;
                 Ok(Value::Array(ev.fold(n)?))

@@ -11,7 +11,9 @@ mod linalg;
 mod math;
 mod misc;
 mod numerics;
+mod search;
 mod shape;
+mod stats;
 
 use super::{Evaluator, Value};
 use crate::diag::{Result, Span, type_error};
@@ -72,6 +74,8 @@ pub fn registry() -> &'static [Builtin] {
         v.extend(shape::builtins());
         v.extend(misc::builtins());
         v.extend(numerics::builtins());
+        v.extend(search::builtins());
+        v.extend(stats::builtins());
         v.sort_by_key(|b| b.name);
         v
     })
