@@ -481,7 +481,7 @@ fn reduce(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 
 /// A reduction over several axes at once (`sum(x, axis=(0, 2))`): the reduced axes are
 /// moved last and merged into one, which is reduced as NumPy reduces them together.
-fn reduce_axes(
+pub(super) fn reduce_axes(
     ev: &mut Evaluator,
     op: ReduceOp,
     x: &NodeRef,

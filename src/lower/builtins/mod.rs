@@ -7,6 +7,7 @@
 
 mod arrange;
 mod construct;
+mod contract;
 mod linalg;
 mod math;
 mod misc;
@@ -69,6 +70,7 @@ pub fn registry() -> &'static [Builtin] {
         let mut v = Vec::new();
         v.extend(arrange::builtins());
         v.extend(construct::builtins());
+        v.extend(contract::builtins());
         v.extend(linalg::builtins());
         v.extend(math::builtins());
         v.extend(shape::builtins());
