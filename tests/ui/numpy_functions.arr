@@ -1,0 +1,17 @@
+# NumPy's everyday functions (LANGUAGE.md §5, v2), with tuples where NumPy returns them.
+let x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]
+let M = reshape(arange(12), 3, 4)
+print(median(x), quantile(x, 0.25), percentile(x, [10, 90]), median(M, axis=0))
+print(unique(x), unique([3, 1, 3], return_counts=true), nonzero(M % 5 == 0), argwhere(M > 9))
+print(searchsorted([1, 3, 5], [0, 3, 6]), digitize(x, [2.0, 4.0]), interp(2.5, [1.0, 3.0], [10.0, 30.0]))
+print(bincount([1, 1, 4]), histogram(x, bins=3), convolve([1, 2], [1, 1, 1]), correlate([1, 2, 3], [1, 1]))
+print(zeros_like(M).dtype, ones_like(x)[:2], full_like(M[0], 7), isclose(0.1 + 0.2, 0.3), array_equal(M, M))
+print(nansum([1.0, nan]), nanmean([1.0, nan, 3.0]), nanmax([nan, 2.0]), count_nonzero(M), average(x, weights=ones(8)))
+print(vstack((M[0], M[1])), hstack((M[0], M[1])).shape, column_stack(([1, 2], [3, 4])), dstack((M, M)).shape)
+let (left, right) = split(arange(6), 2)
+print(left, right, array_split(arange(5), 2), swapaxes(M, 0, 1).shape, moveaxis(zeros(2, 3, 4), -1, 0).shape)
+let (X, Y) = meshgrid([1, 2, 3], [10, 20])
+print(X + Y, broadcast_to([1, 2], (2, 2)), take(M, [0, 5]), take_along_axis(M, [[3], [2], [1]], 1))
+print(diff(x, n=2), round(pi, 3), round(1234.5678, -2), triu(M), tril(M, k=-1))
+print(cross([1, 0, 0], [0, 1, 0]), kron([1, 2], [1, 10]), matrix_power([[1, 1], [1, 0]], 5), polyval([1, -2, 1], 3))
+print(einsum("ij->j", M), einsum("ij,ij", M, M), tensordot(M, M, axes=((0, 1), (0, 1))), polyfit([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 1))
