@@ -14,6 +14,27 @@ pub enum NormOrd {
     P(f64),
 }
 
+impl LibCall {
+    /// Whether the call applies to a stack of matrices one matrix at a time (NumPy's
+    /// batching of `numpy.linalg` over leading axes): the result gains the stack's axes.
+    pub fn batches(&self) -> bool {
+        matches!(
+            self,
+            LibCall::Inv
+                | LibCall::Det
+                | LibCall::Slogdet
+                | LibCall::Eigh
+                | LibCall::Eigvalsh
+                | LibCall::SingularValues
+                | LibCall::Svd { .. }
+                | LibCall::Qr(_)
+                | LibCall::Cholesky
+                | LibCall::Pinv { .. }
+                | LibCall::Eig { .. }
+        )
+    }
+}
+
 /// How much of a QR decomposition `qr` returns (NumPy's `mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QrMode {

@@ -48,8 +48,16 @@ impl Graph {
         } else {
             DType::F64
         };
+        // A stack of matrices (NumPy batches these calls over leading axes).
+        let nd = a.shape.len();
+        let batch: Vec<usize> = if nd > 2 && call.batches() {
+            a.shape[..nd - 2].to_vec()
+        } else {
+            vec![]
+        };
+        let last_two = &a.shape[batch.len()..];
         let square = || -> Result<usize> {
-            match a.shape[..] {
+            match *last_two {
                 [n, m] if n == m => Ok(n),
                 _ => Err(value_error(format!(
                     "{} needs a square matrix, found shape {}",
@@ -60,7 +68,7 @@ impl Graph {
             }
         };
         let matrix = || -> Result<(usize, usize)> {
-            match a.shape[..] {
+            match *last_two {
                 [r, c] => Ok((r, c)),
                 _ => Err(value_error(format!(
                     "{} needs a 2-D matrix, found shape {}",
@@ -157,6 +165,7 @@ impl Graph {
                 );
             }
         };
+        let shape = [batch, shape].concat();
         self.make(
             Op::Library(call),
             inputs.to_vec(),

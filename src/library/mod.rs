@@ -17,6 +17,9 @@ use crate::runtime::Array;
 
 /// Runs a library call on its (already computed) inputs; `shape` is the result's.
 pub fn call(op: &LibCall, inputs: &[&Array], shape: &[usize]) -> Result<Array> {
+    if op.batches() && inputs[0].shape().len() > 2 {
+        return batched(op, inputs[0], shape);
+    }
     match op {
         LibCall::Inv => linalg::inv(inputs[0]),
         LibCall::Solve => linalg::solve(inputs[0], inputs[1]),
@@ -59,4 +62,53 @@ pub fn call(op: &LibCall, inputs: &[&Array], shape: &[usize]) -> Result<Array> {
         }
     }
     .inspect(|a| debug_assert_eq!(a.shape(), shape, "library call {op:?}"))
+}
+
+/// `op` on every matrix of the stack `x` (its last two axes), results stacked in order.
+fn batched(op: &LibCall, x: &Array, shape: &[usize]) -> Result<Array> {
+    let nd = x.shape().len();
+    let (rows, cols) = (x.shape()[nd - 2], x.shape()[nd - 1]);
+    let count: usize = x.shape()[..nd - 2].iter().product();
+    let stack = x.reshape(&[count, rows, cols]);
+    let per: Vec<usize> = shape[nd - 2..].to_vec();
+    let parts = (0..count)
+        .map(|i| {
+            let m = crate::map_array!(&stack, a => a.index_axis(ndarray::Axis(0), i).to_owned());
+            call(op, &[&m], &per)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(join(parts, shape, op))
+}
+
+/// Equal-shaped results laid end to end as one array of `shape`.
+fn join(parts: Vec<Array>, shape: &[usize], op: &LibCall) -> Array {
+    macro_rules! collect {
+        ($variant:ident) => {{
+            let data: Vec<_> = parts
+                .iter()
+                .flat_map(|p| match p {
+                    Array::$variant(a) => a.iter().copied().collect::<Vec<_>>(),
+                    _ => unreachable!("one dtype per call"),
+                })
+                .collect();
+            Array::$variant(
+                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), data).expect("sizes agree"),
+            )
+        }};
+    }
+    match parts.first() {
+        Some(Array::Bool(_)) => collect!(Bool),
+        Some(Array::I64(_)) => collect!(I64),
+        Some(Array::F32(_)) => collect!(F32),
+        Some(Array::C128(_)) => collect!(C128),
+        Some(Array::F64(_)) => collect!(F64),
+        None => {
+            let dtype = if matches!(op, LibCall::Eig { .. }) {
+                crate::dtype::DType::C128
+            } else {
+                crate::dtype::DType::F64
+            };
+            Array::full(shape, crate::runtime::Scalar::F64(0.0)).cast(dtype)
+        }
+    }
 }

@@ -125,32 +125,48 @@ fn single(ev: &mut Evaluator, a: &mut Args, call: LibCall, names: &[&str]) -> Re
     Ok(Value::Array(ev.graph.linalg(call, &inputs, a.span)?))
 }
 
-/// The members of a packed result: views of consecutive runs of its elements, reshaped.
+/// The members of a packed result: views of consecutive runs of its last axis (one packed
+/// run per matrix of a stack), reshaped to the stack's axes and each member's shape.
 fn split(
     ev: &mut Evaluator,
     packed: &NodeRef,
     shapes: &[Vec<usize>],
     span: Span,
 ) -> Result<Vec<NodeRef>> {
+    let batch = &packed.shape[..packed.shape.len() - 1];
     let mut start = 0;
     let mut out = Vec::with_capacity(shapes.len());
     for shape in shapes {
         let len: usize = shape.iter().product();
-        let spec = crate::graph::index_spec(
-            &packed.shape,
-            vec![IndexItem::Slice {
-                start: start as i64,
+        let mut items: Vec<IndexItem> = batch
+            .iter()
+            .map(|&n| IndexItem::Slice {
+                start: 0,
                 step: 1,
-                len,
-            }],
-            &[],
-        )?;
+                len: n,
+            })
+            .collect();
+        items.push(IndexItem::Slice {
+            start: start as i64,
+            step: 1,
+            len,
+        });
+        let spec = crate::graph::index_spec(&packed.shape, items, &[])?;
         let run = ev.graph.index(packed, spec, vec![], span)?;
-        let member = ev.graph.reshape(&run, shape.clone(), span)?;
+        let member = ev.graph.reshape(&run, [batch, &shape[..]].concat(), span)?;
         out.push(ev.fold(member)?);
         start += len;
     }
     Ok(out)
+}
+
+/// The order of the matrices of a square stack (its last axis), and their rows and
+/// columns.
+fn last_two(x: &NodeRef) -> (usize, usize) {
+    match x.shape[..] {
+        [.., m, n] => (m, n),
+        _ => (0, 0),
+    }
 }
 
 fn tuple(members: Vec<NodeRef>) -> Value {
@@ -170,7 +186,7 @@ fn slogdet(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 
 fn eigh(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let x = a.array(ev, "a")?;
-    let n = x.shape.first().copied().unwrap_or(0);
+    let n = last_two(&x).1;
     let packed = ev.graph.linalg(LibCall::Eigh, &[x], a.span)?;
     Ok(tuple(split(ev, &packed, &[vec![n], vec![n, n]], a.span)?))
 }
@@ -186,10 +202,7 @@ fn svd(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             a.span,
         )?));
     }
-    let (m, n) = match x.shape[..] {
-        [m, n] => (m, n),
-        _ => (0, 0),
-    };
+    let (m, n) = last_two(&x);
     let k = m.min(n);
     let packed = ev.graph.linalg(LibCall::Svd { full }, &[x], a.span)?;
     let shapes = if full {
@@ -213,10 +226,7 @@ fn qr(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             .with_span(a.span_of("mode")));
         }
     };
-    let (m, n) = match x.shape[..] {
-        [m, n] => (m, n),
-        _ => (0, 0),
-    };
+    let (m, n) = last_two(&x);
     let k = m.min(n);
     let packed = ev.graph.linalg(LibCall::Qr(mode), &[x], a.span)?;
     Ok(match mode {
@@ -273,11 +283,17 @@ fn eig(ev: &mut Evaluator, a: &mut Args, vectors: bool) -> Result<Value> {
     if x.dtype == DType::C128 {
         return Err(type_error("eig is not available for c128 matrices yet").with_span(a.span));
     }
-    let n = x.shape.first().copied().unwrap_or(0);
+    let n = last_two(&x).1;
     let packed = ev.graph.linalg(LibCall::Eig { vectors }, &[x], a.span)?;
     let value = ev.force(&packed)?;
+    let per = packed.shape.last().copied().unwrap_or(1).max(1);
     let real = match &*value {
-        crate::runtime::Array::C128(z) => z.iter().take(n).all(|w| w.im == 0.0),
+        crate::runtime::Array::C128(z) => {
+            let z = z.as_standard_layout();
+            let flat = z.as_slice().unwrap_or(&[]);
+            flat.chunks(per)
+                .all(|run| run.iter().take(n).all(|w| w.im == 0.0))
+        }
         _ => true,
     };
     let packed = if real {
