@@ -176,3 +176,25 @@ fn polyfit(x, y, deg) {
     let c = lstsq(lhs / scale, y, rcond=len(xf) * 2.220446049250313e-16)[0]
     if c.ndim == 1 { c / scale } else { c / scale[:, None] }
 }
+
+## x with the zero frequency moved to the centre: rolled by half along each axis (or axes).
+## example: fftshift(fftfreq(5))
+fn fftshift(x, axes = None) {
+    let y = x
+    let all = if axes == None { arange(x.ndim) } else { reshape(array(axes), -1) }
+    for ax in all {
+        y = roll(y, x.shape[ax] // 2, axis=ax)
+    }
+    y
+}
+
+## The inverse of fftshift: rolled back by half along each axis (or axes).
+## example: ifftshift(fftshift(fftfreq(5)))
+fn ifftshift(x, axes = None) {
+    let y = x
+    let all = if axes == None { arange(x.ndim) } else { reshape(array(axes), -1) }
+    for ax in all {
+        y = roll(y, -(x.shape[ax] // 2), axis=ax)
+    }
+    y
+}

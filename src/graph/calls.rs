@@ -35,6 +35,38 @@ impl LibCall {
     }
 }
 
+/// Which direction of an FFT is scaled (NumPy's `norm=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FftNorm {
+    /// The inverse divides by `n` (NumPy's default).
+    Backward,
+    /// Both directions divide by `sqrt(n)`.
+    Ortho,
+    /// The forward transform divides by `n`.
+    Forward,
+}
+
+impl FftNorm {
+    /// NumPy's name for it (`None` means `"backward"`), or `None` for an unknown name.
+    pub fn parse(name: Option<&str>) -> Option<FftNorm> {
+        Some(match name {
+            None | Some("backward") => FftNorm::Backward,
+            Some("ortho") => FftNorm::Ortho,
+            Some("forward") => FftNorm::Forward,
+            Some(_) => return None,
+        })
+    }
+
+    /// The factor a transform of length `n` multiplies its outputs by (`None`: none).
+    pub fn factor(self, inverse: bool, n: usize) -> Option<f64> {
+        match (self, inverse) {
+            (FftNorm::Backward, false) | (FftNorm::Forward, true) => None,
+            (FftNorm::Ortho, _) => Some(1.0 / (n as f64).sqrt()),
+            _ => Some(1.0 / n as f64),
+        }
+    }
+}
+
 /// How much of a QR decomposition `qr` returns (NumPy's `mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QrMode {
@@ -82,11 +114,20 @@ pub enum LibCall {
         inverse: bool,
         n: usize,
         axis: usize,
+        norm: FftNorm,
     },
     /// FFT of real input, `n/2 + 1` outputs along `axis`.
-    Rfft { n: usize, axis: usize },
+    Rfft {
+        n: usize,
+        axis: usize,
+        norm: FftNorm,
+    },
     /// Inverse of `Rfft`, `n` real outputs along `axis`.
-    Irfft { n: usize, axis: usize },
+    Irfft {
+        n: usize,
+        axis: usize,
+        norm: FftNorm,
+    },
     /// Stable sort along `axis`, NaN last.
     Sort { axis: usize },
     /// Indices of a stable sort along `axis`.

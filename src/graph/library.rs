@@ -3,8 +3,8 @@
 use super::{Graph, NodeRef, Op, fmt_shape, normalize_axis};
 use crate::diag::{Result, Span, shape_error, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::QrMode;
 use crate::graph::ops::{Distribution, LibCall, RandomInput};
+use crate::graph::{FftNorm, QrMode};
 
 /// The function name of a linear-algebra call, for messages.
 fn call_name(call: &LibCall) -> &'static str {
@@ -245,13 +245,19 @@ impl Graph {
         n: Option<i64>,
         axis: i64,
         inverse: bool,
+        norm: FftNorm,
         span: Span,
     ) -> Result<NodeRef> {
         let (axis, n) = self.fft_axis(x, n, axis, span)?;
         let mut shape = x.shape.clone();
         shape[axis] = n;
         self.make(
-            Op::Library(LibCall::Fft { inverse, n, axis }),
+            Op::Library(LibCall::Fft {
+                inverse,
+                n,
+                axis,
+                norm,
+            }),
             vec![x.clone()],
             shape,
             DType::C128,
@@ -261,7 +267,14 @@ impl Graph {
     }
 
     /// The FFT of real input along `axis`.
-    pub fn rfft(&mut self, x: &NodeRef, n: Option<i64>, axis: i64, span: Span) -> Result<NodeRef> {
+    pub fn rfft(
+        &mut self,
+        x: &NodeRef,
+        n: Option<i64>,
+        axis: i64,
+        norm: FftNorm,
+        span: Span,
+    ) -> Result<NodeRef> {
         if x.dtype == DType::C128 {
             return Err(
                 type_error("rfft takes real input; use fft for complex input").with_span(span),
@@ -271,7 +284,7 @@ impl Graph {
         let mut shape = x.shape.clone();
         shape[axis] = n / 2 + 1;
         self.make(
-            Op::Library(LibCall::Rfft { n, axis }),
+            Op::Library(LibCall::Rfft { n, axis, norm }),
             vec![x.clone()],
             shape,
             DType::C128,
@@ -281,7 +294,14 @@ impl Graph {
     }
 
     /// The inverse of `rfft`: `n` real outputs (default `2 * (m - 1)`).
-    pub fn irfft(&mut self, x: &NodeRef, n: Option<i64>, axis: i64, span: Span) -> Result<NodeRef> {
+    pub fn irfft(
+        &mut self,
+        x: &NodeRef,
+        n: Option<i64>,
+        axis: i64,
+        norm: FftNorm,
+        span: Span,
+    ) -> Result<NodeRef> {
         let ndim = x.shape.len();
         let ax = normalize_axis(axis, ndim).map_err(|e| e.with_span(span))?;
         let n = n.unwrap_or(2 * (x.shape[ax] as i64 - 1));
@@ -295,7 +315,7 @@ impl Graph {
         let mut shape = x.shape.clone();
         shape[ax] = n;
         self.make(
-            Op::Library(LibCall::Irfft { n, axis: ax }),
+            Op::Library(LibCall::Irfft { n, axis: ax, norm }),
             vec![x.clone()],
             shape,
             DType::F64,

@@ -17,7 +17,7 @@ mod library;
 pub mod ops;
 
 pub use build::{broadcast_shapes, normalize_axis};
-pub use calls::{ConvolveMode, NormOrd, QrMode};
+pub use calls::{ConvolveMode, FftNorm, NormOrd, QrMode};
 pub use index::{IndexItem, IndexSpec};
 pub use ops::{BinaryOp, Distribution, LibCall, Op, RandomInput, ReduceOp, ScanOp, UnaryOp};
 

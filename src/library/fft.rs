@@ -2,6 +2,7 @@
 //! inverse transforms divide by `n`, `rfft` keeps the `n/2 + 1` non-negative frequencies.
 
 use crate::dtype::DType;
+use crate::graph::FftNorm;
 use crate::runtime::Array;
 use ndarray::{ArrayD, Axis, IxDyn};
 use num_complex::Complex64;
@@ -36,8 +37,8 @@ thread_local! {
     static REAL_PLANNER: RefCell<RealFftPlanner<f64>> = RefCell::new(RealFftPlanner::new());
 }
 
-/// The complex FFT (or its inverse) of length `n` along `axis`.
-pub fn fft(x: &Array, n: usize, axis: usize, inverse: bool) -> Array {
+/// The complex FFT (or its inverse) of length `n` along `axis`, scaled as `norm` says.
+pub fn fft(x: &Array, n: usize, axis: usize, inverse: bool, norm: FftNorm) -> Array {
     let a = complex(x);
     let mut out = ArrayD::<Complex64>::zeros(IxDyn(&resized_shape(a.shape(), axis, n)));
     let plan = PLANNER.with(|p| {
@@ -50,7 +51,7 @@ pub fn fft(x: &Array, n: usize, axis: usize, inverse: bool) -> Array {
     });
     let mut buf = vec![Complex64::new(0.0, 0.0); n];
     let mut scratch = vec![Complex64::new(0.0, 0.0); plan.get_inplace_scratch_len()];
-    let scale = 1.0 / n as f64;
+    let scale = norm.factor(inverse, n);
     for (src, mut dst) in a
         .lanes(Axis(axis))
         .into_iter()
@@ -65,17 +66,17 @@ pub fn fft(x: &Array, n: usize, axis: usize, inverse: bool) -> Array {
             .zip(src.iter())
             .for_each(|(b, s)| *b = *s);
         plan.process_with_scratch(&mut buf, &mut scratch);
-        if inverse {
-            dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = b * scale);
-        } else {
-            dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = *b);
+        match scale {
+            Some(f) => dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = b * f),
+            None => dst.iter_mut().zip(&buf).for_each(|(d, b)| *d = *b),
         }
     }
     Array::C128(out)
 }
 
 /// The FFT of real input: `n/2 + 1` complex outputs along `axis`.
-pub fn rfft(x: &Array, n: usize, axis: usize) -> Array {
+pub fn rfft(x: &Array, n: usize, axis: usize, norm: FftNorm) -> Array {
+    let scale = norm.factor(false, n);
     let a = real(x);
     let m = n / 2 + 1;
     let mut out = ArrayD::<Complex64>::zeros(IxDyn(&resized_shape(a.shape(), axis, m)));
@@ -90,14 +91,17 @@ pub fn rfft(x: &Array, n: usize, axis: usize) -> Array {
         input.iter_mut().for_each(|v| *v = 0.0);
         input.iter_mut().zip(src.iter()).for_each(|(v, s)| *v = *s);
         if plan.process(&mut input, &mut spectrum).is_ok() {
-            dst.iter_mut().zip(&spectrum).for_each(|(d, s)| *d = *s);
+            match scale {
+                Some(f) => dst.iter_mut().zip(&spectrum).for_each(|(d, s)| *d = s * f),
+                None => dst.iter_mut().zip(&spectrum).for_each(|(d, s)| *d = *s),
+            }
         }
     }
     Array::C128(out)
 }
 
 /// The inverse of [`rfft`]: `n` real outputs along `axis` from `n/2 + 1` frequencies.
-pub fn irfft(x: &Array, n: usize, axis: usize) -> Array {
+pub fn irfft(x: &Array, n: usize, axis: usize, norm: FftNorm) -> Array {
     let a = complex(x);
     let m = n / 2 + 1;
     let mut out = ArrayD::<f64>::zeros(IxDyn(&resized_shape(a.shape(), axis, n)));
@@ -122,9 +126,17 @@ pub fn irfft(x: &Array, n: usize, axis: usize) -> Array {
             spectrum[m - 1].im = 0.0;
         }
         if plan.process(&mut spectrum, &mut output).is_ok() {
-            dst.iter_mut()
-                .zip(&output)
-                .for_each(|(d, o)| *d = o / n as f64);
+            match norm {
+                FftNorm::Backward => dst
+                    .iter_mut()
+                    .zip(&output)
+                    .for_each(|(d, o)| *d = o / n as f64),
+                FftNorm::Forward => dst.iter_mut().zip(&output).for_each(|(d, o)| *d = *o),
+                FftNorm::Ortho => {
+                    let f = 1.0 / (n as f64).sqrt();
+                    dst.iter_mut().zip(&output).for_each(|(d, o)| *d = o * f);
+                }
+            }
         }
     }
     Array::F64(out)

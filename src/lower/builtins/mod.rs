@@ -8,6 +8,7 @@
 mod arrange;
 mod construct;
 mod contract;
+mod fourier;
 mod linalg;
 mod math;
 mod misc;
@@ -71,6 +72,7 @@ pub fn registry() -> &'static [Builtin] {
         v.extend(arrange::builtins());
         v.extend(construct::builtins());
         v.extend(contract::builtins());
+        v.extend(fourier::builtins());
         v.extend(linalg::builtins());
         v.extend(math::builtins());
         v.extend(shape::builtins());

@@ -1,9 +1,9 @@
-//! Numerics builtins: FFTs, sorting, random draws and complex numbers.
+//! Numerics builtins: sorting, random draws and complex numbers.
 //! Each lowers to a library-call or random node of the graph.
 
 use super::construct::shape_arg;
 use super::{Args, Builtin};
-use crate::diag::{Result, type_error, value_error};
+use crate::diag::{Result, type_error};
 use crate::dtype::DType;
 use crate::graph::{BinaryOp, Distribution, NodeRef, RandomInput};
 use crate::lower::{Evaluator, Value};
@@ -12,61 +12,6 @@ use num_complex::Complex64;
 
 pub(super) fn builtins() -> Vec<Builtin> {
     vec![
-        Builtin {
-            name: "fft",
-            signature: "fft(x, n=, axis=-1)",
-            doc: "Discrete Fourier transform along axis (length n: cropped or zero-padded).",
-            example: "fft([1.0, 0.0, 0.0, 0.0])",
-            call: |ev, a| fft(ev, a, false),
-        },
-        Builtin {
-            name: "ifft",
-            signature: "ifft(x, n=, axis=-1)",
-            doc: "Inverse discrete Fourier transform (divided by n).",
-            example: "ifft(fft([1.0, 2.0]))",
-            call: |ev, a| fft(ev, a, true),
-        },
-        Builtin {
-            name: "rfft",
-            signature: "rfft(x, n=, axis=-1)",
-            doc: "Fourier transform of real input: the n/2 + 1 non-negative frequencies.",
-            example: "rfft([1.0, 2.0, 3.0, 4.0])",
-            call: |ev, a| {
-                let (x, n, axis) = fft_args(ev, a)?;
-                Ok(Value::Array(ev.graph.rfft(&x, n, axis, a.span)?))
-            },
-        },
-        Builtin {
-            name: "irfft",
-            signature: "irfft(x, n=, axis=-1)",
-            doc: "Inverse of rfft: n real values (default 2 * (len - 1)).",
-            example: "irfft(rfft([1.0, 2.0, 3.0, 4.0]))",
-            call: |ev, a| {
-                let (x, n, axis) = fft_args(ev, a)?;
-                Ok(Value::Array(ev.graph.irfft(&x, n, axis, a.span)?))
-            },
-        },
-        Builtin {
-            name: "fft2",
-            signature: "fft2(x)",
-            doc: "2-D Fourier transform over the last two axes.",
-            example: "fft2(eye(2))",
-            call: |ev, a| fft2(ev, a, false),
-        },
-        Builtin {
-            name: "ifft2",
-            signature: "ifft2(x)",
-            doc: "Inverse 2-D Fourier transform over the last two axes.",
-            example: "ifft2(fft2(eye(2)))",
-            call: |ev, a| fft2(ev, a, true),
-        },
-        Builtin {
-            name: "fftfreq",
-            signature: "fftfreq(n, d=1.0)",
-            doc: "Sample frequencies of an n-point FFT with sample spacing d.",
-            example: "fftfreq(4)",
-            call: fftfreq,
-        },
         Builtin {
             name: "sort",
             signature: "sort(x, axis=-1)",
@@ -110,46 +55,6 @@ pub(super) fn builtins() -> Vec<Builtin> {
             call: complex,
         },
     ]
-}
-
-fn fft_args(ev: &mut Evaluator, a: &Args) -> Result<(crate::graph::NodeRef, Option<i64>, i64)> {
-    let x = a.array(ev, "x")?;
-    let n = a.opt_i64(ev, "n")?;
-    let axis = a.opt_i64(ev, "axis")?.unwrap_or(-1);
-    Ok((x, n, axis))
-}
-
-fn fft(ev: &mut Evaluator, a: &mut Args, inverse: bool) -> Result<Value> {
-    let (x, n, axis) = fft_args(ev, a)?;
-    Ok(Value::Array(ev.graph.fft(&x, n, axis, inverse, a.span)?))
-}
-
-fn fft2(ev: &mut Evaluator, a: &mut Args, inverse: bool) -> Result<Value> {
-    let x = a.array(ev, "x")?;
-    if x.shape.len() < 2 {
-        return Err(value_error("fft2 needs at least two dimensions").with_span(a.span));
-    }
-    let y = ev.graph.fft(&x, None, -2, inverse, a.span)?;
-    Ok(Value::Array(ev.graph.fft(&y, None, -1, inverse, a.span)?))
-}
-
-fn fftfreq(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
-    let n = a.opt_i64(ev, "n")?.unwrap_or(0);
-    let d = a.opt_f64(ev, "d")?.unwrap_or(1.0);
-    if n < 1 {
-        return Err(value_error(format!("fftfreq: n must be positive, got {n}")).with_span(a.span));
-    }
-    let half = (n - 1) / 2 + 1;
-    let val = 1.0 / (n as f64 * d);
-    let v: Vec<f64> = (0..n)
-        .map(|i| if i < half { i } else { i - n })
-        .map(|i| i as f64 * val)
-        .collect();
-    let arr = Array::F64(
-        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[n as usize]), v)
-            .map_err(|e| value_error(e.to_string()))?,
-    );
-    Ok(Value::Array(ev.graph.constant(arr, false, a.span)?))
 }
 
 fn sort(ev: &mut Evaluator, a: &mut Args, indices: bool) -> Result<Value> {
