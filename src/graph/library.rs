@@ -32,7 +32,17 @@ impl Graph {
         let a = &inputs[0];
         let complex_ok = matches!(
             call,
-            LibCall::Norm(_) | LibCall::Inv | LibCall::Solve | LibCall::Det | LibCall::Slogdet
+            LibCall::Norm(_)
+                | LibCall::Inv
+                | LibCall::Solve
+                | LibCall::Det
+                | LibCall::Slogdet
+                | LibCall::Eigh
+                | LibCall::Eigvalsh
+                | LibCall::SingularValues
+                | LibCall::Svd { .. }
+                | LibCall::Qr(_)
+                | LibCall::Cholesky
         );
         if inputs.iter().any(|n| n.dtype == DType::C128) && !complex_ok {
             return Err(type_error(format!(
@@ -95,27 +105,39 @@ impl Graph {
                 let n = square()?;
                 (vec![n + n * n], dtype)
             }
-            LibCall::Eigvalsh => (vec![square()?], dtype),
+            LibCall::Eigvalsh => (vec![square()?], dtype.real_part()),
             LibCall::Eig { vectors } => {
                 let n = square()?;
                 (vec![if *vectors { n + n * n } else { n }], DType::C128)
             }
             LibCall::Solve => {
-                let n = square()?;
+                // NumPy 2: b is one vector when 1-D, else a stack of n×k matrices; the
+                // stacks of a and b broadcast.
                 let b = &inputs[1];
-                if b.shape.is_empty() || b.shape.len() > 2 || b.shape[0] != n {
-                    return Err(shape_error(format!(
+                let mismatch = || {
+                    shape_error(format!(
                         "solve: a has shape {} but b has shape {}",
                         fmt_shape(&a.shape),
                         fmt_shape(&b.shape)
                     ))
-                    .with_span(span));
-                }
-                (b.shape.clone(), dtype)
+                    .with_span(span)
+                };
+                let n = match a.shape[..] {
+                    [.., r, c] if r == c => r,
+                    _ => square()?,
+                };
+                let (b_batch, tail) = match b.shape[..] {
+                    [m] if m == n => (&[][..], vec![n]),
+                    [ref lead @ .., m, k] if m == n => (lead, vec![n, k]),
+                    _ => return Err(mismatch()),
+                };
+                let a_batch = &a.shape[..a.shape.len() - 2];
+                let batch = super::broadcast_shapes(a_batch, b_batch).map_err(|_| mismatch())?;
+                ([batch, tail].concat(), dtype)
             }
             LibCall::SingularValues => {
                 let (r, c) = matrix()?;
-                (vec![r.min(c)], dtype)
+                (vec![r.min(c)], dtype.real_part())
             }
             LibCall::Svd { full } => {
                 let (m, n) = matrix()?;

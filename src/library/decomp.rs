@@ -7,11 +7,11 @@
 //!
 //! [`LibCall`]: crate::graph::LibCall
 
-use super::linalg::{as_f64, from_vec, mat_view, order, out_dtype, row_major};
+use super::linalg::{Field, as_f64, from_vec, mat_view, order, out_dtype, row_major};
 use crate::diag::{Result, shape_error, value_error};
 use crate::graph::QrMode;
 use crate::runtime::Array;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatRef, Side, c64};
 use ndarray::{ArrayD, IxDyn};
 
 /// The dims of a 2-D matrix, or a value error naming `what`.
@@ -29,90 +29,115 @@ fn no_convergence(what: &str, e: impl std::fmt::Debug) -> crate::diag::Error {
     value_error(format!("{what} did not converge: {e:?}"))
 }
 
-/// `eigh`: eigenvalues ascending, then the eigenvectors as columns, packed `[w | v]`
-/// (NumPy reads the lower triangle).
-pub fn eigh(x: &Array) -> Result<Array> {
-    let n = order(x, "eigh")?;
-    let a = as_f64(x);
-    let evd = mat_view(&a, false)
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| no_convergence("eigh", e))?;
-    let mut packed: Vec<f64> = evd.S().column_vector().iter().copied().collect();
-    packed.extend(row_major(evd.U()));
-    Ok(from_vec(packed, &[n + n * n], out_dtype(x)))
-}
-
-/// `eigvalsh`: eigenvalues of a symmetric matrix, ascending (no eigenvectors computed).
-pub fn eigvalsh(x: &Array) -> Result<Array> {
-    let n = order(x, "eigvalsh")?;
-    let a = as_f64(x);
-    let w = mat_view(&a, false)
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| no_convergence("eigvalsh", e))?;
-    Ok(from_vec(w, &[n], out_dtype(x)))
-}
-
-/// Singular values, largest first.
-pub fn singular_values(x: &Array) -> Result<Array> {
-    dims(x, "svd")?;
-    let s = mat_view(&as_f64(x), false)
-        .singular_values()
-        .map_err(|e| no_convergence("svd", e))?;
-    let k = s.len();
-    Ok(from_vec(s, &[k], out_dtype(x)))
-}
-
-/// `svd`: packed `[U | S | Vh]`, with `U` m×m and `Vh` n×n when `full` (NumPy's default
-/// `full_matrices=True`), else m×k and k×n.
-pub fn svd(x: &Array, full: bool) -> Result<Array> {
-    let (m, n) = dims(x, "svd")?;
-    let a = as_f64(x);
-    let a = mat_view(&a, false);
-    let svd = if full { a.svd() } else { a.thin_svd() }.map_err(|e| no_convergence("svd", e))?;
-    let mut packed = row_major(svd.U());
-    packed.extend(svd.S().column_vector().iter().copied());
-    packed.extend(row_major(svd.V().transpose()));
-    let k = m.min(n);
-    let len = if full {
-        m * m + k + n * n
-    } else {
-        m * k + k + k * n
+/// Runs `f` on `x` as f64 or, for c128 input, as c128.
+macro_rules! by_field {
+    ($x:expr, $f:ident($($arg:expr),*)) => {
+        if $x.dtype() == crate::dtype::DType::C128 {
+            $f::<c64>($x, $($arg),*)
+        } else {
+            $f::<f64>($x, $($arg),*)
+        }
     };
-    Ok(from_vec(packed, &[len], out_dtype(x)))
+}
+
+/// `eigh`: eigenvalues ascending, then the eigenvectors as columns, packed `[w | v]`
+/// (NumPy reads the lower triangle; Hermitian c128 input packs in c128, `w` real).
+pub fn eigh(x: &Array) -> Result<Array> {
+    fn run<T: Field>(x: &Array) -> Result<Array> {
+        let n = order(x, "eigh")?;
+        let a = T::view(x);
+        let evd = mat_view(&a, false)
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| no_convergence("eigh", e))?;
+        let mut packed: Vec<T> = evd.S().column_vector().iter().copied().collect();
+        packed.extend(row_major(evd.U()));
+        Ok(T::pack(packed, &[n + n * n], out_dtype(x)))
+    }
+    by_field!(x, run())
+}
+
+/// `eigvalsh`: eigenvalues of a symmetric (Hermitian) matrix, ascending, real.
+pub fn eigvalsh(x: &Array) -> Result<Array> {
+    fn run<T: Field<Real = f64>>(x: &Array) -> Result<Array> {
+        let n = order(x, "eigvalsh")?;
+        let a = T::view(x);
+        let w = mat_view(&a, false)
+            .self_adjoint_eigenvalues(Side::Lower)
+            .map_err(|e| no_convergence("eigvalsh", e))?;
+        Ok(from_vec(w, &[n], out_dtype(x).real_part()))
+    }
+    by_field!(x, run())
+}
+
+/// Singular values, largest first (real).
+pub fn singular_values(x: &Array) -> Result<Array> {
+    fn run<T: Field<Real = f64>>(x: &Array) -> Result<Array> {
+        dims(x, "svd")?;
+        let s = mat_view(&T::view(x), false)
+            .singular_values()
+            .map_err(|e| no_convergence("svd", e))?;
+        let k = s.len();
+        Ok(from_vec(s, &[k], out_dtype(x).real_part()))
+    }
+    by_field!(x, run())
+}
+
+/// `svd`: packed `[U | S | Vh]` (`Vh` the conjugate transpose of V), with `U` m×m and `Vh`
+/// n×n when `full` (NumPy's default `full_matrices=True`), else m×k and k×n.
+pub fn svd(x: &Array, full: bool) -> Result<Array> {
+    fn run<T: Field>(x: &Array, full: bool) -> Result<Array> {
+        dims(x, "svd")?;
+        let a = T::view(x);
+        let a = mat_view(&a, false);
+        let svd =
+            if full { a.svd() } else { a.thin_svd() }.map_err(|e| no_convergence("svd", e))?;
+        let mut packed = row_major(svd.U());
+        packed.extend(svd.S().column_vector().iter().copied());
+        packed.extend(row_major(svd.V().adjoint().to_owned().as_ref()));
+        let len = packed.len();
+        Ok(T::pack(packed, &[len], out_dtype(x)))
+    }
+    by_field!(x, run(full))
 }
 
 /// `qr`: packed `[Q | R]` (or `R` alone) by Householder reflections, as LAPACK's geqrf.
 pub fn qr(x: &Array, mode: QrMode) -> Result<Array> {
-    let (m, n) = dims(x, "qr")?;
-    let a = as_f64(x);
-    let qr = mat_view(&a, false).qr();
-    let k = m.min(n);
-    let (q, r, rows) = match mode {
-        QrMode::Complete => (Some(qr.compute_Q()), qr.R().to_owned(), m),
-        QrMode::Reduced => (Some(qr.compute_thin_Q()), qr.thin_R().to_owned(), k),
-        QrMode::R => (None, qr.thin_R().to_owned(), k),
-    };
-    // faer's R holds only the rows it computed; NumPy's complete R is m×n, zero below.
-    let mut r_full = Mat::<f64>::zeros(rows, n);
-    r_full
-        .as_mut()
-        .submatrix_mut(0, 0, r.nrows(), r.ncols())
-        .copy_from(r.as_ref());
-    let mut packed = q.map(|q| row_major(q.as_ref())).unwrap_or_default();
-    packed.extend(row_major(r_full.as_ref()));
-    let len = packed.len();
-    Ok(from_vec(packed, &[len], out_dtype(x)))
+    fn run<T: Field>(x: &Array, mode: QrMode) -> Result<Array> {
+        let (m, n) = dims(x, "qr")?;
+        let a = T::view(x);
+        let qr = mat_view(&a, false).qr();
+        let k = m.min(n);
+        let (q, r, rows) = match mode {
+            QrMode::Complete => (Some(qr.compute_Q()), qr.R().to_owned(), m),
+            QrMode::Reduced => (Some(qr.compute_thin_Q()), qr.thin_R().to_owned(), k),
+            QrMode::R => (None, qr.thin_R().to_owned(), k),
+        };
+        // faer's R holds only the rows it computed; NumPy's complete R is m×n, zero below.
+        let mut r_full = Mat::<T>::zeros(rows, n);
+        r_full
+            .as_mut()
+            .submatrix_mut(0, 0, r.nrows(), r.ncols())
+            .copy_from(r.as_ref());
+        let mut packed = q.map(|q| row_major(q.as_ref())).unwrap_or_default();
+        packed.extend(row_major(r_full.as_ref()));
+        let len = packed.len();
+        Ok(T::pack(packed, &[len], out_dtype(x)))
+    }
+    by_field!(x, run(mode))
 }
 
-/// `cholesky`: the lower-triangular `L` with `L @ L.T == a` (value error unless `a` is
-/// positive definite).
+/// `cholesky`: the lower-triangular `L` with `L @ L.T == a` (`L @ conj(L).T` for c128;
+/// value error unless `a` is positive definite).
 pub fn cholesky(x: &Array) -> Result<Array> {
-    let n = order(x, "cholesky")?;
-    let a = as_f64(x);
-    let llt = mat_view(&a, false)
-        .llt(Side::Lower)
-        .map_err(|_| value_error("cholesky: the matrix is not positive definite"))?;
-    Ok(from_vec(row_major(llt.L()), &[n, n], out_dtype(x)))
+    fn run<T: Field>(x: &Array) -> Result<Array> {
+        let n = order(x, "cholesky")?;
+        let a = T::view(x);
+        let llt = mat_view(&a, false)
+            .llt(Side::Lower)
+            .map_err(|_| value_error("cholesky: the matrix is not positive definite"))?;
+        Ok(T::pack(row_major(llt.L()), &[n, n], out_dtype(x)))
+    }
+    by_field!(x, run())
 }
 
 /// The thin SVD of `a` and the number of singular values above `rcond` times the largest.

@@ -97,21 +97,37 @@ fn singular() -> crate::diag::Error {
         .with_help("the matrix has no inverse; lstsq finds a least-squares solution")
 }
 
-/// An element type the LU-based calls take: f64 or c128.
-trait Field: ComplexField + Copy {
+/// An element type the linear-algebra calls take: f64 or c128.
+pub(super) trait Field: ComplexField + Copy {
     /// A zero or NaN pivot: the matrix is singular (LAPACK's getrf reports it).
     fn bad_pivot(self) -> bool;
+    /// `x`'s elements in this type (borrowed when they already are).
+    fn view(x: &Array) -> Cow<'_, ArrayD<Self>>;
+    /// Row-major elements as an array of `shape`; a real result takes `dtype` (f64 or f32).
+    fn pack(v: Vec<Self>, shape: &[usize], dtype: DType) -> Array;
 }
 
 impl Field for f64 {
     fn bad_pivot(self) -> bool {
         self == 0.0 || self.is_nan()
     }
+    fn view(x: &Array) -> Cow<'_, ArrayD<f64>> {
+        as_f64(x)
+    }
+    fn pack(v: Vec<f64>, shape: &[usize], dtype: DType) -> Array {
+        from_vec(v, shape, dtype)
+    }
 }
 
 impl Field for c64 {
     fn bad_pivot(self) -> bool {
         self == c64::new(0.0, 0.0) || self.re.is_nan() || self.im.is_nan()
+    }
+    fn view(x: &Array) -> Cow<'_, ArrayD<c64>> {
+        as_c64(x)
+    }
+    fn pack(v: Vec<c64>, shape: &[usize], _: DType) -> Array {
+        from_complex(v, shape)
     }
 }
 

@@ -20,6 +20,9 @@ pub fn call(op: &LibCall, inputs: &[&Array], shape: &[usize]) -> Result<Array> {
     if op.batches() && inputs[0].shape().len() > 2 {
         return batched(op, inputs[0], shape);
     }
+    if matches!(op, LibCall::Solve) && shape.len() > inputs[1].shape().len().min(2) {
+        return solve_batched(inputs[0], inputs[1], shape);
+    }
     match op {
         LibCall::Inv => linalg::inv(inputs[0]),
         LibCall::Solve => linalg::solve(inputs[0], inputs[1]),
@@ -83,6 +86,41 @@ fn batched(op: &LibCall, x: &Array, shape: &[usize]) -> Result<Array> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(join(parts, shape, op))
+}
+
+/// `solve` over stacks: `a` and `b` broadcast to the result's stack, one solve per matrix.
+fn solve_batched(a: &Array, b: &Array, shape: &[usize]) -> Result<Array> {
+    let n = a.shape()[a.shape().len() - 1];
+    let tail: Vec<usize> = if b.shape().len() == 1 {
+        vec![n]
+    } else {
+        b.shape()[b.shape().len() - 2..].to_vec()
+    };
+    let batch = &shape[..shape.len() - tail.len()];
+    let count: usize = batch.iter().product();
+    let stack = |x: &Array, inner: &[usize]| {
+        let full: Vec<usize> = [batch, inner].concat();
+        let mut flat = vec![count];
+        flat.extend(inner);
+        let wide = crate::map_array!(x, v => v
+            .broadcast(ndarray::IxDyn(&full))
+            .expect("shapes were checked when the node was built")
+            .to_owned());
+        wide.reshape(&flat)
+    };
+    let (sa, sb) = (stack(a, &[n, n]), stack(b, &tail));
+    let parts = (0..count)
+        .map(|i| {
+            let ai = crate::map_array!(&sa, v => v.index_axis(ndarray::Axis(0), i).to_owned());
+            let bi = if b.shape().len() == 1 {
+                b.clone()
+            } else {
+                crate::map_array!(&sb, v => v.index_axis(ndarray::Axis(0), i).to_owned())
+            };
+            linalg::solve(&ai, &bi)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(join(parts, shape, &LibCall::Solve))
 }
 
 /// Equal-shaped results laid end to end as one array of `shape`.

@@ -188,7 +188,12 @@ fn eigh(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let x = a.array(ev, "a")?;
     let n = last_two(&x).1;
     let packed = ev.graph.linalg(LibCall::Eigh, &[x], a.span)?;
-    Ok(tuple(split(ev, &packed, &[vec![n], vec![n, n]], a.span)?))
+    let mut parts = split(ev, &packed, &[vec![n], vec![n, n]], a.span)?;
+    if packed.dtype == DType::C128 {
+        // A Hermitian matrix's eigenvalues are real.
+        parts[0] = ev.graph.unary(UnaryOp::Real, &parts[0], a.span)?;
+    }
+    Ok(tuple(parts))
 }
 
 fn svd(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
@@ -210,7 +215,12 @@ fn svd(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     } else {
         [vec![m, k], vec![k], vec![k, n]]
     };
-    Ok(tuple(split(ev, &packed, &shapes, a.span)?))
+    let mut parts = split(ev, &packed, &shapes, a.span)?;
+    if packed.dtype == DType::C128 {
+        // Singular values are real.
+        parts[1] = ev.graph.unary(UnaryOp::Real, &parts[1], a.span)?;
+    }
+    Ok(tuple(parts))
 }
 
 fn qr(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
