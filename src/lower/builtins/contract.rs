@@ -29,6 +29,50 @@ pub(super) fn builtins() -> Vec<Builtin> {
     ]
 }
 
+/// Stand-in letters for the axes `...` covers (Greek, so they never clash with the ASCII
+/// letters a subscript may use), right-aligned as broadcasting aligns axes.
+const BROADCAST: &str = "αβγδεζηθικλμνξοπρστυφχψω";
+
+/// Subscripts with every `...` replaced by stand-ins for the axes it covers in its operand
+/// (and, in the output, for the most any operand has).
+fn expand_ellipsis(spec: &str, operands: &[NodeRef]) -> std::result::Result<String, String> {
+    if !spec.contains("...") {
+        return Ok(spec.to_string());
+    }
+    let pool: Vec<char> = BROADCAST.chars().collect();
+    let (inputs, output) = match spec.split_once("->") {
+        Some((i, o)) => (i, Some(o)),
+        None => (spec, None),
+    };
+    let mut most = 0;
+    let mut terms = Vec::new();
+    for (t, x) in inputs.split(',').zip(operands) {
+        match t.split_once("...") {
+            Some((head, tail)) => {
+                let named = head.chars().count() + tail.chars().count();
+                let k = x
+                    .shape
+                    .len()
+                    .checked_sub(named)
+                    .ok_or_else(|| format!("`{t}` names more axes than its operand has"))?;
+                if k > pool.len() {
+                    return Err("`...` covers too many axes".into());
+                }
+                most = most.max(k);
+                let fill: String = pool[pool.len() - k..].iter().collect();
+                terms.push(format!("{head}{fill}{tail}"));
+            }
+            None => terms.push(t.to_string()),
+        }
+    }
+    let mut out = terms.join(",");
+    if let Some(o) = output {
+        let fill: String = pool[pool.len() - most..].iter().collect();
+        out = format!("{out}->{}", o.replace("...", &fill));
+    }
+    Ok(out)
+}
+
 /// One operand with a letter per axis.
 struct Term {
     node: NodeRef,
@@ -47,10 +91,8 @@ fn einsum(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         .map(|(v, s)| ev.expect_array(v, *s))
         .collect::<Result<Vec<_>>>()?;
     let bad = |m: String| value_error(format!("einsum: {m}")).with_span(span);
-    if spec.contains('.') {
-        return Err(bad("`...` in subscripts is not supported yet".into()));
-    }
     let spec: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
+    let spec = expand_ellipsis(&spec, &operands).map_err(bad)?;
     let (inputs, output) = match spec.split_once("->") {
         Some((i, o)) => (i.to_string(), Some(o.to_string())),
         None => (spec.clone(), None),
@@ -67,7 +109,10 @@ fn einsum(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let mut parsed = Vec::with_capacity(terms.len());
     for (t, x) in terms.iter().zip(&operands) {
         let letters: Vec<char> = t.chars().collect();
-        if let Some(c) = letters.iter().find(|c| !c.is_ascii_alphabetic()) {
+        if let Some(c) = letters
+            .iter()
+            .find(|c| !c.is_ascii_alphabetic() && !BROADCAST.contains(**c))
+        {
             return Err(bad(format!("`{c}` is not a subscript letter")));
         }
         if letters.len() != x.shape.len() {
@@ -94,13 +139,18 @@ fn einsum(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let out: Vec<char> = match output {
         Some(o) => o.chars().collect(),
         None => {
+            // NumPy's implicit output: the broadcast (`...`) axes, then the letters used
+            // once, in alphabetical order.
             let mut once: Vec<char> = sizes
                 .iter()
                 .map(|(c, _)| *c)
+                .filter(|c| !BROADCAST.contains(*c))
                 .filter(|c| terms.iter().map(|t| t.matches(*c).count()).sum::<usize>() == 1)
                 .collect();
             once.sort_unstable();
-            once
+            let mut lead: Vec<char> = BROADCAST.chars().filter(|c| inputs.contains(*c)).collect();
+            lead.extend(once);
+            lead
         }
     };
     if let Some(c) = out.iter().find(|c| !sizes.iter().any(|(l, _)| l == *c)) {
