@@ -109,6 +109,35 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("irfft(fft(y)[::-1])", "irfft(eval(fft(y)[::-1]))"),
     ("sort(A[:, ::-1])", "sort(eval(A[:, ::-1]))"),
+    (
+        "searchsorted(sort(x)[::2], y[::-1])",
+        "searchsorted(eval(sort(x)[::2]), eval(y[::-1]))",
+    ),
+    (
+        "interp(y[::-1], sort(x)[::2], x[::-2])",
+        "interp(eval(y[::-1]), eval(sort(x)[::2]), eval(x[::-2]))",
+    ),
+    (
+        "convolve(y[::-1], x[::3])",
+        "convolve(eval(y[::-1]), eval(x[::3]))",
+    ),
+    (
+        "histogram(transpose(A), bins=7)[0]",
+        "histogram(eval(transpose(A)), bins=7)[0]",
+    ),
+    ("bincount(i[::-1] + 60)", "bincount(eval(i[::-1] + 60))"),
+    (
+        "median(A[::-1, ::2], axis=0)",
+        "median(eval(A[::-1, ::2]), axis=0)",
+    ),
+    (
+        "einsum(\"ij,jk->ik\", A[::-1], B[:, ::2])",
+        "eval(A[::-1]) @ eval(B[:, ::2])",
+    ),
+    (
+        "inv(T[:, :45, ::-1][:, :, :45])",
+        "inv(eval(T[:, :45, ::-1][:, :, :45]))",
+    ),
     ("argsort(transpose(A))", "argsort(eval(transpose(A)))"),
     (
         "cumsum(transpose(A), axis=0)",

@@ -43,6 +43,8 @@ impl Graph {
                 | LibCall::Svd { .. }
                 | LibCall::Qr(_)
                 | LibCall::Cholesky
+                | LibCall::Lstsq { .. }
+                | LibCall::Pinv { .. }
         );
         if inputs.iter().any(|n| n.dtype == DType::C128) && !complex_ok {
             return Err(type_error(format!(

@@ -141,16 +141,25 @@ pub fn cholesky(x: &Array) -> Result<Array> {
 }
 
 /// The thin SVD of `a` and the number of singular values above `rcond` times the largest.
-struct Truncated {
-    u: Mat<f64>,
+struct Truncated<T> {
+    u: Mat<T>,
     s: Vec<f64>,
-    v: Mat<f64>,
+    v: Mat<T>,
     rank: usize,
 }
 
-fn truncated(a: MatRef<'_, f64>, rcond: f64, what: &str) -> Result<Truncated> {
+fn truncated<T: Field<Real = f64>>(
+    a: MatRef<'_, T>,
+    rcond: f64,
+    what: &str,
+) -> Result<Truncated<T>> {
     let svd = a.thin_svd().map_err(|e| no_convergence(what, e))?;
-    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
+    let s: Vec<f64> = svd
+        .S()
+        .column_vector()
+        .iter()
+        .map(T::real_part_impl)
+        .collect();
     let cut = rcond * s.first().copied().unwrap_or(0.0);
     let rank = s.iter().filter(|&&v| v > cut).count();
     Ok(Truncated {
@@ -164,7 +173,8 @@ fn truncated(a: MatRef<'_, f64>, rcond: f64, what: &str) -> Result<Truncated> {
 /// `lstsq`: NumPy's minimum-norm least-squares solution through the SVD, packed
 /// `[x | residuals | rank | s]`, with `residuals` one sum of squares per column of `b`
 /// (lowering drops them, as NumPy does, unless `a` has full column rank and more rows than
-/// columns). `rcond` defaults to machine epsilon times the larger dimension.
+/// columns). `rcond` defaults to machine epsilon times the larger dimension. c128 input
+/// packs in c128 (everything but `x` has no imaginary part).
 pub fn lstsq(a: &Array, b: &Array, rcond: Option<f64>) -> Result<Array> {
     let (m, n) = dims(a, "lstsq")?;
     let br = b.shape().first().copied().unwrap_or(0);
@@ -176,44 +186,60 @@ pub fn lstsq(a: &Array, b: &Array, rcond: Option<f64>) -> Result<Array> {
         )));
     }
     let rcond = rcond.unwrap_or(f64::EPSILON * m.max(n) as f64);
-    let data = as_f64(a);
-    let am = mat_view(&data, false);
-    let t = truncated(am, rcond, "lstsq")?;
-    let bd = as_f64(b);
-    let bm = mat_view(&bd, true);
-    // x = V · diag(1/s) · Uᵀ b over the singular values kept.
-    let k = t.rank;
-    let mut coef = t.u.as_ref().subcols(0, k).transpose() * bm;
-    for i in 0..k {
-        let inv = 1.0 / t.s[i];
-        coef.as_mut().row_mut(i).iter_mut().for_each(|c| *c *= inv);
+    fn run<T: Field<Real = f64>>(a: &Array, b: &Array, rcond: f64) -> Result<Array> {
+        let data = T::view(a);
+        let am = mat_view(&data, false);
+        let t = truncated(am, rcond, "lstsq")?;
+        let bd = T::view(b);
+        let bm = mat_view(&bd, true);
+        // x = V · diag(1/s) · Uᴴ b over the singular values kept.
+        let k = t.rank;
+        let mut coef = t.u.as_ref().subcols(0, k).adjoint() * bm;
+        for i in 0..k {
+            let inv = 1.0 / t.s[i];
+            coef.as_mut()
+                .row_mut(i)
+                .iter_mut()
+                .for_each(|c| *c = T::mul_real_impl(c, &inv));
+        }
+        let x = t.v.as_ref().subcols(0, k) * &coef;
+        let residual = bm - am * &x;
+        let nrhs = x.ncols();
+        let real = |v: f64| T::from_real_impl(&v);
+        let mut packed = row_major(x.as_ref());
+        packed.extend((0..nrhs).map(|j| real(residual.col(j).iter().map(T::abs2_impl).sum())));
+        packed.push(real(k as f64));
+        packed.extend(t.s.iter().map(|&v| real(v)));
+        let len = packed.len();
+        Ok(T::pack(packed, &[len], out_dtype(a).max(out_dtype(b))))
     }
-    let x = t.v.as_ref().subcols(0, k) * &coef;
-    let residual = bm - am * &x;
-    let nrhs = x.ncols();
-    let mut packed = row_major(x.as_ref());
-    packed.extend((0..nrhs).map(|j| residual.col(j).iter().map(|r| r * r).sum::<f64>()));
-    packed.push(k as f64);
-    packed.extend(&t.s);
-    let len = packed.len();
-    let dtype = out_dtype(a).max(out_dtype(b));
-    Ok(from_vec(packed, &[len], dtype))
+    if a.dtype() == crate::dtype::DType::C128 || b.dtype() == crate::dtype::DType::C128 {
+        run::<c64>(a, b, rcond)
+    } else {
+        run::<f64>(a, b, rcond)
+    }
 }
 
-/// `pinv`: the pseudo-inverse through the SVD, singular values at most `rcond` times the
-/// largest taken as zero (NumPy's default `rcond` is 1e-15).
+/// `pinv`: the pseudo-inverse `V · diag(1/s) · Uᴴ` through the SVD, singular values at most
+/// `rcond` times the largest taken as zero (NumPy's default `rcond` is 1e-15).
 pub fn pinv(x: &Array, rcond: f64) -> Result<Array> {
-    let (m, n) = dims(x, "pinv")?;
-    let data = as_f64(x);
-    let t = truncated(mat_view(&data, false), rcond, "pinv")?;
-    let k = t.rank;
-    let mut vs = t.v.as_ref().subcols(0, k).to_owned();
-    for j in 0..k {
-        let inv = 1.0 / t.s[j];
-        vs.as_mut().col_mut(j).iter_mut().for_each(|c| *c *= inv);
+    fn run<T: Field<Real = f64>>(x: &Array, rcond: f64) -> Result<Array> {
+        let (m, n) = dims(x, "pinv")?;
+        let data = T::view(x);
+        let t = truncated(mat_view(&data, false), rcond, "pinv")?;
+        let k = t.rank;
+        let mut vs = t.v.as_ref().subcols(0, k).to_owned();
+        for j in 0..k {
+            let inv = 1.0 / t.s[j];
+            vs.as_mut()
+                .col_mut(j)
+                .iter_mut()
+                .for_each(|c| *c = T::mul_real_impl(c, &inv));
+        }
+        let p = vs * t.u.as_ref().subcols(0, k).adjoint();
+        Ok(T::pack(row_major(p.as_ref()), &[n, m], out_dtype(x)))
     }
-    let p = vs * t.u.as_ref().subcols(0, k).transpose();
-    Ok(from_vec(row_major(p.as_ref()), &[n, m], out_dtype(x)))
+    by_field!(x, run(rcond))
 }
 
 /// `eig`: eigenvalues and unit-norm eigenvectors (as columns) of a general matrix, packed

@@ -264,10 +264,8 @@ fn lstsq(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let packed = ev.graph.linalg(LibCall::Lstsq { rcond }, &[x, b], a.span)?;
     let value = ev.force(&packed)?;
     let rank = value
-        .to_f64_vec()
-        .get(n * nrhs + nrhs)
-        .copied()
-        .unwrap_or(0.0) as usize;
+        .get_flat(n * nrhs + nrhs)
+        .map_or(0.0, |s| s.as_c128().re) as usize;
     let solution = if vector { vec![n] } else { vec![n, nrhs] };
     let residuals = if rank == n && m > n { nrhs } else { 0 };
     let mut parts = split(
@@ -276,13 +274,23 @@ fn lstsq(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         &[solution, vec![nrhs], vec![], vec![m.min(n)]],
         a.span,
     )?;
+    if packed.dtype == DType::C128 {
+        // Residuals, rank and singular values are real.
+        for p in &mut parts[1..] {
+            *p = ev.graph.unary(UnaryOp::Real, p, a.span)?;
+        }
+    }
     if residuals == 0 {
         let empty = crate::runtime::Array::F64(ndarray::ArrayD::zeros(ndarray::IxDyn(&[0])));
-        let empty = ev.graph.constant(empty.cast(packed.dtype), false, a.span)?;
+        let empty = ev
+            .graph
+            .constant(empty.cast(parts[1].dtype), false, a.span)?;
         parts[1] = empty;
     }
     parts[2] = ev.graph.cast(&parts[2], DType::I64, a.span)?;
-    parts[2] = ev.fold(parts[2].clone())?;
+    for p in &mut parts {
+        *p = ev.fold(p.clone())?;
+    }
     Ok(tuple(parts))
 }
 
