@@ -30,29 +30,6 @@ impl Graph {
     /// A linear-algebra call (see [`LibCall`] for the packed layouts of decompositions).
     pub fn linalg(&mut self, call: LibCall, inputs: &[NodeRef], span: Span) -> Result<NodeRef> {
         let a = &inputs[0];
-        let complex_ok = matches!(
-            call,
-            LibCall::Norm(_)
-                | LibCall::Inv
-                | LibCall::Solve
-                | LibCall::Det
-                | LibCall::Slogdet
-                | LibCall::Eigh
-                | LibCall::Eigvalsh
-                | LibCall::SingularValues
-                | LibCall::Svd { .. }
-                | LibCall::Qr(_)
-                | LibCall::Cholesky
-                | LibCall::Lstsq { .. }
-                | LibCall::Pinv { .. }
-        );
-        if inputs.iter().any(|n| n.dtype == DType::C128) && !complex_ok {
-            return Err(type_error(format!(
-                "{} is not available for c128 matrices yet",
-                call_name(&call)
-            ))
-            .with_span(span));
-        }
         let dtype = if inputs.iter().any(|n| n.dtype == DType::C128) {
             DType::C128
         } else if a.dtype == DType::F32 && inputs.iter().all(|n| n.dtype == DType::F32) {

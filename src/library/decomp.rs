@@ -7,7 +7,7 @@
 //!
 //! [`LibCall`]: crate::graph::LibCall
 
-use super::linalg::{Field, as_f64, from_vec, mat_view, order, out_dtype, row_major};
+use super::linalg::{Field, from_vec, mat_view, order, out_dtype, row_major};
 use crate::diag::{Result, shape_error, value_error};
 use crate::graph::QrMode;
 use crate::runtime::Array;
@@ -245,26 +245,29 @@ pub fn pinv(x: &Array, rcond: f64) -> Result<Array> {
 /// `eig`: eigenvalues and unit-norm eigenvectors (as columns) of a general matrix, packed
 /// `[w | v]` in c128.
 pub fn eig(x: &Array, vectors: bool) -> Result<Array> {
-    let n = order(x, "eig")?;
-    let data = as_f64(x);
-    let a = mat_view(&data, false);
-    let mut packed: Vec<num_complex::Complex64> = Vec::new();
-    if vectors {
-        let evd = a.eigen().map_err(|e| no_convergence("eig", e))?;
-        packed.extend(evd.S().column_vector().iter().copied());
-        let mut v = evd.U().to_owned();
-        for j in 0..n {
-            let norm = v.col(j).iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                v.as_mut().col_mut(j).iter_mut().for_each(|z| *z /= norm);
+    fn run<T: Field<Real = f64>>(x: &Array, vectors: bool) -> Result<Array> {
+        let n = order(x, "eig")?;
+        let data = T::view(x);
+        let a = mat_view(&data, false);
+        let mut packed: Vec<c64> = Vec::new();
+        if vectors {
+            let evd = a.eigen().map_err(|e| no_convergence("eig", e))?;
+            packed.extend(evd.S().column_vector().iter().copied());
+            let mut v = evd.U().to_owned();
+            for j in 0..n {
+                let norm = v.col(j).iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+                if norm > 0.0 {
+                    v.as_mut().col_mut(j).iter_mut().for_each(|z| *z /= norm);
+                }
             }
+            packed.extend(row_major(v.as_ref()));
+        } else {
+            packed = a.eigenvalues().map_err(|e| no_convergence("eig", e))?;
         }
-        packed.extend(row_major(v.as_ref()));
-    } else {
-        packed = a.eigenvalues().map_err(|e| no_convergence("eig", e))?;
+        let len = packed.len();
+        Ok(Array::C128(
+            ArrayD::from_shape_vec(IxDyn(&[len]), packed).expect("sizes agree"),
+        ))
     }
-    let len = packed.len();
-    Ok(Array::C128(
-        ArrayD::from_shape_vec(IxDyn(&[len]), packed).expect("sizes agree"),
-    ))
+    by_field!(x, run(vectors))
 }

@@ -13,7 +13,7 @@ use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 use std::borrow::Cow;
 
 /// `x`'s elements as f64: borrowed when `x` is f64, else one cast.
-pub(super) fn as_f64(x: &Array) -> Cow<'_, ArrayD<f64>> {
+fn as_f64(x: &Array) -> Cow<'_, ArrayD<f64>> {
     match x {
         Array::F64(a) => Cow::Borrowed(a),
         other => match other.cast(DType::F64) {

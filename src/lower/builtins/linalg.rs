@@ -4,7 +4,7 @@
 //! the tuple are views of it (`split`).
 
 use super::{Args, Builtin};
-use crate::diag::{Result, Span, type_error, value_error};
+use crate::diag::{Result, Span, value_error};
 use crate::dtype::DType;
 use crate::graph::{IndexItem, LibCall, NodeRef, NormOrd, QrMode, UnaryOp};
 use crate::lower::{Evaluator, Value};
@@ -298,22 +298,21 @@ fn lstsq(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 /// when every eigenvalue is, and complex otherwise.
 fn eig(ev: &mut Evaluator, a: &mut Args, vectors: bool) -> Result<Value> {
     let x = a.array(ev, "a")?;
-    if x.dtype == DType::C128 {
-        return Err(type_error("eig is not available for c128 matrices yet").with_span(a.span));
-    }
+    let complex_input = x.dtype == DType::C128;
     let n = last_two(&x).1;
     let packed = ev.graph.linalg(LibCall::Eig { vectors }, &[x], a.span)?;
     let value = ev.force(&packed)?;
     let per = packed.shape.last().copied().unwrap_or(1).max(1);
-    let real = match &*value {
-        crate::runtime::Array::C128(z) => {
-            let z = z.as_standard_layout();
-            let flat = z.as_slice().unwrap_or(&[]);
-            flat.chunks(per)
-                .all(|run| run.iter().take(n).all(|w| w.im == 0.0))
-        }
-        _ => true,
-    };
+    let real = !complex_input
+        && match &*value {
+            crate::runtime::Array::C128(z) => {
+                let z = z.as_standard_layout();
+                let flat = z.as_slice().unwrap_or(&[]);
+                flat.chunks(per)
+                    .all(|run| run.iter().take(n).all(|w| w.im == 0.0))
+            }
+            _ => true,
+        };
     let packed = if real {
         let re = ev.graph.unary(UnaryOp::Real, &packed, a.span)?;
         ev.fold(re)?
