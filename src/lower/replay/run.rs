@@ -75,8 +75,13 @@ impl Evaluator {
                 }
                 OutputValue::Fixed(v) => v.clone(),
             };
-            if let Some(old) = self.scopes[slot.0].insert(slot.1.clone(), Binding::Value(value)) {
-                replaced.push(old);
+            // Replace in place: no new key (and no allocation) per iteration.
+            let scope = &mut self.scopes[slot.0];
+            match scope.get_mut(&slot.1) {
+                Some(b) => replaced.push(std::mem::replace(b, Binding::Value(value))),
+                None => {
+                    scope.insert(slot.1.clone(), Binding::Value(value));
+                }
             }
         }
         drop(results);
