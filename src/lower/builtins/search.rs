@@ -135,16 +135,7 @@ fn digitize(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     }
     // Decreasing: len(bins) - searchsorted(bins[::-1], x, side), as NumPy.
     let n = bins.size();
-    let spec = index_spec(
-        &bins.shape,
-        vec![IndexItem::Slice {
-            start: n as i64 - 1,
-            step: -1,
-            len: n,
-        }],
-        &[],
-    )?;
-    let reversed = ev.graph.index(&bins, spec, vec![], span)?;
+    let reversed = reversed(ev, &bins, span)?;
     let call = LibCall::SearchSorted { right: !right };
     let pos = ev.graph.search(call, &[reversed, x], span)?;
     let len = scalar(ev, Scalar::I64(n as i64), span)?;
@@ -271,19 +262,10 @@ fn histogram(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         let packed = ev
             .graph
             .search(LibCall::Histogram { bins }, &inputs, span)?;
-        let part = |ev: &mut Evaluator, start: usize, len: usize| -> Result<NodeRef> {
-            let spec = index_spec(
-                &packed.shape,
-                vec![IndexItem::Slice {
-                    start: start as i64,
-                    step: 1,
-                    len,
-                }],
-                &[],
-            )?;
-            ev.graph.index(&packed, spec, vec![], span)
-        };
-        (part(ev, 0, bins)?, part(ev, bins, bins + 1)?)
+        (
+            slice1(ev, &packed, 0, 1, bins, span)?,
+            slice1(ev, &packed, bins as i64, 1, bins + 1, span)?,
+        )
     };
     let counts = if a.flag(ev, "density")? {
         // counts / total / bin widths, as NumPy's density.
@@ -291,8 +273,8 @@ fn histogram(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             .graph
             .reduce(ReduceOp::Sum, &counts, None, false, 0, span)?;
         let k = edges.size() - 1;
-        let hi = slice1(ev, &edges, 1, k, span)?;
-        let lo = slice1(ev, &edges, 0, k, span)?;
+        let hi = slice1(ev, &edges, 1, 1, k, span)?;
+        let lo = slice1(ev, &edges, 0, 1, k, span)?;
         let widths = ev.graph.binary(BinaryOp::Sub, &hi, &lo, span)?;
         let per = ev.graph.binary(BinaryOp::Div, &counts, &total, span)?;
         ev.graph.binary(BinaryOp::Div, &per, &widths, span)?
@@ -308,21 +290,24 @@ fn histogram(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ))
 }
 
-/// `x[start:start+len]` of a 1-D array.
+/// `len` elements of a 1-D array from `start` by `step` (`x[1:]`, `x[::-1]`).
 fn slice1(
     ev: &mut Evaluator,
     x: &NodeRef,
-    start: usize,
+    start: i64,
+    step: i64,
     len: usize,
     span: Span,
 ) -> Result<NodeRef> {
-    let item = IndexItem::Slice {
-        start: start as i64,
-        step: 1,
-        len,
-    };
-    let spec = index_spec(&x.shape, vec![item], &[])?;
+    let item = IndexItem::Slice { start, step, len };
+    let spec = index_spec(&x.shape, vec![item], &[]).map_err(|e| e.with_span(span))?;
     ev.graph.index(x, spec, vec![], span)
+}
+
+/// `x[::-1]` of a 1-D array.
+fn reversed(ev: &mut Evaluator, x: &NodeRef, span: Span) -> Result<NodeRef> {
+    let n = x.size();
+    slice1(ev, x, n as i64 - 1, -1, n, span)
 }
 
 /// `convolve(a, v)`, or `correlate(a, v)` as the convolution with `v` reversed (and
@@ -343,18 +328,7 @@ fn convolve(ev: &mut Evaluator, a: &mut Args, correlate: bool) -> Result<Value> 
     };
     let span = a.span;
     if correlate {
-        let m = v.size();
-        let spec = index_spec(
-            &v.shape,
-            vec![IndexItem::Slice {
-                start: m as i64 - 1,
-                step: -1,
-                len: m,
-            }],
-            &[],
-        )
-        .map_err(|e| e.with_span(span))?;
-        v = ev.graph.index(&v, spec, vec![], span)?;
+        v = reversed(ev, &v, span)?;
         if v.dtype == DType::C128 {
             v = ev.graph.unary(UnaryOp::Conj, &v, span)?;
         }
