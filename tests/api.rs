@@ -173,13 +173,16 @@ fn loop_bodies_are_recorded_once_and_replayed() {
 
 #[test]
 fn v2_loops_replay_too() {
-    // `for row in x` runs as a range loop over a hidden position, and tuples built and
-    // destructured inside the body are plain values: both bodies record once and replay.
+    // `for row in x` runs as a range loop over a hidden position, tuples and `None` read
+    // from outside are guarded constants, and tuples built and destructured inside the
+    // body are plain values: both bodies record once and replay.
     let program = "
         let x = reshape(arange(600.0), 200, 3)
         let acc = zeros(3)
+        let shape = (1, 3)
+        let nothing = None
         for row in x {
-            acc = acc + row[None, :][0] * 0.5
+            acc = acc + row[nothing, :][0] * 0.5 + reshape(ones(shape), 3)
         }
         fn step(a, b) = (b, a + b)
         let (p, q) = (zeros(4), ones(4))

@@ -52,6 +52,17 @@ const MAX_RECORDINGS: u32 = 8;
 /// Nodes a recording may create (inner loops are unrolled into it).
 const NODE_BUDGET: u64 = 50_000;
 
+/// Whether a value read from outside a body can be a guarded constant of the recording: a
+/// string, `None`, a computed 0-d array, or a tuple of these (`shape = (n, m)`).
+fn constant(v: &Value) -> bool {
+    match v {
+        Value::Str(_) | Value::None => true,
+        Value::Array(n) => n.shape.is_empty() && n.value().is_some(),
+        Value::Tuple(members) => members.iter().all(constant),
+        Value::List(_) | Value::Unit => false,
+    }
+}
+
 /// A name in a scope outside the loop body: (scope index, name).
 type Slot = (usize, String);
 
@@ -420,13 +431,7 @@ impl Evaluator {
         };
         let binding = match &real {
             Binding::Func(_) => return Ok(Some(real)),
-            Binding::Value(Value::Str(_)) => {
-                self.guard(slot.clone(), &real);
-                real
-            }
-            Binding::Value(Value::Array(n))
-                if !carried && n.shape.is_empty() && n.value().is_some() =>
-            {
+            Binding::Value(v) if !carried && constant(v) => {
                 self.guard(slot.clone(), &real);
                 real
             }

@@ -146,6 +146,10 @@ impl Evaluator {
 fn same_value(now: &Value, then: &Value) -> bool {
     match (now, then) {
         (Value::Str(a), Value::Str(b)) => a == b,
+        (Value::None, Value::None) => true,
+        (Value::Tuple(a), Value::Tuple(b)) => {
+            a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| same_value(x, y))
+        }
         (Value::Array(a), Value::Array(b)) => {
             Rc::ptr_eq(a, b)
                 || a.weak == b.weak
