@@ -283,13 +283,8 @@ impl Evaluator {
 
     /// `x[k]`: row `k` (in range) of an array of at least one axis.
     pub(crate) fn row(&mut self, x: &NodeRef, k: usize, span: Span) -> Result<NodeRef> {
-        let mut items = vec![IndexItem::At(k)];
-        items.extend(x.shape[1..].iter().map(|&len| IndexItem::Slice {
-            start: 0,
-            step: 1,
-            len,
-        }));
-        let spec = crate::graph::index_spec(&x.shape, items, &[]).map_err(|e| e.with_span(span))?;
+        let spec = crate::graph::index_spec(&x.shape, along(&x.shape, 0, IndexItem::At(k)), &[])
+            .map_err(|e| e.with_span(span))?;
         let node = self.graph.index(x, spec, vec![], span)?;
         self.fold(node)
     }
@@ -327,6 +322,22 @@ impl Evaluator {
         let node = self.graph.update(x, spec, arrays, &value, span)?;
         Ok(self.fold(node)?)
     }
+}
+
+/// Index items selecting `item` on `axis` of an array of `shape` and every element of the
+/// other axes.
+pub(crate) fn along(shape: &[usize], axis: usize, item: IndexItem) -> Vec<IndexItem> {
+    let mut item = Some(item);
+    (0..shape.len())
+        .map(|d| match item.take_if(|_| d == axis) {
+            Some(it) => it,
+            None => IndexItem::Slice {
+                start: 0,
+                step: 1,
+                len: shape[d],
+            },
+        })
+        .collect()
 }
 
 /// Where `None` items put their axes of length 1 in the result of `spec`: each goes after

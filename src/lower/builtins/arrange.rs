@@ -8,6 +8,7 @@ use super::{Args, Builtin};
 use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
 use crate::graph::{BinaryOp, IndexItem, UnaryOp, index_spec, normalize_axis};
+use crate::lower::index::along;
 use crate::lower::{Evaluator, Value};
 use crate::runtime::{Array, Scalar};
 
@@ -339,19 +340,7 @@ fn take(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             normalize_axis(ax, x.shape.len()).map_err(|e| e.with_span(a.span_of("axis")))?
         }
     };
-    let items = (0..x.shape.len())
-        .map(|d| {
-            if d == axis {
-                IndexItem::Array
-            } else {
-                IndexItem::Slice {
-                    start: 0,
-                    step: 1,
-                    len: x.shape[d],
-                }
-            }
-        })
-        .collect();
+    let items = along(&x.shape, axis, IndexItem::Array);
     let spec = index_spec(&x.shape, items, std::slice::from_ref(&indices.shape))?;
     let n = ev.graph.index(&x, spec, vec![indices], a.span)?;
     Ok(Value::Array(ev.fold(n)?))

@@ -3,10 +3,11 @@
 //! library-call node; a decomposition's node holds its results packed, and the members of
 //! the tuple are views of it (`split`).
 
+use super::shape::slice;
 use super::{Args, Builtin};
 use crate::diag::{Result, Span, value_error};
 use crate::dtype::DType;
-use crate::graph::{IndexItem, LibCall, NodeRef, NormOrd, QrMode, UnaryOp};
+use crate::graph::{LibCall, NodeRef, NormOrd, QrMode, UnaryOp};
 use crate::lower::{Evaluator, Value};
 
 pub(super) fn builtins() -> Vec<Builtin> {
@@ -133,26 +134,13 @@ fn split(
     shapes: &[Vec<usize>],
     span: Span,
 ) -> Result<Vec<NodeRef>> {
-    let batch = &packed.shape[..packed.shape.len() - 1];
+    let last = packed.shape.len() - 1;
+    let batch = &packed.shape[..last];
     let mut start = 0;
     let mut out = Vec::with_capacity(shapes.len());
     for shape in shapes {
         let len: usize = shape.iter().product();
-        let mut items: Vec<IndexItem> = batch
-            .iter()
-            .map(|&n| IndexItem::Slice {
-                start: 0,
-                step: 1,
-                len: n,
-            })
-            .collect();
-        items.push(IndexItem::Slice {
-            start: start as i64,
-            step: 1,
-            len,
-        });
-        let spec = crate::graph::index_spec(&packed.shape, items, &[])?;
-        let run = ev.graph.index(packed, spec, vec![], span)?;
+        let run = slice(ev, packed, last, start as i64, 1, len, span)?;
         let member = ev.graph.reshape(&run, [batch, &shape[..]].concat(), span)?;
         out.push(ev.fold(member)?);
         start += len;

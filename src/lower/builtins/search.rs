@@ -3,6 +3,7 @@
 //! (`nonzero argwhere unique`, `bincount`'s length) compute what decides the shape first,
 //! as a bool mask does; the rest are library-call nodes like any other.
 
+use super::shape::slice;
 use super::{Args, Builtin};
 use crate::diag::{Result, Span, type_error, value_error};
 use crate::dtype::DType;
@@ -263,8 +264,8 @@ fn histogram(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             .graph
             .search(LibCall::Histogram { bins }, &inputs, span)?;
         (
-            slice1(ev, &packed, 0, 1, bins, span)?,
-            slice1(ev, &packed, bins as i64, 1, bins + 1, span)?,
+            slice(ev, &packed, 0, 0, 1, bins, span)?,
+            slice(ev, &packed, 0, bins as i64, 1, bins + 1, span)?,
         )
     };
     let counts = if a.flag(ev, "density")? {
@@ -273,8 +274,8 @@ fn histogram(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             .graph
             .reduce(ReduceOp::Sum, &counts, None, false, 0, span)?;
         let k = edges.size() - 1;
-        let hi = slice1(ev, &edges, 1, 1, k, span)?;
-        let lo = slice1(ev, &edges, 0, 1, k, span)?;
+        let hi = slice(ev, &edges, 0, 1, 1, k, span)?;
+        let lo = slice(ev, &edges, 0, 0, 1, k, span)?;
         let widths = ev.graph.binary(BinaryOp::Sub, &hi, &lo, span)?;
         let per = ev.graph.binary(BinaryOp::Div, &counts, &total, span)?;
         ev.graph.binary(BinaryOp::Div, &per, &widths, span)?
@@ -290,24 +291,10 @@ fn histogram(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ))
 }
 
-/// `len` elements of a 1-D array from `start` by `step` (`x[1:]`, `x[::-1]`).
-fn slice1(
-    ev: &mut Evaluator,
-    x: &NodeRef,
-    start: i64,
-    step: i64,
-    len: usize,
-    span: Span,
-) -> Result<NodeRef> {
-    let item = IndexItem::Slice { start, step, len };
-    let spec = index_spec(&x.shape, vec![item], &[]).map_err(|e| e.with_span(span))?;
-    ev.graph.index(x, spec, vec![], span)
-}
-
 /// `x[::-1]` of a 1-D array.
 fn reversed(ev: &mut Evaluator, x: &NodeRef, span: Span) -> Result<NodeRef> {
     let n = x.size();
-    slice1(ev, x, n as i64 - 1, -1, n, span)
+    slice(ev, x, 0, n as i64 - 1, -1, n, span)
 }
 
 /// `convolve(a, v)`, or `correlate(a, v)` as the convolution with `v` reversed (and
@@ -386,35 +373,22 @@ fn unique(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let value = ev.force(&x)?;
     let u = crate::library::search::unique(&value);
     let span = a.span;
-    let ints = |v: Vec<i64>| {
-        let n = v.len();
-        Array::I64(ArrayD::from_shape_vec(IxDyn(&[n]), v).expect("one each"))
+    let ints = |v: Vec<i64>, shape: &[usize]| {
+        Array::I64(ArrayD::from_shape_vec(IxDyn(shape), v).expect("one each"))
     };
     let mut out = vec![Value::Array(ev.graph.constant(u.values, false, span)?)];
-    if a.flag(ev, "return_index")? {
-        out.push(Value::Array(ev.graph.constant(
-            ints(u.index),
-            false,
-            span,
-        )?));
-    }
-    if a.flag(ev, "return_inverse")? {
-        let inv = ints(u.inverse);
-        // NumPy 2 gives the inverse the input's shape.
-        let inv = Array::I64(match inv {
-            Array::I64(v) => v
-                .into_shape_with_order(IxDyn(&x.shape))
-                .map_err(|e| value_error(e.to_string()))?,
-            _ => unreachable!(),
-        });
-        out.push(Value::Array(ev.graph.constant(inv, false, span)?));
-    }
-    if a.flag(ev, "return_counts")? {
-        out.push(Value::Array(ev.graph.constant(
-            ints(u.counts),
-            false,
-            span,
-        )?));
+    // NumPy 2 gives the inverse the input's shape.
+    let k = u.counts.len();
+    let extras = [
+        ("return_index", u.index, vec![k]),
+        ("return_inverse", u.inverse, x.shape.clone()),
+        ("return_counts", u.counts, vec![k]),
+    ];
+    for (flag, values, shape) in extras {
+        if a.flag(ev, flag)? {
+            let node = ev.graph.constant(ints(values, &shape), false, span)?;
+            out.push(Value::Array(node));
+        }
     }
     Ok(match out.len() {
         1 => out.remove(0),

@@ -6,6 +6,7 @@ use super::{Args, Builtin};
 use crate::diag::{Result, Span, shape_error, type_error, value_error};
 use crate::dtype::DType;
 use crate::graph::{IndexItem, NodeRef, ReduceOp, fmt_shape, index_spec, normalize_axis};
+use crate::lower::index::along;
 use crate::lower::{Evaluator, Value};
 use crate::runtime::{Array, Scalar};
 
@@ -263,24 +264,14 @@ pub(super) fn list_arg(ev: &mut Evaluator, a: &Args, name: &str) -> Result<Vec<N
 }
 
 /// `x` indexed at position `i` along `axis` (the axis removed).
-fn take(ev: &mut Evaluator, x: &NodeRef, axis: usize, i: usize, span: Span) -> Result<NodeRef> {
-    let items = x
-        .shape
-        .iter()
-        .enumerate()
-        .map(|(ax, &n)| {
-            if ax == axis {
-                IndexItem::At(i)
-            } else {
-                IndexItem::Slice {
-                    start: 0,
-                    step: 1,
-                    len: n,
-                }
-            }
-        })
-        .collect();
-    let spec = index_spec(&x.shape, items, &[])?;
+pub(super) fn take(
+    ev: &mut Evaluator,
+    x: &NodeRef,
+    axis: usize,
+    i: usize,
+    span: Span,
+) -> Result<NodeRef> {
+    let spec = index_spec(&x.shape, along(&x.shape, axis, IndexItem::At(i)), &[])?;
     ev.graph.index(x, spec, vec![], span)
 }
 
@@ -294,23 +285,8 @@ pub(super) fn slice(
     len: usize,
     span: Span,
 ) -> Result<NodeRef> {
-    let items = x
-        .shape
-        .iter()
-        .enumerate()
-        .map(|(ax, &n)| {
-            if ax == axis {
-                IndexItem::Slice { start, step, len }
-            } else {
-                IndexItem::Slice {
-                    start: 0,
-                    step: 1,
-                    len: n,
-                }
-            }
-        })
-        .collect();
-    let spec = index_spec(&x.shape, items, &[])?;
+    let item = IndexItem::Slice { start, step, len };
+    let spec = index_spec(&x.shape, along(&x.shape, axis, item), &[])?;
     ev.graph.index(x, spec, vec![], span)
 }
 
@@ -525,20 +501,11 @@ fn repeat(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             .map_err(|e| value_error(e.to_string()))?,
     );
     let idx = ev.graph.constant(idx, false, span)?;
-    let items = (0..x.shape.len())
-        .map(|ax| {
-            if ax == axis {
-                IndexItem::Array
-            } else {
-                IndexItem::Slice {
-                    start: 0,
-                    step: 1,
-                    len: x.shape[ax],
-                }
-            }
-        })
-        .collect();
-    let spec = index_spec(&x.shape, items, &[vec![len]])?;
+    let spec = index_spec(
+        &x.shape,
+        along(&x.shape, axis, IndexItem::Array),
+        &[vec![len]],
+    )?;
     let n = ev.graph.index(&x, spec, vec![idx], span)?;
     Ok(Value::Array(ev.fold(n)?))
 }

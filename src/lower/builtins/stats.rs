@@ -2,10 +2,11 @@
 //! as graph nodes over a sort of the reduced axis (moved last) and views of it.
 
 use super::search::scalar;
+use super::shape::take;
 use super::{Args, Builtin};
 use crate::diag::{Result, Span, value_error};
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, IndexItem, NodeRef, UnaryOp, index_spec, normalize_axis};
+use crate::graph::{BinaryOp, NodeRef, UnaryOp, normalize_axis};
 use crate::lower::{Evaluator, Value};
 use crate::runtime::Scalar;
 
@@ -65,22 +66,7 @@ fn sorted_last(ev: &mut Evaluator, a: &Args) -> Result<(NodeRef, Option<usize>)>
 
 /// Element `k` of the last axis of `s`.
 fn at_last(ev: &mut Evaluator, s: &NodeRef, k: usize, span: Span) -> Result<NodeRef> {
-    let nd = s.shape.len();
-    let items = (0..nd)
-        .map(|d| {
-            if d + 1 == nd {
-                IndexItem::At(k)
-            } else {
-                IndexItem::Slice {
-                    start: 0,
-                    step: 1,
-                    len: s.shape[d],
-                }
-            }
-        })
-        .collect();
-    let spec = index_spec(&s.shape, items, &[])?;
-    ev.graph.index(s, spec, vec![], span)
+    take(ev, s, s.shape.len() - 1, k, span)
 }
 
 /// NaN where the sorted slice holds a NaN (sorted last), as NumPy's order statistics.
