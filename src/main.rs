@@ -1,6 +1,10 @@
 //! The `arr` binary: the CLI, run on a thread with a large stack so deeply nested programs
 //! end in a clean error rather than a stack overflow.
 
+/// Large arrays on transparent huge pages, as NumPy's are (see `arr::runtime::HugePageAlloc`).
+#[global_allocator]
+static ALLOC: arr::runtime::HugePageAlloc = arr::runtime::HugePageAlloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let status = std::thread::Builder::new()

@@ -212,6 +212,29 @@ fn traced_output(program: &str) -> String {
 }
 
 #[test]
+fn updates_outside_replay_write_in_place() {
+    // Slices on the loop variable change shapes every iteration, so the body is traced
+    // every time: each update must still write into the array, not copy it (NumPy's
+    // `x[i] = v`), also when a name read from the array (`s`) holds it lazily.
+    let program = "
+        let n = 300
+        let x = zeros(n, n)
+        let y = zeros(n)
+        for k in 1..n {
+            let s = sum(x[k - 1, :k])
+            x[k, :k] = x[k - 1, :k] + 1.0
+            y[k] = s
+        }
+        print(sum(x), sum(y))";
+    let mut s = Session::new().expect("session");
+    s.run_str(program).expect("runs");
+    let times = s.evaluator().times();
+    assert_eq!(times.backend.updates_copied, 0, "{}", times.report());
+    assert!(times.updated_in_place >= 299, "{}", times.report());
+    assert_eq!(s.take_output(), traced_output(program));
+}
+
+#[test]
 fn a_column_recurrence_replays_in_place() {
     let program = "
         let x = ones(300, 200)

@@ -70,6 +70,15 @@ impl Node {
         }
     }
 
+    /// The computed value, taking the node apart (so the value's only other holder, if
+    /// any, is gone with it).
+    pub fn into_value(self) -> Option<Rc<Array>> {
+        match self.op {
+            Op::Const(a) => Some(a),
+            _ => self.value.into_inner(),
+        }
+    }
+
     /// Records the computed value (called by the runtime after a backend ran).
     pub fn set_value(&self, value: Rc<Array>) {
         if !matches!(self.op, Op::Const(_)) {

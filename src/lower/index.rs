@@ -289,7 +289,7 @@ impl Evaluator {
         self.fold(node)
     }
 
-    /// `x` with `x[items]` replaced by `value`.
+    /// The node of `x` with `x[items]` replaced by `value` (not computed yet).
     pub(crate) fn update(
         &mut self,
         x: &NodeRef,
@@ -319,8 +319,7 @@ impl Evaluator {
             let full = self.graph.broadcast_to(&value, with, span)?;
             value = self.graph.reshape(&full, region, span)?;
         }
-        let node = self.graph.update(x, spec, arrays, &value, span)?;
-        Ok(self.fold(node)?)
+        Ok(self.graph.update(x, spec, arrays, &value, span)?)
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod builtins;
 mod expr;
 mod index;
+mod inplace;
 mod replay;
 mod stmt;
 mod value;
@@ -79,6 +80,8 @@ pub struct PhaseTimes {
     pub forced: u64,
     /// Loop iterations run from a recorded program instead of being traced.
     pub replayed: u64,
+    /// Indexed updates written into their array's own memory (see `lower::inplace`).
+    pub updated_in_place: u64,
     /// The backend's fuse/compile counters (part of `run`).
     pub backend: crate::backend::BackendStats,
 }
@@ -92,7 +95,7 @@ impl PhaseTimes {
         format!(
             "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
              ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
-             {} arrays copied for updates, {} loop iterations replayed)",
+             {} arrays copied for updates, {} updated in place, {} loop iterations replayed)",
             ms(self.parse),
             ms(self.trace),
             ms(b.fuse),
@@ -103,6 +106,7 @@ impl PhaseTimes {
             self.forced,
             b.kernels_run,
             b.updates_copied,
+            self.updated_in_place,
             self.replayed
         )
     }
@@ -116,6 +120,7 @@ impl PhaseTimes {
             run: self.run.saturating_sub(earlier.run),
             forced: self.forced - earlier.forced,
             replayed: self.replayed - earlier.replayed,
+            updated_in_place: self.updated_in_place - earlier.updated_in_place,
             backend: crate::backend::BackendStats {
                 fuse: a.fuse.saturating_sub(e.fuse),
                 compile: a.compile.saturating_sub(e.compile),

@@ -171,7 +171,10 @@ impl Evaluator {
                     rhs = self.binop(op, Value::Array(old), rhs, span)?;
                 }
                 let v = self.expect_array(&rhs, value_span)?;
-                Value::Array(self.update(&base, items, &v, span)?)
+                let node = self.update(&base, items, &v, span)?;
+                // Only `base` and the binding may hold the array when it is written in place.
+                drop((current, rhs, v));
+                Value::Array(self.update_in_place(&target.text, base, node)?)
             }
         };
         let new = self.settle(new)?;

@@ -7,7 +7,7 @@ pub mod io;
 mod pyformat;
 pub mod strided;
 
-pub use alloc::zeroed_vec;
+pub use alloc::{HugePageAlloc, zeroed_vec};
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{format_array, format_scalar};
 pub use pyformat::format_with_spec;

@@ -220,12 +220,27 @@ pub fn update(
         // `x[idx] = v`: whole rows, in order (the last of repeated positions wins).
         return crate::library::select::put_rows(x, &idx, value, &region);
     }
+    update_owned(x.clone(), spec, value, arrays)
+}
+
+/// [`update`] writing into `x` itself (after making it row-major, if it is not).
+pub fn update_owned(
+    x: Array,
+    spec: &IndexSpec,
+    value: &Array,
+    arrays: &[std::rc::Rc<Array>],
+) -> Result<Array> {
+    let region = spec.result_shape();
     macro_rules! run {
-        ($variant:ident) => {{
+        ($variant:ident, $shape:expr) => {{
             let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
                 unreachable!("cast when built")
             };
-            let mut out = a.as_standard_layout().into_owned();
+            let mut out = if a.is_standard_layout() {
+                a
+            } else {
+                a.as_standard_layout().into_owned()
+            };
             let v = v.broadcast(IxDyn(&region)).expect("checked when built");
             if arrays.is_empty() {
                 let mut view = out.view_mut();
@@ -241,8 +256,8 @@ pub fn update(
                 }
                 view.assign(&v);
             } else {
-                let idx = index_arrays(spec, x.shape(), arrays)?;
-                let offsets = gather_offsets(spec, x.shape(), &idx);
+                let idx = index_arrays(spec, $shape, arrays)?;
+                let offsets = gather_offsets(spec, $shape, &idx);
                 let dst = out.as_slice_mut().expect("standard layout");
                 for (&o, val) in offsets.iter().zip(v.iter()) {
                     dst[o] = *val;
@@ -251,11 +266,12 @@ pub fn update(
             Array::$variant(out)
         }};
     }
+    let shape = x.shape().to_vec();
     Ok(match x {
-        Array::Bool(_) => run!(Bool),
-        Array::I64(_) => run!(I64),
-        Array::F32(_) => run!(F32),
-        Array::F64(_) => run!(F64),
-        Array::C128(_) => run!(C128),
+        Array::Bool(_) => run!(Bool, &shape),
+        Array::I64(_) => run!(I64, &shape),
+        Array::F32(_) => run!(F32, &shape),
+        Array::F64(_) => run!(F64, &shape),
+        Array::C128(_) => run!(C128, &shape),
     })
 }

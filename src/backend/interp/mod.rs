@@ -3,6 +3,8 @@
 
 pub(crate) mod elementwise;
 mod layout;
+
+pub(crate) use layout::update_owned;
 mod reduce;
 
 use super::{Backend, ProgramId, Programs};

@@ -1,0 +1,148 @@
+//! In-place updates of named arrays: `x[i] = v` writes into `x`'s array when the name is
+//! all that holds it, as NumPy does, instead of copying the array for every update (a loop
+//! updating one element of a large array would otherwise copy all of it each time).
+
+use super::{Binding, Evaluator, Value};
+use crate::diag::Result;
+use crate::graph::{IndexItem, Node, NodeRef, Op};
+use std::rc::Rc;
+
+impl Evaluator {
+    /// Computes `node`, an update of `base`, the array bound to `name`, as NumPy does
+    /// `x[i] = v`: `base` and the value are computed, and when the binding is all that
+    /// holds `base`'s array, the value is written into it (no copy of the rest of the
+    /// array, however small the region); otherwise `node` is built as any node (folded
+    /// when small). Updates through index arrays, and updates of small arrays whose value
+    /// is not computed yet (a copy is cheaper than a plan of its own), stay lazy nodes.
+    ///
+    /// `base` is taken apart only after everything that can fail (the value may read it),
+    /// so a failure leaves the binding as it was. Not while recording a loop body: a
+    /// recorded program updates its own arrays in place.
+    pub(crate) fn update_in_place(
+        &mut self,
+        name: &str,
+        mut base: NodeRef,
+        node: NodeRef,
+    ) -> Result<NodeRef> {
+        let Op::Update(spec) = &node.op else {
+            return self.fold(node);
+        };
+        let simple = self.recording.is_none()
+            && node.inputs.len() == 2
+            && Rc::ptr_eq(&node.inputs[0], &base)
+            && spec
+                .items
+                .iter()
+                .all(|i| !matches!(i, IndexItem::Array | IndexItem::Dynamic));
+        let Some(value) = node.inputs.get(1).filter(|_| simple) else {
+            return self.fold(node);
+        };
+        // A small array is cheaper copied than computed apart from a lazy value.
+        let computed = base.value().is_some() && value.value().is_some();
+        if !computed && base.size() <= self.options.fold_limit {
+            return self.fold(node);
+        }
+        let (spec, value_node) = (spec.clone(), value.clone());
+        drop(node);
+        // The array is computed now (it has to be, to be written in place), then the value.
+        self.force(&base)?;
+        let value = self.force(&value_node)?;
+        drop(value_node);
+        // Now held by the binding and `base` alone, with an array nobody else holds? Names
+        // bound to values read from it (`nrm = dot(x[:, k], x[:, k])`) hold it through their
+        // graphs: they are computed now, as NumPy would have, and bound as constants.
+        let sole = |base: &NodeRef| {
+            Rc::strong_count(base) == 2 && base.value().is_some_and(|a| Rc::strong_count(&a) == 2)
+        };
+        if !sole(&base) {
+            self.release_readers(&base)?;
+            // The name itself may now be bound to a constant of the same array.
+            if let Some(Binding::Value(Value::Array(now))) = self.lookup(name)
+                && let (Some(a), Some(b)) = (now.value(), base.value())
+                && Rc::ptr_eq(&a, &b)
+            {
+                base = now.clone();
+            }
+        }
+        let sole = sole(&base);
+        let slot = self.resolve(name);
+        let (Some(slot), true) = (slot, sole) else {
+            let value = self.graph.shared_constant(value, false, base.span)?;
+            let node = self.graph.update(&base, spec, vec![], &value, base.span)?;
+            return self.fold(node);
+        };
+        let (weak, span) = (base.weak, base.span);
+        self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
+        let array = Rc::try_unwrap(base)
+            .ok()
+            .and_then(Node::into_value)
+            .and_then(|a| Rc::try_unwrap(a).ok())
+            .expect("checked: the binding was the only other holder");
+        let updated = crate::backend::interp::update_owned(array, &spec, &value, &[])?;
+        self.times.updated_in_place += 1;
+        self.graph.constant(updated, weak, span)
+    }
+
+    /// Makes the names bound to arrays stop holding `node` (or its computed array) through
+    /// their graphs: the lazy ones that read it are computed (in one plan), and every
+    /// computed one is rebound to a constant.
+    pub(crate) fn release_readers(&mut self, node: &NodeRef) -> Result<()> {
+        let array = node.value();
+        let reads = |root: &NodeRef| {
+            let mut seen = std::collections::HashSet::new();
+            let mut stack = vec![root];
+            while let Some(n) = stack.pop() {
+                let same = Rc::ptr_eq(n, node)
+                    || array
+                        .as_ref()
+                        .is_some_and(|a| n.value().is_some_and(|v| Rc::ptr_eq(&v, a)));
+                if same {
+                    return true;
+                }
+                if seen.insert(n.id) {
+                    stack.extend(&n.inputs);
+                }
+            }
+            false
+        };
+        let lazy: Vec<NodeRef> = self
+            .scopes
+            .iter()
+            .flat_map(|scope| scope.values())
+            .filter_map(|b| match b {
+                Binding::Value(Value::Array(n)) if n.value().is_none() && reads(n) => {
+                    Some(n.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        if !lazy.is_empty() {
+            self.force_all(&lazy)?;
+        }
+        self.bind_computed_as_constants()
+    }
+
+    /// Rebinds every name bound to a computed array that is not a constant to a constant
+    /// of the same value, so the nodes it was computed from are no longer held through it.
+    fn bind_computed_as_constants(&mut self) -> Result<()> {
+        for scope in 0..self.scopes.len() {
+            let computed: Vec<(String, NodeRef)> = self.scopes[scope]
+                .iter()
+                .filter_map(|(name, b)| match b {
+                    Binding::Value(Value::Array(n))
+                        if !n.inputs.is_empty() && n.value().is_some() =>
+                    {
+                        Some((name.clone(), n.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (name, node) in computed {
+                let Some(value) = node.value() else { continue };
+                let constant = self.graph.shared_constant(value, node.weak, node.span)?;
+                self.scopes[scope].insert(name, Binding::Value(Value::Array(constant)));
+            }
+        }
+        Ok(())
+    }
+}
