@@ -1,12 +1,12 @@
 //! Elementwise kernels of the reference interpreter: unary and binary functions, `where`,
 //! casts. Straightforward ndarray maps; clarity over speed, since this is the oracle.
 
+use super::complex::{complex_pow, complex_unary, smith_div};
 use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
 use crate::graph::{BinaryOp, UnaryOp};
 use crate::runtime::Array;
 use ndarray::{ArrayD, IxDyn, Zip};
-use num_complex::Complex64;
 
 /// Float functions both f32 and f64 provide, so one generic kernel serves both.
 trait Real: Copy + PartialOrd + std::ops::Neg<Output = Self> + 'static {
@@ -207,91 +207,6 @@ fn divmod(a: f64, b: f64) -> (f64, f64) {
     (floordiv, m)
 }
 
-fn complex_unary(op: UnaryOp, z: Complex64) -> Complex64 {
-    use UnaryOp::*;
-    match op {
-        Neg => -z,
-        Conj => z.conj(),
-        Sqrt => z.sqrt(),
-        Exp => z.exp(),
-        Log => z.ln(),
-        Sin => z.sin(),
-        Cos => z.cos(),
-        Tan => z.tan(),
-        Sinh => z.sinh(),
-        Cosh => z.cosh(),
-        Tanh => z.tanh(),
-        Sign => {
-            let n = z.norm();
-            if n == 0.0 {
-                Complex64::new(0.0, 0.0)
-            } else {
-                z / n
-            }
-        }
-        _ => Complex64::new(f64::NAN, f64::NAN),
-    }
-}
-
-/// NumPy's `nc_pow`: integer exponents below 100 in magnitude by repeated multiplication
-/// (so `(-0.5+0j)**2` is exactly `0.25`), others through `exp(b·log a)`.
-fn complex_pow(a: Complex64, b: Complex64) -> Complex64 {
-    let one = Complex64::new(1.0, 0.0);
-    let mul = |p: Complex64, q: Complex64| {
-        Complex64::new(p.re * q.re - p.im * q.im, p.re * q.im + p.im * q.re)
-    };
-    if b.re == 0.0 && b.im == 0.0 {
-        return one;
-    }
-    if a.re == 0.0 && a.im == 0.0 {
-        return if b.re > 0.0 && b.im == 0.0 {
-            Complex64::new(0.0, 0.0)
-        } else {
-            Complex64::new(f64::NAN, f64::NAN)
-        };
-    }
-    if b.im == 0.0 && b.re.fract() == 0.0 && b.re.abs() < 100.0 {
-        let n = b.re as i64;
-        match n {
-            1 => return a,
-            2 => return mul(a, a),
-            3 => return mul(a, mul(a, a)),
-            _ => {}
-        }
-        let (n, mut mask, mut acc, mut p) = (n.abs(), 1i64, one, a);
-        loop {
-            if n & mask != 0 {
-                acc = mul(acc, p);
-            }
-            mask <<= 1;
-            if n < mask {
-                break;
-            }
-            p = mul(p, p);
-        }
-        return if b.re < 0.0 { smith_div(one, acc) } else { acc };
-    }
-    a.powc(b)
-}
-
-/// Complex division by Smith's method, as NumPy's `cdiv`.
-fn smith_div(a: Complex64, b: Complex64) -> Complex64 {
-    let (ar, ai, br, bi) = (a.re, a.im, b.re, b.im);
-    let (abs_br, abs_bi) = (br.abs(), bi.abs());
-    if abs_br >= abs_bi {
-        if abs_br == 0.0 && abs_bi == 0.0 {
-            return Complex64::new(ar / abs_br, ai / abs_bi);
-        }
-        let rat = bi / br;
-        let scl = 1.0 / (br + bi * rat);
-        Complex64::new((ar + ai * rat) * scl, (ai - ar * rat) * scl)
-    } else {
-        let rat = br / bi;
-        let scl = 1.0 / (bi + br * rat);
-        Complex64::new((ar * rat + ai) * scl, (ai * rat - ar) * scl)
-    }
-}
-
 /// One element of a unary integer function.
 pub(crate) fn int_unary(op: UnaryOp, x: i64) -> i64 {
     use UnaryOp::*;
@@ -484,6 +399,26 @@ fn compare<T: PartialOrd + PartialEq>(op: BinaryOp, a: T, b: T) -> bool {
     }
 }
 
+/// A float binary function over the broadcast `shape`: the four arithmetic operations
+/// each in a loop of their own (so the compiler vectorises it), the rest through
+/// [`Real::binary`].
+fn float_binary<T>(op: BinaryOp, x: &ArrayD<T>, y: &ArrayD<T>, shape: &[usize]) -> ArrayD<T>
+where
+    T: Real
+        + std::ops::Add<Output = T>
+        + std::ops::Sub<Output = T>
+        + std::ops::Mul<Output = T>
+        + std::ops::Div<Output = T>,
+{
+    match op {
+        BinaryOp::Add => zip_map(x, y, shape, |p, q| p + q),
+        BinaryOp::Sub => zip_map(x, y, shape, |p, q| p - q),
+        BinaryOp::Mul => zip_map(x, y, shape, |p, q| p * q),
+        BinaryOp::Div => zip_map(x, y, shape, |p, q| p / q),
+        _ => zip_map(x, y, shape, |p, q| p.binary(q, op)),
+    }
+}
+
 /// Applies a binary function computed in `compute` dtype over the broadcast `shape`.
 pub fn binary(
     op: BinaryOp,
@@ -528,11 +463,11 @@ pub fn binary(
         (Array::F64(x), Array::F64(y)) if predicate => {
             Array::Bool(zip_map(x, y, shape, |p, q| compare(op, p, q)))
         }
-        (Array::F64(x), Array::F64(y)) => Array::F64(zip_map(x, y, shape, |p, q| p.binary(q, op))),
+        (Array::F64(x), Array::F64(y)) => Array::F64(float_binary(op, x, y, shape)),
         (Array::F32(x), Array::F32(y)) if predicate => {
             Array::Bool(zip_map(x, y, shape, |p, q| compare(op, p, q)))
         }
-        (Array::F32(x), Array::F32(y)) => Array::F32(zip_map(x, y, shape, |p, q| p.binary(q, op))),
+        (Array::F32(x), Array::F32(y)) => Array::F32(float_binary(op, x, y, shape)),
         (Array::C128(x), Array::C128(y)) => match op {
             Eq => Array::Bool(zip_map(x, y, shape, |p, q| p == q)),
             Ne => Array::Bool(zip_map(x, y, shape, |p, q| p != q)),

@@ -1,6 +1,7 @@
 //! The reference interpreter: evaluates graph nodes one by one over ndarray. It is the oracle
 //! every other backend is tested against, so it favours obviously-right code over speed.
 
+mod complex;
 pub(crate) mod elementwise;
 mod layout;
 
