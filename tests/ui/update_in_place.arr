@@ -44,6 +44,12 @@ for k in 1..4 {
 }
 print(f)
 
+# A large region is copied in row by row, by all cores.
+let big = reshape(arange(90000.0), 300, 300)
+big[:, 1:] = big[:, :-1] * 0.5 + 1.0
+big[1:, :] -= big[:-1, :]
+print(sum(big), big[299, 299], big[0, :3])
+
 # An update that fails leaves the array as it was.
 let g = arange(5)
 g[1] = 10

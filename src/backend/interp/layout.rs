@@ -5,7 +5,8 @@ use crate::diag::Result;
 use crate::graph::{IndexItem, IndexSpec};
 use crate::map_array;
 use crate::runtime::Array;
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Axis, IxDyn, Slice};
+use rayon::prelude::*;
 use std::borrow::Cow;
 
 /// `x` with axes permuted, in standard layout.
@@ -254,7 +255,7 @@ pub fn update_owned(
                         view.index_axis_inplace(Axis(ax), *i);
                     }
                 }
-                view.assign(&v);
+                assign(view, v);
             } else {
                 let idx = index_arrays(spec, $shape, arrays)?;
                 let offsets = gather_offsets(spec, $shape, &idx);
@@ -274,4 +275,47 @@ pub fn update_owned(
         Array::F64(_) => run!(F64, &shape),
         Array::C128(_) => run!(C128, &shape),
     })
+}
+
+/// Regions with at least this many elements are written by all cores.
+const PARALLEL_ASSIGN: usize = 1 << 16;
+
+/// `dst = src` for views of one shape: row by row with `copy_from_slice` where both rows
+/// are contiguous (in parallel for large regions), element by element otherwise.
+fn assign<T: Copy + Send + Sync>(mut dst: ArrayViewMutD<'_, T>, src: ArrayViewD<'_, T>) {
+    let d = dst.ndim();
+    let rows_contiguous = d >= 1
+        && dst.shape() == src.shape()
+        && dst.strides()[d - 1] == 1
+        && src.strides()[d - 1] == 1;
+    if !rows_contiguous {
+        dst.assign(&src);
+        return;
+    }
+    let copy = |mut to: ndarray::ArrayViewMut1<'_, T>, from: ndarray::ArrayView1<'_, T>| match (
+        to.as_slice_mut(),
+        from.as_slice(),
+    ) {
+        (Some(t), Some(f)) => t.copy_from_slice(f),
+        _ => to.assign(&from),
+    };
+    if d == 2 && dst.len() >= PARALLEL_ASSIGN {
+        dst.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(src.axis_iter(Axis(0)).into_par_iter())
+            .for_each(|(to, from)| {
+                let (to, from) = (to.into_dimensionality(), from.into_dimensionality());
+                if let (Ok(to), Ok(from)) = (to, from) {
+                    copy(to, from);
+                }
+            });
+        return;
+    }
+    for (to, from) in dst
+        .lanes_mut(Axis(d - 1))
+        .into_iter()
+        .zip(src.lanes(Axis(d - 1)))
+    {
+        copy(to, from);
+    }
 }
