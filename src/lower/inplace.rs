@@ -42,7 +42,7 @@ impl Evaluator {
         if !computed && base.size() <= self.options.fold_limit {
             return self.fold(node);
         }
-        let (spec, value_node) = (spec.clone(), value.clone());
+        let (spec, value_node, span) = (spec.clone(), value.clone(), node.span);
         drop(node);
         // The array is computed now (it has to be, to be written in place), then the value.
         self.force(&base)?;
@@ -67,11 +67,11 @@ impl Evaluator {
         let sole = sole(&base);
         let slot = self.resolve(name);
         let (Some(slot), true) = (slot, sole) else {
-            let value = self.graph.shared_constant(value, false, base.span)?;
-            let node = self.graph.update(&base, spec, vec![], &value, base.span)?;
+            let value = self.graph.shared_constant(value, false, span)?;
+            let node = self.graph.update(&base, spec, vec![], &value, span)?;
             return self.fold(node);
         };
-        let (weak, span) = (base.weak, base.span);
+        let weak = base.weak;
         self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
         let array = Rc::try_unwrap(base)
             .ok()

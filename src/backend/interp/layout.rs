@@ -221,7 +221,8 @@ pub fn update(
         // `x[idx] = v`: whole rows, in order (the last of repeated positions wins).
         return crate::library::select::put_rows(x, &idx, value, &region);
     }
-    update_owned(x.clone(), spec, value, arrays)
+    let copy = map_array!(x, a => a.as_standard_layout().into_owned());
+    update_owned(copy, spec, value, arrays)
 }
 
 /// [`update`] writing into `x` itself (after making it row-major, if it is not).

@@ -4,9 +4,9 @@
 mod complex;
 pub(crate) mod elementwise;
 mod layout;
+mod reduce;
 
 pub(crate) use layout::update_owned;
-mod reduce;
 
 use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
