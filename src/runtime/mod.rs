@@ -6,6 +6,7 @@ mod format;
 pub mod io;
 mod pyformat;
 pub mod strided;
+pub mod team;
 
 pub use alloc::{HugePageAlloc, zeroed_vec};
 pub use array::{Array, Scalar, float_to_i64};

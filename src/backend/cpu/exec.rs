@@ -9,16 +9,15 @@ use crate::graph::Distribution;
 use crate::random::{RangeOut, fill_range};
 use crate::runtime::{Array, zeroed_vec};
 use ndarray::{ArrayD, IxDyn};
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Elements per parallel task of an elementwise kernel.
 pub(super) const CHUNK: usize = 1 << 14;
-/// Kernels over fewer elements run on the calling thread: waking the pool costs more than
-/// the work (measured on 2 cores: a 65,536-element step ran no faster on both).
-pub(super) const PARALLEL_MIN: usize = 1 << 17;
+/// Kernels over fewer elements run on the calling thread: handing pieces to the team
+/// ([`crate::runtime::team`], about 0.6 µs on 2 cores) costs more than it saves.
+const TEAM_MIN: usize = 1 << 12;
 
 /// A random draw read by a kernel: which draw, and the input holding its counter.
 struct Draw {
@@ -356,21 +355,39 @@ pub(super) fn call(f: KernelFn, bases: &[i64], steps: &[i64], len: usize, out: u
     unsafe { f(bases.as_ptr(), steps.as_ptr(), len as i64, out as *mut u8) }
 }
 
+/// `f(0)`, …, `f(n - 1)` in index order: on the team when the `n` pieces cover at least
+/// [`TEAM_MIN`] elements in all, else on the calling thread.
+pub(super) fn map_pieces<T: Send + Sync>(
+    elements: usize,
+    n: usize,
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<T> {
+    if elements < TEAM_MIN {
+        (0..n).map(f).collect()
+    } else {
+        crate::runtime::team::map(n, f)
+    }
+}
+
 /// Runs a store kernel; the output is the last entry of `rows` (its base comes with the
-/// other bases, its step with the other steps).
+/// other bases, its step with the other steps). Kernels of [`TEAM_MIN`] elements and more
+/// are cut into pieces run by the team ([`crate::runtime::team`]): one per thread, at most
+/// [`CHUNK`] elements each.
 fn store(f: KernelFn, rows: &Rows) {
     let total: usize = rows.dims.iter().product();
+    let threads = rayon::current_num_threads();
+    let piece = if total < TEAM_MIN {
+        total.max(1)
+    } else {
+        CHUNK.min(total.div_ceil(threads).next_multiple_of(8))
+    };
     let work = |c: usize| {
-        let end = ((c + 1) * CHUNK).min(total);
-        segments(rows, c * CHUNK, end, |bases, steps, len, _| {
+        let end = ((c + 1) * piece).min(total);
+        segments(rows, c * piece, end, |bases, steps, len, _| {
             let (out, inputs) = bases.split_last().expect("the output entry");
             call(f, inputs, steps, len, *out as usize)
         });
     };
-    let chunks = total.div_ceil(CHUNK);
-    if total < PARALLEL_MIN {
-        (0..chunks).for_each(work);
-    } else {
-        (0..chunks).into_par_iter().for_each(work);
-    }
+    let pieces = total.div_ceil(piece);
+    crate::runtime::team::run(pieces, &work);
 }

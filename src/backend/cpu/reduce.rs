@@ -5,10 +5,9 @@
 //! the tree's, so results are bit-identical to the interpreter for any thread count.
 
 use super::codegen::KernelFn;
-use super::exec::{CHUNK, PARALLEL_MIN, Rows, call, segments};
+use super::exec::{CHUNK, Rows, call, map_pieces, segments};
 use crate::fuse::tree::{self, BLOCK, LANES};
 use crate::fuse::{Combine, Kernel, Output, Source};
-use rayon::prelude::*;
 
 /// Whether an axis reduction should run by columns: the reduced (last) axis is strided for
 /// some input while the axis before it is the one inputs walk contiguously (a `sum` over a
@@ -98,7 +97,7 @@ pub(super) fn reduce_columns<T: Acc>(
             })
             .collect()
     };
-    let parts: Vec<Vec<T>> = (0..outer * strips).into_par_iter().map(task).collect();
+    let parts: Vec<Vec<T>> = map_pieces(outer * r * cols, outer * strips, task);
     parts.into_iter().flatten().collect()
 }
 
@@ -219,11 +218,7 @@ pub(super) fn reduce<T: Acc>(
     if !axis {
         let blocks = total.div_ceil(BLOCK);
         let one = |b: usize| block::<T>(f, rows, c, b * BLOCK, ((b + 1) * BLOCK).min(total));
-        let partials: Vec<T> = if total < PARALLEL_MIN {
-            (0..blocks).map(one).collect()
-        } else {
-            (0..blocks).into_par_iter().map(one).collect()
-        };
+        let partials: Vec<T> = map_pieces(total, blocks, one);
         let v = tree::combine_blocks(&partials, T::identity(c), &op);
         return vec![if divide { v.divide(total) } else { v }];
     }
@@ -248,10 +243,12 @@ pub(super) fn reduce<T: Acc>(
     if outputs <= per_task {
         (0..outputs).map(one).collect()
     } else {
-        (0..outputs)
-            .into_par_iter()
-            .with_min_len(per_task)
-            .map(one)
-            .collect()
+        let tasks = outputs.div_ceil(per_task);
+        let parts = map_pieces(total, tasks, |t| {
+            (t * per_task..((t + 1) * per_task).min(outputs))
+                .map(one)
+                .collect::<Vec<T>>()
+        });
+        parts.into_iter().flatten().collect()
     }
 }
