@@ -194,26 +194,6 @@ impl<'k> Rows<'k> {
             *b = i.base + off * i.scale;
         }
     }
-
-    /// Moves `bases` from the start of a row to the start of the next one; `outer` holds
-    /// the row's coordinates in the outer dimensions (an odometer: a few additions per
-    /// input instead of a division per dimension).
-    fn next_row(&self, outer: &mut [usize], bases: &mut [i64]) {
-        for d in (0..outer.len()).rev() {
-            outer[d] += 1;
-            for (b, i) in bases.iter_mut().zip(&self.inputs) {
-                *b += i.strides[d] * i.scale;
-            }
-            if outer[d] < self.dims[d] {
-                return;
-            }
-            let back = self.dims[d] as i64;
-            for (b, i) in bases.iter_mut().zip(&self.inputs) {
-                *b -= i.strides[d] * back * i.scale;
-            }
-            outer[d] = 0;
-        }
-    }
 }
 
 /// Runs `f` over flattened positions `start..end`, one call per row segment; `visit`
@@ -225,59 +205,90 @@ pub(super) fn segments(
     end: usize,
     mut visit: impl FnMut(&[i64], &[i64], usize, usize),
 ) {
+    if start >= end {
+        return;
+    }
     let inner = rows.dims[rows.dims.len() - 1];
     let resolved = rows.steps();
     let n = rows.inputs.len();
-    let mut row_bases = vec![0i64; n];
+    let outer_dims = &rows.dims[..rows.dims.len() - 1];
+    // Byte steps per outer dimension and input, flat: moving one along dimension `d` moves
+    // input `i` by `jumps[d * n + i]`.
+    let jumps: Vec<i64> = (0..outer_dims.len())
+        .flat_map(|d| rows.inputs.iter().map(move |i| i.strides[d] * i.scale))
+        .collect();
     // Bases at the start of the current row, and its coordinates in the outer dimensions.
     let mut row_start = vec![0i64; n];
-    let mut outer = vec![0usize; rows.dims.len() - 1];
+    let mut outer = vec![0usize; outer_dims.len()];
+    let (row, mut col) = (start / inner, start % inner);
+    rows.bases(row, 0, &mut row_start);
+    let mut r = row;
+    for d in (0..outer.len()).rev() {
+        outer[d] = r % outer_dims[d];
+        r /= outer_dims[d];
+    }
+    let mut row_bases = row_start.clone();
+    let mut pos = start;
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         if scratch.len() < rows.randoms.len() {
             scratch.resize_with(rows.randoms.len(), Vec::new);
         }
-        let mut pos = start;
         while pos < end {
-            let (row, col) = (pos / inner, pos % inner);
             let len = (inner - col).min(end - pos);
-            if pos == start {
-                rows.bases(row, 0, &mut row_start);
-                let mut r = row;
-                for d in (0..outer.len()).rev() {
-                    outer[d] = r % rows.dims[d];
-                    r /= rows.dims[d];
-                }
+            let bases = if col == 0 {
+                &row_start
             } else {
-                rows.next_row(&mut outer, &mut row_start);
-            }
-            for ((b, &s), (i, &step)) in row_bases
-                .iter_mut()
-                .zip(&row_start)
-                .zip(rows.inputs.iter().zip(&resolved))
-            {
-                *b = s + step * col as i64 * i.scale;
-            }
+                for ((b, &s), (i, &step)) in row_bases
+                    .iter_mut()
+                    .zip(&row_start)
+                    .zip(rows.inputs.iter().zip(&resolved))
+                {
+                    *b = s + step * col as i64 * i.scale;
+                }
+                &row_bases
+            };
             if rows.randoms.is_empty() {
-                visit(&row_bases, &resolved, len, pos);
+                visit(bases, &resolved, len, pos);
             } else {
                 // [inputs.., draws.., out?]: the output entry, when present, is the last
                 // resolved entry beyond the kernel's own inputs.
                 let kernel_inputs = rows.kernel_inputs;
-                let mut bases = row_bases[..kernel_inputs].to_vec();
+                let mut with_draws = bases[..kernel_inputs].to_vec();
                 let mut steps = resolved[..kernel_inputs].to_vec();
                 for (d, row_buf) in rows.randoms.iter().zip(scratch.iter_mut()) {
-                    fill_draw(d, row_bases[d.counter], resolved[d.counter], len, row_buf);
-                    bases.push(row_buf.as_ptr() as i64);
+                    fill_draw(d, bases[d.counter], resolved[d.counter], len, row_buf);
+                    with_draws.push(row_buf.as_ptr() as i64);
                     steps.push(1);
                 }
-                bases.extend_from_slice(&row_bases[kernel_inputs..]);
+                with_draws.extend_from_slice(&bases[kernel_inputs..]);
                 steps.extend_from_slice(&resolved[kernel_inputs..]);
-                visit(&bases, &steps, len, pos);
+                visit(&with_draws, &steps, len, pos);
             }
             pos += len;
+            col = 0;
+            if pos < end {
+                next_row(outer_dims, &jumps, &mut outer, &mut row_start);
+            }
         }
     });
+}
+
+/// Moves `bases` from the start of a row to the start of the next one; `outer` holds the
+/// row's coordinates in `dims` (an odometer: one addition per input, rarely more).
+fn next_row(dims: &[usize], jumps: &[i64], outer: &mut [usize], bases: &mut [i64]) {
+    let n = bases.len();
+    for d in (0..outer.len()).rev() {
+        let jump = &jumps[d * n..(d + 1) * n];
+        outer[d] += 1;
+        bases.iter_mut().zip(jump).for_each(|(b, j)| *b += j);
+        if outer[d] < dims[d] {
+            return;
+        }
+        let back = dims[d] as i64;
+        bases.iter_mut().zip(jump).for_each(|(b, j)| *b -= j * back);
+        outer[d] = 0;
+    }
 }
 
 /// Computes a kernel into a new array of `shape`, or into `target` (row-major, owned: an
