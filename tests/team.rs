@@ -1,7 +1,7 @@
 //! Kernels big enough to be split across threads (from 4,096 elements: pieces that start
 //! mid-row, odometers over 3-D views, fused draws, the reduction tree's blocks run by
-//! whichever thread is free) give the interpreter's bits, for every thread count, in a loop
-//! that replays them as in straight-line code.
+//! whichever thread is free, an update's border copied by the pieces of its kernel) give
+//! the interpreter's bits, in a loop that replays them as in straight-line code.
 
 use arr::lower::Options;
 use arr::{Array, BackendKind, Session};
@@ -18,7 +18,10 @@ let q = ones(101, 101)
 for k in 0..8 {
     let qn = q
     q[1:-1, 1:-1] = (qn[1:-1, 2:] + qn[1:-1, :-2] + qn[2:, 1:-1] + qn[:-2, 1:-1]) / (4.0 + k)
-    q[:, -1] = q[:, -2]
+    q[:, -1] = q[:, -1] * 0.5 + k
+    q[:, 0] = q[:, 0] + 1.0
+    q[0, :] = q[0, :] - 0.25
+    q[-1, 1:] = q[-1, :-1] * 0.75
     s[k] = sum(q * x[0, 0])
 }
 let totals = [sum(p), mean(y * y), sum(w), max(w), min(p), sum(q)]

@@ -291,19 +291,31 @@ fn next_row(dims: &[usize], jumps: &[i64], outer: &mut [usize], bases: &mut [i64
     }
 }
 
-/// Computes a kernel into a new array of `shape`, or into `target` (row-major, owned: an
-/// indexed update's copy of its array, its own array, or a recycled array), whose elements
-/// it overwrites where it stores. `in_place` names the buffer `target` was taken from when
+/// An array a store kernel writes into instead of a new one.
+pub(super) struct Target {
+    /// Row-major and owned: an indexed update's copy of its array, its own array, or a
+    /// recycled array.
+    pub(super) array: Array,
+    /// What the kernel's pieces copy from the update's old array first, if anything.
+    pub(super) gaps: Option<super::memory::Gaps>,
+}
+
+/// Computes a kernel into a new array of `shape`, or into `target`, whose elements it
+/// overwrites where it stores. `in_place` names the buffer `target` was taken from when
 /// the kernel also reads it (its reads never meet its writes, see `fuse::overlap`).
 pub(super) fn run(
     f: KernelFn,
     kernel: &Kernel,
     buffers: &[Option<Rc<Array>>],
     shape: &[usize],
-    target: Option<Array>,
+    target: Option<Target>,
     in_place: Option<usize>,
     columns: bool,
 ) -> Array {
+    let (target, gaps) = match target {
+        Some(Target { array, gaps }) => (Some(array), gaps),
+        None => (None, None),
+    };
     let dtype = kernel.result_dtype();
     let size = dtype.size_bytes() as i64;
     macro_rules! typed {
@@ -329,6 +341,7 @@ pub(super) fn run(
                     store(
                         f,
                         &Rows::new(kernel, buffers, Some((address, size)), in_place),
+                        gaps.as_ref().map(|g| (g, address)),
                     );
                     out
                 }
@@ -384,8 +397,9 @@ pub(super) fn map_pieces<T: Send + Sync>(
 /// other bases, its step with the other steps). Kernels of [`TEAM_MIN`] elements and more
 /// are cut into pieces run by the team ([`crate::runtime::team`]): one per thread, at most
 /// [`CHUNK`] elements each.
-fn store(f: KernelFn, rows: &Rows) {
+fn store(f: KernelFn, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>) {
     let total: usize = rows.dims.iter().product();
+    let inner = rows.dims[rows.dims.len() - 1];
     let threads = rayon::current_num_threads();
     let piece = if total < TEAM_MIN {
         total.max(1)
@@ -394,6 +408,9 @@ fn store(f: KernelFn, rows: &Rows) {
     };
     let work = |c: usize| {
         let end = ((c + 1) * piece).min(total);
+        if let Some((g, dst)) = gaps {
+            g.copy(dst, inner, c * piece, end, total);
+        }
         segments(rows, c * piece, end, |bases, steps, len, _| {
             let (out, inputs) = bases.split_last().expect("the output entry");
             call(f, inputs, steps, len, *out as usize)

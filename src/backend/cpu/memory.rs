@@ -9,16 +9,15 @@ use crate::runtime::Array;
 use rayon::prelude::*;
 use std::rc::Rc;
 
-/// For an indexed update that covers most of its array: copies from `src` into `dst` only
-/// the elements outside the region `kernel` stores (the gaps between its rows), so the
-/// array is written once. Returns false, copying nothing, when the region's rows are not
+/// For an indexed update that covers most of its array: where each row of the region
+/// `kernel` stores starts in the (row-major) array of `total` elements, so that only the
+/// gaps between rows need copying from the old array. None when the region's rows are not
 /// contiguous and increasing or cover less than half the array (then copy it all).
-pub(super) fn copy_outside(dst: &mut Array, src: &Array, kernel: &Kernel) -> bool {
+pub(super) fn row_starts(kernel: &Kernel, total: usize) -> Option<Vec<usize>> {
     let d = kernel.dims.len();
     let inner = kernel.dims[d - 1];
-    let total = src.len();
     if kernel.out_strides[d - 1] != 1 || 2 * kernel.dims.iter().product::<usize>() < total {
-        return false;
+        return None;
     }
     let rows: usize = kernel.dims[..d - 1].iter().product();
     let mut starts = Vec::with_capacity(rows);
@@ -29,35 +28,64 @@ pub(super) fn copy_outside(dst: &mut Array, src: &Array, kernel: &Kernel) -> boo
             r /= kernel.dims[k];
         }
         let prev_end = starts.last().map_or(0, |&s: &usize| s + inner);
-        if off < prev_end as i64 {
-            return false;
+        if off < prev_end as i64 || off as usize + inner > total {
+            return None;
         }
         starts.push(off as usize);
     }
-    macro_rules! gaps {
-        ($variant:ident) => {{
-            let (Array::$variant(dv), Array::$variant(sv)) = (dst, src) else {
-                unreachable!("same dtype")
-            };
-            let (Some(dv), Some(sv)) = (dv.as_slice_mut(), sv.as_slice()) else {
-                return false;
-            };
-            let mut from = 0;
-            for &start in &starts {
-                dv[from..start].copy_from_slice(&sv[from..start]);
-                from = start + inner;
+    Some(starts)
+}
+
+/// The elements an update keeps from its old array (the gaps between the rows of its
+/// region, see [`row_starts`]), copied by the pieces of the kernel that stores the region:
+/// each piece copies the gap before every row it starts, so a row's cache lines are written
+/// by one thread.
+pub(super) struct Gaps {
+    /// Byte address of the old array (row-major, as long as the new one).
+    pub(super) src: i64,
+    /// Element size in bytes.
+    pub(super) size: usize,
+    /// Elements in the array.
+    pub(super) total: usize,
+    /// Where each row of the region starts.
+    pub(super) starts: Vec<usize>,
+}
+
+impl Gaps {
+    /// Copies into `dst` (the new array's byte address) the gaps owned by the piece that
+    /// stores kernel positions `start..end` (rows of `inner` elements); the piece that
+    /// reaches position `positions` (the last) also copies the gap after the last row.
+    pub(super) fn copy(&self, dst: i64, inner: usize, start: usize, end: usize, positions: usize) {
+        let copy = |from: usize, to: usize| {
+            if to > from {
+                let n = (to - from) * self.size;
+                let (s, d) = (
+                    self.src as usize + from * self.size,
+                    dst as usize + from * self.size,
+                );
+                // SAFETY: both arrays are row-major with `total` elements, `from..to` lies
+                // inside them, and they are different allocations (the new array is a
+                // pooled one, the old one still bound in its buffer).
+                #[allow(unsafe_code)]
+                unsafe {
+                    std::ptr::copy_nonoverlapping(s as *const u8, d as *mut u8, n)
+                };
             }
-            dv[from..].copy_from_slice(&sv[from..]);
-        }};
+        };
+        for r in start.div_ceil(inner)..end.div_ceil(inner) {
+            let from = if r == 0 {
+                0
+            } else {
+                self.starts[r - 1] + inner
+            };
+            copy(from, self.starts[r]);
+        }
+        if end == positions
+            && let Some(&last) = self.starts.last()
+        {
+            copy(last + inner, self.total);
+        }
     }
-    match src.dtype() {
-        DType::F64 => gaps!(F64),
-        DType::F32 => gaps!(F32),
-        DType::I64 => gaps!(I64),
-        DType::Bool => gaps!(Bool),
-        DType::C128 => gaps!(C128),
-    }
-    true
 }
 
 /// Copies `src` into `dst` (same dtype and length, `dst` row-major), in parallel pieces.
@@ -118,5 +146,42 @@ impl Pool {
             .iter()
             .position(|a| a.dtype() == dtype && a.len() == len)?;
         Some(self.arrays.swap_remove(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gaps;
+
+    /// Pieces of any size, split anywhere (mid-row too), together copy exactly the elements
+    /// outside the region's rows, each once.
+    #[test]
+    fn pieces_copy_exactly_the_gaps() {
+        // A 7×9 array whose region is rows 1..6, columns 2..7 (5 rows of 5).
+        let (rows, cols, inner) = (7usize, 9usize, 5usize);
+        let total = rows * cols;
+        let starts: Vec<usize> = (1..6).map(|r| r * cols + 2).collect();
+        let in_region = |i: usize| starts.iter().any(|&s| (s..s + inner).contains(&i));
+        let src: Vec<f64> = (0..total).map(|i| i as f64).collect();
+        let positions = starts.len() * inner;
+        for piece in [1, 2, 3, 5, 7, 11, positions] {
+            let mut dst = vec![-1.0f64; total];
+            let gaps = Gaps {
+                src: src.as_ptr() as i64,
+                size: 8,
+                total,
+                starts: starts.clone(),
+            };
+            let mut start = 0;
+            while start < positions {
+                let end = (start + piece).min(positions);
+                gaps.copy(dst.as_mut_ptr() as i64, inner, start, end, positions);
+                start = end;
+            }
+            for i in 0..total {
+                let want = if in_region(i) { -1.0 } else { src[i] };
+                assert_eq!(dst[i], want, "element {i}, pieces of {piece}");
+            }
+        }
     }
 }

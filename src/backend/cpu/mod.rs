@@ -156,14 +156,33 @@ impl Cpu {
     }
 
     /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
-    /// its buffer slot for later readers. Only the elements outside the region `kernel`
-    /// writes are copied when the region covers most of the array.
-    fn copy_of(&mut self, old: Rc<Array>, slot: &mut Option<Rc<Array>>, kernel: &Kernel) -> Array {
+    /// its buffer slot for later readers. When the region `kernel` writes covers most of the
+    /// array, only the elements outside it are to be copied, and the kernel's pieces copy
+    /// them ([`memory::Gaps`]): the copy is returned without them.
+    fn copy_of(
+        &mut self,
+        old: Rc<Array>,
+        slot: &mut Option<Rc<Array>>,
+        kernel: &Kernel,
+    ) -> (Array, Option<memory::Gaps>) {
         self.stats.updates_copied += 1;
+        let mut gaps = None;
         let copy = match self.pool.take(old.dtype(), old.len()) {
             Some(mut copy) => {
-                if !memory::copy_outside(&mut copy, &old, kernel) {
-                    memory::copy_into(&mut copy, &old);
+                let starts = old
+                    .is_standard_layout()
+                    .then(|| memory::row_starts(kernel, old.len()))
+                    .flatten();
+                match starts {
+                    Some(starts) => {
+                        gaps = Some(memory::Gaps {
+                            src: old.as_byte_ptr() as i64,
+                            size: old.dtype().size_bytes(),
+                            total: old.len(),
+                            starts,
+                        })
+                    }
+                    None => memory::copy_into(&mut copy, &old),
                 }
                 copy
             }
@@ -171,7 +190,7 @@ impl Cpu {
             None => old.as_ref().clone().into_standard_layout(),
         };
         *slot = Some(old);
-        copy
+        (copy, gaps)
     }
 
     /// The plan of `roots` and each step's kernel cache key (computed once per plan: its
@@ -258,6 +277,7 @@ impl Cpu {
                     };
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
+                    let mut gaps = None;
                     let target = match into {
                         Some(b) => {
                             let b = *b;
@@ -283,8 +303,17 @@ impl Cpu {
                                 };
                             let owned = match Rc::try_unwrap(old) {
                                 Ok(a) if dead && !reads_it => a,
-                                Ok(a) => self.copy_of(Rc::new(a), &mut buffers[b], kernel),
-                                Err(shared) => self.copy_of(shared, &mut buffers[b], kernel),
+                                Ok(a) => {
+                                    let (copy, g) =
+                                        self.copy_of(Rc::new(a), &mut buffers[b], kernel);
+                                    gaps = g;
+                                    copy
+                                }
+                                Err(shared) => {
+                                    let (copy, g) = self.copy_of(shared, &mut buffers[b], kernel);
+                                    gaps = g;
+                                    copy
+                                }
                             };
                             Some(owned.into_standard_layout())
                         }
@@ -294,6 +323,7 @@ impl Cpu {
                         None => None,
                     };
                     let in_place = into.filter(|&b| buffers[b].is_none());
+                    let target = target.map(|array| exec::Target { array, gaps });
                     let value = exec::run(f, kernel, &buffers, shape, target, in_place, columns);
                     buffers[*out] = Some(Rc::new(value));
                     self.stats.kernels_run += 1;
