@@ -400,7 +400,7 @@ pub(super) fn map_pieces<T: Send + Sync>(
 fn store(f: KernelFn, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>) {
     let total: usize = rows.dims.iter().product();
     let inner = rows.dims[rows.dims.len() - 1];
-    let threads = rayon::current_num_threads();
+    let threads = crate::runtime::team::threads();
     let piece = if total < TEAM_MIN {
         total.max(1)
     } else {

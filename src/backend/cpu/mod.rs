@@ -303,14 +303,9 @@ impl Cpu {
                                 };
                             let owned = match Rc::try_unwrap(old) {
                                 Ok(a) if dead && !reads_it => a,
-                                Ok(a) => {
-                                    let (copy, g) =
-                                        self.copy_of(Rc::new(a), &mut buffers[b], kernel);
-                                    gaps = g;
-                                    copy
-                                }
-                                Err(shared) => {
-                                    let (copy, g) = self.copy_of(shared, &mut buffers[b], kernel);
+                                kept => {
+                                    let old = kept.map_or_else(|shared| shared, Rc::new);
+                                    let (copy, g) = self.copy_of(old, &mut buffers[b], kernel);
                                     gaps = g;
                                     copy
                                 }
