@@ -66,14 +66,14 @@ pub struct ProgramId(pub u64);
 /// A backend's prepared programs, by handle.
 #[derive(Debug)]
 pub(crate) struct Programs<T> {
-    table: std::collections::HashMap<u64, T>,
+    table: rustc_hash::FxHashMap<u64, T>,
     next: u64,
 }
 
 impl<T> Default for Programs<T> {
     fn default() -> Programs<T> {
         Programs {
-            table: std::collections::HashMap::new(),
+            table: Default::default(),
             next: 0,
         }
     }

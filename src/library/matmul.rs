@@ -37,6 +37,10 @@ pub trait Element: Copy + Send + Sync + Default + 'static {
     fn dot(x: &[Self], y: &[Self]) -> Self {
         matvec::dot_lanes(x, y)
     }
+    /// [`Element::dot`] of each of `rows` with `y` (one pass over `y`, same bits).
+    fn dot_rows(rows: &[&[Self]; matvec::ROWS], y: &[Self]) -> [Self; matvec::ROWS] {
+        rows.map(|x| Self::dot(x, y))
+    }
     /// `out = rows @ x` for rows whose columns are contiguous, exactly as
     /// `matvec::columns_block` computes it; `false` (nothing done) when the type has no
     /// faster form.
@@ -100,6 +104,9 @@ faer_element!(
     fn dot(x: &[f32], y: &[f32]) -> f32 {
         pulp::Arch::new().dispatch(matvec::DotF32(x, y))
     },
+    fn dot_rows(rows: &[&[f32]; matvec::ROWS], y: &[f32]) -> [f32; matvec::ROWS] {
+        pulp::Arch::new().dispatch(matvec::DotRowsF32(*rows, y))
+    },
     fn gemv_columns(rows: ArrayView2<'_, f32>, x: &[f32], out: &mut [f32]) -> bool {
         pulp::Arch::new().dispatch(matvec::ColumnsF32 { rows, x, out });
         true
@@ -109,6 +116,9 @@ faer_element!(
     f64,
     fn dot(x: &[f64], y: &[f64]) -> f64 {
         pulp::Arch::new().dispatch(matvec::DotF64(x, y))
+    },
+    fn dot_rows(rows: &[&[f64]; matvec::ROWS], y: &[f64]) -> [f64; matvec::ROWS] {
+        pulp::Arch::new().dispatch(matvec::DotRowsF64(*rows, y))
     },
     fn gemv_columns(rows: ArrayView2<'_, f64>, x: &[f64], out: &mut [f64]) -> bool {
         pulp::Arch::new().dispatch(matvec::ColumnsF64 { rows, x, out });

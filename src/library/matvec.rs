@@ -1,21 +1,24 @@
 //! Matrix–vector products and dot products on views of any layout, split into fixed pieces
-//! that run in parallel: a dot product sums 16 lanes per chunk and chunks in order; a
-//! matrix–vector product gives each task a block of output rows, reading each row as a dot
-//! product (rows contiguous) or streaming the block's columns (columns contiguous). The
-//! arithmetic of every output element is the same whatever the thread count.
+//! that the kernel team runs (`runtime::team`: its helpers spin between jobs, so a loop of
+//! products does not pay for waking threads each time): a dot product sums 16 lanes per
+//! chunk and chunks in order; a matrix–vector product gives each piece a block of output
+//! rows, reading each row as a dot product (rows contiguous) or streaming the block's
+//! columns (columns contiguous). The arithmetic of every output element is the same
+//! whatever the thread count.
 
 use super::matmul::Element;
+use crate::runtime::team;
 use ndarray::{ArrayView1, ArrayView2, s};
 use pulp::{Simd, WithSimd};
-use rayon::prelude::*;
+use std::sync::Mutex;
 
+/// Rows a matrix–vector product reads in one pass over the vector.
+pub(super) const ROWS: usize = 4;
 /// Lanes of a dot product's accumulators (two AVX-512 registers of f64).
 const LANES: usize = 16;
 /// Elements per chunk of a long dot product; chunks' sums are added in order.
 const DOT_CHUNK: usize = 1 << 15;
-/// Output rows per task when rows are read as dot products.
-const ROW_BLOCK: usize = 32;
-/// Most output rows per task when columns are streamed (their lane sums stay in L1 and L2).
+/// Most output rows per piece when columns are streamed (their lane sums stay in L1 and L2).
 const COLUMN_BLOCK: usize = 1024;
 /// Multiply-adds below which a product runs on one thread.
 pub(super) const PARALLEL_MIN: usize = 1 << 16;
@@ -60,7 +63,7 @@ fn combine<T: Element>(mut lanes: [T; LANES], tail: T) -> T {
 /// [`dot_slices`] for f64 and f32 on the widest vector registers the CPU has (pulp picks
 /// them at run time): `16 / width` registers hold the 16 lanes.
 macro_rules! simd_dot {
-    ($name:ident, $t:ty, $lanes:ident, $split:ident, $splat:ident, $add:ident, $mul:ident) => {
+    ($name:ident, $rows:ident, $t:ty, $lanes:ident, $split:ident, $splat:ident, $add:ident, $mul:ident) => {
         /// See [`simd_dot`].
         pub(super) struct $name<'a>(pub &'a [$t], pub &'a [$t]);
 
@@ -69,28 +72,46 @@ macro_rules! simd_dot {
 
             #[inline(always)]
             fn with_simd<S: Simd>(self, simd: S) -> $t {
-                let (x, y) = (self.0, self.1);
+                let [d] = $rows([self.0], self.1).with_simd(simd);
+                d
+            }
+        }
+
+        /// [`dot_slices`] of [`ROWS`] rows with one vector, in one pass over the vector
+        /// (each row's arithmetic exactly that of its own dot product).
+        pub(super) struct $rows<'a, const R: usize>(pub [&'a [$t]; R], pub &'a [$t]);
+
+        impl<const R: usize> WithSimd for $rows<'_, R> {
+            type Output = [$t; R];
+
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) -> [$t; R] {
+                let (rows, y) = (self.0, self.1);
                 let width = S::$lanes;
                 if width > LANES || LANES % width != 0 {
-                    return dot_lanes(x, y);
+                    return rows.map(|x| dot_lanes(x, y));
                 }
                 let regs = LANES / width;
-                let body = x.len() / LANES * LANES;
-                let (xv, _) = S::$split(&x[..body]);
+                let body = y.len() / LANES * LANES;
                 let (yv, _) = S::$split(&y[..body]);
-                let mut acc = [simd.$splat(0.0); LANES];
-                for (xs, ys) in xv.chunks_exact(regs).zip(yv.chunks_exact(regs)) {
-                    for r in 0..regs {
-                        acc[r] = simd.$add(acc[r], simd.$mul(xs[r], ys[r]));
+                let xv = rows.map(|x| S::$split(&x[..body]).0);
+                let mut acc = [[simd.$splat(0.0); LANES]; R];
+                for (c, ys) in yv.chunks_exact(regs).enumerate() {
+                    for (a, xv) in acc.iter_mut().zip(&xv) {
+                        for r in 0..regs {
+                            a[r] = simd.$add(a[r], simd.$mul(xv[c * regs + r], ys[r]));
+                        }
                     }
                 }
-                let sums: &[$t] = pulp::bytemuck::cast_slice(&acc[..regs]);
-                let lanes: [$t; LANES] = sums.try_into().expect("16 lanes");
-                let tail = x[body..]
-                    .iter()
-                    .zip(&y[body..])
-                    .fold(0.0, |s: $t, (&a, &b)| s + a * b);
-                combine(lanes, tail)
+                std::array::from_fn(|i| {
+                    let sums: &[$t] = pulp::bytemuck::cast_slice(&acc[i][..regs]);
+                    let lanes: [$t; LANES] = sums.try_into().expect("16 lanes");
+                    let tail = rows[i][body..]
+                        .iter()
+                        .zip(&y[body..])
+                        .fold(0.0, |s: $t, (&a, &b)| s + a * b);
+                    combine(lanes, tail)
+                })
             }
         }
     };
@@ -110,11 +131,11 @@ pub fn dot<T: Element>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
     if x.len() < 2 * DOT_CHUNK {
         return dot_slices(&x, &y);
     }
-    let parts: Vec<T> = x
-        .par_chunks(DOT_CHUNK)
-        .zip(y.par_chunks(DOT_CHUNK))
-        .map(|(a, b)| dot_slices(a, b))
-        .collect();
+    let chunk = |c: usize| {
+        let at = c * DOT_CHUNK..((c + 1) * DOT_CHUNK).min(x.len());
+        dot_slices(&x[at.clone()], &y[at])
+    };
+    let parts = team::map(x.len().div_ceil(DOT_CHUNK), chunk);
     parts.into_iter().fold(T::default(), T::add)
 }
 
@@ -214,56 +235,71 @@ macro_rules! simd_columns {
 pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T]) {
     let (r, k) = m.dim();
     let x = contiguous(&x);
-    let parallel = r * k >= PARALLEL_MIN;
+    let threads = if r * k >= PARALLEL_MIN {
+        team::threads()
+    } else {
+        1
+    };
     if m.strides()[0] == 1 && k > 1 && r > 1 {
-        // Columns contiguous: each task streams its block of every column, keeping the 16
+        // Columns contiguous: each piece streams its block of every column, keeping the 16
         // lane sums `dot_slices` keeps for every output, so the result is the same bits as
-        // reading the rows.
-        // Up to COLUMN_BLOCK rows a task, at least two tasks a thread (each output's
-        // arithmetic is the same whatever the blocks).
-        let rows_per_task = r
-            .div_ceil(2 * rayon::current_num_threads())
+        // reading the rows. Up to COLUMN_BLOCK rows a piece (each output's arithmetic is
+        // the same whatever the blocks).
+        let rows_per_piece = r
+            .div_ceil(threads)
             .next_multiple_of(LANES)
             .clamp(4 * LANES, COLUMN_BLOCK);
-        let block = |(b, out): (usize, &mut [T])| {
-            let first = b * rows_per_task;
+        in_pieces(out, rows_per_piece, |first, out| {
             let rows = m.slice(s![first..first + out.len(), ..]);
             if !T::gemv_columns(rows, &x, out) {
                 columns_block(rows, &x, out);
             }
-        };
-        if parallel {
-            out.par_chunks_mut(rows_per_task)
-                .enumerate()
-                .for_each(block);
-        } else {
-            out.chunks_mut(rows_per_task).enumerate().for_each(block);
-        }
+        });
         return;
     }
-    // Rows read as dot products (copied first only when not contiguous).
-    let block = |(b, out): (usize, &mut [T])| {
-        for (i, o) in out.iter_mut().enumerate() {
-            let row = m.row(b * ROW_BLOCK + i);
-            *o = dot_slices(&contiguous(&row), &x);
+    // Rows read as dot products (copied first only when not contiguous): one contiguous
+    // block of rows per thread.
+    in_pieces(out, r.div_ceil(threads).max(1), |first, out| {
+        let rows: Vec<_> = (first..first + out.len()).map(|i| m.row(i)).collect();
+        let slices: Option<Vec<&[T]>> = rows.iter().map(|r| r.to_slice()).collect();
+        let Some(slices) = slices else {
+            for (o, row) in out.iter_mut().zip(&rows) {
+                *o = dot_slices(&contiguous(row), &x);
+            }
+            return;
+        };
+        let groups = out.len() / ROWS;
+        for (g, o) in out.chunks_exact_mut(ROWS).enumerate() {
+            let group: [&[T]; ROWS] = std::array::from_fn(|i| slices[g * ROWS + i]);
+            o.copy_from_slice(&T::dot_rows(&group, &x));
         }
-    };
-    if parallel {
-        out.par_chunks_mut(ROW_BLOCK).enumerate().for_each(block);
-    } else {
-        out.chunks_mut(ROW_BLOCK).enumerate().for_each(block);
-    }
+        for i in groups * ROWS..out.len() {
+            out[i] = dot_slices(slices[i], &x);
+        }
+    });
+}
+
+/// Runs `block(first, out[first..first + size])` for consecutive blocks of `size` outputs,
+/// as pieces of one team job (on the calling thread alone when there is one block).
+fn in_pieces<T: Send>(out: &mut [T], size: usize, block: impl Fn(usize, &mut [T]) + Sync) {
+    let blocks: Vec<Mutex<&mut [T]>> = out.chunks_mut(size).map(Mutex::new).collect();
+    team::run(blocks.len(), &|b| {
+        // Each block is locked once, by the one piece that owns it.
+        let mut out = blocks[b].lock().unwrap_or_else(|e| e.into_inner());
+        block(b * size, &mut out);
+    });
 }
 
 /// The SIMD forms for one float type: its dot product and its GEMV by columns.
 macro_rules! simd_forms {
-    ($dot:ident, $columns:ident, $($spec:tt)*) => {
-        simd_dot!($dot, $($spec)*);
+    ($dot:ident, $rows:ident, $columns:ident, $($spec:tt)*) => {
+        simd_dot!($dot, $rows, $($spec)*);
         simd_columns!($columns, $($spec)*);
     };
 }
 simd_forms!(
     DotF64,
+    DotRowsF64,
     ColumnsF64,
     f64,
     F64_LANES,
@@ -274,6 +310,7 @@ simd_forms!(
 );
 simd_forms!(
     DotF32,
+    DotRowsF32,
     ColumnsF32,
     f32,
     F32_LANES,
@@ -282,3 +319,55 @@ simd_forms!(
     add_f32s,
     mul_f32s
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Values whose sums round differently in a different order.
+    fn matrix(r: usize, k: usize) -> Array2<f64> {
+        Array2::from_shape_fn((r, k), |(i, j)| {
+            ((i * 7919 + j * 104_729) % 1000) as f64 / 7.0 - 60.0
+        })
+    }
+
+    #[test]
+    fn every_output_is_its_rows_dot_product_bit_for_bit() {
+        // Rows in groups of ROWS and a remainder; lanes in full chunks and a tail; a size
+        // that runs in pieces on the team.
+        for (r, k) in [(37, 53), (4, 16), (3, 5), (700, 301)] {
+            let m = matrix(r, k);
+            let x: Vec<f64> = (0..k).map(|j| (j as f64 * 0.37).sin()).collect();
+            let rows: Vec<f64> = (0..r)
+                .map(|i| dot_slices(m.row(i).to_slice().unwrap(), &x))
+                .collect();
+            let mut out = vec![0.0; r];
+            gemv(m.view(), ArrayView1::from(&x), &mut out);
+            assert_eq!(
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                rows.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            // Columns contiguous: streamed by columns, the same bits.
+            let t = m.t().as_standard_layout().into_owned();
+            let mut out_t = vec![0.0; r];
+            gemv(t.t(), ArrayView1::from(&x), &mut out_t);
+            assert_eq!(
+                out_t.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                rows.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            // f32 in groups of rows, as its own dot products.
+            let m32 = m.mapv(|v| v as f32);
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let rows32: Vec<u32> = (0..r)
+                .map(|i| dot_slices(m32.row(i).to_slice().unwrap(), &x32).to_bits())
+                .collect();
+            let mut out32 = vec![0.0f32; r];
+            gemv(m32.view(), ArrayView1::from(&x32), &mut out32);
+            assert_eq!(
+                out32.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                rows32
+            );
+        }
+    }
+}

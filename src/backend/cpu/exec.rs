@@ -9,12 +9,16 @@ use crate::graph::Distribution;
 use crate::random::{RangeOut, fill_range};
 use crate::runtime::{Array, zeroed_vec};
 use ndarray::{ArrayD, IxDyn};
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Elements per parallel task of an elementwise kernel.
 pub(super) const CHUNK: usize = 1 << 14;
+/// Per-input values of one kernel run, on the stack for kernels of up to eight inputs
+/// (running a small kernel allocates nothing).
+pub(super) type PerInput<T> = SmallVec<[T; 8]>;
 /// Kernels over fewer elements run on the calling thread: handing pieces to the team
 /// ([`crate::runtime::team`], about 0.6 µs on 2 cores) costs more than it saves.
 const TEAM_MIN: usize = 1 << 12;
@@ -93,7 +97,7 @@ pub(super) struct Resolved<'k> {
 /// The kernel's inputs, ready to address: what the host needs to start any row. The last
 /// entry is the output (for stores), addressed like the inputs.
 pub(super) struct Rows<'k> {
-    pub(super) inputs: Vec<Resolved<'k>>,
+    pub(super) inputs: PerInput<Resolved<'k>>,
     /// How many of `inputs` are the kernel's own (the rest is the output).
     kernel_inputs: usize,
     /// The kernel's random draws, in body order (their scratch slots follow the inputs).
@@ -111,7 +115,7 @@ impl<'k> Rows<'k> {
         out: Option<(i64, i64)>,
         in_place: Option<usize>,
     ) -> Rows<'k> {
-        let mut inputs: Vec<Resolved<'k>> = kernel
+        let mut inputs: PerInput<Resolved<'k>> = kernel
             .inputs
             .iter()
             .map(|i| match i.source {
@@ -176,7 +180,7 @@ impl<'k> Rows<'k> {
     }
 
     /// Inner-dimension steps in elements, as kernels take them.
-    pub(super) fn steps(&self) -> Vec<i64> {
+    pub(super) fn steps(&self) -> PerInput<i64> {
         let last = self.dims.len() - 1;
         self.inputs.iter().map(|i| i.strides[last]).collect()
     }
@@ -214,12 +218,12 @@ pub(super) fn segments(
     let outer_dims = &rows.dims[..rows.dims.len() - 1];
     // Byte steps per outer dimension and input, flat: moving one along dimension `d` moves
     // input `i` by `jumps[d * n + i]`.
-    let jumps: Vec<i64> = (0..outer_dims.len())
+    let jumps: SmallVec<[i64; 32]> = (0..outer_dims.len())
         .flat_map(|d| rows.inputs.iter().map(move |i| i.strides[d] * i.scale))
         .collect();
     // Bases at the start of the current row, and its coordinates in the outer dimensions.
-    let mut row_start = vec![0i64; n];
-    let mut outer = vec![0usize; outer_dims.len()];
+    let mut row_start: PerInput<i64> = smallvec::smallvec![0; n];
+    let mut outer: SmallVec<[usize; 4]> = smallvec::smallvec![0; outer_dims.len()];
     let (row, mut col) = (start / inner, start % inner);
     rows.bases(row, 0, &mut row_start);
     let mut r = row;
