@@ -13,8 +13,8 @@ use crate::runtime::Scalar;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ConsKey {
     words: Vec<u64>,
-    /// Ops too rare to encode word by word (library calls, draws, small constant arrays)
-    /// are identified by their debug text.
+    /// Ops too rare to encode word by word (library calls, draws) are identified by their
+    /// debug text.
     text: Option<String>,
 }
 
@@ -38,16 +38,13 @@ impl ConsKey {
         words.push(u64::MAX);
         let mut text = None;
         match op {
-            Op::Const(a) => match (a.shape().is_empty(), a.as_scalar()) {
-                (true, Some(s)) => {
-                    words.push(0);
-                    scalar(&mut words, s);
+            Op::Const(a) => {
+                // The elements in row-major order (the shape is in the key already).
+                words.push(0);
+                for i in 0..a.len() {
+                    scalar(&mut words, a.get_flat(i)?);
                 }
-                _ => {
-                    words.push(1);
-                    text = Some(format!("{a:?}"));
-                }
-            },
+            }
             Op::Fill(s) => {
                 words.push(2);
                 scalar(&mut words, *s);
@@ -151,5 +148,16 @@ mod tests {
         assert!(!same(&s(0.0), &s(-0.0)));
         assert!(same(&s(f64::NAN), &s(f64::NAN)));
         assert!(!same(&s(1.0), &Array::scalar(Scalar::F32(1.0))));
+        // Small arrays by their elements, in order, and their shape.
+        let v = |x: Vec<f64>| {
+            Array::F64(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[x.len()]), x).unwrap())
+        };
+        assert!(same(&v(vec![1.0, 2.0]), &v(vec![1.0, 2.0])));
+        assert!(!same(&v(vec![1.0, 2.0]), &v(vec![2.0, 1.0])));
+        assert!(!same(&v(vec![0.0, 2.0]), &v(vec![-0.0, 2.0])));
+        let m = Array::F64(
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, 1]), vec![1.0, 2.0]).unwrap(),
+        );
+        assert!(!same(&v(vec![1.0, 2.0]), &m));
     }
 }

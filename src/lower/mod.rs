@@ -185,6 +185,9 @@ pub struct Evaluator {
     recording: Option<replay::Recording>,
     /// Recorded programs and replay state of each loop, by the loop's source position.
     loops: rustc_hash::FxHashMap<(u32, u32), replay::LoopState>,
+    /// What a replayed program's unread loop-variable and draw-count parameters are bound
+    /// to (no array made for them each iteration).
+    unread_param: Rc<crate::runtime::Array>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
     /// When the evaluator was created: `clock()` counts from here.
@@ -222,6 +225,9 @@ impl Evaluator {
             cancel: Arc::new(AtomicBool::new(false)),
             recording: None,
             loops: Default::default(),
+            unread_param: Rc::new(crate::runtime::Array::scalar(crate::runtime::Scalar::I64(
+                0,
+            ))),
             times: PhaseTimes::default(),
             started: Instant::now(),
         };

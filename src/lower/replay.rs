@@ -63,6 +63,25 @@ fn constant(v: &Value) -> bool {
     }
 }
 
+/// Per parameter index below `count`: whether a node reachable from `roots` reads it.
+fn params_read(roots: &[NodeRef], count: usize) -> Vec<bool> {
+    let mut read = vec![false; count];
+    let mut seen = HashSet::new();
+    let mut stack: Vec<&NodeRef> = roots.iter().collect();
+    while let Some(n) = stack.pop() {
+        if !n.reads_param || !seen.insert(n.id) {
+            continue;
+        }
+        if let crate::graph::Op::Param(i) = n.op
+            && let Some(r) = read.get_mut(i)
+        {
+            *r = true;
+        }
+        stack.extend(&n.inputs);
+    }
+    read
+}
+
 /// A name in a scope outside the loop body: (scope index, name).
 type Slot = (usize, String);
 
@@ -111,6 +130,12 @@ struct Program {
     /// Draws without `seed=` one iteration makes.
     draws: u64,
     params: Vec<Param>,
+    /// Per parameter: whether the program reads it (one it does not read, such as an
+    /// unused loop variable, is bound to a placeholder).
+    read: Vec<bool>,
+    /// The parameters bound to names the program assigns: lent to it when nothing else
+    /// holds their arrays (`run::lend_params`).
+    lendable: Vec<usize>,
     guards: Vec<Guard>,
     outputs: Vec<(Slot, OutputValue)>,
 }
@@ -332,9 +357,18 @@ impl Evaluator {
             }
         }
         let id = self.backend.prepare(&roots)?;
+        let read = params_read(&roots, rec.params.len());
+        let lendable = (rec.params.iter().enumerate())
+            .filter(|(_, p)| {
+                matches!(&p.source, ParamSource::Var(slot) if outputs.iter().any(|(s, _)| s == slot))
+            })
+            .map(|(n, _)| n)
+            .collect();
         Ok(Some(Program {
             id,
             draws: rec.draws,
+            read,
+            lendable,
             params: rec.params,
             guards: rec.guards,
             outputs,

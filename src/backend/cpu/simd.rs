@@ -15,6 +15,20 @@ use cranelift_codegen::ir::{self, Block, InstBuilder, MemFlagsData, types};
 use cranelift_frontend::Variable;
 
 const V: types::Type = types::F64X2;
+/// Pairs per iteration of a store loop whose body is plain arithmetic (fewer loop
+/// instructions per element; a transcendental's body is long enough without).
+const UNROLL: i32 = 4;
+
+/// Whether an instruction expands into a polynomial (`fuse::math`) in a vector loop.
+fn math_call(inst: &Inst) -> bool {
+    matches!(
+        inst,
+        Inst::Unary(
+            UnaryOp::Exp | UnaryOp::Log | UnaryOp::Log1p | UnaryOp::Sin | UnaryOp::Cos,
+            _
+        )
+    )
+}
 
 /// Whether a kernel has a vector loop: f64 buffers and constants, arithmetic the vector unit
 /// has, and a store or a `sum prod min max` reduction.
@@ -73,14 +87,14 @@ impl Translator<'_> {
         ok
     }
 
-    /// The body's values as vectors of two elements starting at `at`.
-    fn vector_body(&mut self, at: &[ir::Value]) -> Vec<ir::Value> {
+    /// The body's values as vectors of two elements starting `offset` bytes past `at`.
+    fn vector_body(&mut self, at: &[ir::Value], offset: i32) -> Vec<ir::Value> {
         let kernel = self.kernel;
         let mut vals: Vec<ir::Value> = Vec::with_capacity(kernel.body.len());
         for v in &kernel.body {
             let ins = self.b.ins();
             let x = match &v.inst {
-                Inst::Load(k) => ins.load(V, vector_flags(), at[*k], 0),
+                Inst::Load(k) => ins.load(V, vector_flags(), at[*k], offset),
                 Inst::Const(s) => {
                     let c = ins.f64const(s.as_f64());
                     self.b.ins().splat(V, c)
@@ -126,8 +140,9 @@ impl Translator<'_> {
     }
 
     /// Stores (or combines into the accumulator row) pairs while two elements remain and
-    /// every step is one f64, then continues at `scalar` (the scalar loop's header) with `i`
-    /// and the cursors advanced.
+    /// every step is one f64 — [`UNROLL`] pairs an iteration while that many remain, when
+    /// the body is plain arithmetic — then continues at `scalar` (the scalar loop's header)
+    /// with `i` and the cursors advanced.
     pub(super) fn vector_row(
         &mut self,
         n: ir::Value,
@@ -137,31 +152,61 @@ impl Translator<'_> {
         write: RowWrite,
         scalar: Block,
     ) {
-        let (header, body) = (self.b.create_block(), self.b.create_block());
+        let pairs = self.b.create_block();
         let ok = self.contiguous(Some(out_step));
-        self.b.ins().brif(ok, header, &[], scalar, &[]);
+        let start = if self.kernel.body.iter().all(|v| !math_call(&v.inst)) {
+            let unrolled = self.b.create_block();
+            self.b.ins().brif(ok, unrolled, &[], scalar, &[]);
+            self.b.switch_to_block(unrolled);
+            self.vector_loop(n, (i, cursors, out_cursor), v, write, UNROLL, pairs);
+            pairs
+        } else {
+            self.b.ins().brif(ok, pairs, &[], scalar, &[]);
+            pairs
+        };
+        self.b.switch_to_block(start);
+        self.vector_loop(n, (i, cursors, out_cursor), v, write, 1, scalar);
+    }
+
+    /// From the current block (which becomes the loop's header): while `2 * unroll`
+    /// elements remain, stores (or combines) `unroll` pairs, then continues at `exit`.
+    fn vector_loop(
+        &mut self,
+        n: ir::Value,
+        (i, cursors, out_cursor): (Variable, &[Variable], Variable),
+        v: usize,
+        write: RowWrite,
+        unroll: i32,
+        exit: Block,
+    ) {
+        let (header, body) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let iv = self.b.use_var(i);
-        let next = self.b.ins().iadd_imm_s(iv, 2);
+        let next = self.b.ins().iadd_imm_s(iv, 2 * i64::from(unroll));
         let more = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, next, n);
-        self.b.ins().brif(more, body, &[], scalar, &[]);
+        self.b.ins().brif(more, body, &[], exit, &[]);
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let x = self.vector_body(&at)[v];
         let addr = self.b.use_var(out_cursor);
-        let x = match write {
-            RowWrite::Store => x,
-            RowWrite::Combine(combine) => {
-                let old = self.b.ins().load(V, vector_flags(), addr, 0);
-                self.vector_combine(combine, old, x)
-            }
-        };
-        self.b.ins().store(vector_flags(), x, addr, 0);
+        for u in 0..unroll {
+            let offset = 16 * u;
+            let x = self.vector_body(&at, offset)[v];
+            let x = match write {
+                RowWrite::Store => x,
+                RowWrite::Combine(combine) => {
+                    let old = self.b.ins().load(V, vector_flags(), addr, offset);
+                    self.vector_combine(combine, old, x)
+                }
+            };
+            self.b.ins().store(vector_flags(), x, addr, offset);
+        }
+        let bytes = 16 * i64::from(unroll);
         for (k, &c) in cursors.iter().enumerate() {
-            let bumped = self.b.ins().iadd_imm_s(at[k], 16);
+            let bumped = self.b.ins().iadd_imm_s(at[k], bytes);
             self.b.def_var(c, bumped);
         }
-        let bumped = self.b.ins().iadd_imm_s(addr, 16);
+        let bumped = self.b.ins().iadd_imm_s(addr, bytes);
         self.b.def_var(out_cursor, bumped);
         self.b.def_var(i, next);
         self.b.ins().jump(header, &[]);
@@ -202,8 +247,8 @@ impl Translator<'_> {
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
         let at2: Vec<ir::Value> = at.iter().map(|&a| self.b.ins().iadd_imm_s(a, 16)).collect();
-        let x01 = self.vector_body(&at)[v];
-        let x23 = self.vector_body(&at2)[v];
+        let x01 = self.vector_body(&at, 0)[v];
+        let x23 = self.vector_body(&at2, 0)[v];
         for (acc, x) in [(acc01, x01), (acc23, x23)] {
             let a = self.b.use_var(acc);
             let c = self.vector_combine(combine, a, x);

@@ -68,3 +68,16 @@ fn axis_reduction_of_a_transpose() {
         .expect("max");
     insta::assert_snapshot!(plan_and_clif(&mx));
 }
+
+#[test]
+fn unrolled_arithmetic_kernel() {
+    // Plain f64 arithmetic over contiguous rows: four pairs an iteration, then pairs, then
+    // single elements.
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let a = matrix(&mut g, 3, 19);
+    let b = g.unary(UnaryOp::Neg, &a, s).expect("neg");
+    let y = g.binary(BinaryOp::Mul, &a, &b, s).expect("mul");
+    let z = g.binary(BinaryOp::Add, &y, &a, s).expect("add");
+    insta::assert_snapshot!(plan_and_clif(&z));
+}

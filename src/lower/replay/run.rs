@@ -18,8 +18,9 @@ impl Evaluator {
             }
         }
         let mut params = Vec::with_capacity(program.params.len());
-        for p in &program.params {
+        for (p, &read) in program.params.iter().zip(&program.read) {
             let value = match &p.source {
+                ParamSource::LoopVar | ParamSource::DrawBase if !read => self.unread_param.clone(),
                 ParamSource::LoopVar => Rc::new(Array::scalar(Scalar::I64(var.unwrap_or(0)))),
                 ParamSource::DrawBase => Rc::new(Array::scalar(Scalar::I64(self.draws as i64))),
                 ParamSource::Var(slot) => {
@@ -107,13 +108,10 @@ impl Evaluator {
         params: &mut [Rc<Array>],
     ) -> Vec<(usize, Slot, bool, Span)> {
         let mut lent = Vec::new();
-        for (n, p) in program.params.iter().enumerate() {
-            let ParamSource::Var(slot) = &p.source else {
+        for &n in &program.lendable {
+            let ParamSource::Var(slot) = &program.params[n].source else {
                 continue;
             };
-            if !program.outputs.iter().any(|(s, _)| s == slot) {
-                continue;
-            }
             let sole = match self.scopes[slot.0].get(&slot.1) {
                 Some(Binding::Value(Value::Array(node))) => {
                     Rc::strong_count(node) == 1
