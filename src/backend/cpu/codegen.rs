@@ -58,6 +58,16 @@ impl Jit {
             ("opt_level", "speed"),
             ("use_colocated_libcalls", "false"),
             ("is_pic", "false"),
+            // The IR verifier checks every function in debug builds (and so in the tests);
+            // release builds skip it, a third of the compile time.
+            (
+                "enable_verifier",
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
         ] {
             flags.set(k, v).map_err(|e| e.to_string())?;
         }

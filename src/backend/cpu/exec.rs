@@ -16,6 +16,9 @@ use std::rc::Rc;
 
 /// Elements per parallel task of an elementwise kernel.
 pub(super) const CHUNK: usize = 1 << 14;
+/// How many contiguous elements one element costs when a kernel steps across cache lines
+/// in its inner loop, for [`TEAM_MIN`].
+const STRIDED_COST: usize = 8;
 /// Per-input values of one kernel run, on the stack for kernels of up to eight inputs
 /// (running a small kernel allocates nothing).
 pub(super) type PerInput<T> = SmallVec<[T; 8]>;
@@ -405,7 +408,14 @@ fn store(f: KernelFn, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>) {
     let total: usize = rows.dims.iter().product();
     let inner = rows.dims[rows.dims.len() - 1];
     let threads = crate::runtime::team::threads();
-    let piece = if total < TEAM_MIN {
+    // An element read or written across rows (a column) costs a cache line of its own.
+    let strided = rows
+        .steps()
+        .iter()
+        .zip(&rows.inputs)
+        .any(|(&step, i)| step.unsigned_abs() * i.scale.unsigned_abs() > 64);
+    let work_size = if strided { total * STRIDED_COST } else { total };
+    let piece = if work_size < TEAM_MIN {
         total.max(1)
     } else {
         CHUNK.min(total.div_ceil(threads).next_multiple_of(8))
