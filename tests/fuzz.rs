@@ -107,6 +107,54 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// Complex arithmetic fused into kernels (computed on the halves) against the
+    /// interpreter's complex numbers, bit for bit: complex results stored, real parts,
+    /// absolute values and reductions of them.
+    #[test]
+    fn complex_kernels_match_interp(e in complex_strategy(), m in 1usize..40, n in 1usize..50, seed in 0u64..1000) {
+        let prelude = format!(
+            "let a = rand({m}, {n}, seed={seed}) * 8 - 4\nlet b = arange({n}) - 1\n\
+             let z = complex(a, rand({m}, {n}, seed={seed} + 1) - 0.5)\n\
+             let w = complex(b * 0.25, 1.5)\nlet d = f32(linspace(-3, 3, {n}))"
+        );
+        for code in [e.clone(), format!("abs({e})"), format!("real({e}) + imag({e})"), format!("sum(abs({e}) <= 2.0)")] {
+            let want = outcome(&prelude, &code, false);
+            let got = outcome(&prelude, &code, true);
+            prop_assert_eq!(got, want, "expression {}", code);
+        }
+    }
+}
+
+fn complex_strategy() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("z".to_string()),
+        Just("w".to_string()),
+        Just("a".to_string()),
+        Just("b".to_string()),
+        Just("d".to_string()),
+        Just("0.5".to_string()),
+        Just("complex(0.25, -2.0)".to_string()),
+        Just("z[::-1, :]".to_string()),
+        Just("z[:, ::2][:, :1]".to_string()),
+        Just("conj(z)".to_string()),
+    ];
+    leaf.prop_recursive(4, 16, 2, |inner| {
+        let binop = prop_oneof![Just("+"), Just("-"), Just("*")];
+        let unary = prop_oneof![Just("-"), Just("conj"), Just("complex"), Just("real")];
+        prop_oneof![
+            (inner.clone(), binop, inner.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (unary, inner).prop_map(|(f, a)| match f {
+                "-" => format!("(-{a})"),
+                "complex" => format!("complex({a}, 0.5)"),
+                _ => format!("{f}({a})"),
+            }),
+        ]
+    })
+}
+
 fn expr_strategy() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("a".to_string()),

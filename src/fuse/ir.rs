@@ -52,6 +52,11 @@ pub enum Inst {
     Select(ValueId, ValueId, ValueId),
     /// Conversion with `Array::cast` semantics.
     Cast(ValueId),
+    /// A complex value (dtype c128) from its real and imaginary parts (f64). Complex
+    /// arithmetic is lowered to f64 arithmetic on the parts (a c128 buffer is read as two
+    /// f64 inputs); this only ever is the value a kernel stores, as the two halves of each
+    /// 16-byte element.
+    Complex(ValueId, ValueId),
     /// Element `counter` of a counter-based random draw (`random`'s exact mapping).
     Random {
         /// The distribution.
@@ -249,6 +254,7 @@ impl Kernel {
                 Inst::Binary(op, a, b) => (op, a, b).hash(&mut h),
                 Inst::Select(c, a, b) => (c, a, b).hash(&mut h),
                 Inst::Cast(a) => a.hash(&mut h),
+                Inst::Complex(re, im) => (re, im).hash(&mut h),
                 // A draw's distribution, stream and draw number are arguments of the
                 // kernel (the host fills its values), so every draw shares one kernel.
                 Inst::Random { counter, .. } => counter.hash(&mut h),
@@ -275,6 +281,7 @@ fn fmt_inst(f: &mut fmt::Formatter<'_>, inst: &Inst) -> fmt::Result {
         Inst::Binary(op, a, b) => write!(f, "{} v{a} v{b}", op.name()),
         Inst::Select(c, a, b) => write!(f, "where v{c} v{a} v{b}"),
         Inst::Cast(a) => write!(f, "cast v{a}"),
+        Inst::Complex(re, im) => write!(f, "complex v{re} v{im}"),
         Inst::Random {
             dist,
             seed,

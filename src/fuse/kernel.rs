@@ -7,7 +7,13 @@ use super::{Planner, contiguous_strides, is_basic};
 use crate::dtype::DType;
 use crate::graph::{BinaryOp, Distribution, IndexItem, NodeRef, Op, UnaryOp};
 use crate::runtime::Scalar;
+use complex::Part;
 use rustc_hash::FxHashMap as HashMap;
+
+mod complex;
+mod region;
+
+pub(super) use region::{build_part, build_update, copy};
 
 /// One node coordinate as a function of the iteration coordinates:
 /// `offset + scale · coord[dim]` (just `offset` when `dim` is `None`), plus `k` times the
@@ -34,7 +40,7 @@ fn identity(ndim: usize) -> View {
 }
 
 /// The kernel computing `node`, or `None` when the node is not a kernel root (a library call,
-/// a gather, complex arithmetic, an empty array...).
+/// a gather, a complex function the kernel IR does not compute, an empty array...).
 pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
     if node.size() == 0 || !fusible(node) && !matches!(node.op, Op::Reduce { .. }) {
         return None;
@@ -86,8 +92,14 @@ pub(super) fn build(planner: &mut Planner, node: &NodeRef) -> Option<Kernel> {
     }
     let mut b = Builder::new(planner, node.shape.clone());
     b.count_local_users(node);
-    let v = b.emit_root(node);
-    let v = b.cast(v, node.dtype);
+    let v = if node.dtype == DType::C128 {
+        let re = b.in_part(Part::Re, |b| b.emit_root(node));
+        let im = b.in_part(Part::Im, |b| b.emit_root(node));
+        b.push(Inst::Complex(re, im), DType::C128)
+    } else {
+        let v = b.emit_root(node);
+        b.cast(v, node.dtype)
+    };
     Some(b.finish(Output::Store(v)))
 }
 
@@ -98,6 +110,9 @@ pub(super) fn strided_view(
     planner: &mut Planner,
     x: &NodeRef,
 ) -> Option<(super::BufId, crate::runtime::strided::Strided)> {
+    if x.dtype == DType::C128 {
+        return None;
+    }
     let mut b = Builder::new(planner, x.shape.clone());
     let v = b.emit_root(x);
     match (&b.body[..], &b.inputs[..]) {
@@ -123,118 +138,10 @@ pub(super) fn strided_view(
     }
 }
 
-/// A store kernel copying buffer `b` (holding `x`) to a new row-major buffer.
-pub(super) fn copy(planner: &mut Planner, x: &NodeRef, b: super::BufId) -> Kernel {
-    let mut k = Builder::new(planner, x.shape.clone());
-    let (_, strides) = k.planner.layout(b);
-    let v = k.load(
-        Source::Buffer(b),
-        x.dtype,
-        0,
-        &strides,
-        &identity(x.shape.len()),
-    );
-    k.finish(Output::Store(v))
-}
-
-/// The kernel of an indexed update `x[spec] = v` with a basic `spec`: it stores `v` into the
-/// region of a row-major copy of `x` (or of `x` itself when nothing else needs it). Returns
-/// the kernel and the buffer holding `x`; `None` when the update is not a kernel.
-pub(super) fn build_update(
-    planner: &mut Planner,
-    node: &NodeRef,
-) -> Option<(Kernel, super::BufId)> {
-    let Op::Update(spec) = &node.op else {
-        return None;
-    };
-    if node.dtype == DType::C128
-        || node.size() == 0
-        || !is_basic(&spec.items)
-        || node.inputs.len() != 2 + spec.dynamic_count()
-    {
-        return None;
-    }
-    let region = spec.result_shape();
-    if region.iter().product::<usize>() == 0 {
-        return None;
-    }
-    let old = planner.materialize(&node.inputs[0]);
-    let mut positions = node.inputs[2..]
-        .iter()
-        .map(|p| planner.materialize(p))
-        .collect::<Vec<_>>()
-        .into_iter();
-    let base = contiguous_strides(&node.shape);
-    let mut b = Builder::new(planner, region.clone());
-    b.out_offset = 0;
-    b.out_strides.clear();
-    for (item, &stride) in spec.items.iter().zip(&base) {
-        match item {
-            IndexItem::At(p) => b.out_offset += stride * *p as i64,
-            IndexItem::Dynamic => b
-                .out_dynamic
-                .push((positions.next().expect("one per dynamic item"), stride)),
-            IndexItem::Slice { start, step, .. } => {
-                b.out_offset += stride * start;
-                b.out_strides.push(stride * step);
-            }
-            IndexItem::Array => unreachable!("basic index only"),
-        }
-    }
-    let v = &node.inputs[1];
-    let skip = region.len() - v.shape.len();
-    let view: View = v
-        .shape
-        .iter()
-        .enumerate()
-        .map(|(j, &d)| {
-            if d == 1 && region[j + skip] != 1 {
-                Coord {
-                    dim: None,
-                    scale: 0,
-                    offset: 0,
-                    dynamic: None,
-                }
-            } else {
-                Coord {
-                    dim: Some(j + skip),
-                    scale: 1,
-                    offset: 0,
-                    dynamic: None,
-                }
-            }
-        })
-        .collect();
-    let size = region.iter().product();
-    let x = b.emit(v, &view, size);
-    let x = b.cast(x, node.dtype);
-    Some((b.finish(Output::Store(x)), old))
-}
-
-/// The kernel storing `part` into its block of a row-major array of `shape` that starts at
-/// index `start` along `axis` (one part of a concatenation: `roll` is two).
-pub(super) fn build_part(
-    planner: &mut Planner,
-    part: &NodeRef,
-    shape: &[usize],
-    axis: usize,
-    start: usize,
-) -> Kernel {
-    let strides = contiguous_strides(shape);
-    let mut b = Builder::new(planner, part.shape.clone());
-    b.out_offset = strides[axis] * start as i64;
-    b.out_strides = strides;
-    b.count_local_users(part);
-    let view = identity(part.shape.len());
-    let v = b.emit(part, &view, part.size());
-    let v = b.cast(v, part.dtype);
-    b.finish(Output::Store(v))
-}
-
 /// Whether a node's own operation can be part of a kernel.
 fn fusible(node: &NodeRef) -> bool {
-    if node.dtype == DType::C128 || node.inputs.iter().any(|i| i.dtype == DType::C128) {
-        return false;
+    if let Some(fusible) = complex::fusible(node) {
+        return fusible;
     }
     match &node.op {
         Op::Fill(_) | Op::Arange { .. } | Op::Random { .. } => true,
@@ -254,7 +161,9 @@ struct Builder<'p> {
     out_strides: Vec<i64>,
     inputs: Vec<Input>,
     body: Vec<Value>,
-    memo: HashMap<(u64, View), ValueId>,
+    /// The half of complex nodes being emitted (see [`Builder::in_part`]).
+    part: Part,
+    memo: HashMap<(u64, View, Part), ValueId>,
     /// For nodes reached from the root through elementwise ops of the root's shape (so at
     /// the root's view): how many distinct nodes read them there.
     local_users: HashMap<u64, usize>,
@@ -270,6 +179,7 @@ impl<'p> Builder<'p> {
             dims,
             inputs: vec![],
             body: vec![],
+            part: Part::Re,
             memo: HashMap::default(),
             local_users: HashMap::default(),
         }
@@ -373,21 +283,39 @@ impl<'p> Builder<'p> {
             && v.len() == 1
             && let Some(s) = v.as_scalar()
         {
+            if node.dtype == DType::C128 {
+                return self.constant_part(s);
+            }
             return self.constant(s, node.dtype);
         }
         let b = self.planner.materialize(node);
         let (_, strides) = self.planner.layout(b);
+        if node.dtype == DType::C128 {
+            // A c128 element is two f64: the real half first.
+            let halves: Vec<i64> = strides.iter().map(|s| 2 * s).collect();
+            let offset = i64::from(self.part == Part::Im);
+            return self.load(Source::Buffer(b), DType::F64, offset, &halves, view);
+        }
         self.load(Source::Buffer(b), node.dtype, 0, &strides, view)
     }
 
     fn emit_root(&mut self, node: &NodeRef) -> ValueId {
         let view = identity(node.shape.len());
+        if node.dtype == DType::C128 {
+            return self.emit_complex_op(node, &view);
+        }
         self.emit_op(node, &view)
     }
 
     /// The value of `node` at `view`, fused unless it must be a buffer.
     fn emit(&mut self, node: &NodeRef, view: &View, parent_size: usize) -> ValueId {
-        let key = (node.id, view.clone());
+        // A real node's value is the same whichever half of a complex one reads it.
+        let part = if node.dtype == DType::C128 {
+            self.part
+        } else {
+            Part::Re
+        };
+        let key = (node.id, view.clone(), part);
         if let Some(&v) = self.memo.get(&key) {
             return v;
         }
@@ -399,6 +327,8 @@ impl<'p> Builder<'p> {
                 self.local_users.get(&node.id).copied().unwrap_or(0),
             ) {
             self.load_buffer(node, view)
+        } else if node.dtype == DType::C128 {
+            self.emit_complex_op(node, view)
         } else {
             self.emit_op(node, view)
         };
@@ -473,6 +403,16 @@ impl<'p> Builder<'p> {
                 };
                 let v = self.push(inst, natural);
                 self.cast(v, dtype)
+            }
+            Op::Unary(op) if node.inputs[0].dtype == DType::C128 => {
+                let re = self.complex_operand(node, 0, view, Part::Re);
+                let im = self.complex_operand(node, 0, view, Part::Im);
+                match op {
+                    UnaryOp::Real => re,
+                    UnaryOp::Imag => im,
+                    // `abs` of a complex number is num-complex's `norm`: `hypot(re, im)`.
+                    _ => self.push(Inst::Binary(BinaryOp::Hypot, re, im), DType::F64),
+                }
             }
             Op::Unary(op) => {
                 let x = self.operand(node, 0, view);

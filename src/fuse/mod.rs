@@ -73,7 +73,8 @@ pub enum Step {
         /// kernel decides when it runs.
         in_place_ok: bool,
     },
-    /// A node computed whole (library call, gather, scan, complex arithmetic) from buffers.
+    /// A node computed whole (library call, gather, scan, complex functions other than
+    /// `+ - *`, `conj`, `real`, `imag`, `abs`) from buffers.
     Node {
         /// The node (its op, shape and dtype).
         node: NodeRef,

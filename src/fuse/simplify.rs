@@ -85,7 +85,7 @@ fn live_only(
         match body[v].inst {
             Inst::Unary(_, a) | Inst::Cast(a) => live[a] = true,
             Inst::Random { counter, .. } => live[counter] = true,
-            Inst::Binary(_, a, b) => {
+            Inst::Binary(_, a, b) | Inst::Complex(a, b) => {
                 live[a] = true;
                 live[b] = true;
             }
@@ -119,6 +119,7 @@ fn live_only(
             Inst::Binary(op, a, b) => Inst::Binary(op, map(a), map(b)),
             Inst::Select(c, a, b) => Inst::Select(map(c), map(a), map(b)),
             Inst::Cast(a) => Inst::Cast(map(a)),
+            Inst::Complex(re, im) => Inst::Complex(map(re), map(im)),
             Inst::Random {
                 dist,
                 seed,

@@ -5,9 +5,10 @@
 
 use crate::diag::{Result, index_error};
 use crate::map_array;
-use crate::runtime::Array;
+use crate::runtime::{Array, team};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// Elements per chunk of a selection.
 const CHUNK: usize = 1 << 14;
@@ -40,29 +41,38 @@ fn compress_chunk<T: Copy>(s: &[T], m: &[bool], out: &mut [T]) {
 }
 
 fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec<T> {
+    let chunks = src.len().div_ceil(CHUNK);
+    let count = |c: usize| {
+        m[c * CHUNK..((c + 1) * CHUNK).min(m.len())]
+            .iter()
+            .filter(|&&b| b)
+            .count()
+    };
+    // On the kernel team (its helpers spin between jobs: a loop filtering a value each
+    // iteration pays no thread wake-ups).
     let counts: Vec<usize> = if src.len() < PARALLEL_MIN {
-        m.chunks(CHUNK)
-            .map(|c| c.iter().filter(|&&b| b).count())
-            .collect()
+        (0..chunks).map(count).collect()
     } else {
-        m.par_chunks(CHUNK)
-            .map(|c| c.iter().filter(|&&b| b).count())
-            .collect()
+        team::map(chunks, count)
     };
     let mut out = vec![T::default(); counts.iter().sum()];
     let mut pieces = Vec::with_capacity(counts.len());
     let mut rest = out.as_mut_slice();
     for &c in &counts {
         let (piece, tail) = rest.split_at_mut(c);
-        pieces.push(piece);
+        pieces.push(Mutex::new(piece));
         rest = tail;
     }
-    let work = src.chunks(CHUNK).zip(m.chunks(CHUNK)).zip(pieces);
+    let work = |c: usize| {
+        let at = c * CHUNK..((c + 1) * CHUNK).min(src.len());
+        // Each piece is locked once, by the one chunk that writes it.
+        let mut piece = pieces[c].lock().unwrap_or_else(|e| e.into_inner());
+        compress_chunk(&src[at.clone()], &m[at], &mut piece);
+    };
     if src.len() < PARALLEL_MIN {
-        work.for_each(|((s, m), piece)| compress_chunk(s, m, piece));
+        (0..chunks).for_each(work);
     } else {
-        work.par_bridge()
-            .for_each(|((s, m), piece)| compress_chunk(s, m, piece));
+        team::run(chunks, &work);
     }
     out
 }

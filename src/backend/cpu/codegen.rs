@@ -36,7 +36,7 @@ pub(super) fn clif_type(d: DType) -> Type {
         DType::I64 => types::I64,
         DType::F32 => types::F32,
         DType::F64 => types::F64,
-        DType::C128 => unreachable!("complex values are never fused"),
+        DType::C128 => unreachable!("complex values are computed as two f64 halves"),
     }
 }
 
@@ -281,18 +281,24 @@ impl Translator<'_> {
         self.b.ins().brif(more, body, &[], exit, &[]);
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let x = self.body(&at)[v];
+        let vals = self.body(&at);
         let addr = self.b.use_var(out_cursor);
         let flags = MemFlagsData::trusted();
-        let x = match write {
-            RowWrite::Store => x,
-            RowWrite::Combine(combine) => {
+        match (write, &self.kernel.body[v].inst) {
+            (RowWrite::Store, Inst::Complex(re, im)) => {
+                self.b.ins().store(flags, vals[*re], addr, 0);
+                self.b.ins().store(flags, vals[*im], addr, 8);
+            }
+            (RowWrite::Store, _) => {
+                self.b.ins().store(flags, vals[v], addr, 0);
+            }
+            (RowWrite::Combine(combine), _) => {
                 let dtype = self.kernel.body[v].dtype;
                 let old = self.b.ins().load(clif_type(dtype), flags, addr, 0);
-                self.combine(combine, dtype, old, x)
+                let x = self.combine(combine, dtype, old, vals[v]);
+                self.b.ins().store(flags, x, addr, 0);
             }
-        };
-        self.b.ins().store(flags, x, addr, 0);
+        }
         for (k, &c) in cursors.iter().enumerate() {
             let next = self.b.ins().iadd(at[k], self.steps[k]);
             self.b.def_var(c, next);
@@ -326,10 +332,12 @@ impl Translator<'_> {
     pub(super) fn body(&mut self, at: &[ir::Value]) -> Vec<ir::Value> {
         let mut vals: Vec<ir::Value> = Vec::with_capacity(self.kernel.body.len());
         for v in &self.kernel.body {
-            let ty = clif_type(v.dtype);
             let x = match &v.inst {
                 Inst::Load(k) => match self.kernel.inputs[*k].source {
-                    Source::Buffer(_) => self.b.ins().load(ty, MemFlagsData::trusted(), at[*k], 0),
+                    Source::Buffer(_) => {
+                        let ty = clif_type(v.dtype);
+                        self.b.ins().load(ty, MemFlagsData::trusted(), at[*k], 0)
+                    }
                     Source::Counter => at[*k],
                 },
                 Inst::Const(s) => self.constant(*s),
@@ -346,8 +354,11 @@ impl Translator<'_> {
                     self.binary(*op, vals[*a], vals[*c], from)
                 }
                 Inst::Select(c, a, e) => self.b.ins().select(vals[*c], vals[*a], vals[*e]),
+                // Stands for its real half; `store` writes both.
+                Inst::Complex(re, _) => vals[*re],
                 Inst::Random { .. } => {
                     let slot = self.random_slots[&vals.len()];
+                    let ty = clif_type(v.dtype);
                     self.b.ins().load(ty, MemFlagsData::trusted(), at[slot], 0)
                 }
             };
@@ -363,7 +374,7 @@ impl Translator<'_> {
             Scalar::I64(v) => ins.iconst(types::I64, v),
             Scalar::F32(v) => ins.f32const(v),
             Scalar::F64(v) => ins.f64const(v),
-            Scalar::C128(_) => unreachable!("complex values are never fused"),
+            Scalar::C128(_) => unreachable!("complex constants are split into halves"),
         }
     }
 
@@ -406,7 +417,7 @@ impl Translator<'_> {
                 let z = ins.f64const(0.0);
                 self.b.ins().fcmp(FloatCC::NotEqual, x, z)
             }
-            _ => unreachable!("complex values are never fused"),
+            _ => unreachable!("complex values are computed as two f64 halves"),
         }
     }
 
@@ -529,7 +540,7 @@ impl Translator<'_> {
             (DType::I64, Sub) => ins.isub(a, c),
             (DType::I64, Mul) => ins.imul(a, c),
             (DType::I64, _) => self.call("arr_binary_i64", &[code, a, c]),
-            _ => unreachable!("complex values are never fused"),
+            _ => unreachable!("complex values are computed as two f64 halves"),
         }
     }
 }

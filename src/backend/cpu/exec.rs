@@ -325,33 +325,36 @@ pub(super) fn run(
     };
     let dtype = kernel.result_dtype();
     let size = dtype.size_bytes() as i64;
+    macro_rules! stored {
+        ($t:ty, $variant:ident) => {{
+            let mut out: Vec<$t> = match target {
+                Some(Array::$variant(a)) => {
+                    // Row-major, but possibly a window of a larger allocation.
+                    let n = a.len();
+                    let (v, offset) = a.into_raw_vec_and_offset();
+                    let offset = offset.unwrap_or(0);
+                    if offset == 0 && v.len() == n {
+                        v
+                    } else {
+                        v[offset..offset + n].to_vec()
+                    }
+                }
+                Some(_) => unreachable!("an update keeps its dtype"),
+                None => zeroed_vec(shape.iter().product()),
+            };
+            let address = out.as_mut_ptr() as i64;
+            store(
+                f,
+                &Rows::new(kernel, buffers, Some((address, size)), in_place),
+                gaps.as_ref().map(|g| (g, address)),
+            );
+            out
+        }};
+    }
     macro_rules! typed {
         ($t:ty, $variant:ident) => {{
             let v: Vec<$t> = match kernel.output {
-                Output::Store(_) => {
-                    let mut out: Vec<$t> = match target {
-                        Some(Array::$variant(a)) => {
-                            // Row-major, but possibly a window of a larger allocation.
-                            let n = a.len();
-                            let (v, offset) = a.into_raw_vec_and_offset();
-                            let offset = offset.unwrap_or(0);
-                            if offset == 0 && v.len() == n {
-                                v
-                            } else {
-                                v[offset..offset + n].to_vec()
-                            }
-                        }
-                        Some(_) => unreachable!("an update keeps its dtype"),
-                        None => zeroed_vec(shape.iter().product()),
-                    };
-                    let address = out.as_mut_ptr() as i64;
-                    store(
-                        f,
-                        &Rows::new(kernel, buffers, Some((address, size)), in_place),
-                        gaps.as_ref().map(|g| (g, address)),
-                    );
-                    out
-                }
+                Output::Store(_) => stored!($t, $variant),
                 Output::Reduce {
                     combine,
                     axis,
@@ -374,7 +377,11 @@ pub(super) fn run(
         DType::F32 => typed!(f32, F32),
         DType::I64 => typed!(i64, I64),
         DType::Bool => typed!(bool, Bool),
-        DType::C128 => unreachable!("complex values are never fused"),
+        // Only stores make complex values (`fuse::kernel`).
+        DType::C128 => {
+            let v = stored!(num_complex::Complex64, C128);
+            Array::C128(ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"))
+        }
     }
 }
 

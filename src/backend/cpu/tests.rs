@@ -81,3 +81,19 @@ fn unrolled_arithmetic_kernel() {
     let z = g.binary(BinaryOp::Add, &y, &a, s).expect("add");
     insta::assert_snapshot!(plan_and_clif(&z));
 }
+
+#[test]
+fn complex_kernels() {
+    // Complex arithmetic on the halves of c128 elements: a stored product (both halves
+    // written) and the absolute value of one (`hypot` of the halves).
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let z = ArrayD::from_shape_fn(IxDyn(&[2, 3]), |i| {
+        num_complex::Complex64::new(i[0] as f64, i[1] as f64 - 1.0)
+    });
+    let z = g.constant(Array::C128(z), false, s).expect("small");
+    let zz = g.binary(BinaryOp::Mul, &z, &z, s).expect("mul");
+    let y = g.binary(BinaryOp::Add, &zz, &z, s).expect("add");
+    let a = g.unary(UnaryOp::Abs, &y, s).expect("abs");
+    insta::assert_snapshot!(format!("{}{}", plan_and_clif(&y), plan_and_clif(&a)));
+}
