@@ -1,6 +1,6 @@
 //! The shared transcendental decompositions (`fuse::math`) emitted as Cranelift
 //! instructions: the same operations in the same order as the interpreter's scalar code, so
-//! compiled `exp log log1p sin cos` give the interpreter's bits.
+//! compiled `exp log log1p sin cos hypot` give the interpreter's bits.
 
 use super::codegen::Translator;
 use crate::fuse::math::Ops;
@@ -29,6 +29,9 @@ impl Ops for Translator<'_> {
     }
     fn div(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
         self.b.ins().fdiv(a, b)
+    }
+    fn sqrt(&mut self, a: ir::Value) -> ir::Value {
+        self.b.ins().sqrt(a)
     }
     fn round(&mut self, a: ir::Value) -> ir::Value {
         self.b.ins().nearest(a)
@@ -122,6 +125,9 @@ impl Ops for Lanes<'_, '_> {
     }
     fn div(&mut self, a: ir::Value, b: ir::Value) -> ir::Value {
         self.0.b.ins().fdiv(a, b)
+    }
+    fn sqrt(&mut self, a: ir::Value) -> ir::Value {
+        self.0.b.ins().sqrt(a)
     }
     fn round(&mut self, a: ir::Value) -> ir::Value {
         self.0.b.ins().nearest(a)

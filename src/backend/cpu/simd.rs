@@ -19,14 +19,14 @@ const V: types::Type = types::F64X2;
 /// instructions per element; a transcendental's body is long enough without).
 const UNROLL: i32 = 4;
 
-/// Whether an instruction expands into a polynomial (`fuse::math`) in a vector loop.
+/// Whether an instruction expands into a decomposition (`fuse::math`) in a vector loop.
 fn math_call(inst: &Inst) -> bool {
     matches!(
         inst,
         Inst::Unary(
             UnaryOp::Exp | UnaryOp::Log | UnaryOp::Log1p | UnaryOp::Sin | UnaryOp::Cos,
             _
-        )
+        ) | Inst::Binary(BinaryOp::Hypot, ..)
     )
 }
 
@@ -60,7 +60,7 @@ pub(super) fn vectorisable(kernel: &Kernel) -> bool {
                 ),
                 Inst::Binary(op, ..) => matches!(
                     op,
-                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Hypot
                 ),
                 _ => false,
             }
@@ -122,6 +122,9 @@ impl Translator<'_> {
                             }
                         }
                     }
+                }
+                Inst::Binary(BinaryOp::Hypot, a, c) => {
+                    math::hypot(&mut Lanes(self), vals[*a], vals[*c])
                 }
                 Inst::Binary(op, a, c) => {
                     let (a, c) = (vals[*a], vals[*c]);

@@ -15,7 +15,7 @@ trait Real: Copy + PartialOrd + std::ops::Neg<Output = Self> + 'static {
 }
 
 macro_rules! impl_real {
-    ($t:ty, $j0:path, $j1:path, $y0:path, $y1:path, $erf:path, $erfc:path, $gamma:path, $lgamma:path) => {
+    ($t:ty, $j0:path, $j1:path, $y0:path, $y1:path, $erf:path, $erfc:path, $gamma:path, $lgamma:path, $hypot:path) => {
         impl Real for $t {
             fn apply(self, op: UnaryOp) -> $t {
                 use UnaryOp::*;
@@ -115,7 +115,7 @@ macro_rules! impl_real {
                         }
                     }
                     Atan2 => a.atan2(b),
-                    Hypot => a.hypot(b),
+                    Hypot => $hypot(a, b),
                     Fmod => a % b,
                     Copysign => a.copysign(b),
                     Eq | Ne | Lt | Le | Gt | Ge | And | Or | BitAnd | BitOr | BitXor | Shl
@@ -137,7 +137,8 @@ impl_real!(
     libm::erf,
     libm::erfc,
     libm::tgamma,
-    libm::lgamma
+    libm::lgamma,
+    hypot_f64
 );
 impl_real!(
     f32,
@@ -148,8 +149,15 @@ impl_real!(
     libm::erff,
     libm::erfcf,
     libm::tgammaf,
-    libm::lgammaf
+    libm::lgammaf,
+    f32::hypot
 );
+
+/// `hypot` of f64 values (and `abs` of complex numbers): the shared decomposition of
+/// `fuse::math`, which compiled kernels inline.
+pub(crate) fn hypot_f64(x: f64, y: f64) -> f64 {
+    crate::fuse::math::hypot(&mut crate::fuse::math::Scalar, x, y)
+}
 
 /// One element of a unary float function, exactly as every backend computes it (compiled
 /// kernels call these for the functions they do not generate inline).
@@ -241,7 +249,7 @@ pub fn unary(op: UnaryOp, x: &Array, out: DType) -> Result<Array> {
             _ => unreachable!(),
         },
         (Abs | Real | Imag | Angle, Array::C128(a)) => Array::F64(a.mapv(|z| match op {
-            Abs => z.norm(),
+            Abs => hypot_f64(z.re, z.im),
             Real => z.re,
             Imag => z.im,
             _ => z.arg(),
