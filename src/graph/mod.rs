@@ -171,21 +171,20 @@ impl Graph {
             }
         }
         // Computed inputs become constants, so new graphs never hold old chains alive.
-        let inputs: Vec<NodeRef> = inputs
-            .into_iter()
-            .map(|n| match (&n.op, n.value()) {
-                (Op::Const(_), _) | (_, None) => Ok(n),
-                (_, Some(v)) => self.make(
+        let mut inputs = inputs;
+        for n in inputs.iter_mut() {
+            if let (false, Some(v)) = (matches!(n.op, Op::Const(_)), n.value()) {
+                *n = self.make(
                     Op::Const(v),
                     vec![],
                     n.shape.clone(),
                     n.dtype,
                     n.weak,
                     n.span,
-                ),
-            })
-            .collect::<Result<_>>()?;
-        let ids: Vec<u64> = inputs.iter().map(|n| n.id).collect();
+                )?;
+            }
+        }
+        let ids: smallvec::SmallVec<[u64; 4]> = inputs.iter().map(|n| n.id).collect();
         let key = cons::ConsKey::new(&op, &shape, dtype, weak, &ids);
         if let Some(key) = &key
             && let Some(existing) = self.cons.get(key).and_then(Weak::upgrade)
