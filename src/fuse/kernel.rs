@@ -28,6 +28,27 @@ struct Coord {
 
 type View = Vec<Coord>;
 
+/// The view of an operand of shape `x` broadcast (NumPy, from the right) to `shape`, whose
+/// own view is `view`: an axis of length 1 stretched over a longer one reads one element.
+fn broadcast_view(x: &[usize], shape: &[usize], view: &View) -> View {
+    let skip = shape.len() - x.len();
+    x.iter()
+        .enumerate()
+        .map(|(j, &d)| {
+            if d == 1 && shape[j + skip] != 1 {
+                Coord {
+                    dim: None,
+                    scale: 0,
+                    offset: 0,
+                    dynamic: None,
+                }
+            } else {
+                view[j + skip]
+            }
+        })
+        .collect()
+}
+
 fn identity(ndim: usize) -> View {
     (0..ndim)
         .map(|d| Coord {
@@ -339,24 +360,7 @@ impl<'p> Builder<'p> {
     /// `node`'s input `i` at the view of `node` (NumPy broadcasting from the right).
     fn operand(&mut self, node: &NodeRef, i: usize, view: &View) -> ValueId {
         let x = &node.inputs[i];
-        let skip = node.shape.len() - x.shape.len();
-        let sub: View = x
-            .shape
-            .iter()
-            .enumerate()
-            .map(|(j, &d)| {
-                if d == 1 && node.shape[j + skip] != 1 {
-                    Coord {
-                        dim: None,
-                        scale: 0,
-                        offset: 0,
-                        dynamic: None,
-                    }
-                } else {
-                    view[j + skip]
-                }
-            })
-            .collect();
+        let sub = broadcast_view(&x.shape, &node.shape, view);
         self.emit(x, &sub, node.size())
     }
 

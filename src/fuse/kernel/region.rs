@@ -1,7 +1,7 @@
 //! Kernels that store into part of an array: an indexed update's region, one part of a
 //! concatenation, and row-major copies.
 
-use super::{Builder, Coord, View, identity};
+use super::{Builder, broadcast_view, identity};
 use crate::dtype::DType;
 use crate::fuse::ir::{Kernel, Output, Source};
 use crate::fuse::{BufId, Planner, contiguous_strides, is_basic};
@@ -66,29 +66,7 @@ pub(in crate::fuse) fn build_update(
         }
     }
     let v = &node.inputs[1];
-    let skip = region.len() - v.shape.len();
-    let view: View = v
-        .shape
-        .iter()
-        .enumerate()
-        .map(|(j, &d)| {
-            if d == 1 && region[j + skip] != 1 {
-                Coord {
-                    dim: None,
-                    scale: 0,
-                    offset: 0,
-                    dynamic: None,
-                }
-            } else {
-                Coord {
-                    dim: Some(j + skip),
-                    scale: 1,
-                    offset: 0,
-                    dynamic: None,
-                }
-            }
-        })
-        .collect();
+    let view = broadcast_view(&v.shape, &region, &identity(region.len()));
     let size = region.iter().product();
     let x = b.emit(v, &view, size);
     let x = b.cast(x, node.dtype);
