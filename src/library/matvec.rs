@@ -10,7 +10,6 @@ use super::matmul::Element;
 use crate::runtime::team;
 use ndarray::{ArrayView1, ArrayView2, s};
 use pulp::{Simd, WithSimd};
-use std::sync::Mutex;
 
 /// Rows a matrix–vector product reads in one pass over the vector.
 pub(super) const ROWS: usize = 4;
@@ -282,11 +281,8 @@ pub fn gemv<T: Element>(m: ArrayView2<'_, T>, x: ArrayView1<'_, T>, out: &mut [T
 /// Runs `block(first, out[first..first + size])` for consecutive blocks of `size` outputs,
 /// as pieces of one team job (on the calling thread alone when there is one block).
 fn in_pieces<T: Send>(out: &mut [T], size: usize, block: impl Fn(usize, &mut [T]) + Sync) {
-    let blocks: Vec<Mutex<&mut [T]>> = out.chunks_mut(size).map(Mutex::new).collect();
-    team::run(blocks.len(), &|b| {
-        // Each block is locked once, by the one piece that owns it.
-        let mut out = blocks[b].lock().unwrap_or_else(|e| e.into_inner());
-        block(b * size, &mut out);
+    team::each_mut(out.chunks_mut(size).collect(), |b, out| {
+        block(b * size, out)
     });
 }
 

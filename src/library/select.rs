@@ -8,7 +8,6 @@ use crate::map_array;
 use crate::runtime::{Array, team};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
-use std::sync::Mutex;
 
 /// Elements per chunk of a selection.
 const CHUNK: usize = 1 << 14;
@@ -60,19 +59,17 @@ fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec
     let mut rest = out.as_mut_slice();
     for &c in &counts {
         let (piece, tail) = rest.split_at_mut(c);
-        pieces.push(Mutex::new(piece));
+        pieces.push(piece);
         rest = tail;
     }
-    let work = |c: usize| {
+    let work = |c: usize, piece: &mut [T]| {
         let at = c * CHUNK..((c + 1) * CHUNK).min(src.len());
-        // Each piece is locked once, by the one chunk that writes it.
-        let mut piece = pieces[c].lock().unwrap_or_else(|e| e.into_inner());
-        compress_chunk(&src[at.clone()], &m[at], &mut piece);
+        compress_chunk(&src[at.clone()], &m[at], piece);
     };
     if src.len() < PARALLEL_MIN {
-        (0..chunks).for_each(work);
+        pieces.into_iter().enumerate().for_each(|(c, p)| work(c, p));
     } else {
-        team::run(chunks, &work);
+        team::each_mut(pieces, work);
     }
     out
 }

@@ -144,6 +144,18 @@ pub fn run(pieces: usize, work: &(dyn Fn(usize) + Sync)) {
     assert!(!failed, "a kernel piece panicked on a helper thread");
 }
 
+/// `work(i, parts[i])` for every part, as [`run`]'s pieces: each piece writes its own part
+/// of an output the caller split (blocks of a product's rows, a selection's runs).
+pub fn each_mut<T: Send>(parts: Vec<&mut [T]>, work: impl Fn(usize, &mut [T]) + Sync) {
+    let parts: Vec<std::sync::Mutex<&mut [T]>> =
+        parts.into_iter().map(std::sync::Mutex::new).collect();
+    run(parts.len(), &|i| {
+        // Each part is locked once, by the one piece that owns it.
+        let mut part = parts[i].lock().unwrap_or_else(|e| e.into_inner());
+        work(i, &mut part);
+    });
+}
+
 /// `f(0)`, …, `f(n - 1)` computed as [`run`]'s pieces, in index order.
 pub fn map<T: Send + Sync>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let slots: Vec<OnceLock<T>> = (0..n).map(|_| OnceLock::new()).collect();
