@@ -340,7 +340,10 @@ impl<'p> Builder<'p> {
         if let Some(&v) = self.memo.get(&key) {
             return v;
         }
+        // A node this plan already computed into a buffer is read from it, never
+        // recomputed (its cost counts as nothing to `should_materialize`).
         let v = if node.value().is_some()
+            || self.planner.done.contains_key(&node.id)
             || !fusible(node)
             || self.planner.should_materialize(
                 node,

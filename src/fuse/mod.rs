@@ -16,6 +16,8 @@ mod kernel;
 pub mod math;
 pub mod overlap;
 mod simplify;
+#[cfg(test)]
+mod tests;
 pub mod tree;
 
 pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};

@@ -1,0 +1,30 @@
+//! Plans for graphs whose fusion choices matter beyond their values (the values themselves
+//! are checked against `interp` by the differential tests).
+
+use super::{Plan, Step};
+use crate::diag::Span;
+use crate::dtype::DType;
+use crate::graph::{BinaryOp, Distribution, Graph, ReduceOp, UnaryOp};
+
+#[test]
+fn a_value_already_in_a_buffer_is_read_not_recomputed() {
+    // `b = -sum(x)` is a root, so it has a buffer before the kernel of `x * b` is built;
+    // that kernel must load it (as a broadcast scalar) instead of negating the sum again.
+    // In a recorded loop body this is what keeps a chain of scalars (`beta = (1 - alpha *
+    // alpha) * beta`) from being re-emitted, link by link, into every later kernel.
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let x = g
+        .random(Distribution::Uniform, 7, 0, vec![100], DType::F64, s)
+        .expect("draw");
+    let total = g.reduce(ReduceOp::Sum, &x, None, false, 0, s).expect("sum");
+    let b = g.unary(UnaryOp::Neg, &total, s).expect("neg");
+    let y = g.binary(BinaryOp::Mul, &x, &b, s).expect("mul");
+    let plan = Plan::build(&[b, y], false);
+    let Some(Step::Kernel { kernel, .. }) = plan.steps.last() else {
+        panic!("the product is a kernel:\n{plan}");
+    };
+    let text = kernel.to_string();
+    assert!(!text.contains("negative"), "negation recomputed:\n{plan}");
+    insta::assert_snapshot!(plan.to_string());
+}
