@@ -235,6 +235,29 @@ fn updates_outside_replay_write_in_place() {
 }
 
 #[test]
+fn a_literal_stored_into_a_small_array_writes_in_place() {
+    // `y[k] = 0.5` casts the literal to `y`'s dtype: that small value is folded, so the
+    // store writes into `y` instead of chaining lazy updates that a kernel later replays.
+    let program = "
+        let y = zeros(2000)
+        for k in 0..500 {
+            y[(k * 7) % 2000] = 0.5
+            y[k:k + 3] = 2
+        }
+        print(sum(y))";
+    let options = arr::lower::Options {
+        replay: false,
+        ..Default::default()
+    };
+    let mut s = Session::with_options(arr::BackendKind::Cpu, options).expect("session");
+    s.run_str(program).expect("runs");
+    let times = s.evaluator().times();
+    assert!(times.updated_in_place >= 900, "{}", times.report());
+    assert_eq!(times.backend.kernels_run, 0, "{}", times.report());
+    assert_eq!(s.take_output(), traced_output(program));
+}
+
+#[test]
 fn a_column_recurrence_replays_in_place() {
     let program = "
         let x = ones(300, 200)

@@ -37,12 +37,14 @@ impl Evaluator {
         let Some(value) = node.inputs.get(1).filter(|_| simple) else {
             return self.fold(node);
         };
+        // A small value folds (`y[i] = 0.5` casts the literal to `y`'s dtype first).
+        let value = self.fold(value.clone())?;
         // A small array is cheaper copied than computed apart from a lazy value.
         let computed = base.value().is_some() && value.value().is_some();
         if !computed && base.size() <= self.options.fold_limit {
             return self.fold(node);
         }
-        let (spec, value_node, span) = (spec.clone(), value.clone(), node.span);
+        let (spec, value_node, span) = (spec.clone(), value, node.span);
         drop(node);
         // The array is computed now (it has to be, to be written in place), then the value.
         self.force(&base)?;
