@@ -134,12 +134,27 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
             format!("value error: cannot read memory size `{m}` (try 4G or 512M)")
         })?;
     }
-    let threads = opts
-        .threads
-        .or_else(|| std::env::var("ARR_THREADS").ok()?.parse().ok());
+    let threads = match (opts.threads, std::env::var("ARR_THREADS")) {
+        (Some(t), _) => Some(t),
+        (None, Ok(text)) => Some(text.trim().parse().map_err(|_| {
+            format!("value error: ARR_THREADS must be a whole number of threads, not `{text}`")
+        })?),
+        (None, Err(std::env::VarError::NotUnicode(_))) => {
+            return Err("value error: ARR_THREADS must be a whole number of threads".into());
+        }
+        (None, Err(std::env::VarError::NotPresent)) => None,
+    };
     if let Some(t) = threads {
         if t == 0 {
             return Err("value error: --threads must be at least 1".into());
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let most = MAX_THREADS_PER_CORE * cores.max(8);
+        if t > most {
+            return Err(format!(
+                "value error: {t} threads is too many for {cores} cores (at most {most}: \
+                 more threads than that only wait for each other)"
+            ));
         }
         // The global pool runs every parallel kernel (rayon) and faer's linear algebra.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -148,6 +163,9 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
     }
     Session::with_writer(backend, options, Box::new(std::io::stdout())).map_err(|e| e.to_string())
 }
+
+/// Threads per core (counting at least 8 cores) that `--threads` may ask for.
+const MAX_THREADS_PER_CORE: usize = 8;
 
 fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
     let mut s = match session(&r.opts, check_only, explain) {

@@ -221,3 +221,26 @@ fn results_do_not_depend_on_the_thread_count() {
     let out = arr(&["run", "--threads", "0", "examples/broadcasting.arr"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn thread_counts_are_checked() {
+    let many = arr(&["run", "--threads", "10000", "examples/broadcasting.arr"]);
+    assert_eq!(many.status.code(), Some(1));
+    assert!(
+        stderr(&many).contains("10000 threads is too many"),
+        "{}",
+        stderr(&many)
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_arr"))
+        .args(["run", "examples/broadcasting.arr"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("ARR_THREADS", "abc")
+        .output()
+        .expect("arr runs");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("ARR_THREADS must be a whole number of threads, not `abc`"),
+        "{}",
+        stderr(&bad)
+    );
+}

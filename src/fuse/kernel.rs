@@ -131,7 +131,8 @@ pub(super) fn strided_view(
     planner: &mut Planner,
     x: &NodeRef,
 ) -> Option<(super::BufId, crate::runtime::strided::Strided)> {
-    if x.dtype == DType::C128 {
+    // A gather (`b[[0, -1]]`) is no view.
+    if x.dtype == DType::C128 || !fusible(x) {
         return None;
     }
     let mut b = Builder::new(planner, x.shape.clone());

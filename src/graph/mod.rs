@@ -15,6 +15,7 @@ mod cons;
 mod index;
 mod library;
 pub mod ops;
+mod reduce;
 
 pub use build::{broadcast_shapes, normalize_axis};
 pub use calls::{ConvolveMode, FftNorm, NormOrd, QrMode};
@@ -144,6 +145,26 @@ impl Graph {
         self.next_id
     }
 
+    /// Fails when an array of `shape` and `dtype` would not fit the memory limit: every
+    /// node is checked, and so is any buffer a builtin fills on the host before it has a
+    /// node (`repeat`'s positions), before allocating it.
+    pub fn check_size(&self, shape: &[usize], dtype: DType, span: Span) -> Result<()> {
+        let bytes = shape.iter().try_fold(dtype.size_bytes() as u64, |acc, &d| {
+            acc.checked_mul(d as u64)
+        });
+        match bytes {
+            Some(b) if b <= self.memory_limit => Ok(()),
+            _ => Err(resource_error(format!(
+                "an array of shape {} and dtype {dtype} needs {} bytes, over the memory limit of {} bytes",
+                fmt_shape(shape),
+                bytes.map_or("more than 2^64".to_string(), |b| b.to_string()),
+                self.memory_limit
+            ))
+            .with_span(span)
+            .with_help("raise the limit with --max-memory, or work on smaller pieces")),
+        }
+    }
+
     /// Creates (or finds the existing equal) node. Every constructor ends here.
     pub(crate) fn make(
         &mut self,
@@ -154,22 +175,7 @@ impl Graph {
         weak: bool,
         span: Span,
     ) -> Result<NodeRef> {
-        let bytes = shape.iter().try_fold(dtype.size_bytes() as u64, |acc, &d| {
-            acc.checked_mul(d as u64)
-        });
-        match bytes {
-            Some(b) if b <= self.memory_limit => {}
-            _ => {
-                return Err(resource_error(format!(
-                    "an array of shape {} and dtype {dtype} needs {} bytes, over the memory limit of {} bytes",
-                    fmt_shape(&shape),
-                    bytes.map_or("more than 2^64".to_string(), |b| b.to_string()),
-                    self.memory_limit
-                ))
-                .with_span(span)
-                .with_help("raise the limit with --max-memory, or work on smaller pieces"));
-            }
-        }
+        self.check_size(&shape, dtype, span)?;
         // Computed inputs become constants, so new graphs never hold old chains alive.
         let mut inputs = inputs;
         for n in inputs.iter_mut() {

@@ -210,7 +210,9 @@ pub fn det(x: &Array) -> Result<Array> {
         } else {
             mat_view(&a, false).determinant()
         };
-        return Ok(from_complex(vec![d], &[]));
+        // A singular matrix's determinant is +0, as NumPy's (LAPACK reports the zero pivot
+        // and NumPy returns sign 0): adding +0 turns a -0 product into +0.
+        return Ok(from_complex(vec![d + c64::new(0.0, 0.0)], &[]));
     }
     let a = as_f64(x);
     let d = if n == 0 {
@@ -218,7 +220,7 @@ pub fn det(x: &Array) -> Result<Array> {
     } else {
         mat_view(&a, false).determinant()
     };
-    Ok(from_vec(vec![d], &[], out_dtype(x)))
+    Ok(from_vec(vec![d + 0.0], &[], out_dtype(x)))
 }
 
 /// `slogdet`: `[sign, log|det|]` packed in one array (c128 for complex input, whose

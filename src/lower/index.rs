@@ -30,17 +30,18 @@ pub(crate) fn slice_indices(
     };
     let start = clamp(start, if step < 0 { upper } else { lower });
     let stop = clamp(stop, if step < 0 { lower } else { upper });
-    let len = if step > 0 {
-        if stop > start {
-            (stop - start + step - 1) / step
-        } else {
-            0
-        }
-    } else if start > stop {
-        (start - stop + (-step) - 1) / (-step)
+    // In i128: a step near `i64::MIN` or `i64::MAX` must not overflow.
+    let (first, last, by) = (i128::from(start), i128::from(stop), i128::from(step));
+    let len = if by > 0 && last > first {
+        (last - first + by - 1) / by
+    } else if by < 0 && first > last {
+        (first - last - by - 1) / -by
     } else {
         0
     };
+    // Fewer than two elements: the step only says which way (huge steps then never reach
+    // the stride arithmetic of views and kernels).
+    let step = if len < 2 { step.signum() } else { step };
     Ok((start, step, len as usize))
 }
 

@@ -177,6 +177,9 @@ pub struct Evaluator {
     call_depth: usize,
     expr_depth: usize,
     imported: HashSet<PathBuf>,
+    /// The files being run now, outermost first (the script, then nested imports): an
+    /// import of one of them is a cycle.
+    importing: Vec<PathBuf>,
     file_dirs: HashMap<u32, PathBuf>,
     pub(crate) options: Options,
     draws: u64,
@@ -219,6 +222,7 @@ impl Evaluator {
             call_depth: 0,
             expr_depth: 0,
             imported: HashSet::new(),
+            importing: vec![],
             file_dirs: HashMap::new(),
             options,
             draws: 0,
@@ -256,15 +260,25 @@ impl Evaluator {
     /// Returns the value of the last statement when it is an expression.
     pub fn run_source(&mut self, name: &str, text: &str, dir: Option<PathBuf>) -> Result<Value> {
         let file = self.sources.add(name, text);
-        if let Some(dir) = dir {
-            self.file_dirs.insert(file, dir);
+        if let Some(dir) = &dir {
+            self.file_dirs.insert(file, dir.clone());
         }
         let start = Instant::now();
         let program = crate::syntax::parse(text, file)?;
         self.times.parse += start.elapsed();
+        // A script read from a file: importing it (directly or through another import) is
+        // a cycle.
+        let script = dir
+            .zip(std::path::Path::new(name).file_name())
+            .map(|(d, f)| d.join(f))
+            .filter(|p| p.is_file())
+            .and_then(|p| p.canonicalize().ok());
+        let outer = self.importing.len();
+        self.importing.extend(script);
         let run_before = self.times.run;
         let start = Instant::now();
         let result = self.exec_top(&program.stmts);
+        self.importing.truncate(outer);
         self.times.trace += start.elapsed().saturating_sub(self.times.run - run_before);
         result
     }

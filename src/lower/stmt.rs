@@ -398,6 +398,14 @@ impl Evaluator {
             .unwrap_or_else(|| std::path::PathBuf::from("."));
         let local = dir.join(path);
         let (key, name, text, dir) = if local.is_file() {
+            // Only arr source: an error in any other file would show its lines.
+            if local.extension().is_none_or(|e| e != "arr") {
+                return Err(crate::diag::io_error(format!(
+                    "cannot import `{path}`: only `.arr` files can be imported"
+                ))
+                .with_span(span)
+                .into());
+            }
             let text = std::fs::read_to_string(&local).map_err(|e| {
                 crate::diag::io_error(format!("cannot read `{}`: {e}", local.display()))
                     .with_span(span)
@@ -419,7 +427,15 @@ impl Evaluator {
             .with_span(span)
             .into());
         };
-        if !self.imported.insert(key) || name.starts_with("<stdlib>") {
+        if self.importing.contains(&key) {
+            return Err(crate::diag::value_error(format!(
+                "import cycle: `{path}` is being run already (a file cannot import itself, \
+                 directly or through other imports)"
+            ))
+            .with_span(span)
+            .into());
+        }
+        if !self.imported.insert(key.clone()) || name.starts_with("<stdlib>") {
             return Ok(());
         }
         let file = self.sources.add(&name, &text);
@@ -427,7 +443,10 @@ impl Evaluator {
             self.file_dirs.insert(file, dir);
         }
         let program = crate::syntax::parse(&text, file)?;
-        self.exec_block_stmts(&program.stmts)?;
+        self.importing.push(key);
+        let result = self.exec_block_stmts(&program.stmts);
+        self.importing.pop();
+        result?;
         Ok(())
     }
 

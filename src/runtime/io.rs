@@ -2,7 +2,7 @@
 
 use super::Array;
 use crate::diag::{Result, io_error, value_error};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyError, read_npy, write_npy};
 use num_complex::Complex64;
 use std::path::Path;
@@ -30,21 +30,102 @@ pub fn save(path: &Path, a: &Array) -> Result<()> {
 }
 
 /// Reads `.npy` (bool; every integer width, as i64; f16, as f32; f32, f64, c128) or `.csv`
-/// (as f64).
-pub fn load(path: &Path) -> Result<Array> {
+/// (as f64). An `.npy` file is refused before anything is allocated when the array its
+/// header declares is over `limit` bytes once loaded, or larger than the data the file holds.
+pub fn load(path: &Path, limit: u64) -> Result<Array> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     match ext {
-        "npy" => load_npy(path),
+        "npy" => {
+            check_npy_header(path, limit)?;
+            load_npy(path)
+        }
         "csv" => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| io_error(format!("cannot read `{}`: {e}", path.display())))?;
-            from_csv(&text).map_err(|m| io_error(format!("cannot read `{}`: {m}", path.display())))
+            super::csv::parse(&text)
+                .map_err(|m| io_error(format!("cannot read `{}`: {m}", path.display())))
         }
         _ => Err(value_error(format!(
             "cannot load `{}`: the file name must end in .npy or .csv",
             path.display()
         ))),
     }
+}
+
+/// Checks what an `.npy` header declares against the file's size and the memory `limit`
+/// (as loaded: 16 bytes an element for complex, 8 otherwise). A header this cannot read is
+/// left to ndarray-npy, which reports it.
+fn check_npy_header(path: &Path, limit: u64) -> Result<()> {
+    use std::io::Read;
+    let fail = |m: String| io_error(format!("cannot read `{}`: {m}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let file_len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
+    let mut head = vec![0u8; 12];
+    if file.read_exact(&mut head).is_err() || &head[..6] != b"\x93NUMPY" {
+        return Ok(());
+    }
+    let (header_len, start) = match head[6] {
+        1 => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        _ => (
+            u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]])),
+            12,
+        ),
+    };
+    if header_len > 1 << 20 || start + header_len > file_len {
+        return Err(fail("its header is truncated".into()));
+    }
+    let mut text = vec![0u8; (start + header_len) as usize];
+    file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    file.read_exact(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
+    let text = String::from_utf8_lossy(&text[start as usize..]);
+    let Some((shape, item)) = npy_shape_and_item_size(&text) else {
+        return Ok(());
+    };
+    let elements = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    let claimed = elements.and_then(|n| n.checked_mul(item));
+    let present = file_len - start - header_len;
+    let shape_text = match shape.as_slice() {
+        [d] => format!("({d},)"),
+        _ => format!("{shape:?}").replace('[', "(").replace(']', ")"),
+    };
+    match claimed {
+        Some(bytes) if bytes <= present => {}
+        _ => {
+            return Err(fail(format!(
+                "its header declares shape {shape_text} of {item}-byte elements, but the \
+                 file holds only {present} bytes of data"
+            )));
+        }
+    }
+    let loaded = elements.and_then(|n| n.checked_mul(if item == 16 { 16 } else { 8 }));
+    if loaded.is_none_or(|b| b > limit) {
+        return Err(crate::diag::resource_error(format!(
+            "cannot load `{}`: an array of shape {shape_text} is over the memory limit of \
+             {limit} bytes",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The `shape` and the element size (from `descr`, e.g. `'<f8'`) of an `.npy` header.
+fn npy_shape_and_item_size(header: &str) -> Option<(Vec<u64>, u64)> {
+    let after = |key: &str| header.find(key).map(|i| &header[i + key.len()..]);
+    let shape_text = after("'shape':")?;
+    let open = shape_text.find('(')?;
+    let close = shape_text.find(')')?;
+    let shape = shape_text[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim_end_matches('L').parse().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    let descr = after("'descr':")?.trim_start();
+    let quote = descr.chars().next()?;
+    let descr = &descr[1..descr[1..].find(quote)? + 1];
+    let digits: String = descr.chars().skip_while(|c| !c.is_ascii_digit()).collect();
+    Some((shape, digits.parse().ok()?))
 }
 
 fn load_npy(path: &Path) -> Result<Array> {
@@ -161,47 +242,4 @@ fn flat_strings(a: &Array) -> Vec<String> {
             None => String::new(),
         })
         .collect()
-}
-
-fn from_csv(text: &str) -> std::result::Result<Array, String> {
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let parsed: std::result::Result<Vec<f64>, _> =
-            line.split(',').map(|c| parse_cell(c.trim())).collect();
-        match parsed {
-            Ok(row) => rows.push(row),
-            Err(_) if rows.is_empty() => continue, // a header line
-            Err(cell) => return Err(format!("line {}: `{cell}` is not a number", n + 1)),
-        }
-    }
-    let cols = rows.first().map_or(0, Vec::len);
-    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != cols) {
-        return Err(format!(
-            "row {} has {} columns, expected {cols}",
-            i + 1,
-            r.len()
-        ));
-    }
-    let data: Vec<f64> = rows.iter().flatten().copied().collect();
-    let shape = if cols == 1 || rows.len() == 1 {
-        vec![data.len()]
-    } else {
-        vec![rows.len(), cols]
-    };
-    ArrayD::from_shape_vec(IxDyn(&shape), data)
-        .map(Array::F64)
-        .map_err(|e| e.to_string())
-}
-
-fn parse_cell(c: &str) -> std::result::Result<f64, String> {
-    match c {
-        "nan" | "NaN" => Ok(f64::NAN),
-        "inf" | "Inf" => Ok(f64::INFINITY),
-        "-inf" | "-Inf" => Ok(f64::NEG_INFINITY),
-        _ => c.parse().map_err(|_| c.to_string()),
-    }
 }

@@ -2,6 +2,7 @@
 
 mod alloc;
 mod array;
+mod csv;
 mod format;
 pub mod io;
 mod pyformat;

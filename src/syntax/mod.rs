@@ -7,7 +7,7 @@ pub mod ast;
 pub mod token;
 
 use crate::diag::{Error, ErrorKind, Result, Span};
-use ast::{BinOp, Expr, ExprKind, Program, StmtKind, Target};
+use ast::{Arg, BinOp, Expr, ExprKind, FnDef, Name, Program, StmtKind, Target};
 use lalrpop_util::ParseError;
 
 lalrpop_util::lalrpop_mod!(
@@ -212,6 +212,44 @@ fn target(e: Expr) -> std::result::Result<Target, GrammarError> {
 
 /// Builds an assignment statement, checking that its left side can be assigned to
 /// (`name`, `name[index]`, or a tuple of targets). Called by the grammar.
+/// A call `func(args)`, refused when a positional argument follows a keyword one (as
+/// Python refuses `sum(axis=0, x)`: which parameter it fills would be a guess).
+pub(crate) fn call(func: Name, args: Vec<Arg>) -> std::result::Result<ExprKind, GrammarError> {
+    let first_keyword = args.iter().position(|a| a.keyword.is_some());
+    if let Some(k) = first_keyword
+        && let Some(a) = args[k..].iter().find(|a| a.keyword.is_none())
+    {
+        return Err(ParseError::User {
+            error: Error::new(
+                ErrorKind::Syntax,
+                "a positional argument cannot follow a keyword argument",
+            )
+            .with_span(a.value.span)
+            .with_help("put positional arguments first, or name this one too"),
+        });
+    }
+    Ok(ExprKind::Call { func, args })
+}
+
+/// A function definition, refused when two parameters share a name.
+pub(crate) fn function(def: FnDef) -> std::result::Result<StmtKind, GrammarError> {
+    for (i, p) in def.params.iter().enumerate() {
+        if def.params[..i].iter().any(|q| q.name.text == p.name.text) {
+            return Err(ParseError::User {
+                error: Error::new(
+                    ErrorKind::Syntax,
+                    format!(
+                        "duplicate parameter `{}` in `{}`",
+                        p.name.text, def.name.text
+                    ),
+                )
+                .with_span(p.name.span),
+            });
+        }
+    }
+    Ok(StmtKind::Fn(std::rc::Rc::new(def)))
+}
+
 pub(crate) fn assign_target(
     lhs: Expr,
     op: Option<BinOp>,

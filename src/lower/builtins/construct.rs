@@ -186,11 +186,19 @@ fn arange(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         return Err(value_error("arange: step cannot be zero").with_span(span));
     }
     let len = ((stop - start) / step).ceil();
-    let len = if len.is_finite() && len > 0.0 {
-        len as usize
-    } else {
-        0
-    };
+    if len.is_nan() {
+        return Err(value_error(format!(
+            "arange: cannot compute the length from start {start}, stop {stop}, step {step}"
+        ))
+        .with_span(span));
+    }
+    if len == f64::INFINITY {
+        return Err(value_error(format!(
+            "arange: from {start} to {stop} by {step} has infinitely many elements"
+        ))
+        .with_span(span));
+    }
+    let len = if len > 0.0 { len as usize } else { 0 };
     let dtype = a
         .dtype()?
         .unwrap_or(if inexact { DType::F64 } else { DType::I64 });

@@ -4,6 +4,7 @@
 
 use super::{Args, Builtin};
 use crate::diag::{Result, value_error};
+use crate::dtype::DType;
 use crate::graph::{FftNorm, NodeRef, normalize_axis};
 use crate::lower::{Evaluator, Value};
 use crate::runtime::Array;
@@ -150,6 +151,8 @@ fn frequencies(ev: &mut Evaluator, a: &mut Args, real: bool) -> Result<Value> {
     if n < 1 {
         return Err(value_error(format!("n must be positive, got {n}")).with_span(a.span));
     }
+    let len = if real { n / 2 + 1 } else { n };
+    ev.graph.check_size(&[len as usize], DType::F64, a.span)?;
     let val = 1.0 / (n as f64 * d);
     let v: Vec<f64> = if real {
         (0..=n / 2).map(|i| i as f64 * val).collect()

@@ -261,7 +261,8 @@ fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ev.effect()?;
     let path = path_arg(a)?;
-    let value = crate::runtime::io::load(&path).map_err(|e| e.with_span(a.span))?;
+    let limit = ev.options.memory_limit;
+    let value = crate::runtime::io::load(&path, limit).map_err(|e| e.with_span(a.span))?;
     Ok(Value::Array(ev.graph.constant(value, false, a.span)?))
 }
 

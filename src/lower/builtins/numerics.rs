@@ -3,11 +3,11 @@
 
 use super::construct::shape_arg;
 use super::{Args, Builtin};
-use crate::diag::{Result, type_error};
+use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
-use crate::graph::{BinaryOp, Distribution, NodeRef, RandomInput};
+use crate::graph::{Distribution, NodeRef, RandomInput};
 use crate::lower::{Evaluator, Value};
-use crate::runtime::{Array, Scalar};
+use crate::runtime::Array;
 use num_complex::Complex64;
 
 pub(super) fn builtins() -> Vec<Builtin> {
@@ -86,6 +86,9 @@ fn draw(
             .random_from(dist, (0, 0), how, &seed, shape, dtype, a.span);
     }
     match a.opt_i64(ev, "seed")? {
+        Some(s) if s < 0 => {
+            Err(value_error(format!("seed must be non-negative, not {s}")).with_span(a.span))
+        }
         Some(s) => ev.graph.random(dist, s as u64, 0, shape, dtype, a.span),
         None => {
             if let Some(node) = ev.recorded_draw(dist, shape.clone(), dtype, a.span)? {
@@ -125,14 +128,28 @@ fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     if re.dtype == DType::C128 || im.dtype == DType::C128 {
         return Err(type_error("complex() takes real parts").with_span(span));
     }
-    let g = &mut ev.graph;
-    let j = g.constant(
-        Array::scalar(Scalar::C128(Complex64::new(0.0, 1.0))),
-        false,
+    // Built from the parts' values, never as `re + im * 1j`: that product turns an
+    // infinite `im` into a NaN real part and loses the sign of a zero `re`.
+    let shape =
+        crate::graph::broadcast_shapes(&re.shape, &im.shape).map_err(|e| e.with_span(span))?;
+    let weak = re.weak && im.weak;
+    let mut parts = vec![];
+    for x in [&re, &im] {
+        let x = ev.graph.cast(x, DType::F64, span)?;
+        parts.push(ev.graph.broadcast_to(&x, shape.clone(), span)?);
+    }
+    let values = ev.force_all(&parts)?;
+    let [re, im] = [&values[0], &values[1]].map(|v| v.to_f64_vec());
+    let z: Vec<Complex64> = re
+        .iter()
+        .zip(&im)
+        .map(|(&r, &i)| Complex64::new(r, i))
+        .collect();
+    let z = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), z)
+        .map_err(|e| crate::diag::value_error(e.to_string()))?;
+    Ok(Value::Array(ev.graph.constant(
+        Array::C128(z),
+        weak,
         span,
-    )?;
-    let re = g.cast(&re, DType::C128, span)?;
-    let im = g.binary(BinaryOp::Mul, &im, &j, span)?;
-    let z = g.binary(BinaryOp::Add, &re, &im, span)?;
-    Ok(Value::Array(ev.fold(z)?))
+    )?))
 }

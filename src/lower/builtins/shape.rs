@@ -490,6 +490,11 @@ fn repeat(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         ))
         .with_span(a.span_of("repeats")));
     }
+    let total = reps
+        .iter()
+        .try_fold(0usize, |acc, &r| acc.checked_add(r as usize))
+        .unwrap_or(usize::MAX);
+    ev.graph.check_size(&[total], DType::I64, span)?;
     let idx: Vec<i64> = reps
         .iter()
         .enumerate()
