@@ -83,8 +83,7 @@ impl Session {
 
     /// Runs a script file; imports resolve next to it.
     pub fn run_file(&mut self, path: &Path) -> Result<()> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| crate::diag::io_error(format!("cannot read `{}`: {e}", path.display())))?;
+        let text = crate::runtime::io::read_text(path)?;
         let dir = path.parent().map(|p| p.to_path_buf());
         self.ev
             .run_source(&path.display().to_string(), &text, dir)?;

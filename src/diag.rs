@@ -37,6 +37,11 @@ impl Span {
             end: self.end.max(other.end),
         }
     }
+
+    /// Whether `other` lies within this span.
+    pub fn contains(self, other: Span) -> bool {
+        self.file == other.file && self.start <= other.start && other.end <= self.end
+    }
 }
 
 /// The kind word every error starts with (LANGUAGE.md §8).
@@ -95,6 +100,9 @@ pub struct Error {
     pub label: Option<String>,
     /// A hint on how to fix it.
     pub help: Option<String>,
+    /// The calls of user functions the error passed through, innermost first: the name
+    /// of the function and the span of its call.
+    pub calls: Vec<(String, Span)>,
 }
 
 impl Error {
@@ -106,6 +114,7 @@ impl Error {
             span: None,
             label: None,
             help: None,
+            calls: vec![],
         }
     }
 
@@ -207,6 +216,7 @@ pub fn render(err: &Error, sources: &SourceMap, color: bool) -> String {
         if let Some(help) = &err.help {
             out.push_str(&format!("  help: {help}\n"));
         }
+        out.push_str(&call_chain(err, sources));
         return out;
     };
     let (line, col) = sources.line_col(span).unwrap_or((1, 1));
@@ -235,11 +245,27 @@ pub fn render(err: &Error, sources: &SourceMap, color: bool) -> String {
     let written = report
         .finish()
         .write((id.clone(), Source::from(text)), &mut buf);
-    match written {
+    let mut out = match written {
         Ok(()) if color => String::from_utf8_lossy(&buf).into_owned(),
         Ok(()) => strip_ansi(&String::from_utf8_lossy(&buf)),
         Err(_) => format!("{err}\n --> {id}:{line}:{col}\n"),
+    };
+    out.push_str(&call_chain(err, sources));
+    out
+}
+
+/// `in `f`, called from main.arr:12:5` lines, innermost call first (as Python's traceback
+/// read from the bottom).
+fn call_chain(err: &Error, sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for (function, span) in &err.calls {
+        let file = sources.get(span.file).map_or("?", |(n, _)| n);
+        let (line, col) = sources.line_col(*span).unwrap_or((1, 1));
+        out.push_str(&format!(
+            "  in `{function}`, called from {file}:{line}:{col}\n"
+        ));
     }
+    out
 }
 
 /// Removes ANSI colour sequences (ariadne colours the header even with colour off).

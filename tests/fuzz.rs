@@ -222,3 +222,89 @@ fn expr_strategy() -> impl Strategy<Value = String> {
         ]
     })
 }
+
+/// i64 values where integer arithmetic overflows or divides badly.
+const INT_EDGES: &str = "[-9223372036854775807 - 1, -9223372036854775807, -2, -1, 0, 1, 2, \
+                         9223372036854775806, 9223372036854775807]";
+
+/// Steps, starts and stops at the edges of i64 and of a 10-element axis.
+fn slice_bound() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        (-12i64..12).prop_map(|v| v.to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("(-9223372036854775807 - 1)".to_string()),
+        Just("-9223372036854775807".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every integer operator over every pair of edge values (as a 9×9 broadcast), and
+    /// unary functions of them: no panic, and cpu gives the interpreter's bits (wrapping as
+    /// NumPy wraps) or the same error.
+    #[test]
+    fn integer_edges_never_panic(
+        op in prop_oneof![
+            Just("+"), Just("-"), Just("*"), Just("//"), Just("%"), Just("**"), Just("<<"),
+            Just(">>"), Just("&"), Just("|"), Just("^"), Just("<"), Just("==")
+        ],
+        unary in prop_oneof![
+            Just("abs"), Just("-"), Just("sign"), Just("f64"), Just("f32"), Just("bool"),
+            Just("sum"), Just("prod"), Just("cumsum"), Just("max"), Just("mean")
+        ],
+    ) {
+        let prelude = format!("let e = {INT_EDGES}\nlet r = reshape(e, 9, 1)\nlet c = reshape(e, 1, 9)");
+        for code in [format!("r {op} c"), format!("{unary}(r {op} c)"), format!("{unary}(e)")] {
+            let want = outcome(&prelude, &code, false);
+            let got = outcome(&prelude, &code, true);
+            prop_assert_eq!(got, want, "expression {}", code);
+        }
+    }
+
+    /// Slices and sliced updates with any start, stop and step: no panic, never more
+    /// elements than the axis has, the same result on both backends.
+    #[test]
+    fn any_slice_bounds_work(start in slice_bound(), stop in slice_bound(), step in slice_bound()) {
+        let prelude = "let x = arange(10)\nlet y = reshape(arange(20), 2, 10)";
+        let slice = format!("{start}:{stop}:{step}");
+        for code in [format!("x[{slice}]"), format!("y[:, {slice}]"), format!("sum(x[{slice}])")] {
+            let want = outcome(prelude, &code, false);
+            let got = outcome(prelude, &code, true);
+            if let Some(shape) = want.split(" [").nth(1).and_then(|s| s.split(']').next()) {
+                let last: usize = shape.rsplit(", ").next().and_then(|d| d.parse().ok()).unwrap_or(0);
+                prop_assert!(last <= 10, "{code} gave {want}");
+            }
+            prop_assert_eq!(got, want, "expression {}", code);
+        }
+        let update = format!("{prelude}\nx[{slice}] = -1\nprint(x)");
+        let mut s = session();
+        let _ = s.run_str(&update);
+    }
+
+    /// `.npy` files with random bytes after a valid magic and header length, or a header
+    /// with random text: loading fails cleanly or succeeds, never panics or over-allocates.
+    #[test]
+    fn hostile_npy_headers_fail_cleanly(
+        header in "[ -~]{0,80}",
+        body in proptest::collection::vec(any::<u8>(), 0..64),
+        shape in prop_oneof![Just("(3,)"), Just("(1000000000000000,)"), Just("(0, 18446744073709551615)"), Just("(-1,)"), Just("()")],
+    ) {
+        let dir = std::env::temp_dir().join(format!("arr-fuzz-npy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (i, text) in [
+            header.clone(),
+            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"),
+        ].iter().enumerate() {
+            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+            bytes.extend((text.len() as u16).to_le_bytes());
+            bytes.extend(text.as_bytes());
+            bytes.extend(&body);
+            let path = dir.join(format!("h{i}.npy"));
+            std::fs::write(&path, &bytes).expect("write");
+            let mut s = session();
+            let _ = s.run_str(&format!("print(load(\"{}\"))", path.display()));
+        }
+    }
+}

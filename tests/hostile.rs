@@ -72,6 +72,19 @@ const CASES: &[(&str, &str)] = &[
         "fn f(a, a) { return a }\nprint(f(1, 2))",
         "duplicate parameter `a` in `f`",
     ),
+    // Messages speak the user's language, not the implementation's.
+    (
+        "print(norm(eye(2), ord=7.0))",
+        "norm: ord=7 is not defined for matrices",
+    ),
+    (
+        "print(norm(ones(2, 2, 2), ord=1))",
+        "norm: ord=1 is not defined for 3-D arrays",
+    ),
+    (
+        "fn f(a) { return a }\nprint(f(1, 2))",
+        "`f` takes 1 argument but 2 were given",
+    ),
     // Sizes are checked before anything is allocated.
     (
         "print(repeat(arange(10), 10**12).shape)",
@@ -175,6 +188,21 @@ fn csv_files_load_as_loadtxt_reads_them_or_fail_with_a_position() {
         &dir,
     );
     assert_eq!(round, "[ true  true  true  true]\n");
+}
+
+#[test]
+fn a_byte_that_is_not_utf8_is_reported_with_its_position() {
+    let dir = scratch("utf8");
+    let path = dir.join("bad.arr");
+    std::fs::write(&path, b"print(1)\nlet x = \"\xff\"\n").expect("write");
+    let mut s = Session::new().expect("session");
+    let err = s.run_file(&path).expect_err("refused");
+    assert!(
+        err.message
+            .ends_with("line 2, column 10: byte 0xff is not UTF-8 (the file must be UTF-8 text)"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]

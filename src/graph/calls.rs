@@ -14,6 +14,19 @@ pub enum NormOrd {
     P(f64),
 }
 
+impl std::fmt::Display for NormOrd {
+    /// As a user writes it: `None`, `'fro'`, `'nuc'`, `1`, `inf`, `0.5`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NormOrd::Default => write!(f, "None"),
+            NormOrd::Fro => write!(f, "'fro'"),
+            NormOrd::Nuc => write!(f, "'nuc'"),
+            NormOrd::P(p) if p.fract() == 0.0 && p.abs() < 1e15 => write!(f, "{}", *p as i64),
+            NormOrd::P(p) => write!(f, "{p}"),
+        }
+    }
+}
+
 impl LibCall {
     /// Whether the call applies to a stack of matrices one matrix at a time (NumPy's
     /// batching of `numpy.linalg` over leading axes): the result gains the stack's axes.

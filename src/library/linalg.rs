@@ -271,7 +271,7 @@ pub fn norm(x: &Array, ord: NormOrd) -> Result<Array> {
         (_, NormOrd::Default) => v.iter().map(|a| a * a).sum::<f64>().sqrt(),
         (nd, ord) => {
             return Err(value_error(format!(
-                "norm: ord {ord:?} is not defined for {nd}-D arrays"
+                "norm: ord={ord} is not defined for {nd}-D arrays"
             )));
         }
     };
@@ -296,7 +296,7 @@ fn matrix_norm(v: &[f64], r: usize, c: usize, ord: NormOrd) -> Result<f64> {
     let singular = || -> Result<Vec<f64>> {
         MatRef::from_row_major_slice(v, r, c)
             .singular_values()
-            .map_err(|e| value_error(format!("svd did not converge: {e:?}")))
+            .map_err(|_| value_error("norm: the singular value decomposition did not converge (does the matrix hold NaN or infinity?)"))
     };
     Ok(match ord {
         NormOrd::P(1.0) => col_sums().fold(0.0, f64::max),
@@ -308,7 +308,7 @@ fn matrix_norm(v: &[f64], r: usize, c: usize, ord: NormOrd) -> Result<f64> {
         NormOrd::Nuc => singular()?.iter().sum(),
         other => {
             return Err(value_error(format!(
-                "norm: ord {other:?} is not defined for matrices"
+                "norm: ord={other} is not defined for matrices (use 1, -1, 2, -2, inf, -inf, 'fro' or 'nuc')"
             )));
         }
     })

@@ -459,10 +459,12 @@ impl Evaluator {
                 None => {
                     positional += 1;
                     if positional > def.params.len() {
+                        let given = args.iter().filter(|a| a.keyword.is_none()).count();
+                        let n = def.params.len();
                         return Err(type_error(format!(
-                            "`{}` takes {} arguments but more were given",
+                            "`{}` takes {n} argument{} but {given} were given",
                             def.name.text,
-                            def.params.len()
+                            if n == 1 { "" } else { "s" }
                         ))
                         .with_span(a.value.span)
                         .into());
@@ -502,6 +504,11 @@ impl Evaluator {
             )
             .with_span(s)
             .into()),
+            // The error happened inside this call: say where it was called from.
+            Err(Exit::Error(mut e)) if e.span.is_some_and(|s| !span.contains(s)) => {
+                e.calls.push((def.name.text.clone(), span));
+                Err(Exit::Error(e))
+            }
             other => other,
         }
     }

@@ -406,10 +406,7 @@ impl Evaluator {
                 .with_span(span)
                 .into());
             }
-            let text = std::fs::read_to_string(&local).map_err(|e| {
-                crate::diag::io_error(format!("cannot read `{}`: {e}", local.display()))
-                    .with_span(span)
-            })?;
+            let text = crate::runtime::io::read_text(&local).map_err(|e| e.with_span(span))?;
             let key = local.canonicalize().unwrap_or(local.clone());
             let parent = local.parent().map(|p| p.to_path_buf());
             (key, local.display().to_string(), text, parent)

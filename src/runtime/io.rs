@@ -7,6 +7,24 @@ use ndarray_npy::{ReadNpyError, read_npy, write_npy};
 use num_complex::Complex64;
 use std::path::Path;
 
+/// The text of a UTF-8 file (a script, an import, a CSV file); a byte that is not UTF-8 is
+/// reported with its line and column.
+pub fn read_text(path: &Path) -> Result<String> {
+    let fail = |m: String| io_error(format!("cannot read `{}`: {m}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = String::from_utf8_lossy(&bytes[..at]);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        fail(format!(
+            "line {line}, column {column}: byte 0x{:02x} is not UTF-8 (the file must be UTF-8 text)",
+            bytes[at]
+        ))
+    })
+}
+
 /// Writes `a` to `path`: `.npy` in NumPy format, `.csv` as comma-separated rows.
 pub fn save(path: &Path, a: &Array) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -40,8 +58,7 @@ pub fn load(path: &Path, limit: u64) -> Result<Array> {
             load_npy(path)
         }
         "csv" => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| io_error(format!("cannot read `{}`: {e}", path.display())))?;
+            let text = read_text(path)?;
             super::csv::parse(&text)
                 .map_err(|m| io_error(format!("cannot read `{}`: {m}", path.display())))
         }
