@@ -120,6 +120,30 @@ fn max_memory_refuses_large_arrays() {
         "{}",
         stderr(&out)
     );
+    // The limit is on what the process holds: arrays that each fit do not all fit together
+    // (8 MB each under a 20 MB limit), on either backend.
+    let many = dir.join("many.arr");
+    let text = (1..=4)
+        .map(|i| format!("let a{i} = eval(rand(1000000, seed={i}))\nprint(sum(a{i}) > 0)\n"))
+        .collect::<String>();
+    std::fs::write(&many, text).expect("write");
+    for backend in ["interp", "cpu"] {
+        let out = arr(&[
+            "run",
+            "--backend",
+            backend,
+            "--max-memory",
+            "20M",
+            many.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains("held already would pass the memory limit"),
+            "{backend}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).starts_with("true\ntrue\n"), "{}", stdout(&out));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

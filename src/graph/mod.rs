@@ -145,15 +145,24 @@ impl Graph {
         self.next_id
     }
 
-    /// Fails when an array of `shape` and `dtype` would not fit the memory limit: every
-    /// node is checked, and so is any buffer a builtin fills on the host before it has a
-    /// node (`repeat`'s positions), before allocating it.
+    /// Fails when an array of `shape` and `dtype` would not fit the memory limit beside
+    /// what the process holds already ([`crate::runtime::held_bytes`]: live arrays, pools
+    /// and caches, when arr's allocator is installed). For buffers a builtin fills on the
+    /// host (`repeat`'s positions), before allocating them.
     pub fn check_size(&self, shape: &[usize], dtype: DType, span: Span) -> Result<()> {
+        let bytes = self.fits(shape, dtype, span)?;
+        crate::runtime::check_alloc(bytes).map_err(|e| e.with_span(span))
+    }
+
+    /// The bytes of an array of `shape` and `dtype`, or an error when that alone is over
+    /// the memory limit. Every node is checked so; what the process holds is checked when
+    /// a backend allocates (a lazy node, a view, may never be a buffer of its own).
+    fn fits(&self, shape: &[usize], dtype: DType, span: Span) -> Result<u64> {
         let bytes = shape.iter().try_fold(dtype.size_bytes() as u64, |acc, &d| {
             acc.checked_mul(d as u64)
         });
         match bytes {
-            Some(b) if b <= self.memory_limit => Ok(()),
+            Some(b) if b <= self.memory_limit => Ok(b),
             _ => Err(resource_error(format!(
                 "an array of shape {} and dtype {dtype} needs {} bytes, over the memory limit of {} bytes",
                 fmt_shape(shape),
@@ -175,7 +184,7 @@ impl Graph {
         weak: bool,
         span: Span,
     ) -> Result<NodeRef> {
-        self.check_size(&shape, dtype, span)?;
+        self.fits(&shape, dtype, span)?;
         // Computed inputs become constants, so new graphs never hold old chains alive.
         let mut inputs = inputs;
         for n in inputs.iter_mut() {

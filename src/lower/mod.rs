@@ -213,7 +213,10 @@ impl Evaluator {
         options: Options,
     ) -> Result<Evaluator> {
         let mut ev = Evaluator {
-            graph: Graph::new(options.memory_limit),
+            graph: {
+                crate::runtime::set_memory_limit(options.memory_limit);
+                Graph::new(options.memory_limit)
+            },
             backend,
             sources: SourceMap::default(),
             scopes: vec![Scope::default()],

@@ -4,9 +4,54 @@
 //!
 //! [`HugePageAlloc`] is the system allocator with that advice added for every large block
 //! (array data, copies, library results alike); the `arr` binary installs it as the global
-//! allocator, and a program embedding arr may do the same.
+//! allocator, and a program embedding arr may do the same. It also counts the bytes the
+//! process holds ([`held_bytes`]), which makes `--max-memory` a limit on the whole process.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes of heap the process holds through [`HugePageAlloc`] (0 when it is not the global
+/// allocator).
+static HELD: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes of heap the process holds now — arrays, pools, caches, everything allocated
+/// through [`HugePageAlloc`] — or 0 when another allocator is installed. The memory limit
+/// counts these (see `Graph::check_size`).
+pub fn held_bytes() -> u64 {
+    HELD.load(Ordering::Relaxed)
+}
+
+/// The memory limit of the process (`--max-memory`), checked by [`check_alloc`].
+static LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Sets the limit [`check_alloc`] enforces (a session sets its `memory_limit`; the limit
+/// is the process's, so the last session created sets it).
+pub fn set_memory_limit(bytes: u64) {
+    LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// Fails when allocating `bytes` more would take the process past its memory limit
+/// (backends call it before allocating a result; always passes when arr's allocator is not
+/// installed, as nothing is counted then).
+pub fn check_alloc(bytes: u64) -> crate::diag::Result<()> {
+    let (held, limit) = (held_bytes(), LIMIT.load(Ordering::Relaxed));
+    if held == 0 || bytes.saturating_add(held) <= limit {
+        return Ok(());
+    }
+    Err(crate::diag::resource_error(format!(
+        "computing a result of {bytes} bytes with {held} bytes held already would pass the \
+         memory limit of {limit} bytes"
+    ))
+    .with_help("raise the limit with --max-memory, or let go of arrays no longer needed"))
+}
+
+/// Counts a block in [`HELD`] when it was allocated.
+fn count(p: *mut u8, bytes: usize) -> *mut u8 {
+    if !p.is_null() {
+        HELD.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+    p
+}
 
 /// Blocks at least this large are advised to use huge pages.
 const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;
@@ -24,26 +69,30 @@ unsafe impl GlobalAlloc for HugePageAlloc {
         // SAFETY: forwarded with the caller's layout.
         let p = unsafe { System.alloc(layout) };
         advise_huge_pages(p, layout.size());
-        p
+        count(p, layout.size())
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's layout.
         let p = unsafe { System.alloc_zeroed(layout) };
         advise_huge_pages(p, layout.size());
-        p
+        count(p, layout.size())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded; `ptr` came from `System` with this layout.
         unsafe { System.dealloc(ptr, layout) }
+        HELD.fetch_sub(layout.size() as u64, Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded; `ptr` came from `System` with this layout.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         advise_huge_pages(p, new_size);
-        p
+        if !p.is_null() {
+            HELD.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        }
+        count(p, new_size)
     }
 }
 

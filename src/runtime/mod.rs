@@ -9,7 +9,7 @@ mod pyformat;
 pub mod strided;
 pub mod team;
 
-pub use alloc::{HugePageAlloc, zeroed_vec};
+pub use alloc::{HugePageAlloc, check_alloc, held_bytes, set_memory_limit, zeroed_vec};
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{format_array, format_scalar};
 pub use pyformat::format_with_spec;

@@ -252,6 +252,18 @@ impl Cpu {
             if !committed && cancel() {
                 return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
             }
+            // A fresh result must fit the process's memory limit (checked while the plan
+            // may still fail; updates write into an array that exists).
+            if let Step::Kernel {
+                into: None, out, ..
+            }
+            | Step::Node { out, .. } = step
+                && !committed
+                && let Buffer::Temp { shape, dtype } = &plan.buffers[*out]
+            {
+                let bytes = shape.iter().product::<usize>() * dtype.size_bytes();
+                crate::runtime::check_alloc(bytes as u64)?;
+            }
             match step {
                 Step::Kernel {
                     kernel,

@@ -103,6 +103,8 @@ pub fn eval(
         .iter()
         .map(|n| eval(n, memo, cancel))
         .collect::<Result<Vec<_>>>()?;
+    let bytes = (node.size() * node.dtype.size_bytes()) as u64;
+    crate::runtime::check_alloc(bytes).map_err(|e| e.or_span(node.span))?;
     let value = Rc::new(compute(node, &inputs).map_err(|e| e.or_span(node.span))?);
     debug_assert_eq!(
         value.shape(),
