@@ -10,6 +10,16 @@ use arr::lower::Options;
 use arr::{BackendKind, Session};
 use proptest::prelude::*;
 
+/// `n` cases, or `ARR_FUZZ_SCALE` times as many (`ARR_FUZZ_SCALE=1000 cargo test --release
+/// --test fuzz` fuzzes for a long time; the default keeps `cargo test` quick).
+fn cases(n: u32) -> u32 {
+    let scale = std::env::var("ARR_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(1);
+    n.saturating_mul(scale.max(1))
+}
+
 fn session() -> Session {
     let options = Options {
         memory_limit: 8 << 20,
@@ -27,7 +37,7 @@ const TOKENS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(cases(300)))]
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -92,7 +102,7 @@ fn outcome(prelude: &str, code: &str, cpu: bool) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(cases(200)))]
 
     #[test]
     fn cpu_matches_interp(e in expr_strategy(), m in 1usize..80, n in 1usize..90, seed in 0u64..1000) {
@@ -108,7 +118,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(150))]
+    #![proptest_config(ProptestConfig::with_cases(cases(150)))]
 
     /// Complex arithmetic fused into kernels (computed on the halves) against the
     /// interpreter's complex numbers, bit for bit: complex results stored, real parts,
@@ -239,7 +249,7 @@ fn slice_bound() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     /// Every integer operator over every pair of edge values (as a 9×9 broadcast), and
     /// unary functions of them: no panic, and cpu gives the interpreter's bits (wrapping as
