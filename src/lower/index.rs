@@ -172,16 +172,19 @@ impl Evaluator {
                         }
                         // `x` is materialised for the gather anyway: computing it with
                         // the mask shares their common work (`Z = Z*Z + C; Z = Z[abs(Z) <= 2]`).
+                        // `x` first: the mask's kernel then reads `x`'s buffer instead of
+                        // computing `x` again.
                         let both = match x.value() {
                             None if node.value().is_none() && !x.reads_param => {
-                                vec![node.clone(), x.clone()]
+                                vec![x.clone(), node.clone()]
                             }
                             _ => vec![node.clone()],
                         };
                         let mask = self
                             .force_all(&both)
                             .map_err(|err| err.or_span(vspan))?
-                            .swap_remove(0);
+                            .pop()
+                            .ok_or_else(|| crate::diag::value_error("backend returned no value"))?;
                         if select
                             && only
                             && k == ndim
