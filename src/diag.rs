@@ -194,11 +194,15 @@ impl SourceMap {
     pub fn line_col(&self, span: Span) -> Option<(usize, usize)> {
         let (_, text) = self.get(span.file)?;
         let at = (span.start as usize).min(text.len());
-        let before = text.get(..at)?;
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Some((line, col))
+        Some(line_col(text.get(..at)?))
     }
+}
+
+/// 1-based line and column (in characters) of the position just after `before`.
+pub fn line_col(before: &str) -> (usize, usize) {
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 /// Whether output to `stream` may be coloured: it is a terminal and `NO_COLOR` is unset.

@@ -212,11 +212,9 @@ impl Evaluator {
         out: Box<dyn Write>,
         options: Options,
     ) -> Result<Evaluator> {
+        crate::runtime::set_memory_limit(options.memory_limit);
         let mut ev = Evaluator {
-            graph: {
-                crate::runtime::set_memory_limit(options.memory_limit);
-                Graph::new(options.memory_limit)
-            },
+            graph: Graph::new(options.memory_limit),
             backend,
             sources: SourceMap::default(),
             scopes: vec![Scope::default()],

@@ -91,7 +91,6 @@ fn column(text: &str, start: usize, f: usize) -> usize {
 
 /// A cell's value and whether it was written as a complex number.
 fn cell(c: &str) -> Option<(Complex64, bool)> {
-    let c = c.trim();
     if let Ok(x) = real(c) {
         return Some((Complex64::new(x, 0.0), false));
     }

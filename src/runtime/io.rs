@@ -15,9 +15,7 @@ pub fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let at = e.utf8_error().valid_up_to();
-        let before = String::from_utf8_lossy(&bytes[..at]);
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (line, column) = crate::diag::line_col(&String::from_utf8_lossy(&bytes[..at]));
         fail(format!(
             "line {line}, column {column}: byte 0x{:02x} is not UTF-8 (the file must be UTF-8 text)",
             bytes[at]
@@ -81,6 +79,7 @@ fn check_npy_header(path: &Path, limit: u64) -> Result<()> {
     if file.read_exact(&mut head).is_err() || &head[..6] != b"\x93NUMPY" {
         return Ok(());
     }
+    // Version 1 has a 2-byte header length, later versions 4 bytes.
     let (header_len, start) = match head[6] {
         1 => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
         _ => (
@@ -91,21 +90,23 @@ fn check_npy_header(path: &Path, limit: u64) -> Result<()> {
     if header_len > 1 << 20 || start + header_len > file_len {
         return Err(fail("its header is truncated".into()));
     }
-    let mut text = vec![0u8; (start + header_len) as usize];
-    file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    file.read_exact(&mut text)
+    if header_len < 12 - start {
+        return Ok(());
+    }
+    // The header's first bytes were read with the length; read the rest.
+    let mut text = head[start as usize..].to_vec();
+    text.resize(header_len as usize, 0);
+    file.read_exact(&mut text[12 - start as usize..])
         .map_err(|e| fail(e.to_string()))?;
-    let text = String::from_utf8_lossy(&text[start as usize..]);
+    let text = String::from_utf8_lossy(&text);
     let Some((shape, item)) = npy_shape_and_item_size(&text) else {
         return Ok(());
     };
     let elements = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
     let claimed = elements.and_then(|n| n.checked_mul(item));
     let present = file_len - start - header_len;
-    let shape_text = match shape.as_slice() {
-        [d] => format!("({d},)"),
-        _ => format!("{shape:?}").replace('[', "(").replace(']', ")"),
-    };
+    let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+    let shape_text = crate::graph::fmt_shape(&dims);
     match claimed {
         Some(bytes) if bytes <= present => {}
         _ => {

@@ -210,8 +210,6 @@ fn target(e: Expr) -> std::result::Result<Target, GrammarError> {
     }
 }
 
-/// Builds an assignment statement, checking that its left side can be assigned to
-/// (`name`, `name[index]`, or a tuple of targets). Called by the grammar.
 /// A call `func(args)`, refused when a positional argument follows a keyword one (as
 /// Python refuses `sum(axis=0, x)`: which parameter it fills would be a guess).
 pub(crate) fn call(func: Name, args: Vec<Arg>) -> std::result::Result<ExprKind, GrammarError> {
@@ -250,6 +248,8 @@ pub(crate) fn function(def: FnDef) -> std::result::Result<StmtKind, GrammarError
     Ok(StmtKind::Fn(std::rc::Rc::new(def)))
 }
 
+/// Builds an assignment statement, checking that its left side can be assigned to
+/// (`name`, `name[index]`, or a tuple of targets). Called by the grammar.
 pub(crate) fn assign_target(
     lhs: Expr,
     op: Option<BinOp>,
