@@ -8,6 +8,7 @@ use crate::map_array;
 use crate::runtime::{Array, team};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Elements per chunk of a selection.
 const CHUNK: usize = 1 << 14;
@@ -30,16 +31,18 @@ pub fn compress(x: &Array, mask: &ndarray::ArrayD<bool>) -> Array {
 /// would mispredict every other element): each element up to the last kept one is stored
 /// at the next slot, which advances only past kept ones — it stays inside `out` because a
 /// kept element is still to come.
-fn compress_chunk<T: Copy>(s: &[T], m: &[bool], out: &mut [T]) {
+///
+/// Every slot of `out` is written: slot `j` last by the `j`-th kept element.
+fn compress_chunk<T: Copy>(s: &[T], m: &[bool], out: &mut [MaybeUninit<T>]) {
     let end = m.iter().rposition(|&keep| keep).map_or(0, |last| last + 1);
     let mut n = 0;
     for (&v, &keep) in s[..end].iter().zip(&m[..end]) {
-        out[n] = v;
+        out[n] = MaybeUninit::new(v);
         n += usize::from(keep);
     }
 }
 
-fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec<T> {
+fn compress_slice<T: Copy + Send + Sync>(src: &[T], m: &[bool]) -> Vec<T> {
     let chunks = src.len().div_ceil(CHUNK);
     let count = |c: usize| {
         m[c * CHUNK..((c + 1) * CHUNK).min(m.len())]
@@ -54,15 +57,17 @@ fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec
     } else {
         team::map(chunks, count)
     };
-    let mut out = vec![T::default(); counts.iter().sum()];
+    // Not zeroed first: every element is written once, by its chunk.
+    let total: usize = counts.iter().sum();
+    let mut out = Vec::with_capacity(total);
     let mut pieces = Vec::with_capacity(counts.len());
-    let mut rest = out.as_mut_slice();
+    let mut rest = &mut out.spare_capacity_mut()[..total];
     for &c in &counts {
         let (piece, tail) = rest.split_at_mut(c);
         pieces.push(piece);
         rest = tail;
     }
-    let work = |c: usize, piece: &mut [T]| {
+    let work = |c: usize, piece: &mut [MaybeUninit<T>]| {
         let at = c * CHUNK..((c + 1) * CHUNK).min(src.len());
         compress_chunk(&src[at.clone()], &m[at], piece);
     };
@@ -71,6 +76,12 @@ fn compress_slice<T: Copy + Send + Sync + Default>(src: &[T], m: &[bool]) -> Vec
     } else {
         team::each_mut(pieces, work);
     }
+    // SAFETY: the pieces tile the first `total` slots, chunk `c` owns exactly `counts[c]`
+    // of them, and `compress_chunk` writes every slot of its piece (one per kept element).
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(total)
+    };
     out
 }
 

@@ -8,17 +8,47 @@
 //! process holds ([`held_bytes`]), which makes `--max-memory` a limit on the whole process.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Bytes of heap the process holds through [`HugePageAlloc`] (0 when it is not the global
-/// allocator).
-static HELD: AtomicU64 = AtomicU64::new(0);
+/// allocator), up to what threads have counted but not yet added ([`UNCOUNTED`]).
+static HELD: AtomicI64 = AtomicI64::new(0);
+
+/// Bytes a thread may allocate (or free) before adding them to [`HELD`]: small blocks —
+/// graph nodes, names, scalars, tens of thousands a second while tracing — are counted in
+/// a thread-local sum, so they cost no shared atomic each.
+const UNCOUNTED: i64 = 256 << 10;
+
+thread_local! {
+    /// This thread's change of the held bytes not yet added to [`HELD`].
+    static PENDING: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Adds `delta` bytes to the held count: to this thread's pending sum, and the sum to
+/// [`HELD`] once it passes [`UNCOUNTED`] either way.
+fn add_held(delta: i64) {
+    let flushed = PENDING.try_with(|pending| {
+        let sum = pending.get() + delta;
+        if sum.abs() < UNCOUNTED {
+            pending.set(sum);
+        } else {
+            pending.set(0);
+            HELD.fetch_add(sum, Ordering::Relaxed);
+        }
+    });
+    if flushed.is_err() {
+        // The thread's storage is gone (it is exiting): count directly.
+        HELD.fetch_add(delta, Ordering::Relaxed);
+    }
+}
 
 /// Bytes of heap the process holds now — arrays, pools, caches, everything allocated
 /// through [`HugePageAlloc`] — or 0 when another allocator is installed. The memory limit
-/// counts these (see `Graph::check_size`).
+/// counts these (see `Graph::check_size`). Exact to within 256 KiB per thread: small
+/// blocks are added in batches.
 pub fn held_bytes() -> u64 {
-    HELD.load(Ordering::Relaxed)
+    HELD.load(Ordering::Relaxed).max(0) as u64
 }
 
 /// The memory limit of the process (`--max-memory`), checked by [`check_alloc`].
@@ -45,10 +75,10 @@ pub fn check_alloc(bytes: u64) -> crate::diag::Result<()> {
     .with_help("raise the limit with --max-memory, or let go of arrays no longer needed"))
 }
 
-/// Counts a block in [`HELD`] when it was allocated.
+/// Counts a block as held when it was allocated.
 fn count(p: *mut u8, bytes: usize) -> *mut u8 {
     if !p.is_null() {
-        HELD.fetch_add(bytes as u64, Ordering::Relaxed);
+        add_held(bytes as i64);
     }
     p
 }
@@ -82,7 +112,7 @@ unsafe impl GlobalAlloc for HugePageAlloc {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded; `ptr` came from `System` with this layout.
         unsafe { System.dealloc(ptr, layout) }
-        HELD.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        add_held(-(layout.size() as i64));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -90,9 +120,9 @@ unsafe impl GlobalAlloc for HugePageAlloc {
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         advise_huge_pages(p, new_size);
         if !p.is_null() {
-            HELD.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+            add_held(new_size as i64 - layout.size() as i64);
         }
-        count(p, new_size)
+        p
     }
 }
 
