@@ -55,6 +55,13 @@ pub trait Backend {
     /// Forgets a prepared program.
     fn release(&mut self, program: ProgramId);
 
+    /// Whether [`Backend::run_prepared`] writes a lent parameter's update into its array
+    /// (the evaluator then computes a large update of a named array as a program, instead
+    /// of computing the value apart and copying it in).
+    fn writes_donated_params(&self) -> bool {
+        false
+    }
+
     /// Takes back an array nothing else holds, to reuse its memory for a later result.
     fn recycle(&mut self, _value: Array) {}
 }

@@ -5,6 +5,7 @@
 use super::{Binding, Evaluator, Value};
 use crate::diag::Result;
 use crate::graph::{IndexItem, Node, NodeRef, Op};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 impl Evaluator {
@@ -48,6 +49,12 @@ impl Evaluator {
         drop(node);
         // The array is computed now (it has to be, to be written in place), then the value.
         self.force(&base)?;
+        if value_node.value().is_none()
+            && value_node.size() > self.options.fold_limit
+            && self.backend.writes_donated_params()
+        {
+            return self.update_by_program(name, base, spec, value_node, span);
+        }
         let value = self.force(&value_node)?;
         drop(value_node);
         // Now held by the binding and `base` alone, with an array nobody else holds? Names
@@ -83,6 +90,125 @@ impl Evaluator {
         let updated = crate::backend::interp::update_owned(array, &spec, &value, &[])?;
         self.times.updated_in_place += 1;
         self.graph.constant(updated, weak, span)
+    }
+
+    /// `name[spec] = value` for a large lazy `value`, computed by the backend straight into
+    /// the array: the update runs as a one-off prepared program whose parameter is the
+    /// array, lent to the backend when the binding is all that holds it (no copy of the
+    /// value, no copy of the array). `value`'s reads of the array read the parameter, so
+    /// the plan sees them (`A[:, 1:] -= f(A[:, 1:])` writes where it reads, safely).
+    fn update_by_program(
+        &mut self,
+        name: &str,
+        mut base: NodeRef,
+        spec: crate::graph::IndexSpec,
+        value: NodeRef,
+        span: crate::diag::Span,
+    ) -> Result<NodeRef> {
+        let array = base.value().expect("computed by the caller");
+        let param = self
+            .graph
+            .param(0, base.shape.clone(), base.dtype, base.weak, span)?;
+        let substituted = self.substitute(&value, &array, &param, &mut HashMap::new())?;
+        drop((value, array));
+        let (shape, dtype, weak) = (base.shape.clone(), base.dtype, base.weak);
+        let root = self.graph.make(
+            Op::Update(spec),
+            vec![param, substituted],
+            shape,
+            dtype,
+            weak,
+            span,
+        )?;
+        let sole = |base: &NodeRef| {
+            Rc::strong_count(base) == 2 && base.value().is_some_and(|a| Rc::strong_count(&a) == 2)
+        };
+        if !sole(&base) {
+            self.release_readers(&base)?;
+            if let Some(Binding::Value(Value::Array(now))) = self.lookup(name)
+                && let (Some(a), Some(b)) = (now.value(), base.value())
+                && Rc::ptr_eq(&a, &b)
+            {
+                base = now.clone();
+            }
+        }
+        let slot = self.resolve(name).filter(|_| sole(&base));
+        let mut params = vec![base.value().expect("computed by the caller")];
+        if let Some(slot) = slot {
+            // Lent: the binding and `base` let go, so the parameter is all that holds it.
+            self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
+            drop(base);
+        }
+        let start = std::time::Instant::now();
+        let program = self.backend.prepare(&[root])?;
+        let cancel = self.cancel.clone();
+        let results = self.backend.run_prepared(program, &mut params, &move || {
+            cancel.load(std::sync::atomic::Ordering::Relaxed)
+        });
+        self.backend.release(program);
+        self.times.run += start.elapsed();
+        self.times.forced += 1;
+        let results = match results {
+            Ok(results) => results,
+            Err(e) => {
+                // The backend leaves a parameter unchanged on failure: bind it again.
+                if let Some(slot) = slot {
+                    let node = self.graph.shared_constant(params[0].clone(), weak, span)?;
+                    self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Array(node)));
+                }
+                return Err(e);
+            }
+        };
+        let updated = results
+            .into_iter()
+            .next()
+            .ok_or_else(|| crate::diag::value_error("backend returned no value"))?;
+        self.times.updated_in_place += 1;
+        self.graph.shared_constant(updated, weak, span)
+    }
+
+    /// `node` with every node computed as `array` replaced by `to` (the nodes between
+    /// rebuilt, the rest shared).
+    fn substitute(
+        &mut self,
+        node: &NodeRef,
+        array: &Rc<crate::runtime::Array>,
+        to: &NodeRef,
+        memo: &mut HashMap<u64, NodeRef>,
+    ) -> Result<NodeRef> {
+        if let Some(v) = node.value() {
+            return Ok(if Rc::ptr_eq(&v, array) {
+                to.clone()
+            } else {
+                node.clone()
+            });
+        }
+        if let Some(done) = memo.get(&node.id) {
+            return Ok(done.clone());
+        }
+        let mut inputs = Vec::with_capacity(node.inputs.len());
+        for input in &node.inputs {
+            inputs.push(self.substitute(input, array, to, memo)?);
+        }
+        let same = inputs
+            .iter()
+            .zip(&node.inputs)
+            .all(|(a, b)| Rc::ptr_eq(a, b));
+        let rebuilt = if same {
+            node.clone()
+        } else {
+            let n = node.as_ref();
+            self.graph.make(
+                n.op.clone(),
+                inputs,
+                n.shape.clone(),
+                n.dtype,
+                n.weak,
+                n.span,
+            )?
+        };
+        memo.insert(node.id, rebuilt.clone());
+        Ok(rebuilt)
     }
 
     /// Makes the names bound to arrays stop holding `node` (or its computed array) through

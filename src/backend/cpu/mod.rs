@@ -448,6 +448,10 @@ impl Backend for Cpu {
         self.programs.remove(program);
     }
 
+    fn writes_donated_params(&self) -> bool {
+        true
+    }
+
     fn recycle(&mut self, value: Array) {
         self.pool.give(Rc::new(value));
     }

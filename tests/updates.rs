@@ -1,0 +1,101 @@
+//! Updates of named arrays outside recorded loops (`A[:, k + 1:] -= outer(q, r)`): a large
+//! value not computed yet is computed by the backend straight into the array, lent to it as
+//! a one-off program's parameter. It must print exactly what the interpreter prints — reads
+//! of the array inside the value at shifted positions, aliases taken before, failures
+//! midway — and copy nothing when the name is all that holds the array.
+
+use arr::lower::Options;
+use arr::{BackendKind, Session};
+use proptest::prelude::*;
+
+/// What `program` prints, then its error if it fails: on `cpu` with every value computed
+/// by a plan (nothing folded by the interpreter), or on the interpreter.
+fn run(program: &str, on_cpu: bool) -> String {
+    let options = Options {
+        fold_limit: 0,
+        ..Options::default()
+    };
+    let kind = if on_cpu {
+        BackendKind::Cpu
+    } else {
+        BackendKind::Interp
+    };
+    let mut s = Session::with_options(kind, options).expect("session");
+    let result = s.run_str(program);
+    let mut out = s.take_output();
+    if let Err(e) = result {
+        out += &format!("error: {e}\n");
+    }
+    out
+}
+
+/// One update of `y` (6×8), possibly reading `y` itself, shifted, or an alias of it.
+fn statement() -> impl Strategy<Value = String> {
+    let off = 0i64..3;
+    prop_oneof![
+        (off.clone(), off.clone())
+            .prop_map(|(a, b)| format!("y[{a}:, 1:] = y[:6 - {a}, {b}:7 + {b} - 1] * 0.5 + 1")),
+        (off.clone(), off.clone())
+            .prop_map(|(a, b)| format!("y[:, {a}:] -= outer(y[:, {b}], y[{a}, {a}:])")),
+        off.clone()
+            .prop_map(|a| format!("y[::-1, {a}] = y[:, {a}] + keep[:, 0]")),
+        off.clone()
+            .prop_map(|a| format!("keep = y\ny[{a}:, :] += 1.5")),
+        Just("y[:, :] = y[:, ::-1] * 2 - 1".to_string()),
+        Just(
+            "y[1:-1, 1:-1] = (y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:]) / 4"
+                .to_string()
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn updates_print_what_the_interpreter_prints(
+        body in proptest::collection::vec(statement(), 1..5),
+    ) {
+        let program = format!(
+            "let y = reshape(f64(arange(48)), 6, 8) / 10\nlet keep = y\n{}\nprint(y, keep)",
+            body.join("\n"),
+        );
+        prop_assert_eq!(run(&program, true), run(&program, false), "{}", program);
+    }
+}
+
+#[test]
+fn a_large_update_is_computed_into_its_array() {
+    // Modified Gram-Schmidt's trailing update: the value reads the region it replaces.
+    let program = "
+        let A = reshape(f64(arange(200 * 150)) % 17, 200, 150) + 3 * eye(200, 150)
+        for k in 0..5 {
+            let q = A[:, k] / sqrt(dot(A[:, k], A[:, k]))
+            A[:, k + 1:] -= outer(q, q @ A[:, k + 1:])
+        }
+        print(sum(A))";
+    let options = Options {
+        replay: false,
+        ..Options::default()
+    };
+    let mut s = Session::with_options(BackendKind::Cpu, options).expect("session");
+    s.run_str(program).expect("runs");
+    let times = s.evaluator().times();
+    assert_eq!(times.backend.updates_copied, 0, "{}", times.report());
+    assert!(times.updated_in_place >= 5, "{}", times.report());
+    assert_eq!(s.take_output(), run(program, false));
+}
+
+#[test]
+fn a_failing_update_leaves_the_array_bound_and_unchanged() {
+    let mut s = Session::new().expect("session");
+    s.run_str("let A = ones(100, 100)\nlet S = zeros(100, 100)")
+        .expect("runs");
+    let err = s
+        .run_str("A[:, :] = A @ inv(S) + A")
+        .expect_err("S is singular");
+    assert!(err.to_string().contains("singular"), "{err}");
+    s.run_str("print(sum(A), A[99, 99])")
+        .expect("A is still bound");
+    assert_eq!(s.take_output(), "10000.0 1.0\n");
+}
