@@ -8,11 +8,13 @@ use crate::graph::IndexItem;
 #[cfg(test)]
 use crate::runtime::Array;
 use crate::runtime::Scalar;
+use smallvec::SmallVec;
 
 /// The structural identity of a node; equal keys mean interchangeable nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ConsKey {
-    words: Vec<u64>,
+    /// Most nodes take under 16 words: kept inline, a key costs no allocation.
+    words: SmallVec<[u64; 16]>,
     /// Ops too rare to encode word by word (library calls, draws) are identified by their
     /// debug text.
     text: Option<String>,
@@ -30,7 +32,7 @@ impl ConsKey {
         if matches!(op, Op::Const(a) if a.len() > 16) {
             return None;
         }
-        let mut words = Vec::with_capacity(8 + shape.len() + inputs.len());
+        let mut words = SmallVec::new();
         words.push(dtype as u64 | (u64::from(weak) << 8) | ((shape.len() as u64) << 16));
         words.extend(shape.iter().map(|&d| d as u64));
         words.push(u64::MAX);
@@ -109,7 +111,7 @@ impl ConsKey {
 }
 
 /// Appends a scalar's dtype and bits.
-fn scalar(words: &mut Vec<u64>, s: Scalar) {
+fn scalar(words: &mut SmallVec<[u64; 16]>, s: Scalar) {
     match s {
         Scalar::Bool(b) => words.extend([0, u64::from(b)]),
         Scalar::I64(i) => words.extend([1, i as u64]),

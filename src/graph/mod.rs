@@ -199,8 +199,17 @@ impl Graph {
                 )?;
             }
         }
+        // A tiny node over constants is about to be folded (the evaluator computes small
+        // values as it traces): not worth a hash-consing entry that dies with it.
+        let tiny_over_constants = !inputs.is_empty()
+            && shape.iter().product::<usize>() <= TINY
+            && inputs.iter().all(|n| matches!(n.op, Op::Const(_)));
         let ids: smallvec::SmallVec<[u64; 4]> = inputs.iter().map(|n| n.id).collect();
-        let key = cons::ConsKey::new(&op, &shape, dtype, weak, &ids);
+        let key = if tiny_over_constants {
+            None
+        } else {
+            cons::ConsKey::new(&op, &shape, dtype, weak, &ids)
+        };
         if let Some(key) = &key
             && let Some(existing) = self.cons.get(key).and_then(Weak::upgrade)
         {
@@ -231,6 +240,9 @@ impl Graph {
         Ok(node)
     }
 }
+
+/// Elements of a node over constants small enough to skip hash-consing (see `Graph::make`).
+const TINY: usize = 16;
 
 /// Formats a shape as NumPy does: `(3,)`, `(2, 3)`, `()`.
 pub fn fmt_shape(shape: &[usize]) -> String {

@@ -191,6 +191,9 @@ pub struct Evaluator {
     /// What a replayed program's unread loop-variable and draw-count parameters are bound
     /// to (no array made for them each iteration).
     unread_param: Rc<crate::runtime::Array>,
+    /// The node of each literal evaluated so far, by source position (file, first byte):
+    /// a loop evaluates its literals once, not into a fresh array each iteration.
+    literals: rustc_hash::FxHashMap<(u32, u32), NodeRef>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
     /// When the evaluator was created: `clock()` counts from here.
@@ -233,6 +236,7 @@ impl Evaluator {
             unread_param: Rc::new(crate::runtime::Array::scalar(crate::runtime::Scalar::I64(
                 0,
             ))),
+            literals: Default::default(),
             times: PhaseTimes::default(),
             started: Instant::now(),
         };
@@ -410,8 +414,7 @@ impl Evaluator {
         if !foldable {
             return Ok(node);
         }
-        let mut memo = HashMap::new();
-        let value = crate::backend::interp::eval(&node, &mut memo, &|| false)?;
+        let value = crate::backend::interp::eval_on_computed(&node)?;
         self.graph.shared_constant(value, node.weak, node.span)
     }
 

@@ -14,8 +14,8 @@ use crate::dtype::DType;
 use crate::graph::{IndexSpec, Node, NodeRef, Op};
 use crate::runtime::{Array, Scalar};
 use ndarray::{ArrayD, IxDyn};
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// The interpreter backend. Prepared programs are kept as graphs and evaluated node by node
@@ -31,7 +31,7 @@ impl Backend for Interp {
     }
 
     fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::default();
         roots.iter().map(|r| eval(r, &mut memo, cancel)).collect()
     }
 
@@ -46,7 +46,7 @@ impl Backend for Interp {
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let roots = self.programs.get(program)?;
-        let mut memo = HashMap::new();
+        let mut memo = HashMap::default();
         let mut seen = std::collections::HashSet::new();
         for r in roots {
             bind_params(r, params, &mut memo, &mut seen)?;
@@ -57,6 +57,20 @@ impl Backend for Interp {
     fn release(&mut self, program: ProgramId) {
         self.programs.remove(program);
     }
+}
+
+/// The value of `node`, whose inputs are all computed (the evaluator folding a small value
+/// as it traces): [`eval`] without its memo.
+pub(crate) fn eval_on_computed(node: &Node) -> Result<Rc<Array>> {
+    let inputs: Option<Vec<Rc<Array>>> = node.inputs.iter().map(|n| n.value()).collect();
+    let Some(inputs) = inputs else {
+        return eval(node, &mut HashMap::default(), &|| false);
+    };
+    let bytes = (node.size() * node.dtype.size_bytes()) as u64;
+    crate::runtime::check_alloc(bytes).map_err(|e| e.or_span(node.span))?;
+    Ok(Rc::new(
+        compute(node, &inputs).map_err(|e| e.or_span(node.span))?,
+    ))
 }
 
 /// Puts the values of the parameters `node` reads into `memo`.
