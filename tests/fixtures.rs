@@ -273,3 +273,71 @@ fn scalars_print_as_python_and_numpy() {
         assert_eq!(got.lines().count(), want.lines().count());
     }
 }
+
+#[test]
+fn reads_npz_files_numpy_wrote() {
+    // `numpy.savez` (stored) and `numpy.savez_compressed` (deflated), by make_fixtures.py.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy");
+    let mut s = Session::new().expect("session");
+    s.run_str(&format!(
+        "let (u, mask, n) = load(\"{}\")\nprint(u, mask, n)\n\
+         let (z, a) = load(\"{}\")\nprint(z, a, load(\"{1}\", \"z\").dtype)",
+        dir.join("io_arrays.npz").display(),
+        dir.join("io_compressed.npz").display(),
+    ))
+    .expect("loads");
+    assert_eq!(
+        s.take_output(),
+        "[[0. 1. 2.]\n [3. 4. 5.]] [ true false] 7\n[[0. 0.]\n [0. 0.]] [1.+2.j 0.+3.j] f32\n"
+    );
+    let err = s
+        .eval(&format!(
+            "load(\"{}\", \"v\")",
+            dir.join("io_arrays.npz").display()
+        ))
+        .expect_err("no such member");
+    assert!(err.to_string().contains("(it has: u, mask, n)"), "{err}");
+}
+
+#[test]
+fn npz_and_npy_round_trip_and_saves_replace_files_whole() {
+    let dir = std::env::temp_dir().join(format!("arr-npz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut s = Session::new().expect("session");
+    s.run_str(&format!(
+        "let u = reshape(f64(arange(6)), 2, 3)\n\
+         save(\"{0}/s.npz\", u, v=u > 2, k=arange(3), z=complex(u, -u), h=f32(u))\n\
+         let (v, k, z, h, a) = load(\"{0}/s.npz\")\n\
+         assert(all(a == u) and all(v == (u > 2)) and all(k == arange(3)))\n\
+         assert(all(real(z) == u) and h.dtype == \"f32\")\n\
+         save(\"{0}/u.npy\", u)\n\
+         let w = load(\"{0}/u.npy\")\n\
+         save(\"{0}/u.npy\", w + 1)\n\
+         print(load(\"{0}/u.npy\"))",
+        dir.display()
+    ))
+    .expect("runs");
+    assert_eq!(s.take_output(), "[[1. 2. 3.]\n [4. 5. 6.]]\n");
+    // Nothing but the files themselves: the temporary files were renamed over them.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("listed")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["s.npz", "u.npy"]);
+    // A failed write names the path and the system's reason, and leaves nothing behind.
+    let err = s
+        .run_str(&format!("save(\"{}/no/such/dir/x.npy\", u)", dir.display()))
+        .expect_err("no such directory");
+    assert_eq!(err.kind, arr::ErrorKind::Io, "{err}");
+    assert!(err.to_string().contains("no/such/dir/x.npy"), "{err}");
+    assert!(
+        err.to_string().contains("No such file or directory"),
+        "{err}"
+    );
+    let err = s
+        .run_str(&format!("save(\"{}/u.npy\", u, v=u)", dir.display()))
+        .expect_err("one array per .npy");
+    assert!(err.to_string().contains("holds one array"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("cleaned");
+}

@@ -158,6 +158,31 @@ fn a_lying_npy_header_is_refused_before_allocating() {
         out.contains("declares shape (1000000000000000,) of 8-byte elements, but the file holds only 48 bytes"),
         "{out}"
     );
+    // The same member inside an .npz archive, and an .npz that is no archive at all.
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(dir.join("lie.npz")).expect("create"));
+    zip.start_file("x.npy", zip::write::SimpleFileOptions::default())
+        .expect("member");
+    std::io::Write::write_all(&mut zip, &bytes).expect("written");
+    zip.finish().expect("finished");
+    std::fs::write(dir.join("junk.npz"), b"not a zip archive").expect("write");
+    let program = format!(
+        "let x = 0\nx = load(\"{}\", \"x\")",
+        dir.join("lie.npz").display()
+    );
+    let out = run(&program, BackendKind::Interp, &dir);
+    assert!(
+        out.contains("lie.npz:x`: its header declares shape (1000000000000000,)"),
+        "{out}"
+    );
+    let out = run(
+        &format!("print(load(\"{}\"))", dir.join("junk.npz").display()),
+        BackendKind::Interp,
+        &dir,
+    );
+    assert!(
+        out.contains("io error") && out.contains("junk.npz"),
+        "{out}"
+    );
 }
 
 #[test]

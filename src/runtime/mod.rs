@@ -5,9 +5,11 @@ mod array;
 mod csv;
 mod format;
 pub mod io;
+mod npy;
 mod pyformat;
 pub mod strided;
 pub mod team;
+mod vtk;
 
 pub use alloc::{HugePageAlloc, check_alloc, held_bytes, set_memory_limit, zeroed_vec};
 pub use array::{Array, Scalar, float_to_i64};

@@ -31,16 +31,16 @@ pub(super) fn builtins() -> Vec<Builtin> {
         },
         Builtin {
             name: "save",
-            signature: "save(path, x)",
-            doc: "Writes x to a .npy (NumPy) or .csv file.",
-            example: "save(\"out.npy\", x)",
+            signature: "save(path, *arrays, **named)",
+            doc: "Writes x to .npy or .csv; named arrays to .npz (NumPy) or .vti (ParaView).",
+            example: "save(\"state.npz\", u=u, v=v)",
             call: save,
         },
         Builtin {
             name: "load",
-            signature: "load(path)",
-            doc: "Reads an array from a .npy or .csv file.",
-            example: "load(\"data.npy\")",
+            signature: "load(path, name=None)",
+            doc: "Reads a .npy or .csv file; a .npz file's array `name`, or all as a tuple.",
+            example: "let (u, v) = load(\"state.npz\")",
             call: load,
         },
         Builtin {
@@ -249,12 +249,33 @@ fn path_arg(a: &Args) -> Result<std::path::PathBuf> {
 fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ev.effect()?;
     let path = path_arg(a)?;
-    let x = a.array(ev, "x")?;
+    // Positional arrays are NumPy's `arr_0`, `arr_1`, …, after the named ones (as
+    // `numpy.savez` names and orders them).
+    let mut named: Vec<(String, crate::graph::NodeRef)> = Vec::new();
+    let positional = (a.rest().iter().cloned().enumerate()).map(|(i, v)| (format!("arr_{i}"), v));
+    for (name, (v, s)) in a.named().iter().cloned().chain(positional) {
+        if named.iter().any(|(n, _)| *n == name) {
+            return Err(type_error(format!("two arrays named `{name}`")).with_span(s));
+        }
+        named.push((name, ev.expect_array(&v, s)?));
+    }
+    if named.is_empty() {
+        return Err(
+            type_error("`save` needs an array: save(path, x) or save(path, name=x)")
+                .with_span(a.span),
+        );
+    }
     if ev.options.check_only {
         return Ok(Value::Unit);
     }
-    let value = ev.force(&x)?;
-    crate::runtime::io::save(&path, &value).map_err(|e| e.with_span(a.span))?;
+    let nodes: Vec<_> = named.iter().map(|(_, n)| n.clone()).collect();
+    let values = ev.force_all(&nodes)?;
+    let arrays: Vec<(&str, &Array)> = named
+        .iter()
+        .zip(&values)
+        .map(|((name, _), v)| (name.as_str(), &**v))
+        .collect();
+    crate::runtime::io::save(&path, &arrays).map_err(|e| e.with_span(a.span))?;
     Ok(Value::Unit)
 }
 
@@ -262,8 +283,22 @@ fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ev.effect()?;
     let path = path_arg(a)?;
     let limit = ev.options.memory_limit;
-    let value = crate::runtime::io::load(&path, limit).map_err(|e| e.with_span(a.span))?;
-    Ok(Value::Array(ev.graph.constant(value, false, a.span)?))
+    let name = a.opt_str("name")?;
+    let npz = path.extension().is_some_and(|e| e == "npz");
+    if !npz && name.is_none() {
+        let value = crate::runtime::io::load(&path, limit).map_err(|e| e.with_span(a.span))?;
+        return Ok(Value::Array(ev.graph.constant(value, false, a.span)?));
+    }
+    let arrays = crate::runtime::io::load_npz(&path, limit, name.as_deref())
+        .map_err(|e| e.with_span(a.span))?;
+    let mut values = Vec::with_capacity(arrays.len());
+    for (_, array) in arrays {
+        values.push(Value::Array(ev.graph.constant(array, false, a.span)?));
+    }
+    Ok(match (name, values.len()) {
+        (Some(_), 1) => values.pop().unwrap_or(Value::None),
+        _ => Value::Tuple(values.into()),
+    })
 }
 
 fn assert(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {

@@ -29,7 +29,7 @@ pub struct Builtin {
     /// The name it is called by.
     pub name: &'static str,
     /// Parameters as written in help: `sum(x, axis=none, keepdims=false)`; `*shape` takes the
-    /// remaining positional arguments.
+    /// remaining positional arguments, `**arrays` the keyword arguments no parameter names.
     pub signature: &'static str,
     /// One line saying what it does.
     pub doc: &'static str,
@@ -108,6 +108,7 @@ pub struct Args {
     pub span: Span,
     slots: Vec<(&'static str, Option<ArgValue>)>,
     rest: Vec<ArgValue>,
+    named: Vec<(String, ArgValue)>,
 }
 
 impl Args {
@@ -117,7 +118,11 @@ impl Args {
         let mut slots: Vec<(&'static str, Option<ArgValue>)> =
             params.iter().map(|(n, _)| (*n, None)).collect();
         let mut rest = Vec::new();
-        let varargs = params.iter().position(|(n, _)| n.starts_with('*'));
+        let mut named = Vec::new();
+        let varargs = params
+            .iter()
+            .position(|(n, _)| n.starts_with('*') && !n.starts_with("**"));
+        let keywords = params.iter().any(|(n, _)| n.starts_with("**"));
         let mut next = 0;
         for (keyword, value, vspan) in values {
             // `None` as an argument means "not given" (`axis=None`, `rcond=None`).
@@ -141,6 +146,16 @@ impl Args {
                     next += 1;
                 }
                 Some((k, kspan)) => {
+                    let unnamed = !slots.iter().any(|(n, _)| *n == k);
+                    if keywords && unnamed {
+                        if named.iter().any(|(n, _)| *n == k) {
+                            return Err(
+                                type_error(format!("argument `{k}` given twice")).with_span(kspan)
+                            );
+                        }
+                        named.push((k, (value, vspan)));
+                        continue;
+                    }
                     let Some(slot) = slots.iter_mut().find(|(n, _)| *n == k) else {
                         return Err(type_error(format!(
                             "`{}` has no keyword argument `{k}`",
@@ -172,6 +187,7 @@ impl Args {
             span,
             slots,
             rest,
+            named,
         })
     }
 
@@ -186,6 +202,11 @@ impl Args {
     /// The varargs values.
     pub fn rest(&self) -> &[ArgValue] {
         &self.rest
+    }
+
+    /// The keyword arguments a `**` parameter took, in call order.
+    pub fn named(&self) -> &[(String, ArgValue)] {
+        &self.named
     }
 
     /// A required array argument.
