@@ -5,7 +5,7 @@ use crate::api::Session;
 use crate::backend::BackendKind;
 use crate::lower::Options;
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// arr: NumPy's semantics, fused and compiled.
@@ -67,6 +67,10 @@ struct SessionArgs {
     /// Trace every loop iteration instead of replaying recorded loop bodies.
     #[arg(long)]
     no_replay: bool,
+    /// No progress line for long loops (also NO_PROGRESS; it is shown only when stderr is
+    /// a terminal).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 const SUBCOMMANDS: &[&str] = &["run", "check", "explain", "repl", "help"];
@@ -109,6 +113,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
                 time: false,
                 explain: false,
                 no_replay: false,
+                quiet: false,
             },
             true,
         ),
@@ -127,6 +132,9 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
         check_only,
         explain,
         replay: !opts.no_replay,
+        progress: !opts.quiet
+            && std::env::var_os("NO_PROGRESS").is_none()
+            && std::io::stderr().is_terminal(),
         ..Options::default()
     };
     if let Some(m) = &opts.max_memory {
@@ -175,6 +183,17 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
             return 1;
         }
     };
+    if s.evaluator().options.progress {
+        // Ctrl-C stops the run at the next statement or kernel, which clears the progress
+        // line and reports where it stopped; a second Ctrl-C exits at once.
+        let flag = s.evaluator().cancel_flag();
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprint!("\r\x1b[2K");
+                std::process::exit(130);
+            }
+        });
+    }
     let result = s.run_file(&r.file);
     if r.opts.time {
         print_times(&mut s);

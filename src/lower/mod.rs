@@ -10,6 +10,7 @@ pub mod builtins;
 mod expr;
 mod index;
 mod inplace;
+mod progress;
 mod replay;
 mod stmt;
 mod value;
@@ -150,6 +151,9 @@ pub struct Options {
     /// Loop bodies that trace to the same program every iteration are recorded once and
     /// replayed (`replay`); false traces every iteration.
     pub replay: bool,
+    /// Show a progress line on stderr for a loop running over a second (`progress`; the
+    /// CLI and REPL set it when stderr is a terminal).
+    pub progress: bool,
 }
 
 impl Default for Options {
@@ -161,6 +165,7 @@ impl Default for Options {
             check_only: false,
             fold_limit: FOLD_LIMIT,
             replay: true,
+            progress: false,
         }
     }
 }
@@ -191,6 +196,8 @@ pub struct Evaluator {
     /// What a replayed program's unread loop-variable and draw-count parameters are bound
     /// to (no array made for them each iteration).
     unread_param: Rc<crate::runtime::Array>,
+    /// The progress line of the outermost running loop (`progress`).
+    progress: Option<progress::LoopProgress>,
     /// The node of each literal evaluated so far, by source position (file, first byte):
     /// a loop evaluates its literals once, not into a fresh array each iteration.
     literals: rustc_hash::FxHashMap<(u32, u32), NodeRef>,
@@ -236,6 +243,7 @@ impl Evaluator {
             unread_param: Rc::new(crate::runtime::Array::scalar(crate::runtime::Scalar::I64(
                 0,
             ))),
+            progress: None,
             literals: Default::default(),
             times: PhaseTimes::default(),
             started: Instant::now(),
@@ -307,10 +315,13 @@ impl Evaluator {
     /// Writes program output.
     pub(crate) fn write_out(&mut self, text: &str) -> Result<()> {
         self.effect()?;
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|_| self.out.flush())
-            .map_err(|e| crate::diag::io_error(format!("cannot write output: {e}")))
+        let out = &mut self.out;
+        let mut write = || out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        match &self.progress {
+            Some(line) => line.suspend(write),
+            None => write(),
+        }
+        .map_err(|e| crate::diag::io_error(format!("cannot write output: {e}")))
     }
 
     /// How the backend would compute `node` (its fused plan, or the graph on `interp`).

@@ -256,11 +256,38 @@ impl Evaluator {
                 .with_span(span)
                 .into());
         }
+        // Iterations the range runs (in i128: no overflow at the ends of i64).
+        let (lo, hi, by) = (i128::from(a), i128::from(b), i128::from(s));
+        let total = if by > 0 {
+            (hi - lo + by - 1) / by
+        } else {
+            (lo - hi - by - 1) / -by
+        };
+        let outer = self.begin_progress(Some(total.max(0) as u64), var.span);
+        let r = self.for_iterations(var, (a, b, s), body, outer);
+        if outer {
+            self.progress = None;
+        }
+        r
+    }
+
+    /// Runs a `for` loop's iterations over `a..b` by `s`; `outer` when it is the loop the
+    /// progress line counts.
+    fn for_iterations(
+        &mut self,
+        var: &Name,
+        (a, b, s): (i64, i64, i64),
+        body: &Block,
+        outer: bool,
+    ) -> Ev<()> {
         let mut i = a;
         let mut count = 0u64;
         let key = (var.span.file, var.span.start);
         while (s > 0 && i < b) || (s < 0 && i > b) {
             count += 1;
+            if outer && let Some(p) = &mut self.progress {
+                p.tick();
+            }
             let replayed = count > super::replay::WARMUP
                 && self.options.replay
                 && matches!(
@@ -276,6 +303,20 @@ impl Evaluator {
             };
         }
         Ok(())
+    }
+
+    /// Starts the progress line of a loop at `span` of `total` iterations (if known), when
+    /// progress is shown and no loop outside it has a line; true when it has.
+    fn begin_progress(&mut self, total: Option<u64>, span: Span) -> bool {
+        if !self.options.progress || self.progress.is_some() {
+            return false;
+        }
+        let label = match self.sources.line_col(span) {
+            Some((line, _)) => format!("line {line}"),
+            None => "loop".to_string(),
+        };
+        self.progress = Some(super::progress::LoopProgress::new(total, label));
+        true
     }
 
     /// Traces one iteration of a `for` loop with its variable bound to `i`; false when the
@@ -361,10 +402,23 @@ impl Evaluator {
     }
 
     fn exec_while(&mut self, cond: &Expr, body: &Block) -> Ev<()> {
+        let outer = self.begin_progress(None, cond.span);
+        let r = self.while_iterations(cond, body, outer);
+        if outer {
+            self.progress = None;
+        }
+        r
+    }
+
+    /// Runs a `while` loop's iterations; `outer` as for [`Self::for_iterations`].
+    fn while_iterations(&mut self, cond: &Expr, body: &Block, outer: bool) -> Ev<()> {
         let key = (cond.span.file, cond.span.start);
         let mut count = 0u64;
         while self.eval_condition(cond)? {
             count += 1;
+            if outer && let Some(p) = &mut self.progress {
+                p.tick();
+            }
             if count > super::replay::WARMUP
                 && self.options.replay
                 && matches!(
