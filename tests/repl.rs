@@ -74,11 +74,37 @@ fn repl_session_through_a_terminal() {
     let mut r = Repl::start();
     assert!(r.line("sum(arange(10))").contains("45"));
 
-    // Tab completion of a builtin, then of a method after `.`.
+    // Tab completion of a builtin (its name only: the `(` is typed, as in IPython), then
+    // of a method after `.`.
     r.p.send("let total = cums").expect("send");
     r.p.send("\t").expect("tab");
-    r.p.expect("cumsum(").expect("builtin completed");
-    r.line("[1, 2, 3])");
+    r.p.expect("cumsum").expect("builtin completed");
+    r.line("([1, 2, 3])");
+    r.p.send("linsp").expect("send");
+    r.p.send("\t").expect("tab");
+    r.p.expect("linspace").expect("completed");
+    let out = r.line("(0, 1, 3)");
+    assert!(out.contains("[0.  0.5 1. ]"), "{out:?}");
+    // A second Tab never undoes a completion; with several candidates it lists them.
+    r.p.send("zer").expect("send");
+    r.p.send("\t").expect("tab");
+    r.p.expect("zeros").expect("completed");
+    r.p.send("\t").expect("tab again");
+    r.p.expect("zeros_like").expect("candidates listed");
+    r.p.expect("arr> zeros")
+        .expect("the completed line drawn again");
+    let out = r.line("(2)");
+    assert!(out.contains("[0. 0.]"), "{out:?}");
+    r.p.send("total.cu").expect("send");
+    r.p.send("\t").expect("tab");
+    r.p.send("\t").expect("tab lists");
+    r.p.expect("cumprod").expect("candidates listed");
+    r.p.expect("cumsum").expect("candidates listed");
+    r.p.expect("arr> total.cum")
+        .expect("the completed line drawn again");
+    r.p.send("sum()").expect("send");
+    let out = r.line("");
+    assert!(out.contains("[ 1  4 10]"), "{out:?}");
     r.p.send("total.sha").expect("send");
     r.p.send("\t").expect("tab");
     r.p.expect("shape").expect("method completed");

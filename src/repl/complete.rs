@@ -46,7 +46,8 @@ impl ReplHelper {
         }
     }
 
-    /// Completion candidates for the text before the cursor: `(start, candidates)`.
+    /// Completion candidates for the text before the cursor: `(start, candidates)`. Names
+    /// only, as IPython completes them: a function's `(` is the user's to type.
     pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
         let before = &line[..pos];
         let start = before
@@ -58,8 +59,8 @@ impl ReplHelper {
         if before[..start].ends_with('.') && !before[..start].ends_with("..") {
             // A method: anything callable with the value as first argument, or an attribute.
             out.extend(ATTRIBUTES.iter().map(|s| s.to_string()));
-            out.extend(builtins::registry().iter().map(|b| format!("{}(", b.name)));
-            out.extend(scope.functions.iter().map(|(f, _)| format!("{f}(")));
+            out.extend(builtins::registry().iter().map(|b| b.name.to_string()));
+            out.extend(scope.functions.iter().map(|(f, _)| f.clone()));
         } else {
             if let Some(func) = open_call(before) {
                 let params: Vec<String> = match builtins::find(&func) {
@@ -83,8 +84,8 @@ impl ReplHelper {
                 );
             }
             out.extend(scope.variables.iter().cloned());
-            out.extend(builtins::registry().iter().map(|b| format!("{}(", b.name)));
-            out.extend(scope.functions.iter().map(|(f, _)| format!("{f}(")));
+            out.extend(builtins::registry().iter().map(|b| b.name.to_string()));
+            out.extend(scope.functions.iter().map(|(f, _)| f.clone()));
             out.extend(KEYWORDS.iter().map(|k| k.to_string()));
         }
         out.retain(|c| c.starts_with(word));
@@ -248,19 +249,18 @@ mod tests {
     #[test]
     fn completes_names_builtins_and_keywords() {
         let h = helper();
-        assert_eq!(
-            h.candidates("let y = su", 10),
-            (8, vec!["sum(".to_string()])
-        );
+        assert_eq!(h.candidates("let y = su", 10), (8, vec!["sum".to_string()]));
         assert!(h.candidates("to", 2).1.contains(&"total".to_string()));
         assert_eq!(h.candidates("whi", 3).1, vec!["while".to_string()]);
         assert_eq!(h.candidates("x[No", 4).1, vec!["None".to_string()]);
         assert!(
             h.candidates("bitwise_o", 9)
                 .1
-                .contains(&"bitwise_or(".to_string())
+                .contains(&"bitwise_or".to_string())
         );
-        assert!(h.candidates("sc", 2).1.contains(&"scale(".to_string()));
+        assert!(h.candidates("sc", 2).1.contains(&"scale".to_string()));
+        // `linsp`, Tab, then `(0, 1, 3)` is `linspace(0, 1, 3)`, not `linspace((0, 1, 3)`.
+        assert_eq!(h.candidates("linsp", 5).1, vec!["linspace".to_string()]);
     }
 
     #[test]
@@ -268,11 +268,7 @@ mod tests {
         let h = helper();
         let (start, c) = h.candidates("xs.sh", 5);
         assert_eq!((start, c), (3, vec!["shape".to_string()]));
-        assert!(
-            h.candidates("xs.cums", 7)
-                .1
-                .contains(&"cumsum(".to_string())
-        );
+        assert!(h.candidates("xs.cums", 7).1.contains(&"cumsum".to_string()));
         assert_eq!(h.candidates("sum(xs, ax", 10).1, vec!["axis=".to_string()]);
         assert!(
             h.candidates("scale(xs, b", 11)

@@ -12,7 +12,7 @@ use crate::lower::Value;
 use complete::{ReplHelper, Scope};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{Config, Editor};
+use rustyline::{CompletionType, Config, Editor};
 use std::cell::RefCell;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -107,7 +107,12 @@ fn history_path() -> Option<PathBuf> {
 
 fn interactive(mut session: Session, history: bool) -> i32 {
     let scope = Rc::new(RefCell::new(Scope::default()));
-    let config = Config::builder().auto_add_history(false).build();
+    // Tab completes the longest common prefix, a second Tab lists the candidates (as bash
+    // and IPython do); it never cycles, so a second Tab never undoes a completion.
+    let config = Config::builder()
+        .auto_add_history(false)
+        .completion_type(CompletionType::List)
+        .build();
     let Ok(mut editor) = Editor::<ReplHelper, DefaultHistory>::with_config(config) else {
         return piped(session);
     };
