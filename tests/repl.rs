@@ -1,6 +1,8 @@
 //! The REPL driven through a pseudo-terminal, as a user would: completion of a builtin and of
 //! a method, `?sum`, a multi-line `fn`, an error followed by use of an earlier binding,
-//! `:vars`, and Ctrl-C interrupting an endless loop. The transcript is snapshotted.
+//! `:vars`, and Ctrl-C interrupting an endless loop (the transcript is snapshotted); then a
+//! newcomer's questions answered: `?` alone, `?x` on a variable, `:backend`, `:time` of a
+//! lazy statement.
 
 use expectrl::session::OsSession;
 use expectrl::{ControlCode, Expect, Session};
@@ -140,4 +142,45 @@ fn repl_session_through_a_terminal() {
 
     r.p.send(ControlCode::EndOfTransmission).expect("ctrl-d");
     insta::assert_snapshot!(r.transcript);
+}
+
+#[test]
+fn help_and_commands_answer_a_newcomer() {
+    // Piped input runs every entry as the terminal REPL does.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arr"))
+        .arg("repl")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let input = "?\nlet x = zeros(3)\nlet s = sum(ones(4))\nprint(s)\n?x\n?s\n:backend\n\
+                 fn twice(v) { v * 2 }\n:vars\n:time let y = x + 1\n";
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), input.as_bytes())
+        .expect("written");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // `?` alone lists every builtin by topic, then the functions.
+    assert!(
+        text.contains("  linear algebra:\n    cholesky det eig"),
+        "{text}"
+    );
+    assert!(text.contains("functions (stdlib and yours):"), "{text}");
+    // `?x` on a variable: its dtype, shape and whether it is computed.
+    assert!(
+        text.contains("x: f64 array of shape (3,) (3 elements, 24 bytes), not computed yet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("s: f64 array of shape () (1 elements, 8 bytes), computed"),
+        "{text}"
+    );
+    assert!(text.contains("backend: cpu\n"), "{text}");
+    assert!(text.contains("functions: twice(v)\n"), "{text}");
+    assert!(
+        text.contains("nothing was computed: the statement's value is lazy"),
+        "{text}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

@@ -24,13 +24,14 @@ const CONTINUATION: &str = "...> ";
 const COMMANDS: &str = "\
 :time EXPR      time an expression: parse, trace, fuse, compile, run
 :explain EXPR   the plan that would compute EXPR
-:backend NAME   switch backend (interp, cpu, gpu, mpi)
-:vars           variables: name, dtype, shape, bytes
+:backend [NAME] the backend in use, or switch to interp, cpu, gpu or mpi
+:vars           variables (name, dtype, shape, bytes) and your functions
 :load FILE      run a script in this session
 :reset          forget every variable and function
 :help           this list
 :quit           leave (or Ctrl-D)
-?name, name?, help(name)   help on a function; ? alone lists them all
+?name, name?, help(name)   help on a function (on a variable: its dtype, shape and
+                           whether it is computed); ? alone lists every function by topic
 ";
 
 /// Whether an entry has no open brackets, blocks or strings (so it can run).
@@ -206,9 +207,36 @@ fn handle(session: &mut Session, entry: &str) -> Result<Flow, ()> {
         && !name.is_empty()
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
     {
+        if let Some(text) = describe_variable(session, name) {
+            print!("{text}");
+            return Ok(Flow::Continue);
+        }
         return code(session, &format!("help({name})"));
     }
     code(session, entry)
+}
+
+/// What `?x` says of a variable: its kind, and for an array its dtype, shape, size and
+/// whether it is computed yet.
+fn describe_variable(session: &mut Session, name: &str) -> Option<String> {
+    let globals = session.evaluator().globals();
+    let (_, value) = globals.into_iter().find(|(n, _)| n == name)?;
+    Some(match value {
+        Value::Array(n) => format!(
+            "{name}: {} array of shape {} ({} elements, {} bytes), {}\n",
+            n.dtype.name(),
+            crate::graph::fmt_shape(&n.shape),
+            n.size(),
+            n.size() * n.dtype.size_bytes(),
+            if n.value().is_some() {
+                "computed"
+            } else {
+                "not computed yet (lazy: print it or eval() it to compute)"
+            }
+        ),
+        Value::Tuple(members) => format!("{name}: a tuple of {} values\n", members.len()),
+        other => format!("{name}: {}\n", other.kind_name()),
+    })
 }
 
 fn show_error(session: &Session, e: &crate::diag::Error) {
@@ -255,6 +283,12 @@ fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
                 session.evaluator().backend_name(),
                 spent.report()
             );
+            if result.is_ok() && spent.forced == 0 && spent.backend.kernels_run == 0 {
+                println!(
+                    "nothing was computed: the statement's value is lazy (time \
+                     `:time print(x)` or `:time eval(x)` to compute it)"
+                );
+            }
             result
         }
         "explain" => match session.explain(arg) {
@@ -267,6 +301,10 @@ fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
                 Err(())
             }
         },
+        "backend" if arg.is_empty() => {
+            println!("backend: {}", session.evaluator().backend_name());
+            Ok(Flow::Continue)
+        }
         "backend" => match BackendKind::parse(arg).ok_or_else(|| {
             crate::diag::value_error(format!(
                 "unknown backend `{arg}` (choose interp, cpu, gpu or mpi)"
@@ -300,6 +338,21 @@ fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
                     ),
                     other => println!("{name:<16}{:<7}", other.kind_name()),
                 }
+            }
+            let ev = session.evaluator();
+            let user: Vec<String> = (ev.functions().iter())
+                .filter(|f| {
+                    ev.sources
+                        .get(f.name.span.file)
+                        .is_none_or(|(file, _)| !file.starts_with("<stdlib>"))
+                })
+                .map(|f| {
+                    let params: Vec<&str> = f.params.iter().map(|p| p.name.text.as_str()).collect();
+                    format!("{}({})", f.name.text, params.join(", "))
+                })
+                .collect();
+            if !user.is_empty() {
+                println!("functions: {}", user.join(", "));
             }
             Ok(Flow::Continue)
         }

@@ -68,8 +68,8 @@ pub(super) fn builtins() -> Vec<Builtin> {
         },
         Builtin {
             name: "help",
-            signature: "help(name)",
-            doc: "Prints the signature, description and an example of a function.",
+            signature: "help(name=None)",
+            doc: "Prints a function's signature, description and example; every one by topic.",
             example: "help(sum)",
             call: |ev, a| {
                 let name = match a.get("name") {
@@ -148,9 +148,10 @@ pub fn help_text(ev: &Evaluator, name: &str) -> Option<String> {
 }
 
 fn topics(ev: &Evaluator) -> String {
-    let mut out = String::from("builtins:\n");
-    for b in super::registry() {
-        out.push_str(&format!("  {:<14} {}\n", b.name, b.doc));
+    let mut out = String::from("builtins (help(name) or ?name for one):\n");
+    for (title, names) in super::groups() {
+        out.push_str(&format!("  {title}:\n"));
+        out.push_str(&wrap(&names, 4, 88));
     }
     out.push_str("functions (stdlib and yours):\n");
     for f in ev.functions() {
@@ -163,6 +164,26 @@ fn topics(ev: &Evaluator) -> String {
             .unwrap_or("")
             .to_string();
         out.push_str(&format!("  {:<14} {}\n", f.name.text, doc));
+    }
+    out
+}
+
+/// Words joined by spaces in lines of at most `width` characters, each indented by `indent`.
+fn wrap(words: &[&str], indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for w in words {
+        if !line.is_empty() && indent + line.len() + 1 + w.len() > width {
+            out.push_str(&format!("{:indent$}{line}\n", ""));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{:indent$}{line}\n", ""));
     }
     out
 }

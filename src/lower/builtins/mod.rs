@@ -85,6 +85,34 @@ pub fn registry() -> &'static [Builtin] {
     })
 }
 
+/// The builtins by topic, as `help()` lists them: (title, names sorted).
+pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    let names = |v: Vec<Builtin>| {
+        let mut n: Vec<&'static str> = v.iter().map(|b| b.name).collect();
+        n.sort_unstable();
+        n
+    };
+    vec![
+        ("creating arrays", names(construct::builtins())),
+        (
+            "elementwise math, reductions, products",
+            names(math::builtins()),
+        ),
+        ("shapes", names(shape::builtins())),
+        ("stacking, splitting, gathers", names(arrange::builtins())),
+        ("contractions", names(contract::builtins())),
+        ("linear algebra", names(linalg::builtins())),
+        ("Fourier transforms", names(fourier::builtins())),
+        (
+            "sorting, random draws, complex numbers",
+            names(numerics::builtins()),
+        ),
+        ("searching, counting, binning", names(search::builtins())),
+        ("order statistics", names(stats::builtins())),
+        ("output, files, tools", names(misc::builtins())),
+    ]
+}
+
 /// The builtin called `name`.
 pub fn find(name: &str) -> Option<&'static Builtin> {
     let r = registry();
