@@ -223,6 +223,9 @@ impl Evaluator {
         options: Options,
     ) -> Result<Evaluator> {
         crate::runtime::set_memory_limit(options.memory_limit);
+        // Print options are the thread's (as NumPy's are the process's): a new session
+        // starts from NumPy's defaults.
+        crate::runtime::set_print_options(Default::default());
         let mut ev = Evaluator {
             graph: Graph::new(options.memory_limit),
             backend,
@@ -559,6 +562,7 @@ impl Evaluator {
     /// Removes every user binding (stdlib functions stay).
     pub fn reset(&mut self) -> Result<()> {
         self.forget_loops();
+        crate::runtime::set_print_options(Default::default());
         self.scopes = vec![Scope::default()];
         self.imported.clear();
         for (name, text) in crate::stdlib::FILES {

@@ -4,10 +4,48 @@
 use super::{Array, Scalar};
 use num_complex::Complex64;
 
-const LINE_WIDTH: usize = 75;
-const THRESHOLD: usize = 1000;
-const EDGE_ITEMS: usize = 3;
-const PRECISION: usize = 8;
+/// How arrays print, as NumPy's `set_printoptions` sets it (`printoptions(...)` in arr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrintOptions {
+    /// Digits after the point at most (`precision`, 8).
+    pub precision: usize,
+    /// Arrays of more elements are summarised with `...` (`threshold`, 1000).
+    pub threshold: usize,
+    /// Characters per line (`linewidth`, 75).
+    pub linewidth: usize,
+    /// Small numbers print as fixed-point zeros instead of switching to scientific notation
+    /// (`suppress`, false).
+    pub suppress: bool,
+    /// Items shown at each edge of a summarised axis (`edgeitems`, 3).
+    pub edgeitems: usize,
+}
+
+impl Default for PrintOptions {
+    fn default() -> PrintOptions {
+        PrintOptions {
+            precision: 8,
+            threshold: 1000,
+            linewidth: 75,
+            suppress: false,
+            edgeitems: 3,
+        }
+    }
+}
+
+thread_local! {
+    /// The options arrays print with on this thread (a process-wide setting in NumPy).
+    static OPTIONS: std::cell::Cell<PrintOptions> = std::cell::Cell::new(PrintOptions::default());
+}
+
+/// The options arrays print with now.
+pub fn print_options() -> PrintOptions {
+    OPTIONS.with(|o| o.get())
+}
+
+/// Sets the options arrays print with from now on (on this thread).
+pub fn set_print_options(options: PrintOptions) {
+    OPTIONS.with(|o| o.set(options));
+}
 
 /// Shortest round-trip digits of a finite, non-zero-or-zero float and its decimal exponent:
 /// the value is `d.ddd × 10^exp`.
@@ -131,16 +169,18 @@ struct FloatFormat {
     pad_right: usize,
     precision: usize,
     exp_size: usize,
+    /// `PrintOptions::precision`: fraction digits at most.
+    max_digits: usize,
 }
 
-/// One finite float rounded to at most `PRECISION` fraction digits (positional) or
+/// One finite float rounded to at most `precision` fraction digits (positional) or
 /// significant digits after the first (scientific): `(sign, int, frac, exp)`.
-fn dragon4(x: f64, single: bool, sci: bool) -> (bool, String, String, i32) {
+fn dragon4(x: f64, single: bool, sci: bool, precision: usize) -> (bool, String, String, i32) {
     let neg = x.is_sign_negative();
     let (digits, exp) = shortest(x, single);
     if sci {
-        let (digits, exp) = if digits.len() > PRECISION + 1 {
-            split_sci(&format!("{:.*e}", PRECISION, x.abs()))
+        let (digits, exp) = if digits.len() > precision + 1 {
+            split_sci(&format!("{:.*e}", precision, x.abs()))
         } else {
             (digits, exp)
         };
@@ -148,8 +188,8 @@ fn dragon4(x: f64, single: bool, sci: bool) -> (bool, String, String, i32) {
         (neg, digits[..1].to_string(), digits[1..].to_string(), exp)
     } else {
         let (int, frac) = positional(&digits, exp);
-        if frac.len() > PRECISION {
-            let s = format!("{:.*}", PRECISION, x.abs());
+        if frac.len() > precision {
+            let s = format!("{:.*}", precision, x.abs());
             let (i, f) = s.split_once('.').unwrap_or((&s, ""));
             (neg, i.to_string(), f.trim_end_matches('0').to_string(), 0)
         } else {
@@ -159,7 +199,7 @@ fn dragon4(x: f64, single: bool, sci: bool) -> (bool, String, String, i32) {
 }
 
 impl FloatFormat {
-    fn new(values: &[f64], single: bool, plus: bool) -> FloatFormat {
+    fn new(values: &[f64], single: bool, plus: bool, options: PrintOptions) -> FloatFormat {
         let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let nonzero: Vec<f64> = finite
             .iter()
@@ -170,7 +210,7 @@ impl FloatFormat {
         if !nonzero.is_empty() {
             let max = nonzero.iter().copied().fold(0.0, f64::max);
             let min = nonzero.iter().copied().fold(f64::INFINITY, f64::min);
-            exp_mode = max >= 1e8 || min < 1e-4 || max / min > 1e3;
+            exp_mode = max >= 1e8 || !options.suppress && (min < 1e-4 || max / min > 1e3);
         }
         let mut f = FloatFormat {
             single,
@@ -180,12 +220,13 @@ impl FloatFormat {
             pad_right: 0,
             precision: 0,
             exp_size: 0,
+            max_digits: options.precision,
         };
         let sign_len = |neg: bool| usize::from(neg || plus);
         if !finite.is_empty() {
             let parts: Vec<_> = finite
                 .iter()
-                .map(|&v| dragon4(v, single, exp_mode))
+                .map(|&v| dragon4(v, single, exp_mode, options.precision))
                 .collect();
             f.pad_left = parts
                 .iter()
@@ -232,7 +273,7 @@ impl FloatFormat {
             };
             return format!("{s:>width$}");
         }
-        let (neg, int, frac, _) = dragon4(x, self.single, self.exp_mode);
+        let (neg, int, frac, _) = dragon4(x, self.single, self.exp_mode, self.max_digits);
         let sign = if neg {
             "-"
         } else if self.plus {
@@ -275,7 +316,7 @@ enum ElementFormat {
 }
 
 impl ElementFormat {
-    fn new(shown: &[Scalar], template: &Array) -> ElementFormat {
+    fn new(shown: &[Scalar], template: &Array, options: PrintOptions) -> ElementFormat {
         match template {
             Array::Bool(_) => ElementFormat::Bool,
             Array::I64(_) => ElementFormat::Int(
@@ -291,14 +332,15 @@ impl ElementFormat {
                     &vals,
                     matches!(template, Array::F32(_)),
                     false,
+                    options,
                 ))
             }
             Array::C128(_) => {
                 let re: Vec<f64> = shown.iter().map(|s| s.as_c128().re).collect();
                 let im: Vec<f64> = shown.iter().map(|s| s.as_c128().im).collect();
                 ElementFormat::Complex(
-                    FloatFormat::new(&re, false, false),
-                    FloatFormat::new(&im, false, true),
+                    FloatFormat::new(&re, false, false, options),
+                    FloatFormat::new(&im, false, true, options),
                 )
             }
         }
@@ -325,11 +367,13 @@ impl ElementFormat {
 }
 
 /// The positions along one axis that are printed: all, or the edges around a `...`.
-fn shown_positions(len: usize, summarize: bool) -> (Vec<usize>, Option<usize>) {
-    if summarize && len > 2 * EDGE_ITEMS {
-        let mut v: Vec<usize> = (0..EDGE_ITEMS).collect();
-        v.extend(len - EDGE_ITEMS..len);
-        (v, Some(EDGE_ITEMS))
+fn shown_positions(len: usize, edge: Option<usize>) -> (Vec<usize>, Option<usize>) {
+    if let Some(edge) = edge
+        && len > 2 * edge
+    {
+        let mut v: Vec<usize> = (0..edge).collect();
+        v.extend(len - edge..len);
+        (v, Some(edge))
     } else {
         ((0..len).collect(), None)
     }
@@ -343,8 +387,9 @@ pub fn format_array(a: &Array) -> String {
     if a.is_empty() {
         return "[]".into();
     }
+    let options = print_options();
     let shape = a.shape().to_vec();
-    let summarize = a.len() > THRESHOLD;
+    let summarize = (a.len() > options.threshold).then_some(options.edgeitems);
     let strides: Vec<usize> = (0..shape.len())
         .map(|i| shape[i + 1..].iter().product())
         .collect();
@@ -353,7 +398,7 @@ pub fn format_array(a: &Array) -> String {
     collect_shown(&shape, &strides, 0, 0, summarize, &mut |i| {
         shown.push(flat[i])
     });
-    let fmt = ElementFormat::new(&shown, a);
+    let fmt = ElementFormat::new(&shown, a, options);
     let ctx = Printer {
         shape: &shape,
         strides: &strides,
@@ -361,7 +406,7 @@ pub fn format_array(a: &Array) -> String {
         fmt: &fmt,
         summarize,
     };
-    ctx.recurse(0, 0, " ", LINE_WIDTH)
+    ctx.recurse(0, 0, " ", options.linewidth.max(shape.len() + 2))
 }
 
 fn flat_elements(a: &Array) -> Vec<Scalar> {
@@ -379,7 +424,7 @@ fn collect_shown(
     strides: &[usize],
     axis: usize,
     base: usize,
-    summarize: bool,
+    summarize: Option<usize>,
     f: &mut dyn FnMut(usize),
 ) {
     if axis == shape.len() {
@@ -403,7 +448,8 @@ struct Printer<'a> {
     strides: &'a [usize],
     flat: &'a [Scalar],
     fmt: &'a ElementFormat,
-    summarize: bool,
+    /// The edge items of a summarised array (`None`: every element).
+    summarize: Option<usize>,
 }
 
 impl Printer<'_> {
@@ -413,12 +459,12 @@ impl Printer<'_> {
             return self.fmt.format(self.flat[base]);
         }
         let next_hanging = format!("{hanging} ");
-        let next_width = width - 1;
+        let next_width = width.saturating_sub(1).max(2);
         let (positions, gap) = shown_positions(self.shape[axis], self.summarize);
         let axes_left = self.shape.len() - axis;
         let mut s = String::new();
         if axes_left == 1 {
-            let elem_width = width - 1;
+            let elem_width = width.saturating_sub(1);
             let mut line = hanging.to_string();
             for (k, &i) in positions.iter().enumerate() {
                 if gap == Some(k) {
@@ -437,7 +483,7 @@ impl Printer<'_> {
                     &mut s,
                     &mut line,
                     &word,
-                    if is_last { w - 1 } else { w },
+                    if is_last { w.saturating_sub(1) } else { w },
                     hanging,
                 );
                 if !is_last {

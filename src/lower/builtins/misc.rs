@@ -1,4 +1,5 @@
-//! Observation and tooling builtins: `print save load eval explain help assert allclose`.
+//! Observation and tooling builtins: `print save load eval explain help printoptions assert
+//! allclose`.
 
 use super::{Args, Builtin};
 use crate::diag::{Error, ErrorKind, Result, type_error};
@@ -91,6 +92,13 @@ pub(super) fn builtins() -> Vec<Builtin> {
                 }
                 Ok(Value::Unit)
             },
+        },
+        Builtin {
+            name: "printoptions",
+            signature: "printoptions(precision=None, threshold=None, linewidth=None, suppress=None, edgeitems=None)",
+            doc: "Sets how arrays print (numpy.set_printoptions); with no arguments, shows the settings.",
+            example: "printoptions(precision=3, suppress=true)",
+            call: printoptions,
         },
         Builtin {
             name: "assert",
@@ -321,6 +329,49 @@ fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         _ => Value::Tuple(values.into()),
     })
 }
+
+fn printoptions(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    let mut o = crate::runtime::print_options();
+    let count = |ev: &mut Evaluator, name: &str, least: i64| -> Result<Option<usize>> {
+        match a.opt_i64(ev, name)? {
+            Some(n) if n < least => Err(crate::diag::value_error(format!(
+                "`{name}` must be at least {least}, not {n}"
+            ))
+            .with_span(a.span_of(name))),
+            n => Ok(n.map(|n| n as usize)),
+        }
+    };
+    let precision = count(ev, "precision", 0)?;
+    let threshold = count(ev, "threshold", 0)?;
+    let linewidth = count(ev, "linewidth", 1)?;
+    let edgeitems = count(ev, "edgeitems", 1)?;
+    let suppress = match a.get("suppress") {
+        Some(_) => Some(a.flag(ev, "suppress")?),
+        None => None,
+    };
+    let given = [precision, threshold, linewidth, edgeitems]
+        .iter()
+        .any(Option::is_some)
+        || suppress.is_some();
+    if !given {
+        let text = format!(
+            "precision={} threshold={} linewidth={} suppress={} edgeitems={}\n",
+            o.precision, o.threshold, o.linewidth, o.suppress, o.edgeitems
+        );
+        ev.write_out(&text)?;
+        return Ok(Value::Unit);
+    }
+    o.precision = precision.unwrap_or(o.precision).min(MAX_PRECISION);
+    o.threshold = threshold.unwrap_or(o.threshold);
+    o.linewidth = linewidth.unwrap_or(o.linewidth);
+    o.edgeitems = edgeitems.unwrap_or(o.edgeitems);
+    o.suppress = suppress.unwrap_or(o.suppress);
+    crate::runtime::set_print_options(o);
+    Ok(Value::Unit)
+}
+
+/// Digits after the point beyond which nothing changes for an f64 (NumPy accepts any).
+const MAX_PRECISION: usize = 64;
 
 fn assert(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let cond = a.array(ev, "cond")?;
