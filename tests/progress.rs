@@ -35,6 +35,11 @@ fn run_in_terminal(args: &[&str], env: Option<(&str, &str)>) -> String {
     }
     let mut p = Session::spawn(cmd).expect("spawn arr in a pty");
     p.set_expect_timeout(Some(Duration::from_secs(60)));
+    rest_of_output(&mut p)
+}
+
+/// What the program writes from now until it exits.
+fn rest_of_output(p: &mut expectrl::session::OsSession) -> String {
     let found = p.expect(Eof).expect("runs to the end");
     // At the end of output, everything read is the match.
     let all: Vec<u8> = found
@@ -89,14 +94,7 @@ fn ctrl_c_clears_the_line_and_says_where_it_stopped() {
     p.set_expect_timeout(Some(Duration::from_secs(60)));
     p.expect(" iterations · ").expect("the line appears");
     p.send(expectrl::ControlCode::EndOfText).expect("Ctrl-C");
-    let found = p.expect(Eof).expect("stops");
-    let all: Vec<u8> = found
-        .before()
-        .iter()
-        .chain(found.get(0).unwrap_or(&[]))
-        .copied()
-        .collect();
-    let out = String::from_utf8_lossy(&all);
+    let out = rest_of_output(&mut p);
     let at = out.find("cancelled by Ctrl-C").expect("interrupted error");
     assert!(
         out[..at].contains("\u{1b}[2K"),

@@ -90,7 +90,7 @@ impl Evaluator {
             && node
                 .value()
                 .and_then(|v| v.as_scalar())
-                .is_some_and(|v| same_bits(v, s))
+                .is_some_and(|v| v.same_bits(s))
         {
             return Ok(node.clone());
         }
@@ -553,19 +553,5 @@ fn not_a_tuple(v: &Value, span: Span) -> Result<()> {
             .with_help("pick a member (`t[0]`) or make an array of it (`array(t)`)")),
         Value::None => Err(type_error("None is not an array").with_span(span)),
         _ => Ok(()),
-    }
-}
-
-/// Whether two scalars are the same literal: the same dtype and bits.
-fn same_bits(a: Scalar, b: Scalar) -> bool {
-    match (a, b) {
-        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
-        (Scalar::I64(x), Scalar::I64(y)) => x == y,
-        (Scalar::F32(x), Scalar::F32(y)) => x.to_bits() == y.to_bits(),
-        (Scalar::F64(x), Scalar::F64(y)) => x.to_bits() == y.to_bits(),
-        (Scalar::C128(x), Scalar::C128(y)) => {
-            x.re.to_bits() == y.re.to_bits() && x.im.to_bits() == y.im.to_bits()
-        }
-        _ => false,
     }
 }

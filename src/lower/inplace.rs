@@ -57,23 +57,8 @@ impl Evaluator {
         }
         let value = self.force(&value_node)?;
         drop(value_node);
-        // Now held by the binding and `base` alone, with an array nobody else holds? Names
-        // bound to values read from it (`nrm = dot(x[:, k], x[:, k])`) hold it through their
-        // graphs: they are computed now, as NumPy would have, and bound as constants.
-        let sole = |base: &NodeRef| {
-            Rc::strong_count(base) == 2 && base.value().is_some_and(|a| Rc::strong_count(&a) == 2)
-        };
-        if !sole(&base) {
-            self.release_readers(&base)?;
-            // The name itself may now be bound to a constant of the same array.
-            if let Some(Binding::Value(Value::Array(now))) = self.lookup(name)
-                && let (Some(a), Some(b)) = (now.value(), base.value())
-                && Rc::ptr_eq(&a, &b)
-            {
-                base = now.clone();
-            }
-        }
-        let sole = sole(&base);
+        let sole;
+        (base, sole) = self.sole_holder(name, base)?;
         let slot = self.resolve(name);
         let (Some(slot), true) = (slot, sole) else {
             let value = self.graph.shared_constant(value, false, span)?;
@@ -90,6 +75,28 @@ impl Evaluator {
         let updated = crate::backend::interp::update_owned(array, &spec, &value, &[])?;
         self.times.updated_in_place += 1;
         self.graph.constant(updated, weak, span)
+    }
+
+    /// Whether the binding of `name` and `base` (its computed node) are all that hold
+    /// `base`'s array, with the node `name` is bound to now. Names bound to values read
+    /// from it (`nrm = dot(x[:, k], x[:, k])`) hold it through their graphs: they are
+    /// computed first, as NumPy would have computed them, and bound as constants — the
+    /// name itself may then be bound to a constant of the same array.
+    fn sole_holder(&mut self, name: &str, mut base: NodeRef) -> Result<(NodeRef, bool)> {
+        let sole = |base: &NodeRef| {
+            Rc::strong_count(base) == 2 && base.value().is_some_and(|a| Rc::strong_count(&a) == 2)
+        };
+        if !sole(&base) {
+            self.release_readers(&base)?;
+            if let Some(Binding::Value(Value::Array(now))) = self.lookup(name)
+                && let (Some(a), Some(b)) = (now.value(), base.value())
+                && Rc::ptr_eq(&a, &b)
+            {
+                base = now.clone();
+            }
+        }
+        let sole = sole(&base);
+        Ok((base, sole))
     }
 
     /// `name[spec] = value` for a large lazy `value`, computed by the backend straight into
@@ -120,19 +127,9 @@ impl Evaluator {
             weak,
             span,
         )?;
-        let sole = |base: &NodeRef| {
-            Rc::strong_count(base) == 2 && base.value().is_some_and(|a| Rc::strong_count(&a) == 2)
-        };
-        if !sole(&base) {
-            self.release_readers(&base)?;
-            if let Some(Binding::Value(Value::Array(now))) = self.lookup(name)
-                && let (Some(a), Some(b)) = (now.value(), base.value())
-                && Rc::ptr_eq(&a, &b)
-            {
-                base = now.clone();
-            }
-        }
-        let slot = self.resolve(name).filter(|_| sole(&base));
+        let sole;
+        (base, sole) = self.sole_holder(name, base)?;
+        let slot = self.resolve(name).filter(|_| sole);
         let mut params = vec![base.value().expect("computed by the caller")];
         if let Some(slot) = slot {
             // Lent: the binding and `base` let go, so the parameter is all that holds it.

@@ -65,6 +65,21 @@ pub enum Scalar {
 }
 
 impl Scalar {
+    /// Whether two scalars are the same value of the same dtype, bit for bit (`0.0` and
+    /// `-0.0` differ, a NaN equals the same NaN).
+    pub fn same_bits(self, other: Scalar) -> bool {
+        match (self, other) {
+            (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
+            (Scalar::I64(x), Scalar::I64(y)) => x == y,
+            (Scalar::F32(x), Scalar::F32(y)) => x.to_bits() == y.to_bits(),
+            (Scalar::F64(x), Scalar::F64(y)) => x.to_bits() == y.to_bits(),
+            (Scalar::C128(x), Scalar::C128(y)) => {
+                x.re.to_bits() == y.re.to_bits() && x.im.to_bits() == y.im.to_bits()
+            }
+            _ => false,
+        }
+    }
+
     /// The scalar's dtype.
     pub fn dtype(self) -> DType {
         match self {

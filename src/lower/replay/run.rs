@@ -155,24 +155,11 @@ fn same_value(now: &Value, then: &Value) -> bool {
                     && a.shape == b.shape
                     && match (a.value(), b.value()) {
                         (Some(x), Some(y)) => match (x.as_scalar(), y.as_scalar()) {
-                            (Some(p), Some(q)) => same_bits(p, q),
+                            (Some(p), Some(q)) => p.same_bits(q),
                             _ => false,
                         },
                         _ => false,
                     }
-        }
-        _ => false,
-    }
-}
-
-fn same_bits(a: Scalar, b: Scalar) -> bool {
-    match (a, b) {
-        (Scalar::Bool(x), Scalar::Bool(y)) => x == y,
-        (Scalar::I64(x), Scalar::I64(y)) => x == y,
-        (Scalar::F32(x), Scalar::F32(y)) => x.to_bits() == y.to_bits(),
-        (Scalar::F64(x), Scalar::F64(y)) => x.to_bits() == y.to_bits(),
-        (Scalar::C128(x), Scalar::C128(y)) => {
-            x.re.to_bits() == y.re.to_bits() && x.im.to_bits() == y.im.to_bits()
         }
         _ => false,
     }
