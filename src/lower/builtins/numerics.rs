@@ -139,10 +139,19 @@ fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         parts.push(ev.graph.broadcast_to(&x, shape.clone(), span)?);
     }
     let values = ev.force_all(&parts)?;
-    let [re, im] = [&values[0], &values[1]].map(|v| v.to_f64_vec());
+    // Read in place (both are f64 already, cast above): one pass, no copies of the parts.
+    let (re, im) = (
+        values[0].in_dtype(DType::F64),
+        values[1].in_dtype(DType::F64),
+    );
+    let (Array::F64(re), Array::F64(im)) = (&*re, &*im) else {
+        return Err(crate::diag::value_error(
+            "internal error: complex parts are not f64",
+        ));
+    };
     let z: Vec<Complex64> = re
         .iter()
-        .zip(&im)
+        .zip(im.iter())
         .map(|(&r, &i)| Complex64::new(r, i))
         .collect();
     let z = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), z)
