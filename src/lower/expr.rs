@@ -85,6 +85,8 @@ impl Evaluator {
 
     /// A weak literal scalar.
     fn literal(&mut self, s: Scalar, span: Span) -> Result<NodeRef> {
+        // Checked by value: desugared code gives several literals one span (the bounds of
+        // `for row in x`), and their values may change between runs of it.
         let key = (span.file, span.start);
         if let Some(node) = self.literals.get(&key)
             && node

@@ -127,8 +127,17 @@ impl Evaluator {
             weak,
             span,
         )?;
+        // Prepared before anything is lent: a failure here leaves the binding as it was.
+        let start = std::time::Instant::now();
+        let program = self.backend.prepare(&[root])?;
         let sole;
-        (base, sole) = self.sole_holder(name, base)?;
+        (base, sole) = match self.sole_holder(name, base) {
+            Ok(held) => held,
+            Err(e) => {
+                self.backend.release(program);
+                return Err(e);
+            }
+        };
         let slot = self.resolve(name).filter(|_| sole);
         let mut params = vec![base.value().expect("computed by the caller")];
         if let Some(slot) = slot {
@@ -136,8 +145,6 @@ impl Evaluator {
             self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
             drop(base);
         }
-        let start = std::time::Instant::now();
-        let program = self.backend.prepare(&[root])?;
         let cancel = self.cancel.clone();
         let results = self.backend.run_prepared(program, &mut params, &move || {
             cancel.load(std::sync::atomic::Ordering::Relaxed)
@@ -160,7 +167,9 @@ impl Evaluator {
             .into_iter()
             .next()
             .ok_or_else(|| crate::diag::value_error("backend returned no value"))?;
-        self.times.updated_in_place += 1;
+        if slot.is_some() {
+            self.times.updated_in_place += 1;
+        }
         self.graph.shared_constant(updated, weak, span)
     }
 

@@ -63,14 +63,10 @@ impl Backend for Interp {
 /// as it traces): [`eval`] without its memo.
 pub(crate) fn eval_on_computed(node: &Node) -> Result<Rc<Array>> {
     let inputs: Option<Vec<Rc<Array>>> = node.inputs.iter().map(|n| n.value()).collect();
-    let Some(inputs) = inputs else {
-        return eval(node, &mut HashMap::default(), &|| false);
-    };
-    let bytes = (node.size() * node.dtype.size_bytes()) as u64;
-    crate::runtime::check_alloc(bytes).map_err(|e| e.or_span(node.span))?;
-    Ok(Rc::new(
-        compute(node, &inputs).map_err(|e| e.or_span(node.span))?,
-    ))
+    match inputs {
+        Some(inputs) => compute_checked(node, &inputs),
+        None => eval(node, &mut HashMap::default(), &|| false),
+    }
 }
 
 /// Puts the values of the parameters `node` reads into `memo`.
@@ -117,9 +113,17 @@ pub fn eval(
         .iter()
         .map(|n| eval(n, memo, cancel))
         .collect::<Result<Vec<_>>>()?;
+    let value = compute_checked(node, &inputs)?;
+    memo.insert(node.id, value.clone());
+    Ok(value)
+}
+
+/// Computes one node from its input values, after checking its result against the
+/// process's memory limit.
+fn compute_checked(node: &Node, inputs: &[Rc<Array>]) -> Result<Rc<Array>> {
     let bytes = (node.size() * node.dtype.size_bytes()) as u64;
     crate::runtime::check_alloc(bytes).map_err(|e| e.or_span(node.span))?;
-    let value = Rc::new(compute(node, &inputs).map_err(|e| e.or_span(node.span))?);
+    let value = Rc::new(compute(node, inputs).map_err(|e| e.or_span(node.span))?);
     debug_assert_eq!(
         value.shape(),
         node.shape.as_slice(),
@@ -132,7 +136,6 @@ pub fn eval(
         "dtype inferred for {:?}",
         node.op
     );
-    memo.insert(node.id, value.clone());
     Ok(value)
 }
 
