@@ -90,6 +90,25 @@ impl Session {
         Ok(())
     }
 
+    /// Saves checkpoints of the script run next (by [`Session::run_file`] or
+    /// [`Session::resume_file`]) as `options` say: its complete state at loop-iteration
+    /// boundaries, atomically; `None` turns checkpoints off.
+    pub fn set_checkpoints(&mut self, options: Option<crate::CheckpointOptions>) {
+        self.ev.set_checkpoints(options);
+    }
+
+    /// Runs the script at `path` on from the checkpoint at `checkpoint`, which a run of the
+    /// same script wrote: the state restored, the loops re-entered where they stood, the
+    /// statements before them not run again. A resume error when the script (or a file it
+    /// imports) changed since, or the session's seed differs.
+    pub fn resume_file(&mut self, path: &Path, checkpoint: &Path) -> Result<()> {
+        let text = crate::runtime::io::read_text(path)?;
+        let dir = path.parent().map(|p| p.to_path_buf());
+        self.ev
+            .resume_source(&path.display().to_string(), &text, dir, checkpoint)?;
+        Ok(())
+    }
+
     /// Runs source text (named `<input>` in errors).
     pub fn run_str(&mut self, code: &str) -> Result<()> {
         self.ev

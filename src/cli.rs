@@ -40,8 +40,62 @@ enum Command {
 struct RunArgs {
     /// The script.
     file: PathBuf,
+    /// Save the run's complete state to FILE at loop-iteration boundaries (every --every,
+    /// and where the script calls `checkpoint()`), to continue it later with --resume.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// How often to save a checkpoint: 90s, 5m, 2h, 0 (every iteration) [default: 5m].
+    #[arg(long, value_name = "INTERVAL")]
+    every: Option<String>,
+    /// Continue the run saved in FILE by --checkpoint (the script must be unchanged);
+    /// later checkpoints go to FILE too, unless --checkpoint names another.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
     #[command(flatten)]
     opts: SessionArgs,
+}
+
+/// How often checkpoints are saved without --every.
+const DEFAULT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Reads an interval: a number with `ms`, `s`, `m` or `h` (seconds without a unit).
+fn parse_interval(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "ms" => n / 1e3,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    std::time::Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The checkpoints a run saves, from its flags.
+fn checkpoint_options(r: &RunArgs) -> Result<Option<crate::CheckpointOptions>, String> {
+    let every = match &r.every {
+        Some(text) => Some(parse_interval(text).ok_or_else(|| {
+            format!("value error: cannot read interval `{text}` (try 90s, 5m or 2h)")
+        })?),
+        None => None,
+    };
+    let Some(path) = r.checkpoint.clone().or_else(|| r.resume.clone()) else {
+        return match every {
+            Some(_) => {
+                Err("value error: --every needs a checkpoint file: add --checkpoint FILE".into())
+            }
+            None => Ok(None),
+        };
+    };
+    Ok(Some(crate::CheckpointOptions {
+        path,
+        every: Some(every.unwrap_or(DEFAULT_EVERY)),
+    }))
 }
 
 #[derive(Debug, ClapArgs)]
@@ -176,8 +230,13 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
 const MAX_THREADS_PER_CORE: usize = 8;
 
 fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
-    let mut s = match session(&r.opts, check_only, explain) {
-        Ok(s) => s,
+    let prepared =
+        checkpoint_options(&r).and_then(|c| Ok((session(&r.opts, check_only, explain)?, c)));
+    let mut s = match prepared {
+        Ok((mut s, checkpoints)) => {
+            s.set_checkpoints(checkpoints);
+            s
+        }
         Err(msg) => {
             eprintln!("{msg}");
             return 1;
@@ -194,7 +253,10 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
             }
         });
     }
-    let result = s.run_file(&r.file);
+    let result = match &r.resume {
+        Some(checkpoint) => s.resume_file(&r.file, checkpoint),
+        None => s.run_file(&r.file),
+    };
     if r.opts.time {
         print_times(&mut s);
     }

@@ -67,6 +67,8 @@ pub enum ErrorKind {
     Assertion,
     /// A computation cancelled by the user (Ctrl-C).
     Interrupted,
+    /// A checkpoint that cannot be resumed (another script, another seed, a damaged file).
+    Resume,
 }
 
 impl ErrorKind {
@@ -83,6 +85,7 @@ impl ErrorKind {
             ErrorKind::Resource => "resource error",
             ErrorKind::Assertion => "assertion failed",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Resume => "resume error",
         }
     }
 }

@@ -23,4 +23,5 @@ pub use api::{Output, Session};
 pub use backend::BackendKind;
 pub use diag::{Error, ErrorKind};
 pub use dtype::DType;
+pub use lower::CheckpointOptions;
 pub use runtime::Array;

@@ -7,14 +7,19 @@
 //! and the backend, so every backend sees the same program. Owns scopes and control flow.
 
 pub mod builtins;
+mod checkpoint;
 mod expr;
 mod index;
 mod inplace;
+mod loops;
 mod progress;
 mod replay;
 mod stmt;
+mod times;
 mod value;
 
+pub use checkpoint::CheckpointOptions;
+pub use times::PhaseTimes;
 pub use value::Value;
 
 use crate::backend::Backend;
@@ -28,7 +33,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The names bound in one scope (hashed with Fx: looked up on every statement).
 pub(crate) type Scope = rustc_hash::FxHashMap<String, Binding>;
@@ -66,72 +71,6 @@ pub(crate) type Ev<T> = std::result::Result<T, Exit>;
 pub(crate) enum Binding {
     Value(Value),
     Func(Rc<FnDef>),
-}
-
-/// Time spent per phase, shown by `--time` and `:time`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PhaseTimes {
-    /// Lexing and parsing.
-    pub parse: Duration,
-    /// Tracing statements into the graph (minus the time spent computing).
-    pub trace: Duration,
-    /// Computing forced values on the backend.
-    pub run: Duration,
-    /// Values forced.
-    pub forced: u64,
-    /// Loop iterations run from a recorded program instead of being traced.
-    pub replayed: u64,
-    /// Indexed updates written into their array's own memory (see `lower::inplace`).
-    pub updated_in_place: u64,
-    /// The backend's fuse/compile counters (part of `run`).
-    pub backend: crate::backend::BackendStats,
-}
-
-impl PhaseTimes {
-    /// One line for `--time`: each phase, with fuse and compile taken out of run.
-    pub fn report(&self) -> String {
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        let b = &self.backend;
-        let run = self.run.saturating_sub(b.fuse + b.compile);
-        format!(
-            "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
-             ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
-             {} arrays copied for updates, {} updated in place, {} loop iterations replayed)",
-            ms(self.parse),
-            ms(self.trace),
-            ms(b.fuse),
-            ms(b.compile),
-            b.kernels_compiled,
-            b.cache_hits,
-            ms(run),
-            self.forced,
-            b.kernels_run,
-            b.updates_copied,
-            self.updated_in_place,
-            self.replayed
-        )
-    }
-
-    /// The work done between `earlier` and `self`.
-    pub fn since(&self, earlier: &PhaseTimes) -> PhaseTimes {
-        let (a, e) = (&self.backend, &earlier.backend);
-        PhaseTimes {
-            parse: self.parse.saturating_sub(earlier.parse),
-            trace: self.trace.saturating_sub(earlier.trace),
-            run: self.run.saturating_sub(earlier.run),
-            forced: self.forced - earlier.forced,
-            replayed: self.replayed - earlier.replayed,
-            updated_in_place: self.updated_in_place - earlier.updated_in_place,
-            backend: crate::backend::BackendStats {
-                fuse: a.fuse.saturating_sub(e.fuse),
-                compile: a.compile.saturating_sub(e.compile),
-                kernels_compiled: a.kernels_compiled - e.kernels_compiled,
-                cache_hits: a.cache_hits - e.cache_hits,
-                kernels_run: a.kernels_run - e.kernels_run,
-                updates_copied: a.updates_copied - e.updates_copied,
-            },
-        }
-    }
 }
 
 /// Settings of an [`Evaluator`].
@@ -182,6 +121,8 @@ pub struct Evaluator {
     call_depth: usize,
     expr_depth: usize,
     imported: HashSet<PathBuf>,
+    /// The files imported so far (not the stdlib's): path and file id.
+    import_files: Vec<(PathBuf, u32)>,
     /// The files being run now, outermost first (the script, then nested imports): an
     /// import of one of them is a cycle.
     importing: Vec<PathBuf>,
@@ -201,6 +142,11 @@ pub struct Evaluator {
     /// The node of each literal evaluated so far, by source position (file, first byte):
     /// a loop evaluates its literals once, not into a fresh array each iteration.
     literals: rustc_hash::FxHashMap<(u32, u32), NodeRef>,
+    /// The index of the statement running now in its statement list (a loop's place in a
+    /// checkpoint's position).
+    stmt_index: usize,
+    /// Checkpointing of the script's loops, when it is on (`checkpoint`).
+    checkpoints: Option<checkpoint::Checkpoints>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
     /// When the evaluator was created: `clock()` counts from here.
@@ -236,6 +182,7 @@ impl Evaluator {
             call_depth: 0,
             expr_depth: 0,
             imported: HashSet::new(),
+            import_files: vec![],
             importing: vec![],
             file_dirs: HashMap::new(),
             options,
@@ -248,6 +195,8 @@ impl Evaluator {
             ))),
             progress: None,
             literals: Default::default(),
+            stmt_index: 0,
+            checkpoints: None,
             times: PhaseTimes::default(),
             started: Instant::now(),
         };
@@ -275,6 +224,28 @@ impl Evaluator {
     /// Parses and runs `text` as file `name`; `dir` is where its imports are looked up.
     /// Returns the value of the last statement when it is an expression.
     pub fn run_source(&mut self, name: &str, text: &str, dir: Option<PathBuf>) -> Result<Value> {
+        self.run_text(name, text, dir, None)
+    }
+
+    /// Runs the script `text` (file `name` in `dir`) from the checkpoint at `checkpoint`:
+    /// its state restored, its loops re-entered where they stood (see `checkpoint`).
+    pub fn resume_source(
+        &mut self,
+        name: &str,
+        text: &str,
+        dir: Option<PathBuf>,
+        checkpoint: &std::path::Path,
+    ) -> Result<Value> {
+        self.run_text(name, text, dir, Some(checkpoint))
+    }
+
+    fn run_text(
+        &mut self,
+        name: &str,
+        text: &str,
+        dir: Option<PathBuf>,
+        resume: Option<&std::path::Path>,
+    ) -> Result<Value> {
         let file = self.sources.add(name, text);
         if let Some(dir) = &dir {
             self.file_dirs.insert(file, dir.clone());
@@ -289,19 +260,37 @@ impl Evaluator {
             .map(|(d, f)| d.join(f))
             .filter(|p| p.is_file())
             .and_then(|p| p.canonicalize().ok());
+        if script.is_some() {
+            self.checkpoint_script(file);
+        }
+        let position = match resume {
+            Some(path) => Some(self.restore_checkpoint(path, file, &program.stmts)?),
+            None => None,
+        };
         let outer = self.importing.len();
         self.importing.extend(script);
         let run_before = self.times.run;
         let start = Instant::now();
-        let result = self.exec_top(&program.stmts);
+        let result = self.exec_top(&program.stmts, position);
         self.importing.truncate(outer);
         self.times.trace += start.elapsed().saturating_sub(self.times.run - run_before);
         result
     }
 
-    fn exec_top(&mut self, stmts: &[crate::syntax::ast::Stmt]) -> Result<Value> {
+    /// Runs a file's statements: all of them, or from a checkpoint's `position`.
+    fn exec_top(
+        &mut self,
+        stmts: &[crate::syntax::ast::Stmt],
+        position: Option<Rc<[checkpoint::SavedFrame]>>,
+    ) -> Result<Value> {
         self.cancel.store(false, Ordering::Relaxed);
-        match self.exec_block_stmts(stmts) {
+        let run = match position {
+            Some(frames) => self
+                .resume_stmts(stmts, checkpoint::Resume { frames, level: 0 })
+                .map(|()| Value::Unit),
+            None => self.exec_block_stmts(stmts),
+        };
+        match run {
             Ok(v) => Ok(v),
             Err(Exit::Error(e)) => Err(e),
             Err(Exit::Break(span) | Exit::Continue(span)) => Err(Error::new(
@@ -565,6 +554,7 @@ impl Evaluator {
         crate::runtime::set_print_options(Default::default());
         self.scopes = vec![Scope::default()];
         self.imported.clear();
+        self.import_files.clear();
         for (name, text) in crate::stdlib::FILES {
             self.run_source(&format!("<stdlib>/{name}"), text, None)?;
         }

@@ -20,6 +20,8 @@ pub(crate) struct LoopProgress {
     total: Option<u64>,
     /// Iterations started so far.
     done: u64,
+    /// Iterations run before this run started (by the run a checkpoint resumes).
+    before: u64,
     /// Where the loop is, for the line: `line 12`.
     label: String,
     /// The line, once shown.
@@ -27,12 +29,14 @@ pub(crate) struct LoopProgress {
 }
 
 impl LoopProgress {
-    /// A loop of `total` iterations (if known) at `label`, starting now.
-    pub(crate) fn new(total: Option<u64>, label: String) -> LoopProgress {
+    /// A loop of `total` iterations (if known) at `label`, `done` of them run before (by the
+    /// run a checkpoint resumes), going on now.
+    pub(crate) fn new(total: Option<u64>, done: u64, label: String) -> LoopProgress {
         LoopProgress {
             started: Instant::now(),
             total,
-            done: 0,
+            done,
+            before: done,
             label,
             bar: None,
         }
@@ -60,11 +64,13 @@ impl LoopProgress {
             None => "{prefix} {spinner} {human_pos} iterations · {rate} · {elapsed}",
         };
         // The average since the loop started (indicatif's estimate follows recent ticks,
-        // and a line shown a second in starts it from nothing).
-        fn per_second(state: &ProgressState) -> f64 {
-            state.pos() as f64 / state.elapsed().as_secs_f64().max(1e-9)
-        }
-        let rate = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+        // and a line shown a second in starts it from nothing), not counting iterations run
+        // before a resume.
+        let before = self.before;
+        let per_second = move |state: &ProgressState| {
+            state.pos().saturating_sub(before) as f64 / state.elapsed().as_secs_f64().max(1e-9)
+        };
+        let rate = move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
             let r = per_second(state);
             let _ = if r >= 10.0 {
                 write!(w, "{r:.0} it/s")
@@ -72,7 +78,7 @@ impl LoopProgress {
                 write!(w, "{r:.2} it/s")
             };
         };
-        let left = |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let left = move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
             let rest = state.len().unwrap_or(0).saturating_sub(state.pos()) as f64;
             let secs = (rest / per_second(state)).min(1e9) as u64;
             let _ = match secs {

@@ -7,18 +7,18 @@ use crate::syntax::ast::{
     BinOp, Block, Expr, ExprKind, IndexItem, Name, Pattern, Stmt, StmtKind, Target,
 };
 
-/// The hidden name a `for x in array` loop keeps its array under while it runs (not an
-/// identifier, so no program can name it).
-const ITERABLE: &str = "<iterable>";
-/// The hidden index variable of a `for x in array` loop.
-const POSITION: &str = "<position>";
-
 impl Evaluator {
     /// Runs statements in the current scope; the value is the last statement's when it is an
     /// expression.
     pub(crate) fn exec_block_stmts(&mut self, stmts: &[Stmt]) -> Ev<Value> {
+        self.exec_stmts_from(stmts, 0)
+    }
+
+    /// Runs the statements of a list from index `from` on (see [`Self::exec_block_stmts`]).
+    pub(super) fn exec_stmts_from(&mut self, stmts: &[Stmt], from: usize) -> Ev<Value> {
         let mut last = Value::Unit;
-        for stmt in stmts {
+        for (at, stmt) in stmts.iter().enumerate().skip(from) {
+            self.stmt_index = at;
             last = self.exec_stmt(stmt)?;
         }
         Ok(last)
@@ -88,7 +88,8 @@ impl Evaluator {
                 step,
                 body,
             } => {
-                self.exec_for(var, start, stop, step.as_ref(), body)?;
+                let site = self.loop_site(false);
+                self.exec_for(var, start, stop, step.as_ref(), body, site)?;
                 Ok(Value::Unit)
             }
             StmtKind::ForEach {
@@ -96,11 +97,13 @@ impl Evaluator {
                 iterable,
                 body,
             } => {
-                self.exec_for_each(var, iterable, body)?;
+                let site = self.loop_site(true);
+                self.exec_for_each(var, iterable, body, site)?;
                 Ok(Value::Unit)
             }
             StmtKind::While { cond, body } => {
-                self.exec_while(cond, body)?;
+                let site = self.loop_site(false);
+                self.while_loop(cond, body, site, None)?;
                 Ok(Value::Unit)
             }
             StmtKind::Break => Err(Exit::Break(stmt.span)),
@@ -236,207 +239,6 @@ impl Evaluator {
             .into())
     }
 
-    fn exec_for(
-        &mut self,
-        var: &Name,
-        start: &Expr,
-        stop: &Expr,
-        step: Option<&Expr>,
-        body: &Block,
-    ) -> Ev<()> {
-        let a = self.eval_i64(start)?;
-        let b = self.eval_i64(stop)?;
-        let s = match step {
-            Some(e) => self.eval_i64(e)?,
-            None => 1,
-        };
-        if s == 0 {
-            let span = step.map_or(var.span, |e| e.span);
-            return Err(crate::diag::value_error("range step cannot be zero")
-                .with_span(span)
-                .into());
-        }
-        // Iterations the range runs (in i128: no overflow at the ends of i64).
-        let (lo, hi, by) = (i128::from(a), i128::from(b), i128::from(s));
-        let total = if by > 0 {
-            (hi - lo + by - 1) / by
-        } else {
-            (lo - hi - by - 1) / -by
-        };
-        let outer = self.begin_progress(Some(total.max(0) as u64), var.span);
-        let r = self.for_iterations(var, (a, b, s), body, outer);
-        if outer {
-            self.progress = None;
-        }
-        r
-    }
-
-    /// Runs a `for` loop's iterations over `a..b` by `s`; `outer` when it is the loop the
-    /// progress line counts.
-    fn for_iterations(
-        &mut self,
-        var: &Name,
-        (a, b, s): (i64, i64, i64),
-        body: &Block,
-        outer: bool,
-    ) -> Ev<()> {
-        let mut i = a;
-        let mut count = 0u64;
-        let key = (var.span.file, var.span.start);
-        while (s > 0 && i < b) || (s < 0 && i > b) {
-            count += 1;
-            if outer && let Some(p) = &mut self.progress {
-                p.tick();
-            }
-            let replayed = count > super::replay::WARMUP
-                && self.options.replay
-                && matches!(
-                    self.replay_iteration(key, Some((var, i)), body)?,
-                    super::replay::Iteration::Replayed
-                );
-            if !replayed && !self.trace_iteration(var, i, body)? {
-                break;
-            }
-            i = match i.checked_add(s) {
-                Some(n) => n,
-                None => break,
-            };
-        }
-        Ok(())
-    }
-
-    /// Starts the progress line of a loop at `span` of `total` iterations (if known), when
-    /// progress is shown and no loop outside it has a line; true when it has.
-    fn begin_progress(&mut self, total: Option<u64>, span: Span) -> bool {
-        if !self.options.progress || self.progress.is_some() {
-            return false;
-        }
-        let label = match self.sources.line_col(span) {
-            Some((line, _)) => format!("line {line}"),
-            None => "loop".to_string(),
-        };
-        self.progress = Some(super::progress::LoopProgress::new(total, label));
-        true
-    }
-
-    /// Traces one iteration of a `for` loop with its variable bound to `i`; false when the
-    /// body breaks out of the loop.
-    fn trace_iteration(&mut self, var: &Name, i: i64, body: &Block) -> Ev<bool> {
-        let node = self.graph.constant(
-            crate::runtime::Array::scalar(crate::runtime::Scalar::I64(i)),
-            false,
-            var.span,
-        )?;
-        self.scopes.push(super::Scope::default());
-        self.define(&var.text, Binding::Value(Value::Array(node)));
-        let r = self.exec_block_stmts(&body.stmts);
-        self.scopes.pop();
-        match r {
-            Ok(_) | Err(Exit::Continue(_)) => Ok(true),
-            Err(Exit::Break(_)) => Ok(false),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// `for x in iterable`: over a tuple's members, or over the rows of an array (run as
-    /// `for <position> in 0..len(x) { let x = <iterable>[<position>]; body }`, so the body
-    /// replays like any range loop's).
-    fn exec_for_each(&mut self, var: &Name, iterable: &Expr, body: &Block) -> Ev<()> {
-        let v = self.eval(iterable)?;
-        if let Value::Tuple(members) = &v {
-            for m in members.iter() {
-                self.scopes.push(super::Scope::default());
-                self.define(&var.text, Binding::Value(m.clone()));
-                let r = self.exec_block_stmts(&body.stmts);
-                self.scopes.pop();
-                match r {
-                    Ok(_) | Err(Exit::Continue(_)) => {}
-                    Err(Exit::Break(_)) => break,
-                    Err(other) => return Err(other),
-                }
-            }
-            return Ok(());
-        }
-        let x = self.expect_array(&v, iterable.span)?;
-        let Some(&rows) = x.shape.first() else {
-            return Err(crate::diag::type_error("cannot iterate over a 0-d array")
-                .with_span(iterable.span)
-                .into());
-        };
-        let at = iterable.span;
-        let expr = |kind| Expr { kind, span: at };
-        let row = Expr {
-            kind: ExprKind::Index(
-                Box::new(expr(ExprKind::Var(ITERABLE.into()))),
-                vec![IndexItem::Expr(expr(ExprKind::Var(POSITION.into())))],
-            ),
-            span: at,
-        };
-        let mut stmts = vec![Stmt {
-            kind: StmtKind::Let {
-                name: var.clone(),
-                value: row,
-            },
-            span: at,
-        }];
-        stmts.extend(body.stmts.iter().cloned());
-        let body = Block {
-            stmts,
-            span: body.span,
-        };
-        let position = Name {
-            text: POSITION.into(),
-            span: var.span,
-        };
-        self.scopes.push(super::Scope::default());
-        self.define(ITERABLE, Binding::Value(Value::Array(x)));
-        let r = self.exec_for(
-            &position,
-            &expr(ExprKind::Int(0)),
-            &expr(ExprKind::Int(rows as i64)),
-            None,
-            &body,
-        );
-        self.scopes.pop();
-        r
-    }
-
-    fn exec_while(&mut self, cond: &Expr, body: &Block) -> Ev<()> {
-        let outer = self.begin_progress(None, cond.span);
-        let r = self.while_iterations(cond, body, outer);
-        if outer {
-            self.progress = None;
-        }
-        r
-    }
-
-    /// Runs a `while` loop's iterations; `outer` as for [`Self::for_iterations`].
-    fn while_iterations(&mut self, cond: &Expr, body: &Block, outer: bool) -> Ev<()> {
-        let key = (cond.span.file, cond.span.start);
-        let mut count = 0u64;
-        while self.eval_condition(cond)? {
-            count += 1;
-            if outer && let Some(p) = &mut self.progress {
-                p.tick();
-            }
-            if count > super::replay::WARMUP
-                && self.options.replay
-                && matches!(
-                    self.replay_iteration(key, None, body)?,
-                    super::replay::Iteration::Replayed
-                )
-            {
-                continue;
-            }
-            match self.exec_block(body) {
-                Ok(_) | Err(Exit::Continue(_)) => {}
-                Err(Exit::Break(_)) => break,
-                Err(other) => return Err(other),
-            }
-        }
-        Ok(())
-    }
-
     fn exec_import(&mut self, path: &str, span: Span) -> Ev<()> {
         if self.scopes.len() > 1 || !self.frames.is_empty() {
             return Err(
@@ -492,6 +294,7 @@ impl Evaluator {
         let file = self.sources.add(&name, &text);
         if let Some(dir) = dir {
             self.file_dirs.insert(file, dir);
+            self.import_files.push((key.clone(), file));
         }
         let program = crate::syntax::parse(&text, file)?;
         self.importing.push(key);

@@ -5,7 +5,7 @@ use super::{Array, Scalar};
 use num_complex::Complex64;
 
 /// How arrays print, as NumPy's `set_printoptions` sets it (`printoptions(...)` in arr).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PrintOptions {
     /// Digits after the point at most (`precision`, 8).
     pub precision: usize,

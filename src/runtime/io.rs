@@ -3,7 +3,8 @@
 //!
 //! Every file is written to a temporary file beside it, flushed to disk and renamed over
 //! the old one: a failed write (a full disk, a killed process) leaves the old file whole,
-//! and a program may save over a file it has loaded.
+//! and a program may save over a file it has loaded. The next save of the same file removes
+//! what a killed save left (two processes saving one file at once is a race either way).
 
 use super::Array;
 use crate::diag::{Result, io_error, value_error};
@@ -25,6 +26,9 @@ pub fn read_text(path: &Path) -> Result<String> {
         ))
     })
 }
+
+/// Arrays with their names, in a file's order.
+pub type NamedArrays = Vec<(String, Array)>;
 
 /// The extension of `path` (empty when it has none).
 fn extension(path: &Path) -> &str {
@@ -52,7 +56,7 @@ pub fn save(path: &Path, arrays: &[(&str, &Array)]) -> Result<()> {
                 f.write_all(text.as_bytes()).map_err(|e| e.to_string())
             })
         }
-        "npz" => write_atomically(path, |f| super::npy::write_npz(f, arrays)),
+        "npz" => write_atomically(path, |f| super::npy::write_npz(f, &[], arrays)),
         "vti" => {
             let grid = super::vtk::Grid::new(arrays)?;
             write_atomically(path, |f| grid.write(std::io::BufWriter::new(f)))
@@ -67,7 +71,7 @@ pub fn save(path: &Path, arrays: &[(&str, &Array)]) -> Result<()> {
 /// Writes a file through `write` into a temporary file beside `path`, flushes it to disk
 /// and renames it over `path`; on failure the temporary file is removed and `path` is as
 /// it was. Errors name the path and the system's reason.
-fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::result::Result<(), String>,
 ) -> Result<()> {
@@ -94,7 +98,66 @@ fn write_atomically(
         let _ = std::fs::remove_file(&temp);
         return Err(fail(m));
     }
+    // The rename itself reaches the disk with the directory (best effort: not every file
+    // system lets a directory be opened for syncing).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    remove_stale_temporaries(dir, name);
     Ok(())
+}
+
+/// Removes the temporary files that runs killed while saving `name` in `dir` left beside
+/// it (`.NAME.PID.tmp`; this process's own is gone once renamed).
+fn remove_stale_temporaries(dir: &Path, name: &std::ffi::OsStr) {
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let stale = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes a zip archive of `raw` members (name and bytes) then `arrays` (as `name.npy`
+/// members: NumPy's `load` reads it as an `.npz` file) atomically, as every save is.
+pub(crate) fn save_archive(
+    path: &Path,
+    raw: &[(&str, &[u8])],
+    arrays: &[(&str, &Array)],
+) -> Result<()> {
+    write_atomically(path, |f| {
+        super::npy::write_npz(std::io::BufWriter::new(f), raw, arrays)
+    })
+}
+
+/// The bytes of member `name` of the zip archive at `path` (at most `limit` bytes), and
+/// its `.npy` members as arrays (within the memory `limit`); `None` when the archive has no
+/// member `name`.
+pub(crate) fn load_archive(
+    path: &Path,
+    name: &str,
+    limit: u64,
+) -> Result<Option<(Vec<u8>, NamedArrays)>> {
+    let what = path.display().to_string();
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| io_error(format!("cannot read `{what}`: {e}")))
+    };
+    let Some(raw) = super::npy::read_zip_member(&what, open()?, name, limit)? else {
+        return Ok(None);
+    };
+    let arrays = super::npy::read_npz(&what, open()?, limit, None)?;
+    Ok(Some((raw, arrays)))
 }
 
 /// Reads `.npy` (bool; every integer width, as i64; f16, as f32; f32, f64, c128) or `.csv`
@@ -127,7 +190,7 @@ pub fn load(path: &Path, limit: u64) -> Result<Array> {
 
 /// The arrays of the `.npz` file at `path`, in its order, with their names; with `only`,
 /// just that one (an error names the arrays it has when it has no such array).
-pub fn load_npz(path: &Path, limit: u64, only: Option<&str>) -> Result<Vec<(String, Array)>> {
+pub fn load_npz(path: &Path, limit: u64, only: Option<&str>) -> Result<NamedArrays> {
     let what = path.display().to_string();
     if extension(path) != "npz" {
         return Err(value_error(format!(

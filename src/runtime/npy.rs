@@ -72,37 +72,47 @@ pub(super) fn read<R: Read>(
 }
 
 /// Writes `a` in `.npy` format.
-pub(super) fn write(out: impl Write, a: &Array) -> std::result::Result<(), String> {
+pub(super) fn write(mut out: impl Write, a: &Array) -> std::result::Result<(), String> {
     match a {
-        Array::Bool(x) => x.write_npy(out),
-        Array::I64(x) => x.write_npy(out),
-        Array::F32(x) => x.write_npy(out),
-        Array::F64(x) => x.write_npy(out),
-        Array::C128(x) => x.write_npy(out),
+        Array::Bool(x) => x.write_npy(&mut out),
+        Array::I64(x) => x.write_npy(&mut out),
+        Array::F32(x) => x.write_npy(&mut out),
+        Array::F64(x) => x.write_npy(&mut out),
+        Array::C128(x) => x.write_npy(&mut out),
     }
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    // A buffered writer's last bytes: a failure here is a failed save, not a lost one.
+    out.flush().map_err(|e| e.to_string())
 }
 
-/// Writes named arrays as an `.npz` archive (stored members `name.npy`, as `numpy.savez`).
+/// Writes named arrays as an `.npz` archive (stored members `name.npy`, as `numpy.savez`),
+/// after the `raw` members (name and bytes; NumPy's `load` lists them but reads only the
+/// `.npy` ones).
 pub(super) fn write_npz(
     out: impl Write + Seek,
+    raw: &[(&str, &[u8])],
     arrays: &[(&str, &Array)],
 ) -> std::result::Result<(), String> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(arrays.iter().any(|(_, a)| a.len() * 16 >= 1 << 31));
     let mut zip = zip::ZipWriter::new(out);
+    for (name, bytes) in raw {
+        zip.start_file(*name, options).map_err(|e| e.to_string())?;
+        zip.write_all(bytes).map_err(|e| e.to_string())?;
+    }
     for (name, a) in arrays {
         zip.start_file(format!("{name}.npy"), options)
             .map_err(|e| e.to_string())?;
         write(&mut zip, a)?;
     }
-    zip.finish().map_err(|e| e.to_string())?;
-    Ok(())
+    let mut out = zip.finish().map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())
 }
 
-/// The members of the `.npz` archive `what` (bytes from `file`): each name (without
-/// `.npy`) and array, in the archive's order; with `only`, just that member.
+/// The `.npy` members of the `.npz` archive `what` (bytes from `file`): each name (without
+/// `.npy`) and array, in the archive's order; with `only`, just that member. Members of
+/// other kinds are skipped (NumPy's `load` does not read them as arrays either).
 pub(super) fn read_npz<R: Read + Seek>(
     what: &str,
     file: R,
@@ -114,8 +124,9 @@ pub(super) fn read_npz<R: Read + Seek>(
     let mut order: Vec<(usize, String)> = Vec::new();
     for i in 0..zip.len() {
         let member = zip.by_index(i).map_err(|e| fail(e.to_string()))?;
-        let name = member.name();
-        order.push((i, name.strip_suffix(".npy").unwrap_or(name).to_string()));
+        if let Some(name) = member.name().strip_suffix(".npy") {
+            order.push((i, name.to_string()));
+        }
     }
     if let Some(want) = only {
         if !order.iter().any(|(_, n)| n == want) {
@@ -155,6 +166,32 @@ pub(super) fn read_npz<R: Read + Seek>(
         out.push((name, array));
     }
     Ok(out)
+}
+
+/// The bytes of the member `name` of the zip archive `what` (bytes from `file`), refused
+/// when over `limit` bytes; `None` when it has no such member.
+pub(super) fn read_zip_member<R: Read + Seek>(
+    what: &str,
+    file: R,
+    name: &str,
+    limit: u64,
+) -> Result<Option<Vec<u8>>> {
+    let fail = |m: String| io_error(format!("cannot read `{what}`: {m}"));
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| fail(e.to_string()))?;
+    let mut member = match zip.by_name(name) {
+        Ok(m) => m,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    if member.size() > limit {
+        return Err(fail(format!("its member `{name}` is over {limit} bytes")));
+    }
+    let mut bytes = Vec::with_capacity(member.size() as usize);
+    (&mut member)
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Some(bytes))
 }
 
 /// Checks what an `.npy` header declares against the `total` bytes of the file and the

@@ -1,5 +1,5 @@
-//! Observation and tooling builtins: `print save load eval explain help printoptions assert
-//! allclose`.
+//! Observation and tooling builtins: `print save load checkpoint eval explain help
+//! printoptions assert allclose`.
 
 use super::{Args, Builtin};
 use crate::diag::{Error, ErrorKind, Result, type_error};
@@ -43,6 +43,16 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "Reads a .npy or .csv file; a .npz file's array `name`, or all as a tuple.",
             example: "let (u, v) = load(\"state.npz\")",
             call: load,
+        },
+        Builtin {
+            name: "checkpoint",
+            signature: "checkpoint()",
+            doc: "Saves the run's state when the loop's next iteration starts (arr run --checkpoint FILE).",
+            example: "if step % 1000 == 0 { checkpoint() }",
+            call: |ev, a| {
+                ev.request_checkpoint(a.span)?;
+                Ok(Value::Unit)
+            },
         },
         Builtin {
             name: "eval",
