@@ -53,6 +53,22 @@ impl Session {
         Session::with_options(BackendKind::default(), Options::default())
     }
 
+    /// A session for untrusted code on the default backend: files only beneath `dirs` (and
+    /// the directory of a script it runs), each run stopped after `timeout` if given. A
+    /// path outside is a [`crate::ErrorKind::Permission`] error; see `runtime::sandbox`
+    /// for what this does and does not protect against.
+    pub fn sandboxed(
+        dirs: &[std::path::PathBuf],
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Session> {
+        let options = Options {
+            sandbox: Some(crate::runtime::sandbox::Sandbox::new(dirs)?),
+            timeout,
+            ..Options::default()
+        };
+        Session::with_options(BackendKind::default(), options)
+    }
+
     /// A session on `backend` with `options`.
     pub fn with_options(backend: BackendKind, options: Options) -> Result<Session> {
         Session::with_backend(backend.create()?, options)

@@ -51,9 +51,23 @@ struct RunArgs {
     /// later checkpoints go to FILE too, unless --checkpoint names another.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Run an untrusted script: files only beneath its directory and each --allow-dir (no
+    /// `..` or symbolic-link escapes), confined by the kernel too where it can (Landlock).
+    #[arg(long)]
+    sandbox: bool,
+    /// With --sandbox, also allow files beneath DIR (repeatable).
+    #[arg(long, value_name = "DIR", requires = "sandbox")]
+    allow_dir: Vec<PathBuf>,
+    /// Stop the run with an error after this long: 90s, 5m, 2h.
+    #[arg(long, value_name = "INTERVAL")]
+    timeout: Option<String>,
     #[command(flatten)]
     opts: SessionArgs,
 }
+
+/// How long past --timeout a run that does not stop (a library call cannot be interrupted)
+/// is given before the process exits.
+const TIMEOUT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How often checkpoints are saved without --every.
 const DEFAULT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
@@ -174,7 +188,13 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
     }
 }
 
-fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Session, String> {
+/// A session from the shared flags, on top of `base` (the options a caller set already).
+fn session(
+    opts: &SessionArgs,
+    check_only: bool,
+    explain: bool,
+    base: Options,
+) -> Result<Session, String> {
     let backend = BackendKind::parse(&opts.backend).ok_or_else(|| {
         format!(
             "value error: unknown backend `{}` (choose interp, cpu, gpu or mpi)",
@@ -189,7 +209,7 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
         progress: !opts.quiet
             && std::env::var_os("NO_PROGRESS").is_none()
             && std::io::stderr().is_terminal(),
-        ..Options::default()
+        ..base
     };
     if let Some(m) = &opts.max_memory {
         options.memory_limit = crate::runtime::parse_size(m).ok_or_else(|| {
@@ -229,14 +249,72 @@ fn session(opts: &SessionArgs, check_only: bool, explain: bool) -> Result<Sessio
 /// Threads per core (counting at least 8 cores) that `--threads` may ask for.
 const MAX_THREADS_PER_CORE: usize = 8;
 
-fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
-    let prepared =
-        checkpoint_options(&r).and_then(|c| Ok((session(&r.opts, check_only, explain)?, c)));
-    let mut s = match prepared {
-        Ok((mut s, checkpoints)) => {
-            s.set_checkpoints(checkpoints);
-            s
+/// The session a run gets from its flags: checkpoints, time limit and sandbox (the kernel
+/// confinement applied before any worker thread starts).
+fn run_session(r: &RunArgs, check_only: bool, explain: bool) -> Result<Session, String> {
+    let checkpoints = checkpoint_options(r)?;
+    let timeout = match &r.timeout {
+        Some(text) => Some(parse_interval(text).ok_or_else(|| {
+            format!("value error: cannot read interval `{text}` (try 90s, 5m or 2h)")
+        })?),
+        None => None,
+    };
+    let mut base = Options {
+        timeout,
+        ..Options::default()
+    };
+    if r.sandbox {
+        let script_dir = match r.file.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut dirs = vec![script_dir];
+        dirs.extend(r.allow_dir.iter().cloned());
+        // The checkpoint file is the user's choice, not the script's.
+        if let Some(c) = &checkpoints {
+            dirs.extend(
+                c.path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(PathBuf::from),
+            );
         }
+        let sandbox = crate::runtime::sandbox::Sandbox::new(&dirs).map_err(|e| e.to_string())?;
+        use crate::runtime::sandbox::{Confinement, confine};
+        match confine(sandbox.dirs()) {
+            Confinement::Full => {}
+            Confinement::Partial => eprintln!(
+                "note: this kernel's Landlock confines only some file rights; arr checks every \
+                 path the script uses itself"
+            ),
+            Confinement::Unavailable => eprintln!(
+                "note: this kernel offers no Landlock, so the sandbox is arr's own path checks"
+            ),
+        }
+        base.sandbox = Some(sandbox);
+    }
+    let mut s = session(&r.opts, check_only, explain, base)?;
+    s.set_checkpoints(checkpoints);
+    if let Some(limit) = timeout {
+        // A run stops at its next statement or kernel once its time is up; one stuck in a
+        // library call is stopped here.
+        std::thread::spawn(move || {
+            std::thread::sleep(limit + TIMEOUT_GRACE);
+            let _ = std::io::stdout().flush();
+            eprintln!(
+                "resource error: the run took longer than its time limit of {} and did not stop \
+                 (a library call cannot be interrupted), so it was ended",
+                crate::runtime::sandbox::format_duration(limit)
+            );
+            std::process::exit(1);
+        });
+    }
+    Ok(s)
+}
+
+fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
+    let mut s = match run_session(&r, check_only, explain) {
+        Ok(s) => s,
         Err(msg) => {
             eprintln!("{msg}");
             return 1;
@@ -278,7 +356,7 @@ fn print_times(s: &mut Session) {
 }
 
 fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {
-    let mut s = match session(&opts, false, false) {
+    let mut s = match session(&opts, false, false, Options::default()) {
         Ok(s) => s,
         Err(msg) => {
             eprintln!("{msg}");

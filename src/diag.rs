@@ -69,6 +69,8 @@ pub enum ErrorKind {
     Interrupted,
     /// A checkpoint that cannot be resumed (another script, another seed, a damaged file).
     Resume,
+    /// A file outside what a sandboxed run may use.
+    Permission,
 }
 
 impl ErrorKind {
@@ -86,6 +88,7 @@ impl ErrorKind {
             ErrorKind::Assertion => "assertion failed",
             ErrorKind::Interrupted => "interrupted",
             ErrorKind::Resume => "resume error",
+            ErrorKind::Permission => "permission error",
         }
     }
 }

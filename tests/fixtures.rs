@@ -341,3 +341,42 @@ fn npz_and_npy_round_trip_and_saves_replace_files_whole() {
     assert!(err.to_string().contains("holds one array"), "{err}");
     std::fs::remove_dir_all(&dir).expect("cleaned");
 }
+
+#[test]
+fn a_pvd_series_grows_step_by_step_and_restarts_cleanly() {
+    let dir = std::env::temp_dir().join(format!("arr-pvd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let d = dir.display();
+    let mut s = arr::Session::new().expect("session");
+    let run = format!(
+        "let u = zeros(3, 4)\n\
+         for k in 0..3 {{\n    u = u + k\n    save(\"{d}/flow.pvd\", u=u, p=-u, time=k * 0.5)\n}}\n\
+         save(\"{d}/last.vti\", u=u, p=-u)"
+    );
+    s.run_str(&run).expect("series");
+    let pvd = std::fs::read_to_string(dir.join("flow.pvd")).expect("pvd");
+    let steps: Vec<&str> = pvd.lines().filter(|l| l.contains("<DataSet")).collect();
+    assert_eq!(steps.len(), 3, "{pvd}");
+    assert!(steps[2].contains("timestep=\"1.0\"") && steps[2].contains("file=\"flow_000002.vti\""));
+    // Each step is the grid file a plain save writes.
+    assert_eq!(
+        std::fs::read(dir.join("flow_000002.vti")).expect("step"),
+        std::fs::read(dir.join("last.vti")).expect("vti")
+    );
+    // Run again from the start: the series is rewritten, not appended to.
+    s.run_str(&format!("save(\"{d}/flow.pvd\", u=ones(3, 4), time=0)"))
+        .expect("restart");
+    let pvd = std::fs::read_to_string(dir.join("flow.pvd")).expect("pvd");
+    assert_eq!(pvd.matches("<DataSet").count(), 1, "{pvd}");
+    let err = s
+        .run_str(&format!("save(\"{d}/flow.pvd\", u=ones(3, 4))"))
+        .expect_err("no time");
+    assert!(err.to_string().contains("needs its time"), "{err}");
+    std::fs::write(dir.join("other.pvd"), "<VTKFile type=\"PolyData\"/>").expect("write");
+    let err = s
+        .run_str(&format!("save(\"{d}/other.pvd\", u=ones(2), time=0)"))
+        .expect_err("not ours");
+    assert!(err.to_string().contains("not a .pvd series"), "{err}");
+    std::fs::remove_dir_all(&dir).expect("cleaned");
+}

@@ -12,6 +12,7 @@ mod expr;
 mod index;
 mod inplace;
 mod loops;
+mod options;
 mod progress;
 mod replay;
 mod stmt;
@@ -19,6 +20,7 @@ mod times;
 mod value;
 
 pub use checkpoint::CheckpointOptions;
+pub use options::Options;
 pub use times::PhaseTimes;
 pub use value::Value;
 
@@ -44,8 +46,6 @@ const MAX_DEPTH: u32 = 32;
 const MAX_CALL_DEPTH: usize = 200;
 /// Expressions nested deeper than this are a resource error.
 const MAX_EXPR_DEPTH: usize = 2000;
-/// Constant inputs with results up to this many elements are computed while tracing.
-const FOLD_LIMIT: usize = 4096;
 
 /// Why evaluation of an expression or statement stopped early: an error, or control flow
 /// unwinding to the loop or function that handles it.
@@ -71,42 +71,6 @@ pub(crate) type Ev<T> = std::result::Result<T, Exit>;
 pub(crate) enum Binding {
     Value(Value),
     Func(Rc<FnDef>),
-}
-
-/// Settings of an [`Evaluator`].
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Largest array in bytes.
-    pub memory_limit: u64,
-    /// The program seed for random draws without `seed=`.
-    pub seed: u64,
-    /// Print each forced graph before computing it (`arr explain`).
-    pub explain: bool,
-    /// Skip work whose only effect is output (`arr check`).
-    pub check_only: bool,
-    /// Results of at most this many elements computed from constants are folded while
-    /// tracing (by the interpreter's code); 0 leaves all work to the backend.
-    pub fold_limit: usize,
-    /// Loop bodies that trace to the same program every iteration are recorded once and
-    /// replayed (`replay`); false traces every iteration.
-    pub replay: bool,
-    /// Show a progress line on stderr for a loop running over a second (`progress`; the
-    /// CLI and REPL set it when stderr is a terminal).
-    pub progress: bool,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            memory_limit: crate::runtime::default_memory_limit(),
-            seed: 0,
-            explain: false,
-            check_only: false,
-            fold_limit: FOLD_LIMIT,
-            replay: true,
-            progress: false,
-        }
-    }
 }
 
 /// Executes programs: holds the graph builder, the backend, the scopes and the output sink.
@@ -260,8 +224,11 @@ impl Evaluator {
             .map(|(d, f)| d.join(f))
             .filter(|p| p.is_file())
             .and_then(|p| p.canonicalize().ok());
-        if script.is_some() {
+        if let Some(path) = &script {
             self.checkpoint_script(file);
+            if let (Some(sandbox), Some(dir)) = (&mut self.options.sandbox, path.parent()) {
+                sandbox.allow(dir)?;
+            }
         }
         let position = match resume {
             Some(path) => Some(self.restore_checkpoint(path, file, &program.stmts)?),
@@ -271,7 +238,23 @@ impl Evaluator {
         self.importing.extend(script);
         let run_before = self.times.run;
         let start = Instant::now();
-        let result = self.exec_top(&program.stmts, position);
+        let watchdog = self
+            .options
+            .timeout
+            .map(|limit| crate::runtime::sandbox::Watchdog::start(limit, self.cancel.clone()));
+        let mut result = self.exec_top(&program.stmts, position);
+        if let (Some(w), Err(e)) = (&watchdog, &mut result)
+            && w.fired()
+            && e.kind == ErrorKind::Interrupted
+        {
+            let limit = self.options.timeout.unwrap_or_default();
+            e.kind = ErrorKind::Resource;
+            e.message = format!(
+                "the run took longer than its time limit of {} and was stopped here",
+                crate::runtime::sandbox::format_duration(limit)
+            );
+        }
+        drop(watchdog);
         self.importing.truncate(outer);
         self.times.trace += start.elapsed().saturating_sub(self.times.run - run_before);
         result
@@ -301,6 +284,20 @@ impl Evaluator {
             Err(Exit::Return(_, span)) => {
                 Err(Error::new(ErrorKind::Syntax, "`return` outside of a function").with_span(span))
             }
+        }
+    }
+
+    /// The path to open for `access` to `path` at `span`: under a sandbox, resolved and
+    /// checked to lie beneath an allowed directory (a permission error otherwise).
+    pub(crate) fn file_path(
+        &self,
+        path: &std::path::Path,
+        access: crate::runtime::sandbox::FileAccess,
+        span: Span,
+    ) -> Result<PathBuf> {
+        match &self.options.sandbox {
+            Some(s) => s.check(path, access).map_err(|e| e.with_span(span)),
+            None => Ok(path.to_path_buf()),
         }
     }
 

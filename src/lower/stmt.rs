@@ -3,6 +3,7 @@
 use super::{Binding, Ev, Evaluator, Exit, Value};
 use crate::diag::value_error;
 use crate::diag::{Error, ErrorKind, Span, name_error, syntax_error};
+use crate::runtime::sandbox::FileAccess;
 use crate::syntax::ast::{
     BinOp, Block, Expr, ExprKind, IndexItem, Name, Pattern, Stmt, StmtKind, Target,
 };
@@ -253,7 +254,14 @@ impl Evaluator {
             .cloned()
             .unwrap_or_else(|| std::path::PathBuf::from("."));
         let local = dir.join(path);
-        let (key, name, text, dir) = if local.is_file() {
+        // A sandboxed run looks only where it may read (an import of a stdlib file by
+        // name is no file access).
+        let local = match self.file_path(&local, FileAccess::Read, span) {
+            Ok(p) => Some(p),
+            Err(_) if crate::stdlib::FILES.iter().any(|(n, _)| *n == path) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let (key, name, text, dir) = if let Some(local) = local.filter(|l| l.is_file()) {
             // Only arr source: an error in any other file would show its lines.
             if local.extension().is_none_or(|e| e != "arr") {
                 return Err(crate::diag::io_error(format!(

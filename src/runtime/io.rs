@@ -1,5 +1,5 @@
 //! File I/O: `.npy` and `.npz` (NumPy's formats, see [`super::npy`]), `.csv`, and `.vti`
-//! (VTK image data for ParaView, see [`super::vtk`]).
+//! and `.pvd` (VTK image data and time series for ParaView, see [`super::vtk`]).
 //!
 //! Every file is written to a temporary file beside it, flushed to disk and renamed over
 //! the old one: a failed write (a full disk, a killed process) leaves the old file whole,
@@ -61,11 +61,48 @@ pub fn save(path: &Path, arrays: &[(&str, &Array)]) -> Result<()> {
             let grid = super::vtk::Grid::new(arrays)?;
             write_atomically(path, |f| grid.write(std::io::BufWriter::new(f)))
         }
+        "pvd" => Err(value_error(format!(
+            "a step of the .pvd series `{}` needs its time: save(path, u=u, time=t)",
+            path.display()
+        ))),
         _ => Err(value_error(format!(
-            "cannot save `{}`: the file name must end in .npy, .npz, .csv or .vti",
+            "cannot save `{}`: the file name must end in .npy, .npz, .csv, .vti or .pvd",
             path.display()
         ))),
     }
+}
+
+/// Writes one step of the ParaView time series `path` (`.pvd`): the fields as the grid
+/// file `STEM_NNNNNN.vti` beside it, listed at `time` in the collection. Steps at `time` or
+/// later already listed are dropped first, so a run started again (or resumed from a
+/// checkpoint) rewrites its series instead of appending to a stale one.
+pub fn save_series_step(path: &Path, fields: &[(&str, &Array)], time: f64) -> Result<()> {
+    let grid = super::vtk::Grid::new(fields)?;
+    let mut series = match std::fs::read_to_string(path) {
+        Ok(text) => super::vtk::Series::parse(&text).ok_or_else(|| {
+            value_error(format!(
+                "`{}` is not a .pvd series arr wrote: remove it or save to another name",
+                path.display()
+            ))
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+        Err(e) => {
+            return Err(io_error(format!("cannot read `{}`: {e}", path.display())));
+        }
+    };
+    let stem = path
+        .file_stem()
+        .map_or("series".into(), |s| s.to_string_lossy());
+    let file = series.add(&stem, time);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    write_atomically(&dir.join(&file), |f| grid.write(std::io::BufWriter::new(f)))?;
+    let text = series.to_xml();
+    write_atomically(path, |f| {
+        f.write_all(text.as_bytes()).map_err(|e| e.to_string())
+    })
 }
 
 /// Writes a file through `write` into a temporary file beside `path`, flushes it to disk

@@ -7,6 +7,7 @@ mod format;
 pub mod io;
 mod npy;
 mod pyformat;
+pub mod sandbox;
 pub mod strided;
 pub mod team;
 mod vtk;

@@ -5,6 +5,9 @@
 //! An array of shape `(nz, ny, nx)` is a grid of `nx × ny × nz` points: VTK's `x` varies
 //! fastest, as the last axis does in row-major order, so `u[j, i]` is the point `(i, j)`.
 //! 1-D arrays are a line of points, 2-D a plane. Spacing is 1 and the origin 0.
+//!
+//! A time series is a `.pvd` collection ([`Series`]) listing one `.vti` file per step with
+//! its time; ParaView plays it as an animation.
 
 use super::Array;
 use crate::diag::{Result, value_error};
@@ -98,6 +101,65 @@ impl<'a> Grid<'a> {
 }
 
 /// VTK's name of an array's element type.
+/// The steps of a `.pvd` collection: each one's time and file (beside the `.pvd`).
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Series {
+    steps: Vec<(f64, String)>,
+}
+
+impl Series {
+    /// Reads a collection as [`Series::to_xml`] writes it; `None` for anything else.
+    pub(super) fn parse(text: &str) -> Option<Series> {
+        if !text.contains("<VTKFile type=\"Collection\"") {
+            return None;
+        }
+        let attribute = |line: &str, name: &str| -> Option<String> {
+            let start = line.find(&format!(" {name}=\""))? + name.len() + 3;
+            let len = line[start..].find('"')?;
+            Some(line[start..start + len].to_string())
+        };
+        let mut steps = vec![];
+        for line in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("<DataSet"))
+        {
+            let time = attribute(line, "timestep")?.parse().ok()?;
+            let file = unescape(&attribute(line, "file")?);
+            // Only a file name: a step never points elsewhere.
+            if file.contains(['/', '\\']) || file.starts_with('.') {
+                return None;
+            }
+            steps.push((time, file));
+        }
+        Some(Series { steps })
+    }
+
+    /// Adds a step at `time` after dropping the steps at `time` or later; returns its file
+    /// name, `STEM_NNNNNN.vti` (NNNNNN its position).
+    pub(super) fn add(&mut self, stem: &str, time: f64) -> String {
+        self.steps.retain(|(t, _)| *t < time);
+        let file = format!("{stem}_{:06}.vti", self.steps.len());
+        self.steps.push((time, file.clone()));
+        file
+    }
+
+    /// The collection's XML.
+    pub(super) fn to_xml(&self) -> String {
+        let mut out = String::from(
+            "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"0.1\" \
+             byte_order=\"LittleEndian\">\n  <Collection>\n",
+        );
+        for (time, file) in &self.steps {
+            out.push_str(&format!(
+                "    <DataSet timestep=\"{time:?}\" group=\"\" part=\"0\" file=\"{}\"/>\n",
+                escape(file)
+            ));
+        }
+        out.push_str("  </Collection>\n</VTKFile>\n");
+        out
+    }
+}
+
 fn vtk_type(a: &Array) -> &'static str {
     match a {
         Array::Bool(_) => "UInt8",
@@ -141,6 +203,14 @@ fn write_elements(out: &mut impl Write, a: &Array) -> std::io::Result<()> {
 }
 
 /// A name as an XML attribute value.
+/// The text [`escape`] wrote.
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 fn escape(name: &str) -> String {
     name.replace('&', "&amp;")
         .replace('"', "&quot;")
@@ -181,6 +251,32 @@ mod tests {
         assert_eq!(u64::from_le_bytes(data[56..64].try_into().expect("8")), 6);
         assert_eq!(&data[64..70], &[1; 6]);
         assert!(String::from_utf8_lossy(&data[70..]).contains("</VTKFile>"));
+    }
+
+    #[test]
+    fn a_series_drops_steps_from_a_repeated_time_on() {
+        let mut s = Series::default();
+        assert_eq!(s.add("run", 0.0), "run_000000.vti");
+        assert_eq!(s.add("run", 0.5), "run_000001.vti");
+        assert_eq!(s.add("run", 1e-3 + 1.0), "run_000002.vti");
+        let back = Series::parse(&s.to_xml()).expect("parse");
+        assert_eq!(back, s);
+        // Run again from an earlier time (a restart): the later steps go.
+        s.add("run", 0.5);
+        assert_eq!(
+            s.steps,
+            [
+                (0.0, "run_000000.vti".to_string()),
+                (0.5, "run_000001.vti".to_string())
+            ]
+        );
+        let odd = Series {
+            steps: vec![(2.0, "a&\"b_000000.vti".into())],
+        };
+        assert_eq!(Series::parse(&odd.to_xml()), Some(odd));
+        assert_eq!(Series::parse("<VTKFile type=\"ImageData\">"), None);
+        let escape = "<VTKFile type=\"Collection\">\n<DataSet timestep=\"0\" file=\"../x.vti\"/>";
+        assert_eq!(Series::parse(escape), None);
     }
 
     #[test]

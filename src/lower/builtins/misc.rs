@@ -5,6 +5,7 @@ use super::{Args, Builtin};
 use crate::diag::{Error, ErrorKind, Result, type_error};
 use crate::graph::{BinaryOp, ReduceOp, UnaryOp};
 use crate::lower::{Evaluator, Value};
+use crate::runtime::sandbox::FileAccess;
 use crate::runtime::{Array, Scalar, format_array};
 
 pub(super) fn builtins() -> Vec<Builtin> {
@@ -33,7 +34,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
         Builtin {
             name: "save",
             signature: "save(path, *arrays, **named)",
-            doc: "Writes x to .npy or .csv; named arrays to .npz (NumPy) or .vti (ParaView).",
+            doc: "Writes x to .npy or .csv; named arrays to .npz (NumPy), .vti or a .pvd step (ParaView).",
             example: "save(\"state.npz\", u=u, v=v)",
             call: save,
         },
@@ -277,9 +278,10 @@ fn clock(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     )?))
 }
 
-fn path_arg(a: &Args) -> Result<std::path::PathBuf> {
+/// The `path` argument, for `access` (checked against the sandbox, if any).
+fn path_arg(ev: &Evaluator, a: &Args, access: FileAccess) -> Result<std::path::PathBuf> {
     match a.get("path") {
-        Some((Value::Str(s), _)) => Ok(std::path::PathBuf::from(&**s)),
+        Some((Value::Str(s), span)) => ev.file_path(std::path::Path::new(&**s), access, *span),
         Some((_, span)) => Err(type_error("a path must be a string").with_span(*span)),
         None => Err(type_error("missing path").with_span(a.span)),
     }
@@ -287,7 +289,7 @@ fn path_arg(a: &Args) -> Result<std::path::PathBuf> {
 
 fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ev.effect()?;
-    let path = path_arg(a)?;
+    let path = path_arg(ev, a, FileAccess::Write)?;
     // Positional arrays are NumPy's `arr_0`, `arr_1`, …, after the named ones (as
     // `numpy.savez` names and orders them).
     let mut named: Vec<(String, crate::graph::NodeRef)> = Vec::new();
@@ -304,23 +306,54 @@ fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
                 .with_span(a.span),
         );
     }
+    // A step of a `.pvd` time series: `time=` is the step's time, not a field.
+    let series = path.extension().is_some_and(|e| e == "pvd");
+    let time = match named.iter().position(|(n, _)| series && n == "time") {
+        Some(k) => Some(named.remove(k).1),
+        None if series => {
+            return Err(type_error(
+                "a step of a .pvd series needs its time: save(\"run.pvd\", u=u, time=t)",
+            )
+            .with_span(a.span));
+        }
+        None => None,
+    };
     if ev.options.check_only {
         return Ok(Value::Unit);
     }
-    let nodes: Vec<_> = named.iter().map(|(_, n)| n.clone()).collect();
-    let values = ev.force_all(&nodes)?;
+    let mut nodes: Vec<_> = named.iter().map(|(_, n)| n.clone()).collect();
+    nodes.extend(time.clone());
+    let mut values = ev.force_all(&nodes)?;
+    let time = match time {
+        Some(_) => {
+            let v = values.pop().and_then(|v| v.as_scalar());
+            match v.map(|s| s.cast(crate::dtype::DType::F64)) {
+                Some(Scalar::F64(t)) if t.is_finite() => Some(t),
+                _ => {
+                    let span = a.named().iter().find(|(n, _)| n == "time");
+                    return Err(type_error("time= must be a finite real scalar")
+                        .with_span(span.map_or(a.span, |(_, (_, s))| *s)));
+                }
+            }
+        }
+        None => None,
+    };
     let arrays: Vec<(&str, &Array)> = named
         .iter()
         .zip(&values)
         .map(|((name, _), v)| (name.as_str(), &**v))
         .collect();
-    crate::runtime::io::save(&path, &arrays).map_err(|e| e.with_span(a.span))?;
+    match time {
+        Some(t) => crate::runtime::io::save_series_step(&path, &arrays, t),
+        None => crate::runtime::io::save(&path, &arrays),
+    }
+    .map_err(|e| e.with_span(a.span))?;
     Ok(Value::Unit)
 }
 
 fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     ev.effect()?;
-    let path = path_arg(a)?;
+    let path = path_arg(ev, a, FileAccess::Read)?;
     let limit = ev.options.memory_limit;
     let name = a.opt_str("name")?;
     let npz = path.extension().is_some_and(|e| e == "npz");
