@@ -13,6 +13,7 @@ pub mod fuse;
 pub mod graph;
 pub mod library;
 pub mod lower;
+pub mod plot;
 pub mod random;
 pub mod repl;
 pub mod runtime;

@@ -1,6 +1,7 @@
 //! The sandbox for untrusted scripts: `arr run --sandbox` reads and writes files only
 //! beneath the script's directory and each `--allow-dir` — every escape tried here (`..`,
-//! absolute paths, symbolic links to files and directories, a dangling link, an import) is a
+//! absolute paths, symbolic links to files and directories, a dangling link, an import, a
+//! plot file) is a
 //! `permission error` at the path's span and touches nothing outside — `--timeout` stops a
 //! run, `Session::sandboxed` does the same from Rust, and Landlock confines a thread at the
 //! kernel level where the kernel has it.
@@ -62,6 +63,7 @@ fn every_escape_is_a_permission_error_at_its_span() {
         ("save(\"door/new.npy\", ones(2))", "write"),
         ("save(\"link.npy\", ones(2))", "write"),
         ("import \"../outside/evil.arr\"", "read"),
+        ("plot(arange(3), file=\"../outside/p.svg\")", "write"),
         ("import \"door/evil.arr\"", "read"),
     ];
     for (script, verb) in attempts {

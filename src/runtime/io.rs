@@ -105,6 +105,11 @@ pub fn save_series_step(path: &Path, fields: &[(&str, &Array)], time: f64) -> Re
     })
 }
 
+/// Writes `bytes` to `path` atomically (plots).
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(path, |f| f.write_all(bytes).map_err(|e| e.to_string()))
+}
+
 /// Writes a file through `write` into a temporary file beside `path`, flushes it to disk
 /// and renames it over `path`; on failure the temporary file is removed and `path` is as
 /// it was. Errors name the path and the system's reason.

@@ -13,6 +13,7 @@ mod linalg;
 mod math;
 mod misc;
 mod numerics;
+mod plot;
 mod search;
 mod shape;
 mod stats;
@@ -78,6 +79,7 @@ pub fn registry() -> &'static [Builtin] {
         v.extend(shape::builtins());
         v.extend(misc::builtins());
         v.extend(numerics::builtins());
+        v.extend(plot::builtins());
         v.extend(search::builtins());
         v.extend(stats::builtins());
         v.sort_by_key(|b| b.name);
@@ -110,6 +112,7 @@ pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
         ("searching, counting, binning", names(search::builtins())),
         ("order statistics", names(stats::builtins())),
         ("output, files, tools", names(misc::builtins())),
+        ("plots", names(plot::builtins())),
     ]
 }
 
