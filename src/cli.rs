@@ -72,28 +72,10 @@ const TIMEOUT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often checkpoints are saved without --every.
 const DEFAULT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Reads an interval: a number with `ms`, `s`, `m` or `h` (seconds without a unit).
-fn parse_interval(text: &str) -> Option<std::time::Duration> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: f64 = number.parse().ok()?;
-    let seconds = match unit.trim() {
-        "ms" => n / 1e3,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    std::time::Duration::try_from_secs_f64(seconds).ok()
-}
-
 /// The checkpoints a run saves, from its flags.
 fn checkpoint_options(r: &RunArgs) -> Result<Option<crate::CheckpointOptions>, String> {
     let every = match &r.every {
-        Some(text) => Some(parse_interval(text).ok_or_else(|| {
+        Some(text) => Some(crate::runtime::parse_duration(text).ok_or_else(|| {
             format!("value error: cannot read interval `{text}` (try 90s, 5m or 2h)")
         })?),
         None => None,
@@ -254,7 +236,7 @@ const MAX_THREADS_PER_CORE: usize = 8;
 fn run_session(r: &RunArgs, check_only: bool, explain: bool) -> Result<Session, String> {
     let checkpoints = checkpoint_options(r)?;
     let timeout = match &r.timeout {
-        Some(text) => Some(parse_interval(text).ok_or_else(|| {
+        Some(text) => Some(crate::runtime::parse_duration(text).ok_or_else(|| {
             format!("value error: cannot read interval `{text}` (try 90s, 5m or 2h)")
         })?),
         None => None,

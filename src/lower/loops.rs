@@ -64,14 +64,38 @@ impl Evaluator {
             (lo - hi - by - 1) / -by
         };
         let done = resume.as_ref().map_or(0, |r| r.frame().count);
-        let outer = self.begin_progress(Some(done + left.max(0) as u64), done, var.span);
+        let total = Some(done + left.max(0) as u64);
+        self.tracked_loop(
+            var.span,
+            site,
+            total,
+            Some((a, b, s)),
+            resume,
+            |ev, at, resume| ev.for_iterations(var, (a, b, s), body, at, done, resume),
+        )
+    }
+
+    /// Runs a loop at `span` and `site` (`range` for a `for`, `total` iterations if known)
+    /// through `iterations`, with its progress line (if it is the outermost loop) and its
+    /// place among the running checkpoint loops; both are given to `iterations`.
+    fn tracked_loop(
+        &mut self,
+        span: Span,
+        site: LoopSite,
+        total: Option<u64>,
+        range: Option<(i64, i64, i64)>,
+        resume: Option<Resume>,
+        iterations: impl FnOnce(&mut Self, (bool, Option<usize>), Option<Resume>) -> Ev<()>,
+    ) -> Ev<()> {
+        let done = resume.as_ref().map_or(0, |r| r.frame().count);
+        let outer = self.begin_progress(total, done, span);
         let frame = SavedFrame {
             stmt: site.stmt,
             count: done,
-            range: Some((a, b, s)),
+            range,
         };
-        let level = self.enter_loop(var.span, site, frame, resume.is_some());
-        let r = self.for_iterations(var, (a, b, s), body, (outer, level), done, resume);
+        let level = self.enter_loop(span, site, frame, resume.is_some());
+        let r = iterations(self, (outer, level), resume);
         self.leave_loop(level);
         if outer {
             self.progress = None;
@@ -209,19 +233,9 @@ impl Evaluator {
         resume: Option<Resume>,
     ) -> Ev<()> {
         let done = resume.as_ref().map_or(0, |r| r.frame().count);
-        let outer = self.begin_progress(None, done, cond.span);
-        let frame = SavedFrame {
-            stmt: site.stmt,
-            count: done,
-            range: None,
-        };
-        let level = self.enter_loop(cond.span, site, frame, resume.is_some());
-        let r = self.while_iterations(cond, body, (outer, level), done, resume);
-        self.leave_loop(level);
-        if outer {
-            self.progress = None;
-        }
-        r
+        self.tracked_loop(cond.span, site, None, None, resume, |ev, at, resume| {
+            ev.while_iterations(cond, body, at, done, resume)
+        })
     }
 
     /// Runs a `while` loop's iterations; the arguments as for [`Self::for_iterations`].

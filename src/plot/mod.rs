@@ -133,6 +133,18 @@ impl Figure {
     }
 }
 
+/// The least and greatest finite value ((0, 1) when none is finite), and the span colours
+/// are scaled by (1 when all values are equal).
+fn value_range(values: &[f64]) -> (f64, f64, f64) {
+    let mut b = Bounds::default();
+    values
+        .iter()
+        .filter(|v| v.is_finite())
+        .for_each(|&v| b.add(v));
+    let (lo, hi) = b.0.unwrap_or((0.0, 1.0));
+    (lo, hi, if hi > lo { hi - lo } else { 1.0 })
+}
+
 /// The least and greatest of some values.
 #[derive(Debug, Default)]
 struct Bounds(Option<(f64, f64)>);

@@ -227,13 +227,7 @@ fn image<DB: DrawingBackend>(
 ) -> Result<()> {
     let (r, k) = (rows.min(MAX_CELLS), cols.min(MAX_CELLS));
     let cells = super::pool(values, (rows, cols), (r, k));
-    let mut b = super::Bounds::default();
-    values
-        .iter()
-        .filter(|v| v.is_finite())
-        .for_each(|&v| b.add(v));
-    let (lo, hi) = b.0.unwrap_or((0.0, 1.0));
-    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (lo, _, span) = super::value_range(values);
     let color = |v: f64| -> RGBColor {
         if v.is_finite() {
             ViridisRGB.get_color_normalized(((v - lo) / span) as f32, 0.0, 1.0)

@@ -176,13 +176,7 @@ fn image((rows, cols): (usize, usize), values: &[f64], width: usize) -> String {
     let k = cols.min(width.saturating_sub(2).max(8));
     let r = ((rows as f64 * k as f64 / cols as f64 / 2.0).round() as usize).clamp(1, rows);
     let cells = super::pool(values, (rows, cols), (r, k));
-    let mut b = super::Bounds::default();
-    values
-        .iter()
-        .filter(|v| v.is_finite())
-        .for_each(|&v| b.add(v));
-    let (lo, hi) = b.0.unwrap_or((0.0, 1.0));
-    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (lo, hi, span) = super::value_range(values);
     let mut out = String::new();
     for i in 0..r {
         let line: String = (0..k)

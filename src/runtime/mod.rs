@@ -27,15 +27,33 @@ pub fn default_memory_limit() -> u64 {
     total.map_or(8 << 30, |t| t / 2)
 }
 
-/// Parses a size like `512M`, `4G`, `1.5GiB` or `100000` (bytes).
-pub fn parse_size(s: &str) -> Option<u64> {
+/// A quantity's number and unit: `1.5GiB` is (1.5, "GiB").
+fn number_and_unit(s: &str) -> Option<(f64, &str)> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+    Some((num.parse().ok()?, unit.trim()))
+}
+
+/// Parses a duration like `90s`, `5m`, `2h`, `250ms` or `30` (seconds).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let (n, unit) = number_and_unit(s)?;
+    let seconds = match unit {
+        "ms" => n / 1e3,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    std::time::Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// Parses a size like `512M`, `4G`, `1.5GiB` or `100000` (bytes).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let (n, unit) = number_and_unit(s)?;
+    let mult: f64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" | "kib" => 1024.0,
         "m" | "mb" | "mib" => 1024.0 * 1024.0,
