@@ -45,6 +45,10 @@ fn svg_files_snapshot() {
             "hist([1.0, 2, 2, 3, 3, 3, 4], bins=4, width=400, height=300",
         ),
         ("image", "imshow(u, title=\"field\", width=500, height=300"),
+        (
+            "contour",
+            "contour(u * u, levels=(20.0, 100, 250), width=500, height=300",
+        ),
     ];
     for (name, call) in cases {
         let svg = svg_of(&d, name, call);
@@ -89,7 +93,9 @@ fn terminal_previews_snapshot() {
     let text = run("let t = linspace(0, 6.28, 100)\n\
          plot(t, sin(t), labels=\"sin\", title=\"a sine\", xlabel=\"t\")\n\
          hist([1.0, 2, 2, 3, 3, 3, 4, 4, 4, 4], bins=4)\n\
-         imshow(reshape(arange(24.0), 4, 6))\n");
+         imshow(reshape(arange(24.0), 4, 6))\n\
+         let x = linspace(-2, 2, 30)\n\
+         contour(exp(-(reshape(x, 1, 30) ** 2 + reshape(x, 30, 1) ** 2)), levels=2)\n");
     insta::assert_snapshot!("terminal_previews", text);
 }
 
@@ -141,6 +147,8 @@ fn plot_errors_say_what_to_do() {
             "no finite point with positive values",
         ),
         ("plot()", "plot needs values"),
+        ("contour(ones(3, 3))", "not all the same"),
+        ("contour(ones(3, 3), levels=0)", "levels must be"),
     ];
     for (code, want) in cases {
         let err = s.run_str(code).expect_err(code);

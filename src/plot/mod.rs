@@ -1,10 +1,11 @@
-//! Plots: `plot`, `scatter`, `hist` and `imshow` build a [`Figure`] of computed values,
-//! which is drawn into an SVG or PNG file with plotters ([`render`]) or, with no file, as
-//! text for the terminal ([`text`]: braille dots for lines and points, block bars for
-//! histograms, shades for images).
+//! Plots: `plot`, `scatter`, `hist`, `imshow` and `contour` build a [`Figure`] of computed
+//! values, which is drawn into an SVG or PNG file with plotters ([`render`]) or, with no
+//! file, as text for the terminal ([`text`]: braille dots for lines, points and contours,
+//! block bars for histograms, shades for images).
 //!
 //! *Invariant:* knows nothing of graphs or the evaluator: a figure holds plain `f64` data.
 
+pub mod contour;
 mod render;
 mod text;
 
@@ -44,6 +45,16 @@ pub enum Chart {
         edges: Vec<f64>,
         /// Values per bin.
         counts: Vec<u64>,
+    },
+    /// Contour lines of a 2-D field (row 0 at the top), coloured by level with a colour
+    /// bar.
+    Contour {
+        /// Rows and columns of the field.
+        shape: (usize, usize),
+        /// The levels, increasing.
+        levels: Vec<f64>,
+        /// The lines' segments.
+        segments: Vec<contour::Segment>,
     },
     /// A 2-D field, row 0 at the top, coloured by value with a colour bar.
     Image {

@@ -95,6 +95,11 @@ fn draw<DB: DrawingBackend>(fig: &Figure, root: &DrawingArea<DB, Shift>) -> Resu
         }
         Chart::Histogram { edges, counts } => histogram(fig, root, edges, counts),
         Chart::Image { shape, values } => image(fig, root, *shape, values),
+        Chart::Contour {
+            shape,
+            levels,
+            segments,
+        } => contour(fig, root, *shape, levels, segments),
     }
 }
 
@@ -228,13 +233,7 @@ fn image<DB: DrawingBackend>(
     let (r, k) = (rows.min(MAX_CELLS), cols.min(MAX_CELLS));
     let cells = super::pool(values, (rows, cols), (r, k));
     let (lo, _, span) = super::value_range(values);
-    let color = |v: f64| -> RGBColor {
-        if v.is_finite() {
-            ViridisRGB.get_color_normalized(((v - lo) / span) as f32, 0.0, 1.0)
-        } else {
-            RGBColor(255, 255, 255)
-        }
-    };
+    let color = |v: f64| viridis(v, lo, span);
     let (main, bar) = root.split_horizontally(fig.size.0.saturating_sub(COLORBAR));
     // Columns along x, rows down y, in the field's own units (row 0 at the top).
     let mut c = chart(fig, &main, 0.0..cols as f64, rows as f64..0.0)?;
@@ -248,8 +247,27 @@ fn image<DB: DrawingBackend>(
         )
     });
     c.draw_series(rects).map_err(fail)?;
-    // The colour bar: the value range from bottom to top.
-    let mut cb = ChartBuilder::on(&bar);
+    colorbar(fig, &bar, lo, span)
+}
+
+/// Viridis at `v` on a scale from `lo` over `span`; white where `v` is not finite.
+fn viridis(v: f64, lo: f64, span: f64) -> RGBColor {
+    if v.is_finite() {
+        ViridisRGB.get_color_normalized(((v - lo) / span) as f32, 0.0, 1.0)
+    } else {
+        RGBColor(255, 255, 255)
+    }
+}
+
+/// The colour bar in `bar`: the values from `lo` over `span`, bottom to top.
+fn colorbar<DB: DrawingBackend>(
+    fig: &Figure,
+    bar: &DrawingArea<DB, Shift>,
+    lo: f64,
+    span: f64,
+) -> Result<()> {
+    let color = |v: f64| viridis(v, lo, span);
+    let mut cb = ChartBuilder::on(bar);
     cb.margin_top(if fig.title.is_some() { 50 } else { 16 })
         .margin_bottom(if fig.xlabel.is_some() { 66 } else { 46 })
         .margin_right(8)
@@ -272,4 +290,27 @@ fn image<DB: DrawingBackend>(
     });
     cbar.draw_series(steps).map_err(fail)?;
     Ok(())
+}
+
+fn contour<DB: DrawingBackend>(
+    fig: &Figure,
+    root: &DrawingArea<DB, Shift>,
+    (rows, cols): (usize, usize),
+    levels: &[f64],
+    segments: &[super::contour::Segment],
+) -> Result<()> {
+    let (lo, hi) = (levels[0], levels[levels.len() - 1]);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (main, bar) = root.split_horizontally(fig.size.0.saturating_sub(COLORBAR));
+    let last = |n: usize| n.saturating_sub(1).max(1) as f64;
+    let mut c = chart(fig, &main, 0.0..last(cols), last(rows)..0.0)?;
+    mesh(fig, &mut c)?;
+    let lines = segments.iter().map(|s| {
+        PathElement::new(
+            vec![s.a, s.b],
+            viridis(levels[s.level], lo, span).stroke_width(2),
+        )
+    });
+    c.draw_series(lines).map_err(fail)?;
+    colorbar(fig, &bar, lo, span)
 }

@@ -1,4 +1,4 @@
-//! Figures as text, for a terminal: lines and points in braille dots (2 × 4 per
+//! Figures as text, for a terminal: lines, points and contours in braille dots (2 × 4 per
 //! character), histograms in block bars, images in shades of ` .:-=+*#%@`, each with its
 //! value range written at the axes.
 
@@ -20,6 +20,11 @@ pub(super) fn render(fig: &Figure, width: usize) -> Result<String> {
         Chart::Xy(series) => xy(fig, series, width)?,
         Chart::Histogram { edges, counts } => histogram(edges, counts, width),
         Chart::Image { shape, values } => image(*shape, values, width),
+        Chart::Contour {
+            shape,
+            levels,
+            segments,
+        } => contour(*shape, levels, segments, width),
     };
     out.push_str(&body);
     let labels: Vec<String> = [("x", &fig.xlabel), ("y", &fig.ylabel)]
@@ -152,6 +157,34 @@ fn xy(fig: &Figure, series: &[super::Series], width: usize) -> Result<String> {
         out.push_str(&format!("series: {}\n", names.join(", ")));
     }
     Ok(out)
+}
+
+fn contour(
+    (rows, cols): (usize, usize),
+    levels: &[f64],
+    segments: &[super::contour::Segment],
+    width: usize,
+) -> String {
+    let w = width.saturating_sub(12).max(10);
+    let mut canvas = Canvas::new(w, ROWS);
+    let (xs, ys) = (
+        cols.saturating_sub(1).max(1) as f64,
+        rows.saturating_sub(1).max(1) as f64,
+    );
+    let dot = |(x, y): (f64, f64)| {
+        (
+            (x / xs * (2 * w - 1) as f64).round() as i64,
+            (y / ys * (4 * ROWS - 1) as f64).round() as i64,
+        )
+    };
+    for s in segments {
+        canvas.line(dot(s.a), dot(s.b));
+    }
+    let lines: Vec<String> = (0..ROWS).map(|r| canvas.row(r)).collect();
+    let mut out = framed(&lines, (ys, 0.0), (0.0, xs), w);
+    let shown: Vec<String> = levels.iter().map(|&l| num(l)).collect();
+    out.push_str(&format!("levels: {}\n", shown.join(", ")));
+    out
 }
 
 fn histogram(edges: &[f64], counts: &[u64], width: usize) -> String {

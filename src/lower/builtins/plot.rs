@@ -1,4 +1,4 @@
-//! Plotting builtins: `plot scatter hist imshow`. Each computes its arrays, builds a
+//! Plotting builtins: `plot scatter hist imshow contour`. Each computes its arrays, builds a
 //! [`crate::plot::Figure`] and draws it into `file=` (`.svg` or `.png`), or prints it as
 //! text when no file is given (the REPL's and a script's terminal preview).
 
@@ -38,6 +38,13 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "A histogram of x's values in equal bins (numpy.histogram's).",
             example: "hist(randn(10000), bins=40)",
             call: hist,
+        },
+        Builtin {
+            name: "contour",
+            signature: concat!("contour(u, levels=8, ", options!(), ")"),
+            doc: "Contour lines of a 2-D field (row 0 at the top): a number of levels, or their values.",
+            example: "contour(u, levels=(0.1, 0.5, 0.9), file=\"u.svg\")",
+            call: contour,
         },
         Builtin {
             name: "imshow",
@@ -168,24 +175,65 @@ fn hist(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     show(ev, a, chart)
 }
 
-fn imshow(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
-    ev.effect()?;
+/// The 2-D field `u` of `imshow` or `contour`, computed: its shape and values.
+fn field(ev: &mut Evaluator, a: &Args, what: &str) -> Result<((usize, usize), Vec<f64>)> {
     let u = a.array(ev, "u")?;
     let span = a.span_of("u");
     if u.shape.len() != 2 || u.shape.contains(&0) {
         return Err(value_error(format!(
-            "imshow shows a non-empty 2-D field, not shape {}",
+            "{what} shows a non-empty 2-D field, not shape {}",
             crate::graph::fmt_shape(&u.shape)
         ))
         .with_span(span));
     }
     let shape = (u.shape[0], u.shape[1]);
     let data = values(ev, &[(u, span)])?;
-    let chart = Chart::Image {
+    Ok((
         shape,
-        values: data.into_iter().next().map(|d| d.0).unwrap_or_default(),
+        data.into_iter().next().map(|d| d.0).unwrap_or_default(),
+    ))
+}
+
+fn imshow(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    ev.effect()?;
+    let (shape, values) = field(ev, a, "imshow")?;
+    show(ev, a, Chart::Image { shape, values })
+}
+
+fn contour(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
+    ev.effect()?;
+    let (shape, values) = field(ev, a, "contour")?;
+    let span = a.span_of("levels");
+    let levels = match a.get("levels") {
+        Some((Value::Tuple(_) | Value::List(_), _)) => {
+            let node = a.array(ev, "levels")?;
+            let mut l = ev.force(&node)?.to_f64_vec();
+            if l.is_empty() || l.iter().any(|v| !v.is_finite()) {
+                return Err(value_error("levels are finite numbers").with_span(span));
+            }
+            l.sort_by(f64::total_cmp);
+            l
+        }
+        _ => {
+            let count = a.opt_i64(ev, "levels")?.unwrap_or(8);
+            if !(1..=1000).contains(&count) {
+                return Err(
+                    value_error(format!("levels must be 1 to 1000, not {count}")).with_span(span),
+                );
+            }
+            crate::plot::contour::levels(&values, count as usize).map_err(|e| e.with_span(span))?
+        }
     };
-    show(ev, a, chart)
+    let segments = crate::plot::contour::segments(&values, shape, &levels);
+    show(
+        ev,
+        a,
+        Chart::Contour {
+            shape,
+            levels,
+            segments,
+        },
+    )
 }
 
 /// Applies the common options to `chart` and draws it: into `file=`, or as text.
