@@ -314,7 +314,14 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
         });
     }
     let result = match &r.resume {
-        Some(checkpoint) => s.resume_file(&r.file, checkpoint),
+        Some(checkpoint) => {
+            if !r.opts.quiet
+                && let Ok(at) = crate::lower::describe_checkpoint(checkpoint)
+            {
+                eprintln!("resuming from `{}`: {at}", checkpoint.display());
+            }
+            s.resume_file(&r.file, checkpoint)
+        }
         None => s.run_file(&r.file),
     };
     if r.opts.time {

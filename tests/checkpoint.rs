@@ -265,6 +265,11 @@ fn checkpoint_call_saves_where_the_script_asks() {
     // Saved when iteration 6 started (the default interval is minutes).
     assert_eq!(steps_done(&dir.join("run.ckpt")), 6);
     let resumed = arr(&dir, &["--resume", "run.ckpt"]).output().expect("run");
+    let note = String::from_utf8_lossy(&resumed.stderr);
+    assert!(
+        note.contains("resuming from `run.ckpt`: 6 iterations of its outermost loop done"),
+        "{note}"
+    );
     let full = String::from_utf8_lossy(&full.stdout).into_owned();
     let resumed = String::from_utf8_lossy(&resumed.stdout).into_owned();
     assert_eq!(

@@ -24,6 +24,8 @@
 
 mod file;
 
+pub use file::describe;
+
 use super::loops::LoopSite;
 use super::{Evaluator, Exit};
 use crate::diag::{Error, ErrorKind, Result, Span};

@@ -19,7 +19,7 @@ mod stmt;
 mod times;
 mod value;
 
-pub use checkpoint::CheckpointOptions;
+pub use checkpoint::{CheckpointOptions, describe as describe_checkpoint};
 pub use options::Options;
 pub use times::PhaseTimes;
 pub use value::Value;

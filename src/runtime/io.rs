@@ -181,25 +181,21 @@ pub(crate) fn save_archive(
     })
 }
 
-/// The bytes of member `name` of the zip archive at `path` (at most `limit` bytes), and
-/// its `.npy` members as arrays (within the memory `limit`); `None` when the archive has no
-/// member `name`.
-pub(crate) fn load_archive(
-    path: &Path,
-    name: &str,
-    limit: u64,
-) -> Result<Option<(Vec<u8>, NamedArrays)>> {
+/// The bytes of member `name` of the zip archive at `path` (refused over `limit` bytes);
+/// `None` when it has no such member.
+pub(crate) fn archive_member(path: &Path, name: &str, limit: u64) -> Result<Option<Vec<u8>>> {
     let what = path.display().to_string();
-    let open = || {
-        std::fs::File::open(path)
-            .map(std::io::BufReader::new)
-            .map_err(|e| io_error(format!("cannot read `{what}`: {e}")))
-    };
-    let Some(raw) = super::npy::read_zip_member(&what, open()?, name, limit)? else {
-        return Ok(None);
-    };
-    let arrays = super::npy::read_npz(&what, open()?, limit, None)?;
-    Ok(Some((raw, arrays)))
+    let file =
+        std::fs::File::open(path).map_err(|e| io_error(format!("cannot read `{what}`: {e}")))?;
+    super::npy::read_zip_member(&what, std::io::BufReader::new(file), name, limit)
+}
+
+/// The `.npy` members of the zip archive at `path`, as arrays within the memory `limit`.
+pub(crate) fn archive_arrays(path: &Path, limit: u64) -> Result<NamedArrays> {
+    let what = path.display().to_string();
+    let file =
+        std::fs::File::open(path).map_err(|e| io_error(format!("cannot read `{what}`: {e}")))?;
+    super::npy::read_npz(&what, std::io::BufReader::new(file), limit, None)
 }
 
 /// Reads `.npy` (bool; every integer width, as i64; f16, as f32; f32, f64, c128) or `.csv`

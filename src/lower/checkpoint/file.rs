@@ -41,6 +41,40 @@ struct Manifest {
     scopes: Vec<Vec<(String, Saved)>>,
 }
 
+impl Manifest {
+    /// The manifest of the checkpoint at `path`, checked to be one this arr reads.
+    fn read(path: &Path) -> Result<Manifest> {
+        let what = path.display();
+        let Some(json) = crate::runtime::io::archive_member(path, MANIFEST, MANIFEST_LIMIT)? else {
+            return Err(resume_error(format!(
+                "`{what}` is not an arr checkpoint (it has no {MANIFEST})"
+            )));
+        };
+        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
+            resume_error(format!(
+                "`{what}` is not a checkpoint this arr can read: {e}"
+            ))
+        })?;
+        if manifest.format != FORMAT || manifest.version != VERSION {
+            return Err(resume_error(format!(
+                "`{what}` is a checkpoint of layout {} {}; this arr reads {FORMAT} {VERSION}",
+                manifest.format, manifest.version
+            )));
+        }
+        Ok(manifest)
+    }
+}
+
+/// Where the checkpoint at `path` stands, in words: the iterations its outermost loop had
+/// done (for a note when a run resumes).
+pub fn describe(path: &Path) -> Result<String> {
+    let m = Manifest::read(path)?;
+    Ok(match m.frames.first() {
+        Some(f) => format!("{} iterations of its outermost loop done", f.count),
+        None => "at the start".to_string(),
+    })
+}
+
 /// A saved binding.
 #[derive(Debug, Serialize, Deserialize)]
 enum Saved {
@@ -138,26 +172,11 @@ impl State {
 
     /// Reads the checkpoint at `path` (arrays within the memory `limit`).
     pub(super) fn read(path: &Path, limit: u64) -> Result<State> {
-        let what = path.display();
-        let Some((json, arrays)) =
-            crate::runtime::io::load_archive(path, MANIFEST, MANIFEST_LIMIT.min(limit))?
-        else {
-            return Err(resume_error(format!(
-                "`{what}` is not an arr checkpoint (it has no {MANIFEST})"
-            )));
-        };
-        let manifest: Manifest = serde_json::from_slice(&json).map_err(|e| {
-            resume_error(format!(
-                "`{what}` is not a checkpoint this arr can read: {e}"
-            ))
-        })?;
-        if manifest.format != FORMAT || manifest.version != VERSION {
-            return Err(resume_error(format!(
-                "`{what}` is a checkpoint of layout {} {}; this arr reads {FORMAT} {VERSION}",
-                manifest.format, manifest.version
-            )));
-        }
-        let arrays = arrays.into_iter().map(|(n, a)| (n, Rc::new(a))).collect();
+        let manifest = Manifest::read(path)?;
+        let arrays = crate::runtime::io::archive_arrays(path, limit)?
+            .into_iter()
+            .map(|(n, a)| (n, Rc::new(a)))
+            .collect();
         Ok(State { manifest, arrays })
     }
 
