@@ -234,6 +234,13 @@ const MAX_THREADS_PER_CORE: usize = 8;
 /// The session a run gets from its flags: checkpoints, time limit and sandbox (the kernel
 /// confinement applied before any worker thread starts).
 fn run_session(r: &RunArgs, check_only: bool, explain: bool) -> Result<Session, String> {
+    if check_only && (r.checkpoint.is_some() || r.resume.is_some()) {
+        return Err(
+            "value error: `arr check` takes no checkpoints: use `arr run` \
+                    with --checkpoint or --resume"
+                .into(),
+        );
+    }
     let checkpoints = checkpoint_options(r)?;
     let timeout = match &r.timeout {
         Some(text) => Some(crate::runtime::parse_duration(text).ok_or_else(|| {

@@ -288,6 +288,12 @@ fn checkpoint_call_saves_where_the_script_asks() {
     );
     let out = arr(&dir, &["--every", "5m"]).output().expect("run");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--every needs a checkpoint file"));
+    let out = Command::new(env!("CARGO_BIN_EXE_arr"))
+        .current_dir(&dir)
+        .args(["check", "--checkpoint", "x.ckpt", "sim.arr"])
+        .output()
+        .expect("check");
+    assert!(!out.status.success() && !dir.join("x.ckpt").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
