@@ -186,28 +186,31 @@ impl Bounds {
     }
 }
 
-/// NumPy's `histogram(x, bins)`: `bins` equal bins from the least to the greatest finite
-/// value (the last bin includes its right edge; a single value gets the unit around it).
+/// NumPy's `histogram(x, bins)` over the finite values (`library::search::histogram`'s
+/// binning): `bins` equal bins from the least to the greatest, the last including its right
+/// edge, a single value getting the unit around it.
 pub fn histogram(values: &[f64], bins: usize) -> Result<Chart> {
+    use crate::runtime::{Array, Scalar};
     let mut b = Bounds::default();
     values
         .iter()
         .filter(|v| v.is_finite())
         .for_each(|&v| b.add(v));
-    let Some((mut lo, mut hi)) = b.0 else {
+    let Some((lo, hi)) = b.0 else {
         return Err(value_error("nothing to plot: no finite value"));
     };
-    if lo == hi {
-        (lo, hi) = (lo - 0.5, hi + 0.5);
-    }
-    let width = (hi - lo) / bins as f64;
-    let edges: Vec<f64> = (0..=bins).map(|k| lo + width * k as f64).collect();
-    let mut counts = vec![0u64; bins];
-    for &v in values.iter().filter(|v| v.is_finite()) {
-        let k = (((v - lo) / width) as usize).min(bins - 1);
-        counts[k] += 1;
-    }
-    Ok(Chart::Histogram { edges, counts })
+    let x = Array::F64(
+        ndarray::ArrayD::from_shape_vec(vec![values.len()], values.to_vec())
+            .map_err(|e| value_error(e.to_string()))?,
+    );
+    let end = |v: f64| Array::scalar(Scalar::F64(v));
+    let packed = crate::library::search::histogram(&x, &end(lo), &end(hi), None, bins)?;
+    let packed = packed.to_f64_vec();
+    let (counts, edges) = packed.split_at(bins);
+    Ok(Chart::Histogram {
+        edges: edges.to_vec(),
+        counts: counts.iter().map(|&c| c as u64).collect(),
+    })
 }
 
 /// A row-major `rows × cols` field averaged down in blocks to `r × k` cells (`r ≤ rows`,

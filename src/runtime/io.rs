@@ -52,9 +52,7 @@ pub fn save(path: &Path, arrays: &[(&str, &Array)]) -> Result<()> {
         }
         "csv" => {
             let text = to_csv(one(".csv")?)?;
-            write_atomically(path, |f| {
-                f.write_all(text.as_bytes()).map_err(|e| e.to_string())
-            })
+            write_bytes(path, text.as_bytes())
         }
         "npz" => write_atomically(path, |f| super::npy::write_npz(f, &[], arrays)),
         "vti" => {
@@ -99,13 +97,10 @@ pub fn save_series_step(path: &Path, fields: &[(&str, &Array)], time: f64) -> Re
         _ => Path::new("."),
     };
     write_atomically(&dir.join(&file), |f| grid.write(std::io::BufWriter::new(f)))?;
-    let text = series.to_xml();
-    write_atomically(path, |f| {
-        f.write_all(text.as_bytes()).map_err(|e| e.to_string())
-    })
+    write_bytes(path, series.to_xml().as_bytes())
 }
 
-/// Writes `bytes` to `path` atomically (plots).
+/// Writes `bytes` to `path` atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically(path, |f| f.write_all(bytes).map_err(|e| e.to_string()))
 }
