@@ -6,19 +6,12 @@
 //! interpreter's result or the same error: the backends share the reduction tree and the
 //! scalar code of every function they do not generate inline, so the match is bit for bit.
 
+mod common;
+
 use arr::lower::Options;
 use arr::{BackendKind, Session};
+use common::{cases, complex_strategy, expr_strategy, fingerprint};
 use proptest::prelude::*;
-
-/// `n` cases, or `ARR_FUZZ_SCALE` times as many (`ARR_FUZZ_SCALE=1000 cargo test --release
-/// --test fuzz` fuzzes for a long time; the default keeps `cargo test` quick).
-fn cases(n: u32) -> u32 {
-    let scale = std::env::var("ARR_FUZZ_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(1);
-    n.saturating_mul(scale.max(1))
-}
 
 fn session() -> Session {
     let options = Options {
@@ -63,22 +56,6 @@ proptest! {
             .expect("prelude");
         let _ = s.eval(&e);
     }
-}
-
-/// Dtype, shape and every element's bits, in row-major order.
-fn fingerprint(v: &arr::Array) -> String {
-    use arr::Array;
-    let bits: Vec<String> = match v {
-        Array::Bool(a) => a.iter().map(|x| x.to_string()).collect(),
-        Array::I64(a) => a.iter().map(|x| x.to_string()).collect(),
-        Array::F32(a) => a.iter().map(|x| format!("{:x}", x.to_bits())).collect(),
-        Array::F64(a) => a.iter().map(|x| format!("{:x}", x.to_bits())).collect(),
-        Array::C128(a) => a
-            .iter()
-            .map(|x| format!("{:x},{:x}", x.re.to_bits(), x.im.to_bits()))
-            .collect(),
-    };
-    format!("{} {:?} {}", v.dtype(), v.shape(), bits.join(" "))
 }
 
 /// The value of `code` after `prelude` on a backend, as row-major text, or the error.
@@ -136,101 +113,6 @@ proptest! {
             prop_assert_eq!(got, want, "expression {}", code);
         }
     }
-}
-
-fn complex_strategy() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
-        Just("z".to_string()),
-        Just("w".to_string()),
-        Just("a".to_string()),
-        Just("b".to_string()),
-        Just("d".to_string()),
-        Just("0.5".to_string()),
-        Just("complex(0.25, -2.0)".to_string()),
-        Just("z[::-1, :]".to_string()),
-        Just("z[:, ::2][:, :1]".to_string()),
-        Just("conj(z)".to_string()),
-    ];
-    leaf.prop_recursive(4, 16, 2, |inner| {
-        let binop = prop_oneof![Just("+"), Just("-"), Just("*")];
-        let unary = prop_oneof![Just("-"), Just("conj"), Just("complex"), Just("real")];
-        prop_oneof![
-            (inner.clone(), binop, inner.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
-            (unary, inner).prop_map(|(f, a)| match f {
-                "-" => format!("(-{a})"),
-                "complex" => format!("complex({a}, 0.5)"),
-                _ => format!("{f}({a})"),
-            }),
-        ]
-    })
-}
-
-fn expr_strategy() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
-        Just("a".to_string()),
-        Just("b".to_string()),
-        Just("c".to_string()),
-        Just("d".to_string()),
-        Just("2".to_string()),
-        Just("0.5".to_string()),
-        Just("true".to_string()),
-        Just("a[1:, ::2]".to_string()),
-        Just("b[[0, -1]]".to_string()),
-        Just("a[a > 0]".to_string()),
-        Just("a.T".to_string()),
-        Just("a[::-1, 1:]".to_string()),
-        Just("b[::2]".to_string()),
-        Just("rand(4, seed=3)".to_string()),
-        Just("linspace(0, 1, 4)".to_string()),
-    ];
-    leaf.prop_recursive(4, 24, 3, |inner| {
-        let binop = prop_oneof![
-            Just("+"),
-            Just("-"),
-            Just("*"),
-            Just("/"),
-            Just("//"),
-            Just("%"),
-            Just("**"),
-            Just("<"),
-            Just("=="),
-            Just("and"),
-            Just("or"),
-            Just("@")
-        ];
-        let unary = prop_oneof![
-            Just("abs"),
-            Just("sqrt"),
-            Just("exp"),
-            Just("sin"),
-            Just("floor"),
-            Just("sign"),
-            Just("isnan"),
-            Just("f32"),
-            Just("i64"),
-            Just("bool"),
-            Just("ravel"),
-            Just("cumsum"),
-            Just("flip")
-        ];
-        let reduce = prop_oneof![
-            Just("sum"),
-            Just("mean"),
-            Just("max"),
-            Just("argmin"),
-            Just("any"),
-            Just("std"),
-            Just("prod")
-        ];
-        prop_oneof![
-            (inner.clone(), binop, inner.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
-            (unary, inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
-            (reduce.clone(), inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
-            (reduce, inner.clone(), -2i64..2).prop_map(|(f, a, ax)| format!("{f}({a}, axis={ax})")),
-            (inner.clone(), inner.clone(), inner)
-                .prop_map(|(c, a, b)| format!("where({c}, {a}, {b})")),
-        ]
-    })
 }
 
 /// i64 values where integer arithmetic overflows or divides badly.

@@ -1,7 +1,9 @@
 //! Backends turn graph nodes into values. `interp` is the reference; `cpu` (the default)
-//! fuses and compiles; `gpu` and `mpi` answer with a clear error until they land.
+//! fuses and compiles; `gpu` runs the same plans' kernels as WGSL shaders; `mpi` answers
+//! with a clear error until it lands.
 
 pub mod cpu;
+pub mod gpu;
 pub mod interp;
 
 use crate::diag::{Result, value_error};
@@ -174,7 +176,7 @@ impl BackendKind {
         match self {
             BackendKind::Interp => Ok(Box::new(interp::Interp::default())),
             BackendKind::Cpu => Ok(Box::new(cpu::Cpu::new()?)),
-            BackendKind::Gpu => missing("gpu", "the wgpu GPU backend (WGSL kernels)"),
+            BackendKind::Gpu => Ok(Box::new(gpu::Gpu::new()?)),
             BackendKind::Mpi => missing("mpi", "the MPI backend (distributed arrays)"),
         }
     }

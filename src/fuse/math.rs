@@ -72,6 +72,13 @@ pub trait Ops {
     fn iselect(&mut self, c: Self::B, a: Self::I, b: Self::I) -> Self::I;
     /// `if c { libm's op(x) } else { fast }`, computing libm only when `c` holds.
     fn exact_if(&mut self, c: Self::B, op: UnaryOp, x: Self::F, fast: Self::F) -> Self::F;
+    /// `a`, hidden from a compiler that rewrites float algebra (`y - ((1 + y) - 1)` to 0,
+    /// `x == x` to true): where a decomposition relies on IEEE rounding or NaN, its operand
+    /// goes through this. Cranelift and the interpreter never rewrite, so it is `a`; shader
+    /// compilers do (Mesa's NIR treats float ops as inexact unless told otherwise).
+    fn opaque(&mut self, a: Self::F) -> Self::F {
+        a
+    }
 }
 
 fn horner<O: Ops>(o: &mut O, x: O::F, coeffs: &[f64]) -> O::F {
@@ -202,7 +209,8 @@ pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let negative = o.lt(x, zero);
     let nan = o.c(f64::NAN);
     let r = o.select(negative, nan, r);
-    let not_nan = o.eq(x, x);
+    let same = o.opaque(x);
+    let not_nan = o.eq(x, same);
     o.select(not_nan, r, x)
 }
 
@@ -248,6 +256,7 @@ pub fn log1p<O: Ops>(o: &mut O, y: O::F) -> O::F {
     let u = o.add(one, y);
     let l = log(o, u);
     // The rounding error of 1 + y, divided by u: log(1 + y) ≈ log(u) + (y - (u - 1)) / u.
+    let u = o.opaque(u);
     let um1 = o.sub(u, one);
     let err = o.sub(y, um1);
     let c = o.div(err, u);

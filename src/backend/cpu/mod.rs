@@ -125,6 +125,22 @@ impl Cpu {
         Ok(f)
     }
 
+    /// Runs one kernel step on host arrays (`buffers` by plan buffer; `into` the row-major
+    /// array an indexed update starts from), for backends that place some kernels here.
+    pub(crate) fn run_kernel(
+        &mut self,
+        kernel: &Kernel,
+        buffers: &[Option<Rc<Array>>],
+        shape: &[usize],
+        into: Option<Array>,
+    ) -> Result<Array> {
+        let columns = reduce::by_columns(kernel);
+        let f = self.kernel_fn(kernel, kernel.code_key() ^ u64::from(columns), columns)?;
+        let target = into.map(|array| exec::Target { array, gaps: None });
+        self.stats.kernels_run += 1;
+        Ok(exec::run(f, kernel, buffers, shape, target, None, columns))
+    }
+
     /// Whether the plan is small and needs compiling a kernel that is not hot yet: then the
     /// interpreter is faster.
     fn interpret(&mut self, plan: &Plan, keys: &[u64]) -> bool {

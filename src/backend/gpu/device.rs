@@ -1,0 +1,282 @@
+//! The wgpu side: one adapter and device per session, storage buffers, compute pipelines
+//! cached by shader text, dispatches and read-back. Errors wgpu reports (validation, out of
+//! memory, a lost device) become arr errors instead of wgpu's default panic.
+
+use crate::diag::{Error, ErrorKind, Result};
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::wgsl::WORKGROUP;
+
+/// Workgroups per dispatch dimension (WebGPU's guaranteed limit).
+const MAX_GROUPS: u64 = 65_535;
+
+/// An open GPU.
+pub(super) struct Device {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    /// The adapter's name and driver, for `explain` and errors.
+    pub(super) name: String,
+    /// Largest storage buffer a shader may bind, in bytes.
+    pub(super) max_binding: u64,
+    pipelines: HashMap<String, wgpu::ComputePipeline>,
+    /// The first error wgpu reported outside an error scope.
+    uncaptured: Arc<Mutex<Option<String>>>,
+}
+
+/// A storage buffer on the device and its size in bytes.
+pub(super) struct DeviceBuffer {
+    pub(super) buffer: wgpu::Buffer,
+    pub(super) bytes: u64,
+}
+
+fn gpu_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Value, message.into()).with_help("use `--backend cpu`")
+}
+
+impl Device {
+    /// Opens the first adapter with 64-bit floats and integers in shaders (`SHADER_F64`,
+    /// `SHADER_INT64`): arr computes f64 on the GPU and never narrows it.
+    pub(super) fn open() -> Result<Device> {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
+        let instance = wgpu::Instance::new(desc);
+        let needed = wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
+        let adapters = pollster::block_on(instance.enumerate_adapters(desc_backends()));
+        let adapter = adapters
+            .into_iter()
+            .filter(|a| a.features().contains(needed))
+            .min_by_key(|a| match a.get_info().device_type {
+                wgpu::DeviceType::DiscreteGpu => 0,
+                wgpu::DeviceType::IntegratedGpu => 1,
+                wgpu::DeviceType::VirtualGpu => 2,
+                wgpu::DeviceType::Cpu => 3,
+                wgpu::DeviceType::Other => 4,
+            })
+            .ok_or_else(|| {
+                gpu_error(
+                    "no GPU adapter with 64-bit floats and integers in shaders (SHADER_F64, \
+                     SHADER_INT64) was found",
+                )
+                .with_help(
+                    "install a Vulkan driver (on Debian: `apt-get install mesa-vulkan-drivers \
+                     libvulkan1` gives lavapipe, a software GPU), or use `--backend cpu`",
+                )
+            })?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("arr"),
+            required_features: needed,
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| gpu_error(format!("cannot open the GPU {}: {e}", info.name)))?;
+        let uncaptured = Arc::new(Mutex::new(None));
+        let sink = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut first) = sink.lock() {
+                first.get_or_insert_with(|| e.to_string());
+            }
+        }));
+        Ok(Device {
+            device,
+            queue,
+            name: format!("{} ({:?}, {})", info.name, info.backend, info.driver),
+            max_binding: limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size),
+            pipelines: HashMap::default(),
+            uncaptured,
+        })
+    }
+
+    /// An error wgpu reported since the last check, as an arr error.
+    fn check(&self) -> Result<()> {
+        let reported = self.uncaptured.lock().ok().and_then(|mut e| e.take());
+        match reported {
+            Some(e) => Err(gpu_error(format!("the GPU reported an error: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// A buffer of `bytes` (at least 16: wgpu binds no empty buffer), uninitialised.
+    pub(super) fn alloc(&self, bytes: u64) -> Result<DeviceBuffer> {
+        if bytes > self.max_binding {
+            return Err(gpu_error(format!(
+                "an array of {bytes} bytes is larger than the GPU binds at once ({} bytes)",
+                self.max_binding
+            )));
+        }
+        let size = bytes.max(16).next_multiple_of(4);
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(DeviceBuffer { buffer, bytes })
+    }
+
+    /// A buffer holding `data`.
+    pub(super) fn upload(&self, data: &[u8]) -> Result<DeviceBuffer> {
+        let b = self.alloc(data.len() as u64)?;
+        let mut padded;
+        let data = if !data.len().is_multiple_of(4) {
+            padded = data.to_vec();
+            padded.resize(data.len().next_multiple_of(4), 0);
+            &padded[..]
+        } else {
+            data
+        };
+        if !data.is_empty() {
+            self.queue.write_buffer(&b.buffer, 0, data);
+        }
+        Ok(b)
+    }
+
+    /// A copy of `src` in a new buffer.
+    pub(super) fn duplicate(&self, src: &DeviceBuffer) -> Result<DeviceBuffer> {
+        let b = self.alloc(src.bytes)?;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&src.buffer, 0, &b.buffer, 0, src.buffer.size());
+        self.queue.submit([enc.finish()]);
+        Ok(b)
+    }
+
+    /// Runs `invocations` invocations of the shader `text` with `info` at binding 0, `out`
+    /// at binding 1 and `inputs` from binding 2 on.
+    pub(super) fn dispatch(
+        &mut self,
+        text: &str,
+        info: &[i32],
+        out: &DeviceBuffer,
+        inputs: &[&DeviceBuffer],
+        invocations: u64,
+    ) -> Result<()> {
+        if invocations == 0 {
+            return Ok(());
+        }
+        let info = self.upload(bytemuck_i32(info))?;
+        let pipeline = self.pipeline(text)?;
+        let mut entries = vec![
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: info.buffer.as_entire_binding(),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: out.buffer.as_entire_binding(),
+            },
+        ];
+        for (n, b) in inputs.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: n as u32 + 2,
+                resource: b.buffer.as_entire_binding(),
+            });
+        }
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let groups = invocations.div_ceil(u64::from(WORKGROUP));
+        let (x, y) = (groups.min(MAX_GROUPS), groups.div_ceil(MAX_GROUPS));
+        if y > MAX_GROUPS {
+            return Err(gpu_error("a kernel is too large for one GPU dispatch"));
+        }
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(x as u32, y as u32, 1);
+        }
+        self.queue.submit([enc.finish()]);
+        self.check()
+    }
+
+    /// The pipeline of a shader, compiled on first use.
+    fn pipeline(&mut self, text: &str) -> Result<wgpu::ComputePipeline> {
+        if let Some(p) = self.pipelines.get(text) {
+            return Ok(p.clone());
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: None,
+                source: wgpu::ShaderSource::Wgsl(text.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: None,
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(gpu_error(format!(
+                "internal error: a generated shader was refused: {e}"
+            )));
+        }
+        self.pipelines.insert(text.to_string(), pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// Pipelines compiled so far.
+    pub(super) fn pipelines(&self) -> usize {
+        self.pipelines.len()
+    }
+
+    /// The first `bytes` of a buffer, read back to the host.
+    pub(super) fn read(&self, src: &DeviceBuffer) -> Result<Vec<u8>> {
+        let size = src.buffer.size();
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&src.buffer, 0, &staging, 0, size);
+        self.queue.submit([enc.finish()]);
+        let mapped = Arc::new(Mutex::new(None));
+        let done = mapped.clone();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            if let Ok(mut d) = done.lock() {
+                *d = Some(r.is_ok());
+            }
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| gpu_error(format!("waiting for the GPU failed: {e}")))?;
+        self.check()?;
+        if mapped.lock().ok().and_then(|d| *d) != Some(true) {
+            return Err(gpu_error("reading a result back from the GPU failed"));
+        }
+        let view = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| gpu_error(format!("reading a result back from the GPU failed: {e}")))?;
+        let bytes = view[..src.bytes as usize].to_vec();
+        drop(view);
+        staging.unmap();
+        Ok(bytes)
+    }
+}
+
+/// The backends to look for adapters on (`WGPU_BACKEND` chooses, as in wgpu's examples).
+fn desc_backends() -> wgpu::Backends {
+    wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
+}
+
+/// The bytes of i32 words.
+fn bytemuck_i32(words: &[i32]) -> &[u8] {
+    bytemuck::cast_slice(words)
+}

@@ -1,0 +1,457 @@
+//! The GPU backend: the CPU backend's plans (`fuse`), with every kernel the renderer can
+//! express run as a WGSL compute shader through wgpu (`wgsl`, `math`, `device`), and the
+//! rest — library steps (matmul, linear algebra, FFT, sort, gathers) and kernels that call
+//! libm or draw random numbers — run on the CPU, with their inputs read back and their
+//! results uploaded only when a later kernel runs on the GPU. `explain` says where each
+//! step runs and why.
+//!
+//! Within a plan, values stay on the device between kernels; a plan's roots are read back
+//! when it ends. f64 is computed as f64 (the adapter must offer `SHADER_F64`), with the
+//! decompositions of `fuse::math` and the reduction tree of `fuse::tree`, so results have
+//! the CPU's bits wherever the adapter rounds `+ - * / sqrt` correctly (lavapipe does).
+
+mod device;
+mod math;
+mod reduce;
+mod transfer;
+mod wgsl;
+
+use super::cpu::Cpu;
+use super::{Backend, BackendStats, ProgramId, Programs};
+use crate::diag::{Error, ErrorKind, Result};
+use crate::dtype::DType;
+use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
+use crate::graph::NodeRef;
+use crate::runtime::Array;
+use device::{Device, DeviceBuffer};
+use std::fmt::Write;
+use std::rc::Rc;
+use std::time::Instant;
+
+/// The wgpu backend.
+pub struct Gpu {
+    device: Device,
+    /// Runs the steps the GPU does not (see the module docs).
+    cpu: Cpu,
+    programs: Programs<Plan>,
+    stats: BackendStats,
+}
+
+/// Where a plan buffer's value is: on the host, on the device, or both.
+#[derive(Default, Clone)]
+struct Slot {
+    host: Option<Rc<Array>>,
+    device: Option<Rc<DeviceBuffer>>,
+    /// Host bytes before the element a kernel's offset 0 names, for a strided host value
+    /// uploaded whole (its span starts at its lowest address).
+    shift_bytes: i64,
+}
+
+impl Gpu {
+    /// Opens the GPU (see [`Device::open`] for what it needs).
+    pub fn new() -> Result<Gpu> {
+        Ok(Gpu {
+            device: Device::open()?,
+            cpu: Cpu::new()?,
+            programs: Programs::default(),
+            stats: BackendStats::default(),
+        })
+    }
+
+    /// The slot's value on the device, uploaded from the host if needed.
+    fn on_device(&self, slot: &mut Slot) -> Result<Rc<DeviceBuffer>> {
+        if let Some(d) = &slot.device {
+            return Ok(d.clone());
+        }
+        let host = slot
+            .host
+            .clone()
+            .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
+        let (bytes, shift) = transfer::device_bytes(&host);
+        let d = Rc::new(self.device.upload(&bytes)?);
+        slot.device = Some(d.clone());
+        slot.shift_bytes = shift;
+        Ok(d)
+    }
+
+    /// The slot's value on the host, read back if needed (`shape` and `dtype` are the
+    /// buffer's).
+    fn on_host(&self, slot: &mut Slot, shape: &[usize], dtype: DType) -> Result<Rc<Array>> {
+        if let Some(h) = &slot.host {
+            return Ok(h.clone());
+        }
+        let d = slot
+            .device
+            .as_ref()
+            .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
+        let host = Rc::new(transfer::from_device(&self.device.read(d)?, shape, dtype)?);
+        slot.host = Some(host.clone());
+        Ok(host)
+    }
+
+    /// Runs a plan with `params` bound to its parameters.
+    fn execute(
+        &mut self,
+        plan: &Plan,
+        params: &[Rc<Array>],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
+        let last_use = plan.last_uses();
+        let mut slots: Vec<Slot> = plan
+            .buffers
+            .iter()
+            .map(|b| Slot {
+                host: match b {
+                    Buffer::Value(a) => Some(a.clone()),
+                    Buffer::Param { index, .. } => params.get(*index).cloned(),
+                    Buffer::Temp { .. } => None,
+                },
+                ..Slot::default()
+            })
+            .collect();
+        for (s, step) in plan.steps.iter().enumerate() {
+            if cancel() {
+                return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
+            }
+            match step {
+                Step::Kernel {
+                    kernel,
+                    out,
+                    shape,
+                    into,
+                    in_place_ok,
+                } => {
+                    let dynamic = kernel.has_dynamic();
+                    let kernel = self.resolved(kernel, &mut slots)?;
+                    let dead = into.is_some_and(|b| {
+                        last_use[b] == s && !matches!(plan.buffers[b], Buffer::Value(_))
+                    });
+                    let reads =
+                        |b: usize| kernel.inputs.iter().any(|i| i.source == Source::Buffer(b));
+                    let in_place_ok = if dynamic {
+                        into.is_some_and(|b| {
+                            crate::fuse::overlap::update_in_place_ok(&kernel, b, shape)
+                        })
+                    } else {
+                        *in_place_ok
+                    };
+                    let in_place = into.filter(|&b| dead && (in_place_ok || !reads(b)));
+                    let aliased = in_place.filter(|&b| reads(b));
+                    let value = match wgsl::render(&kernel, aliased) {
+                        Ok(shader) => {
+                            let target = match into {
+                                Some(b) => {
+                                    Some(self.update_target(plan, &mut slots, *b, in_place)?)
+                                }
+                                None => None,
+                            };
+                            let d = self.run_on_gpu(&kernel, &shader, &mut slots, shape, target)?;
+                            Slot {
+                                device: Some(Rc::new(d)),
+                                ..Slot::default()
+                            }
+                        }
+                        Err(_) => {
+                            let host = self.run_on_cpu(plan, &kernel, &mut slots, shape, *into)?;
+                            Slot {
+                                host: Some(Rc::new(host)),
+                                ..Slot::default()
+                            }
+                        }
+                    };
+                    slots[*out] = value;
+                    self.stats.kernels_run += 1;
+                }
+                Step::Node { node, inputs, out } => {
+                    let mut args = Vec::with_capacity(inputs.len());
+                    for a in inputs {
+                        let (shape, dtype) = buffer_layout(plan, a.buf);
+                        args.push(self.on_host(&mut slots[a.buf], &shape, dtype)?);
+                    }
+                    let v = if let [a, b] = &inputs[..]
+                        && matches!(node.op, crate::graph::Op::MatMul)
+                    {
+                        crate::library::matmul::matmul_strided(
+                            (&args[0], a.view.as_ref()),
+                            (&args[1], b.view.as_ref()),
+                            &node.shape,
+                        )
+                    } else {
+                        super::interp::compute(node, &args)
+                    }
+                    .map_err(|e| e.or_span(node.span))?;
+                    slots[*out] = Slot {
+                        host: Some(Rc::new(v.into_standard_layout())),
+                        ..Slot::default()
+                    };
+                }
+            }
+            // Buffers no later step reads are freed (on the device too).
+            for (b, &l) in last_use.iter().enumerate() {
+                if l == s && matches!(plan.buffers[b], Buffer::Temp { .. }) {
+                    slots[b] = Slot::default();
+                }
+            }
+        }
+        let mut values = vec![];
+        for &r in plan.roots.iter().chain(plan.kept.iter().map(|(b, _)| b)) {
+            let (shape, dtype) = buffer_layout(plan, r);
+            values.push(self.on_host(&mut slots[r], &shape, dtype)?);
+        }
+        Ok(values)
+    }
+
+    /// `kernel` with its run-time positions read (from the host, reading 0-d values back
+    /// from the device) and each input's offset moved by its upload's shift.
+    fn resolved(&self, kernel: &Kernel, slots: &mut [Slot]) -> Result<Kernel> {
+        let mut positions = rustc_hash::FxHashMap::default();
+        for b in kernel.position_buffers() {
+            let v = self.on_host(&mut slots[b], &[], DType::I64)?;
+            let p = match v.as_scalar() {
+                Some(crate::runtime::Scalar::I64(p)) => p,
+                _ => return Err(internal("a position is not a 0-d i64")),
+            };
+            positions.insert(b, p);
+        }
+        Ok(kernel.resolve(|b| positions.get(&b).copied().unwrap_or(0)))
+    }
+
+    /// The buffer an indexed update writes: buffer `b` itself when it dies here
+    /// (`in_place`), else a copy of it on the device (a host value is uploaded row-major).
+    fn update_target(
+        &self,
+        plan: &Plan,
+        slots: &mut [Slot],
+        b: usize,
+        in_place: Option<usize>,
+    ) -> Result<DeviceBuffer> {
+        if in_place == Some(b)
+            && let Some(d) = slots[b].device.take()
+        {
+            match Rc::try_unwrap(d) {
+                Ok(d) => return Ok(d),
+                Err(shared) => slots[b].device = Some(shared),
+            }
+        }
+        match (&slots[b].device, &slots[b].host) {
+            (Some(d), _) if slots[b].shift_bytes == 0 && !strided_host(&slots[b]) => {
+                self.device.duplicate(d)
+            }
+            (_, Some(h)) => {
+                let standard = h.as_ref().clone().into_standard_layout();
+                self.device.upload(&transfer::device_bytes(&standard).0)
+            }
+            (Some(_), None) => {
+                let (shape, dtype) = buffer_layout(plan, b);
+                let h = self.on_host(&mut slots[b], &shape, dtype)?;
+                let standard = h.as_ref().clone().into_standard_layout();
+                self.device.upload(&transfer::device_bytes(&standard).0)
+            }
+            (None, None) => Err(internal("an update's array is missing")),
+        }
+    }
+
+    /// Runs a rendered kernel: its inputs uploaded where they are not on the device yet,
+    /// its result in `target` (an update) or a new buffer.
+    fn run_on_gpu(
+        &mut self,
+        kernel: &Kernel,
+        shader: &wgsl::Rendered,
+        slots: &mut [Slot],
+        shape: &[usize],
+        target: Option<DeviceBuffer>,
+    ) -> Result<DeviceBuffer> {
+        let mut kernel = kernel.clone();
+        let mut inputs = Vec::with_capacity(shader.buffers.len());
+        for &b in &shader.buffers {
+            inputs.push(self.on_device(&mut slots[b])?);
+        }
+        for i in &mut kernel.inputs {
+            if let Source::Buffer(b) = i.source {
+                i.offset += slots[b].shift_bytes / i.dtype.size_bytes() as i64;
+            }
+        }
+        let inputs: Vec<&DeviceBuffer> = inputs.iter().map(|d| d.as_ref()).collect();
+        let before = self.device.pipelines();
+        let start = Instant::now();
+        let dtype = kernel.result_dtype();
+        let total: usize = kernel.dims.iter().product();
+        let result = match kernel.output {
+            Output::Store(_) => {
+                let out = match target {
+                    Some(t) => t,
+                    None => self.device.alloc(
+                        (shape.iter().product::<usize>() * transfer::device_size(dtype)) as u64,
+                    )?,
+                };
+                let info = wgsl::info(&kernel, total, 0, 0)
+                    .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
+                self.device
+                    .dispatch(&shader.text, &info, &out, &inputs, total as u64)?;
+                out
+            }
+            Output::Reduce {
+                combine,
+                value,
+                axis,
+                divide,
+            } => {
+                let rowlen = if axis {
+                    kernel.dims.last().copied().unwrap_or(1)
+                } else {
+                    total
+                };
+                let rows = if axis { total / rowlen.max(1) } else { 1 };
+                let rows = if axis && rowlen == 0 {
+                    kernel.dims[..kernel.dims.len() - 1].iter().product()
+                } else {
+                    rows
+                };
+                let blocks = rowlen.div_ceil(crate::fuse::tree::BLOCK);
+                let tasks = rows * blocks * crate::fuse::tree::LANES;
+                let acc = kernel.body[value].dtype;
+                let partials = self
+                    .device
+                    .alloc((tasks * transfer::device_size(acc)) as u64)?;
+                let info = wgsl::info(&kernel, tasks, rowlen, blocks)
+                    .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
+                self.device
+                    .dispatch(&shader.text, &info, &partials, &inputs, tasks as u64)?;
+                let out = self
+                    .device
+                    .alloc((rows * transfer::device_size(dtype)) as u64)?;
+                let finish = reduce::render_finish(combine, acc, divide);
+                let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
+                self.device
+                    .dispatch(&finish, &words, &out, &[&partials], rows as u64)?;
+                out
+            }
+        };
+        self.stats.compile += start.elapsed();
+        let compiled = (self.device.pipelines() - before) as u64;
+        self.stats.kernels_compiled += compiled;
+        self.stats.cache_hits += u64::from(compiled == 0);
+        Ok(result)
+    }
+
+    /// Runs a kernel the renderer does not express on the CPU backend's compiled code.
+    fn run_on_cpu(
+        &mut self,
+        plan: &Plan,
+        kernel: &Kernel,
+        slots: &mut [Slot],
+        shape: &[usize],
+        into: Option<usize>,
+    ) -> Result<Array> {
+        let mut hosts: Vec<Option<Rc<Array>>> = vec![None; slots.len()];
+        let reads = kernel.inputs.iter().filter_map(|i| match i.source {
+            Source::Buffer(b) => Some(b),
+            Source::Counter => None,
+        });
+        for b in reads.chain(into) {
+            let (shape, dtype) = buffer_layout(plan, b);
+            hosts[b] = Some(self.on_host(&mut slots[b], &shape, dtype)?);
+        }
+        let target = into
+            .and_then(|b| hosts[b].clone())
+            .map(|a| a.as_ref().clone().into_standard_layout());
+        self.cpu.run_kernel(kernel, &hosts, shape, target)
+    }
+
+    /// Where each step of `plan` runs, for `explain`.
+    fn placement(&self, plan: &Plan) -> String {
+        let mut s = format!("placement on {}:\n", self.device.name);
+        for (n, step) in plan.steps.iter().enumerate() {
+            let _ = match step {
+                Step::Kernel { kernel, .. } => match wgsl::render(kernel, None) {
+                    Ok(_) => writeln!(s, "  step {n}: kernel on the gpu"),
+                    Err(why) => writeln!(s, "  step {n}: kernel on the cpu ({why})"),
+                },
+                Step::Node { node, .. } => writeln!(
+                    s,
+                    "  step {n}: {} on the cpu (library step; its inputs are read back from \
+                     the gpu)",
+                    node.op.label()
+                ),
+            };
+        }
+        s
+    }
+}
+
+/// Whether a slot's host value is strided (its device copy, if any, is not row-major).
+fn strided_host(slot: &Slot) -> bool {
+    slot.host.as_ref().is_some_and(|h| !h.is_standard_layout())
+}
+
+/// The shape and dtype of a plan buffer.
+fn buffer_layout(plan: &Plan, b: usize) -> (Vec<usize>, DType) {
+    match &plan.buffers[b] {
+        Buffer::Value(a) => (a.shape().to_vec(), a.dtype()),
+        Buffer::Param { shape, dtype, .. } | Buffer::Temp { shape, dtype } => {
+            (shape.clone(), *dtype)
+        }
+    }
+}
+
+fn internal(what: &str) -> Error {
+    crate::diag::value_error(format!("internal error in the gpu backend: {what}"))
+}
+
+impl Backend for Gpu {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>> {
+        let start = Instant::now();
+        let plan = Plan::build(roots, true);
+        self.stats.fuse += start.elapsed();
+        let mut values = self.execute(&plan, &[], cancel)?;
+        for ((_, node), value) in plan.kept.iter().zip(values.drain(roots.len()..)) {
+            node.set_value(value);
+        }
+        Ok(values)
+    }
+
+    fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
+        let start = Instant::now();
+        let plan = Plan::build(roots, false);
+        self.stats.fuse += start.elapsed();
+        Ok(self.programs.insert(plan))
+    }
+
+    fn run_prepared(
+        &mut self,
+        program: ProgramId,
+        params: &mut [Rc<Array>],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
+        let plan = self.programs.take(program)?;
+        let result = self.execute(&plan, params, cancel);
+        self.programs.put_back(program, plan);
+        result
+    }
+
+    fn release(&mut self, program: ProgramId) {
+        self.programs.remove(program);
+    }
+
+    fn explain(&self, roots: &[NodeRef]) -> String {
+        let plan = Plan::build(roots, false);
+        format!("{plan}{}", self.placement(&plan))
+    }
+
+    fn stats(&self) -> BackendStats {
+        let cpu = self.cpu.stats();
+        BackendStats {
+            kernels_compiled: self.stats.kernels_compiled + cpu.kernels_compiled,
+            cache_hits: self.stats.cache_hits + cpu.cache_hits,
+            compile: self.stats.compile + cpu.compile,
+            ..self.stats
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! The GPU backend against the interpreter, bit for bit, on whatever adapter wgpu finds (CI
+//! installs lavapipe, Mesa's software Vulkan driver): hand-picked programs covering every
+//! rendered operation, reductions, updates, strided inputs and the steps that run on the CPU,
+//! plus the fuzzer's random expressions.
+
+mod common;
+
+use arr::lower::Options;
+use arr::{BackendKind, Session};
+use common::{cases, complex_strategy, expr_strategy, fingerprint};
+use proptest::prelude::*;
+
+/// The value of `code` after `prelude`, as row-major bits, or the error.
+fn outcome(backend: BackendKind, prelude: &str, code: &str) -> String {
+    let options = Options {
+        memory_limit: 64 << 20,
+        fold_limit: if backend == BackendKind::Gpu { 0 } else { 64 },
+        ..Options::default()
+    };
+    let mut s = Session::with_options(backend, options)
+        .unwrap_or_else(|e| panic!("no gpu session (is a Vulkan driver installed?): {e}"));
+    s.run_str(prelude).expect("prelude");
+    match s.eval(code) {
+        Ok(v) => fingerprint(&v),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn same(prelude: &str, code: &str) {
+    let want = outcome(BackendKind::Interp, prelude, code);
+    let got = outcome(BackendKind::Gpu, prelude, code);
+    assert_eq!(got, want, "{code}");
+}
+
+const PRELUDE: &str = "let x = linspace(-3.0, 3.0, 10007)
+let m = reshape(linspace(-1.0, 2.0, 6000), 60, 100)
+let i = arange(-500, 500)
+let s = [0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 5e-324, 0.5, 2.5, -2.5, 3.5]
+let n = [0.0, -0.0, 1.0] / [0.0, 1.0, 0.0]
+let z = complex(x, x[::-1] * 0.5)
+let f = f32(x)
+let inf = 1e308 * 10.0
+let sp = [0.0, -0.0, inf, -inf, inf - inf, 5e-324, 2.2e-308, 1e-300, 700.0, 710.0, -745.0, -746.0, 1e308, -1.0, -1e-20, 1e-20, 0.5, 1.0]";
+
+#[test]
+fn elementwise_operations_match() {
+    for code in [
+        "x * 2.0 + 1.0 / (x - 0.5)",
+        "exp(-x * x) + log(abs(x) + 1e-3) + log1p(abs(x))",
+        "hypot(x, 3.0 * x)",
+        "exp(sp) + exp(x * 300.0)",
+        "log(sp) + log(x)",
+        "log1p(sp) + log1p(x) + log1p(x * 1e-9)",
+        "hypot(sp, sp[::-1]) + hypot(sp, 1e-310)",
+        "sqrt(abs(x)) - floor(x) + ceil(x) * trunc(x) + round(s)",
+        "minimum(x, 0.5) + maximum(n, 0.0)",
+        "isnan(n) + isinf(s * 1e10) + isfinite(n)",
+        "(x < 0.5) & (x >= -1.0) | (x == 0.0) ^ (x != 1.0)",
+        "i * 3 - i // 7 + (i << 3) + (i >> 2) + (i & 12) + (i | 5) + (i ^ -1)",
+        "i << 70",
+        "-i + ~i",
+        "i64(x * 1e18) + i64(n)",
+        "f64(i) * 0.5 + f64(i > 3)",
+        "f * f32(2.0) + f32(x > 0)",
+        "f32(x) / f32(3.0)",
+        "where(x > 0, x, -x * 2)",
+        "not (x > 0)",
+        "z * z + z",
+        "abs(z * complex(1.0, 2.0))",
+        "real(z) + imag(z)",
+        "transpose(m) * 2.0",
+        "m[::-1, 1::3] + m[:, ::-7][1:, :1]",
+        "sin(x) + cos(x)",
+        "tan(x) + x",
+        "exp(f)",
+        "rand(1000, seed=4) * x[:1000]",
+    ] {
+        same(PRELUDE, code);
+    }
+}
+
+#[test]
+fn reductions_match() {
+    for code in [
+        "sum(x)",
+        "sum(exp(x))",
+        "mean(m, axis=1)",
+        "sum(m, axis=0)",
+        "prod(1.0 + x * 1e-4)",
+        "max(x)",
+        "min(n)",
+        "max(s)",
+        "min([-0.0, 0.0])",
+        "max([0.0, -0.0])",
+        "sum(i)",
+        "prod(i[500:520] + 1)",
+        "max(i)",
+        "min(i, axis=0)",
+        "any(x > 2.9)",
+        "all(x > -4.0)",
+        "sum(x > 0)",
+        "sum(f)",
+        "mean(f)",
+        "sum(zeros(0))",
+        "mean(zeros(0))",
+        "sum(reshape(zeros(0), 3, 0), axis=1)",
+        "sum(linspace(0.0, 1.0, 50000) ** 2)",
+        "sum(abs(z))",
+    ] {
+        same(PRELUDE, code);
+    }
+}
+
+#[test]
+fn updates_and_loops_match() {
+    let program = "let u = zeros(200, 300)
+u[0, :] = 1.0
+for k in 0..30 {
+    u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])
+    u[:, -1] = u[:, -2]
+}
+let y = zeros(50, 40)
+for j in 2..40 {
+    y[:, j] = 0.5 * m[:50, j] + 0.25 * y[:, j - 1] + 0.125 * y[:, j - 2]
+}";
+    same(&format!("{PRELUDE}\n{program}"), "sum(u) + sum(y)");
+    same(&format!("{PRELUDE}\n{program}"), "u[100, ::37]");
+    same(PRELUDE, "m[m > 1.0]");
+    same(PRELUDE, "m @ transpose(m)");
+    same(PRELUDE, "cumsum(x) * 2.0");
+}
+
+#[test]
+fn explain_says_where_each_step_runs() {
+    let mut s = Session::with_options(BackendKind::Gpu, Options::default()).expect("gpu session");
+    s.run_str("let x = linspace(0.0, 1.0, 100000)")
+        .expect("prelude");
+    let text = s
+        .explain("sum(tan(x) @ ones(100000)) + sum(x * 2.0)")
+        .expect("explain");
+    assert!(text.contains("kernel on the gpu"), "{text}");
+    assert!(
+        text.contains("kernel on the cpu (`tan` of f64 calls libm)"),
+        "{text}"
+    );
+    assert!(text.contains("on the cpu (library step"), "{text}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(60)))]
+
+    #[test]
+    fn gpu_matches_interp(e in expr_strategy(), m in 1usize..50, n in 1usize..60, seed in 0u64..1000) {
+        let prelude = format!(
+            "let a = rand({m}, {n}, seed={seed}) * 8 - 4\nlet b = arange({n}) - 1\n\
+             let c = rand({m}, 1, seed={seed}) > 0.5\nlet d = f32(linspace(-3, 3, {n}))"
+        );
+        let want = outcome(BackendKind::Interp, &prelude, &e);
+        let got = outcome(BackendKind::Gpu, &prelude, &e);
+        prop_assert_eq!(got, want, "expression {}", e);
+    }
+
+    #[test]
+    fn gpu_complex_kernels_match_interp(e in complex_strategy(), m in 1usize..30, n in 1usize..40, seed in 0u64..1000) {
+        let prelude = format!(
+            "let a = rand({m}, {n}, seed={seed}) * 8 - 4\nlet b = arange({n}) - 1\n\
+             let z = complex(a, rand({m}, {n}, seed={seed} + 1) - 0.5)\n\
+             let w = complex(b * 0.25, 1.5)\nlet d = f32(linspace(-3, 3, {n}))"
+        );
+        let code = format!("sum(abs({e}) <= 2.0) + real(sum({e}))");
+        let want = outcome(BackendKind::Interp, &prelude, &code);
+        let got = outcome(BackendKind::Gpu, &prelude, &code);
+        prop_assert_eq!(got, want, "expression {}", code);
+    }
+}
