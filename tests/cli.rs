@@ -97,6 +97,41 @@ fn examples_print_the_same_on_the_gpu() {
     }
 }
 
+/// A loop's state stays on the GPU between iterations: 200 steps upload a handful of
+/// arrays, not one per step.
+#[test]
+fn gpu_loop_state_is_not_uploaded_every_step() {
+    let dir = std::env::temp_dir().join(format!("arr-gpu-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("loop.arr");
+    std::fs::write(
+        &script,
+        "let u = zeros(200, 300)\nu[0, :] = 1.0\nfor k in 0..200 {\n    \
+         u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
+         print(sum(u))\n",
+    )
+    .expect("write");
+    let out = arr(&[
+        "run",
+        "--backend",
+        "gpu",
+        "--time",
+        script.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let uploads: u64 = err
+        .split(" uploads to the gpu")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no upload count in {err}"));
+    assert!(uploads < 10, "{uploads} uploads: {err}");
+    let cpu = arr(&["run", script.to_str().expect("utf-8")]);
+    assert_eq!(out.stdout, cpu.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn missing_file_is_an_io_error() {
     let out = arr(&["run", "no/such/file.arr"]);

@@ -131,6 +131,26 @@ for j in 2..40 {
 }
 
 #[test]
+fn random_draws_match() {
+    for code in [
+        "rand(100001, seed=5)",
+        "rand(1001, seed=3, dtype=\"f32\") * f32(2.0)",
+        "randint(-5, 1000000007, 10001, seed=9)",
+        "randint(-9223372036854775807, 9223372036854775807, 1000, seed=1)",
+        "rand(1000) + rand(1000)",
+        "sum(rand(3, 1000, seed=2) ** 2, axis=1)",
+        "randn(1000, seed=4) + rand(1000, seed=4)",
+    ] {
+        same(PRELUDE, code);
+    }
+    // Draws without `seed=` in a replayed loop: numbered by the program's draw counter.
+    same(
+        "let s = zeros(5000)\nfor i in 0..6 { s = s + rand(5000) * i }",
+        "s",
+    );
+}
+
+#[test]
 fn explain_says_where_each_step_runs() {
     let mut s = Session::with_options(BackendKind::Gpu, Options::default()).expect("gpu session");
     s.run_str("let x = linspace(0.0, 1.0, 100000)")
@@ -144,6 +164,8 @@ fn explain_says_where_each_step_runs() {
         "{text}"
     );
     assert!(text.contains("on the cpu (library step"), "{text}");
+    let text = s.explain("randn(100000) + rand(100000)").expect("explain");
+    assert!(text.contains("normal draws use libm"), "{text}");
 }
 
 proptest! {

@@ -137,6 +137,10 @@ pub struct BackendStats {
     pub kernels_run: u64,
     /// Indexed updates that had to copy their array first (another value still needed it).
     pub updates_copied: u64,
+    /// Arrays uploaded to a GPU (not found resident there).
+    pub uploads: u64,
+    /// Arrays read back from a GPU.
+    pub readbacks: u64,
 }
 
 /// The backends a user can ask for.

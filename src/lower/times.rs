@@ -27,10 +27,18 @@ impl PhaseTimes {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let b = &self.backend;
         let run = self.run.saturating_sub(b.fuse + b.compile);
+        let transfers = if b.uploads + b.readbacks > 0 {
+            format!(
+                ", {} uploads to the gpu, {} read back",
+                b.uploads, b.readbacks
+            )
+        } else {
+            String::new()
+        };
         format!(
             "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
              ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
-             {} arrays copied for updates, {} updated in place, {} loop iterations replayed)",
+             {} arrays copied for updates, {} updated in place, {} loop iterations replayed{transfers})",
             ms(self.parse),
             ms(self.trace),
             ms(b.fuse),
@@ -63,6 +71,8 @@ impl PhaseTimes {
                 cache_hits: a.cache_hits - e.cache_hits,
                 kernels_run: a.kernels_run - e.kernels_run,
                 updates_copied: a.updates_copied - e.updates_copied,
+                uploads: a.uploads - e.uploads,
+                readbacks: a.readbacks - e.readbacks,
             },
         }
     }

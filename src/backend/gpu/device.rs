@@ -20,6 +20,8 @@ pub(super) struct Device {
     /// Largest storage buffer a shader may bind, in bytes.
     pub(super) max_binding: u64,
     pipelines: HashMap<String, wgpu::ComputePipeline>,
+    /// Time spent compiling pipelines.
+    pub(super) compile_time: std::time::Duration,
     /// The first error wgpu reported outside an error scope.
     uncaptured: Arc<Mutex<Option<String>>>,
 }
@@ -87,6 +89,7 @@ impl Device {
                 .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
             pipelines: HashMap::default(),
+            compile_time: std::time::Duration::ZERO,
             uncaptured,
         })
     }
@@ -203,6 +206,7 @@ impl Device {
         if let Some(p) = self.pipelines.get(text) {
             return Ok(p.clone());
         }
+        let start = std::time::Instant::now();
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -225,6 +229,7 @@ impl Device {
                 "internal error: a generated shader was refused: {e}"
             )));
         }
+        self.compile_time += start.elapsed();
         self.pipelines.insert(text.to_string(), pipeline.clone());
         Ok(pipeline)
     }

@@ -12,6 +12,7 @@
 
 mod device;
 mod math;
+mod random;
 mod reduce;
 mod transfer;
 mod wgsl;
@@ -34,8 +35,16 @@ pub struct Gpu {
     /// Runs the steps the GPU does not (see the module docs).
     cpu: Cpu,
     programs: Programs<Plan>,
+    /// Device copies of host arrays this backend has uploaded or read back, by the host
+    /// array's address: a value read back at the end of one plan (a loop's state) is not
+    /// uploaded again by the next. An entry lives as long as its host array (the `Weak`
+    /// keeps the address from being reused meanwhile).
+    resident: rustc_hash::FxHashMap<usize, (std::rc::Weak<Array>, Rc<DeviceBuffer>)>,
     stats: BackendStats,
 }
+
+/// Resident entries beyond which dead ones are swept.
+const RESIDENT_SWEEP: usize = 64;
 
 /// Where a plan buffer's value is: on the host, on the device, or both.
 #[derive(Default, Clone)]
@@ -54,12 +63,29 @@ impl Gpu {
             device: Device::open()?,
             cpu: Cpu::new()?,
             programs: Programs::default(),
+            resident: Default::default(),
             stats: BackendStats::default(),
         })
     }
 
-    /// The slot's value on the device, uploaded from the host if needed.
-    fn on_device(&self, slot: &mut Slot) -> Result<Rc<DeviceBuffer>> {
+    /// The device copy of `host`, if one is resident.
+    fn resident(&self, host: &Rc<Array>) -> Option<Rc<DeviceBuffer>> {
+        let (weak, device) = self.resident.get(&(Rc::as_ptr(host) as usize))?;
+        let alive = weak.upgrade()?;
+        Rc::ptr_eq(&alive, host).then(|| device.clone())
+    }
+
+    /// Remembers that `device` holds `host`'s elements, row-major.
+    fn keep_resident(&mut self, host: &Rc<Array>, device: Rc<DeviceBuffer>) {
+        if self.resident.len() >= RESIDENT_SWEEP {
+            self.resident.retain(|_, (weak, _)| weak.strong_count() > 0);
+        }
+        self.resident
+            .insert(Rc::as_ptr(host) as usize, (Rc::downgrade(host), device));
+    }
+
+    /// The slot's value on the device: resident, or uploaded from the host now.
+    fn on_device(&mut self, slot: &mut Slot) -> Result<Rc<DeviceBuffer>> {
         if let Some(d) = &slot.device {
             return Ok(d.clone());
         }
@@ -67,8 +93,16 @@ impl Gpu {
             .host
             .clone()
             .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
+        if let Some(d) = self.resident(&host) {
+            slot.device = Some(d.clone());
+            return Ok(d);
+        }
         let (bytes, shift) = transfer::device_bytes(&host);
         let d = Rc::new(self.device.upload(&bytes)?);
+        self.stats.uploads += 1;
+        if shift == 0 && host.is_standard_layout() {
+            self.keep_resident(&host, d.clone());
+        }
         slot.device = Some(d.clone());
         slot.shift_bytes = shift;
         Ok(d)
@@ -76,15 +110,17 @@ impl Gpu {
 
     /// The slot's value on the host, read back if needed (`shape` and `dtype` are the
     /// buffer's).
-    fn on_host(&self, slot: &mut Slot, shape: &[usize], dtype: DType) -> Result<Rc<Array>> {
+    fn on_host(&mut self, slot: &mut Slot, shape: &[usize], dtype: DType) -> Result<Rc<Array>> {
         if let Some(h) = &slot.host {
             return Ok(h.clone());
         }
         let d = slot
             .device
-            .as_ref()
+            .clone()
             .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
-        let host = Rc::new(transfer::from_device(&self.device.read(d)?, shape, dtype)?);
+        let host = Rc::new(transfer::from_device(&self.device.read(&d)?, shape, dtype)?);
+        self.stats.readbacks += 1;
+        self.keep_resident(&host, d);
         slot.host = Some(host.clone());
         Ok(host)
     }
@@ -137,7 +173,7 @@ impl Gpu {
                     };
                     let in_place = into.filter(|&b| dead && (in_place_ok || !reads(b)));
                     let aliased = in_place.filter(|&b| reads(b));
-                    let value = match wgsl::render(&kernel, aliased) {
+                    let value = match self.place(plan, &kernel, shape, aliased) {
                         Ok(shader) => {
                             let target = match into {
                                 Some(b) => {
@@ -203,7 +239,7 @@ impl Gpu {
 
     /// `kernel` with its run-time positions read (from the host, reading 0-d values back
     /// from the device) and each input's offset moved by its upload's shift.
-    fn resolved(&self, kernel: &Kernel, slots: &mut [Slot]) -> Result<Kernel> {
+    fn resolved(&mut self, kernel: &Kernel, slots: &mut [Slot]) -> Result<Kernel> {
         let mut positions = rustc_hash::FxHashMap::default();
         for b in kernel.position_buffers() {
             let v = self.on_host(&mut slots[b], &[], DType::I64)?;
@@ -219,7 +255,7 @@ impl Gpu {
     /// The buffer an indexed update writes: buffer `b` itself when it dies here
     /// (`in_place`), else a copy of it on the device (a host value is uploaded row-major).
     fn update_target(
-        &self,
+        &mut self,
         plan: &Plan,
         slots: &mut [Slot],
         b: usize,
@@ -272,8 +308,7 @@ impl Gpu {
             }
         }
         let inputs: Vec<&DeviceBuffer> = inputs.iter().map(|d| d.as_ref()).collect();
-        let before = self.device.pipelines();
-        let start = Instant::now();
+        let (before, compiling) = (self.device.pipelines(), self.device.compile_time);
         let dtype = kernel.result_dtype();
         let total: usize = kernel.dims.iter().product();
         let result = match kernel.output {
@@ -327,7 +362,7 @@ impl Gpu {
                 out
             }
         };
-        self.stats.compile += start.elapsed();
+        self.stats.compile += self.device.compile_time - compiling;
         let compiled = (self.device.pipelines() - before) as u64;
         self.stats.kernels_compiled += compiled;
         self.stats.cache_hits += u64::from(compiled == 0);
@@ -358,12 +393,54 @@ impl Gpu {
         self.cpu.run_kernel(kernel, &hosts, shape, target)
     }
 
+    /// The shader of a kernel step when it runs on the GPU, or why it runs on the CPU: its
+    /// code (see `wgsl::render`), or an array above what the adapter binds at once or an
+    /// address beyond 32 bits.
+    fn place(
+        &self,
+        plan: &Plan,
+        kernel: &Kernel,
+        shape: &[usize],
+        aliased: Option<usize>,
+    ) -> std::result::Result<wgsl::Rendered, String> {
+        let total: usize = kernel.dims.iter().product();
+        let out_bytes = shape.iter().product::<usize>().max(total)
+            * transfer::device_size(kernel.result_dtype());
+        let largest = kernel
+            .inputs
+            .iter()
+            .filter_map(|i| match i.source {
+                Source::Buffer(b) => Some(match &plan.buffers[b] {
+                    Buffer::Value(a) => {
+                        transfer::span_elements(a) * transfer::device_size(a.dtype())
+                    }
+                    Buffer::Param { shape, dtype, .. } | Buffer::Temp { shape, dtype } => {
+                        shape.iter().product::<usize>() * transfer::device_size(*dtype)
+                    }
+                }),
+                Source::Counter => None,
+            })
+            .chain([out_bytes])
+            .max()
+            .unwrap_or(0);
+        if largest as u64 > self.device.max_binding {
+            return Err(format!(
+                "an array of {largest} bytes is above the {} bytes the adapter binds at once",
+                self.device.max_binding
+            ));
+        }
+        if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
+            return Err("an address does not fit 32 bits".into());
+        }
+        wgsl::render(kernel, aliased)
+    }
+
     /// Where each step of `plan` runs, for `explain`.
     fn placement(&self, plan: &Plan) -> String {
         let mut s = format!("placement on {}:\n", self.device.name);
         for (n, step) in plan.steps.iter().enumerate() {
             let _ = match step {
-                Step::Kernel { kernel, .. } => match wgsl::render(kernel, None) {
+                Step::Kernel { kernel, shape, .. } => match self.place(plan, kernel, shape, None) {
                     Ok(_) => writeln!(s, "  step {n}: kernel on the gpu"),
                     Err(why) => writeln!(s, "  step {n}: kernel on the cpu ({why})"),
                 },

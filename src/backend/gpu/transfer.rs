@@ -15,20 +15,34 @@ pub(super) fn device_size(dtype: DType) -> usize {
     }
 }
 
+/// The lowest and highest element offsets `a` addresses, relative to its first element.
+fn reach(a: &Array) -> (i64, i64) {
+    a.shape()
+        .iter()
+        .zip(a.strides())
+        .fold((0i64, 0i64), |(lo, hi), (&d, s)| {
+            let reach = (d as i64 - 1).max(0) * s;
+            (lo + reach.min(0), hi + reach.max(0))
+        })
+}
+
+/// How many elements an upload of `a` holds (see [`device_bytes`]).
+pub(super) fn span_elements(a: &Array) -> usize {
+    let (lo, hi) = reach(a);
+    if a.is_empty() {
+        0
+    } else {
+        (hi - lo + 1) as usize
+    }
+}
+
 /// The bytes to upload for `a`, and how many host bytes before its first element the
 /// upload starts. A row-major array is uploaded as it is; a strided view (a transpose, a
 /// reversal, a slice) as the whole span of memory it addresses, so kernels read it with the
 /// strides the plan gave them, offsets moved by that many bytes.
 pub(super) fn device_bytes(a: &Array) -> (Vec<u8>, i64) {
     let size = a.dtype().size_bytes() as i64;
-    let (lo, hi) = a
-        .shape()
-        .iter()
-        .zip(a.strides())
-        .fold((0i64, 0i64), |(lo, hi), (&d, s)| {
-            let reach = (d as i64 - 1).max(0) * s;
-            (lo + reach.min(0), hi + reach.max(0))
-        });
+    let (lo, hi) = reach(a);
     let span = if a.is_empty() {
         &[][..]
     } else {

@@ -1,9 +1,9 @@
 //! The WGSL renderer: one kernel of the IR as a compute shader, read like the Cranelift
 //! translator. Shapes, strides and offsets are not in the text: they are read from a small
-//! `info` buffer ([`info`]), so a loop whose arrays change size reuses its pipelines. What a
-//! shader cannot compute with the same bits as the CPU (libm calls, random draws, `sin`'s
-//! exact path for huge arguments) is not rendered: [`render`] says why, and the step runs
-//! on the CPU.
+//! `info` buffer ([`info`]), with the draws' seeds and numbers, so a loop whose arrays change
+//! size or that draws without `seed=` reuses its pipelines. What a shader cannot compute
+//! with the same bits as the CPU (libm calls, normal draws, `sin`'s exact path for huge
+//! arguments) is not rendered: [`render`] says why, and the step runs on the CPU.
 //!
 //! Device element types: f64 → `f64`, f32 → `f32`, i64 → `i64`, bool → `u32` (0 or 1),
 //! c128 → two `f64` (the IR reads and writes complex values as halves).
@@ -94,6 +94,19 @@ pub(super) fn info(
     let first = 4 + r;
     let fits =
         (0..=kernel.inputs.len()).all(|n| extent(first + n * (r + 1)) < i32::MAX as i128 / 2);
+    // Each draw's seed and draw number (resolved), as u32 halves.
+    for v in &kernel.body {
+        if let Inst::Random { seed, draw, .. } = v.inst {
+            for half in [
+                seed as u32,
+                (seed >> 32) as u32,
+                draw as u32,
+                (draw >> 32) as u32,
+            ] {
+                words.push(i64::from(half as i32));
+            }
+        }
+    }
     fits.then(|| {
         words
             .iter()
@@ -156,6 +169,13 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
     s.push_str(PRELUDE);
     let _ = writeln!(s, "const R: u32 = {r}u;");
     s.push_str(COORDS);
+    if kernel
+        .body
+        .iter()
+        .any(|v| matches!(v.inst, Inst::Random { .. }))
+    {
+        s.push_str(super::random::PHILOX);
+    }
     // The body: one function from a linear position to the value stored or reduced.
     let result = kernel.output.value();
     let _ = writeln!(
@@ -168,6 +188,9 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
         let _ = writeln!(s, "    let a{n} = address(c, {}u);", 4 + r + n * (r + 1));
         let _ = input;
     }
+    // Draws' seeds and numbers follow the output's affine map in `info`.
+    let draws_at = 4 + r + (kernel.inputs.len() + 1) * (r + 1);
+    let mut draws = 0;
     let mut body = Body {
         text: String::new(),
         temps: 0,
@@ -191,7 +214,15 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
             Inst::Binary(op, a, b) => body.binary(*op, *a, *b, kernel.body[*a].dtype)?,
             Inst::Select(c, a, e) => format!("select(v{e}, v{a}, v{c})"),
             Inst::Complex(re, im) => format!("vec2<f64>(v{re}, v{im})"),
-            Inst::Random { .. } => return Err("random draws are computed on the CPU".into()),
+            Inst::Random { dist, counter, .. } => {
+                let at = draws_at + 4 * draws;
+                draws += 1;
+                let words = format!("w{n}");
+                let (pair, expr) =
+                    super::random::draw(*dist, v.dtype, at, &format!("v{counter}"), &words)?;
+                body.text.push_str(&pair);
+                expr
+            }
         };
         if body.inexact {
             return Err("`sin`/`cos` take libm's path for huge arguments".into());
