@@ -71,6 +71,8 @@ fn elementwise_operations_match() {
         "transpose(m) * 2.0",
         "m[::-1, 1::3] + m[:, ::-7][1:, :1]",
         "sin(x) + cos(x)",
+        "sin(x * 1e6) + cos(sp)",
+        "where(x > 2.9, sin(x * 1e9), cos(x))",
         "tan(x) + x",
         "exp(f)",
         "rand(1000, seed=4) * x[:1000]",

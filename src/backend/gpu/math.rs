@@ -1,8 +1,9 @@
 //! `fuse::math`'s decompositions as WGSL: each operation becomes a `let` temporary, so a
 //! shader computes `exp`, `log`, `log1p`, `sin`, `cos` and `hypot` of f64 values with the
 //! same steps (and bits) as the interpreter and the Cranelift kernels. `sin`/`cos` of huge
-//! arguments take libm's exact path on the CPU, which a shader has not: rendering them
-//! marks the body inexact, and such kernels run on the CPU.
+//! arguments take libm's exact path on the CPU, which a shader has not: an element that
+//! needs it raises the shader's `status` flag, and the host then computes the kernel on the
+//! CPU instead (see `Gpu::run_on_gpu`).
 
 use super::wgsl::Body;
 use crate::fuse::math::Ops;
@@ -106,8 +107,13 @@ impl Ops for Emit<'_> {
     fn opaque(&mut self, a: Temp) -> Temp {
         self.push(format!("opaque64(m{})", a.0))
     }
-    fn exact_if(&mut self, _: Temp, _: UnaryOp, _: Temp, fast: Temp) -> Temp {
-        self.body.inexact = true;
+    fn exact_if(&mut self, c: Temp, _: UnaryOp, _: Temp, fast: Temp) -> Temp {
+        self.body.flags = true;
+        let _ = writeln!(
+            self.body.text,
+            "    if (m{}) {{ atomicStore(&status[0], 1u); }}",
+            c.0
+        );
         fast
     }
 }

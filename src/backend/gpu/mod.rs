@@ -173,7 +173,15 @@ impl Gpu {
                     };
                     let in_place = into.filter(|&b| dead && (in_place_ok || !reads(b)));
                     let aliased = in_place.filter(|&b| reads(b));
-                    let value = match self.place(plan, &kernel, shape, aliased) {
+                    let mut placed = self.place(plan, &kernel, shape, aliased);
+                    let mut in_place = in_place;
+                    // A shader that may hand the kernel back to the CPU keeps its update's
+                    // array intact.
+                    if in_place.is_some() && matches!(&placed, Ok(shader) if shader.status) {
+                        in_place = None;
+                        placed = self.place(plan, &kernel, shape, None);
+                    }
+                    let on_gpu = match placed {
                         Ok(shader) => {
                             let target = match into {
                                 Some(b) => {
@@ -181,13 +189,16 @@ impl Gpu {
                                 }
                                 None => None,
                             };
-                            let d = self.run_on_gpu(&kernel, &shader, &mut slots, shape, target)?;
-                            Slot {
-                                device: Some(Rc::new(d)),
-                                ..Slot::default()
-                            }
+                            self.run_on_gpu(&kernel, &shader, &mut slots, shape, target)?
                         }
-                        Err(_) => {
+                        Err(_) => None,
+                    };
+                    let value = match on_gpu {
+                        Some(d) => Slot {
+                            device: Some(Rc::new(d)),
+                            ..Slot::default()
+                        },
+                        None => {
                             let host = self.run_on_cpu(plan, &kernel, &mut slots, shape, *into)?;
                             Slot {
                                 host: Some(Rc::new(host)),
@@ -288,7 +299,9 @@ impl Gpu {
     }
 
     /// Runs a rendered kernel: its inputs uploaded where they are not on the device yet,
-    /// its result in `target` (an update) or a new buffer.
+    /// its result in `target` (an update) or a new buffer. `None` when the shader raised
+    /// its `status` flag (an element needs libm's exact path): the caller computes the
+    /// kernel on the CPU instead.
     fn run_on_gpu(
         &mut self,
         kernel: &Kernel,
@@ -296,7 +309,7 @@ impl Gpu {
         slots: &mut [Slot],
         shape: &[usize],
         target: Option<DeviceBuffer>,
-    ) -> Result<DeviceBuffer> {
+    ) -> Result<Option<DeviceBuffer>> {
         let mut kernel = kernel.clone();
         let mut inputs = Vec::with_capacity(shader.buffers.len());
         for &b in &shader.buffers {
@@ -307,7 +320,16 @@ impl Gpu {
                 i.offset += slots[b].shift_bytes / i.dtype.size_bytes() as i64;
             }
         }
-        let inputs: Vec<&DeviceBuffer> = inputs.iter().map(|d| d.as_ref()).collect();
+        let status = if shader.status {
+            Some(self.device.upload(&[0; 4])?)
+        } else {
+            None
+        };
+        let inputs: Vec<&DeviceBuffer> = inputs
+            .iter()
+            .map(|d| d.as_ref())
+            .chain(status.as_ref())
+            .collect();
         let (before, compiling) = (self.device.pipelines(), self.device.compile_time);
         let dtype = kernel.result_dtype();
         let total: usize = kernel.dims.iter().product();
@@ -366,7 +388,12 @@ impl Gpu {
         let compiled = (self.device.pipelines() - before) as u64;
         self.stats.kernels_compiled += compiled;
         self.stats.cache_hits += u64::from(compiled == 0);
-        Ok(result)
+        if let Some(flag) = status
+            && self.device.read(&flag)? != [0; 4]
+        {
+            return Ok(None);
+        }
+        Ok(Some(result))
     }
 
     /// Runs a kernel the renderer does not express on the CPU backend's compiled code.
@@ -441,6 +468,11 @@ impl Gpu {
         for (n, step) in plan.steps.iter().enumerate() {
             let _ = match step {
                 Step::Kernel { kernel, shape, .. } => match self.place(plan, kernel, shape, None) {
+                    Ok(shader) if shader.status => writeln!(
+                        s,
+                        "  step {n}: kernel on the gpu (on the cpu instead if an element needs \
+                         libm's exact `sin`/`cos`)"
+                    ),
                     Ok(_) => writeln!(s, "  step {n}: kernel on the gpu"),
                     Err(why) => writeln!(s, "  step {n}: kernel on the cpu ({why})"),
                 },

@@ -2,8 +2,9 @@
 //! translator. Shapes, strides and offsets are not in the text: they are read from a small
 //! `info` buffer ([`info`]), with the draws' seeds and numbers, so a loop whose arrays change
 //! size or that draws without `seed=` reuses its pipelines. What a shader cannot compute
-//! with the same bits as the CPU (libm calls, normal draws, `sin`'s exact path for huge
-//! arguments) is not rendered: [`render`] says why, and the step runs on the CPU.
+//! with the same bits as the CPU (libm calls, normal draws) is not rendered: [`render`] says
+//! why, and the step runs on the CPU; `sin`/`cos` are rendered with a `status` flag for the
+//! huge arguments that take libm's exact path.
 //!
 //! Device element types: f64 → `f64`, f32 → `f32`, i64 → `i64`, bool → `u32` (0 or 1),
 //! c128 → two `f64` (the IR reads and writes complex values as halves).
@@ -30,6 +31,9 @@ pub(super) struct Rendered {
     pub text: String,
     /// The plan buffer behind each input binding (binding `2 + n`), in order.
     pub buffers: Vec<usize>,
+    /// Whether the shader has a `status` flag (the binding after the inputs), raised when an
+    /// element needs libm's exact path: the kernel is then computed on the CPU instead.
+    pub status: bool,
 }
 
 /// The iteration rank a shader is written for (at least 1: a 0-d kernel runs over `[1]`).
@@ -194,7 +198,7 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
     let mut body = Body {
         text: String::new(),
         temps: 0,
-        inexact: false,
+        flags: false,
     };
     for (n, v) in kernel.body.iter().enumerate() {
         let expr = match &v.inst {
@@ -224,9 +228,6 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
                 expr
             }
         };
-        if body.inexact {
-            return Err("`sin`/`cos` take libm's path for huge arguments".into());
-        }
         s.push_str(&body.text);
         body.text.clear();
         let _ = writeln!(s, "    let v{n}: {} = {expr};", value_type(v.dtype));
@@ -275,7 +276,21 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
             );
         }
     }
-    Ok(Rendered { text: s, buffers })
+    if body.flags {
+        s = s.replacen(
+            PRELUDE,
+            &format!(
+                "@group(0) @binding({}) var<storage, read_write> status: array<atomic<u32>>;\n{PRELUDE}",
+                buffers.len() + 2
+            ),
+            1,
+        );
+    }
+    Ok(Rendered {
+        text: s,
+        buffers,
+        status: body.flags,
+    })
 }
 
 /// The entry point's opening: `g` is the invocation's linear index.
@@ -379,8 +394,8 @@ fn cast(x: &str, from: DType, to: DType) -> Result<String, Unsupported> {
 pub(super) struct Body {
     pub(super) text: String,
     pub(super) temps: u32,
-    /// Set when a decomposition needs libm's exact path (not renderable).
-    pub(super) inexact: bool,
+    /// Set when a decomposition raises the `status` flag (libm's exact path).
+    pub(super) flags: bool,
 }
 
 impl Body {
