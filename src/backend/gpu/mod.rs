@@ -118,6 +118,8 @@ impl Gpu {
             .device
             .clone()
             .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
+        let bytes = shape.iter().product::<usize>() * dtype.size_bytes();
+        crate::runtime::check_alloc(bytes as u64)?;
         let host = Rc::new(transfer::from_device(&self.device.read(&d)?, shape, dtype)?);
         self.stats.readbacks += 1;
         self.keep_resident(&host, d);
