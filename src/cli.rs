@@ -24,6 +24,9 @@ enum Command {
     Check(RunArgs),
     /// Run a script, printing the plan of every value it computes.
     Explain(RunArgs),
+    /// Name the backends this build has and the machine they run on (the GPU adapter and its
+    /// features, or why there is none).
+    Info,
     /// Start an interactive session (reads statements from stdin when it is not a terminal).
     Repl {
         /// A script to run first.
@@ -114,6 +117,10 @@ struct SessionArgs {
     /// Print the plan of every value computed (as `arr explain`).
     #[arg(long)]
     explain: bool,
+    /// With the plans, print the code the backend generates: `clif` (Cranelift IR, with
+    /// `--backend cpu`) or `wgsl` (the shaders, with `--backend gpu`).
+    #[arg(long, value_name = "CODE")]
+    emit: Option<String>,
     /// Trace every loop iteration instead of replaying recorded loop bodies.
     #[arg(long)]
     no_replay: bool,
@@ -123,7 +130,7 @@ struct SessionArgs {
     quiet: bool,
 }
 
-const SUBCOMMANDS: &[&str] = &["run", "check", "explain", "repl", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "check", "explain", "info", "repl", "help"];
 
 /// Runs the CLI on `args` (including the program name) and returns the exit status.
 pub fn main_with_args(mut args: Vec<String>) -> i32 {
@@ -148,6 +155,10 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
         }
         Some(Command::Check(r)) => run_file(r, true, false),
         Some(Command::Explain(r)) => run_file(r, false, true),
+        Some(Command::Info) => {
+            println!("{}", info());
+            0
+        }
         Some(Command::Repl {
             file,
             no_history,
@@ -162,12 +173,28 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
                 max_memory: None,
                 time: false,
                 explain: false,
+                emit: None,
                 no_replay: false,
                 quiet: false,
             },
             true,
         ),
     }
+}
+
+/// What `arr info` prints: the version and each backend's machine.
+fn info() -> String {
+    let gpu = match crate::backend::gpu::Gpu::new() {
+        Ok(g) => g.adapter_summary(),
+        Err(e) => format!("unavailable: {e}"),
+    };
+    format!(
+        "arr {}\ninterp: reference interpreter\ncpu: Cranelift JIT for {}, {} threads\ngpu: {gpu}\n\
+         mpi: not in this build (the MPI backend has not landed)",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH,
+        rayon::current_num_threads()
+    )
 }
 
 /// A session from the shared flags, on top of `base` (the options a caller set already).
@@ -183,10 +210,26 @@ fn session(
             opts.backend
         )
     })?;
+    let emit_code = match (opts.emit.as_deref(), backend) {
+        (None, _) => false,
+        (Some("clif"), BackendKind::Cpu) | (Some("wgsl"), BackendKind::Gpu) => true,
+        (Some(code @ ("clif" | "wgsl")), _) => {
+            let needs = if code == "clif" { "cpu" } else { "gpu" };
+            return Err(format!(
+                "value error: --emit {code} needs --backend {needs} (the backend that generates it)"
+            ));
+        }
+        (Some(other), _) => {
+            return Err(format!(
+                "value error: unknown code `{other}` for --emit (choose clif or wgsl)"
+            ));
+        }
+    };
     let mut options = Options {
         seed: opts.seed,
         check_only,
-        explain,
+        explain: explain || emit_code,
+        emit_code,
         replay: !opts.no_replay,
         progress: !opts.quiet
             && std::env::var_os("NO_PROGRESS").is_none()

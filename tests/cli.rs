@@ -1,6 +1,8 @@
 //! End-to-end tests of the `arr` binary: examples run, errors exit with status 1 after the
 //! output printed before them, subcommands and flags behave as documented.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -80,6 +82,9 @@ fn errors_exit_1_and_keep_earlier_output() {
 /// Every example prints on the GPU (lavapipe in CI) exactly what it prints on the CPU.
 #[test]
 fn examples_print_the_same_on_the_gpu() {
+    if !common::gpu_available() {
+        return;
+    }
     for entry in std::fs::read_dir("examples").expect("examples") {
         let path = entry.expect("entry").path();
         if path.extension().is_none_or(|e| e != "arr") {
@@ -101,6 +106,9 @@ fn examples_print_the_same_on_the_gpu() {
 /// arrays, not one per step.
 #[test]
 fn gpu_loop_state_is_not_uploaded_every_step() {
+    if !common::gpu_available() {
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("arr-gpu-loop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let script = dir.join("loop.arr");
@@ -130,6 +138,46 @@ fn gpu_loop_state_is_not_uploaded_every_step() {
     let cpu = arr(&["run", script.to_str().expect("utf-8")]);
     assert_eq!(out.stdout, cpu.stdout);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_emits_the_generated_code() {
+    let out = arr(&["explain", "--emit", "clif", "examples/broadcasting.arr"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("function u0:0("), "{}", stdout(&out));
+    let out = arr(&["explain", "--emit", "wgsl", "examples/broadcasting.arr"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--emit wgsl needs --backend gpu"));
+    if common::gpu_available() {
+        let out = arr(&[
+            "explain",
+            "--backend",
+            "gpu",
+            "--emit",
+            "wgsl",
+            "examples/broadcasting.arr",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("@compute @workgroup_size(256)"), "{text}");
+        assert!(text.contains("placement on "), "{text}");
+    }
+}
+
+#[test]
+fn info_names_each_backend_and_the_gpu_adapter() {
+    let out = arr(&["info"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in ["interp: ", "cpu: Cranelift JIT", "gpu: ", "mpi: "] {
+        assert!(text.contains(line), "{text}");
+    }
+    if common::gpu_available() {
+        assert!(
+            text.contains("64-bit floats and integers in shaders"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! The GPU backend against the interpreter, bit for bit, on whatever adapter wgpu finds (CI
 //! installs lavapipe, Mesa's software Vulkan driver): hand-picked programs covering every
 //! rendered operation, reductions, updates, strided inputs and the steps that run on the CPU,
-//! plus the fuzzer's random expressions.
+//! plus the fuzzer's random expressions. Skipped with a notice where no adapter opens,
+//! unless `ARR_REQUIRE_GPU=1` (see `common::gpu_available`).
 
 mod common;
 
 use arr::lower::Options;
 use arr::{BackendKind, Session};
-use common::{cases, complex_strategy, expr_strategy, fingerprint};
+use common::{cases, complex_strategy, expr_strategy, fingerprint, gpu_available};
 use proptest::prelude::*;
 
 /// The value of `code` after `prelude`, as row-major bits, or the error.
@@ -27,6 +28,9 @@ fn outcome(backend: BackendKind, prelude: &str, code: &str) -> String {
 }
 
 fn same(prelude: &str, code: &str) {
+    if !gpu_available() {
+        return;
+    }
     let want = outcome(BackendKind::Interp, prelude, code);
     let got = outcome(BackendKind::Gpu, prelude, code);
     assert_eq!(got, want, "{code}");
@@ -154,6 +158,9 @@ fn random_draws_match() {
 
 #[test]
 fn explain_says_where_each_step_runs() {
+    if !gpu_available() {
+        return;
+    }
     let mut s = Session::with_options(BackendKind::Gpu, Options::default()).expect("gpu session");
     s.run_str("let x = linspace(0.0, 1.0, 100000)")
         .expect("prelude");
@@ -175,6 +182,9 @@ proptest! {
 
     #[test]
     fn gpu_matches_interp(e in expr_strategy(), m in 1usize..50, n in 1usize..60, seed in 0u64..1000) {
+        if !gpu_available() {
+            return Ok(());
+        }
         let prelude = format!(
             "let a = rand({m}, {n}, seed={seed}) * 8 - 4\nlet b = arange({n}) - 1\n\
              let c = rand({m}, 1, seed={seed}) > 0.5\nlet d = f32(linspace(-3, 3, {n}))"
@@ -186,6 +196,9 @@ proptest! {
 
     #[test]
     fn gpu_complex_kernels_match_interp(e in complex_strategy(), m in 1usize..30, n in 1usize..40, seed in 0u64..1000) {
+        if !gpu_available() {
+            return Ok(());
+        }
         let prelude = format!(
             "let a = rand({m}, {n}, seed={seed}) * 8 - 4\nlet b = arange({n}) - 1\n\
              let z = complex(a, rand({m}, {n}, seed={seed} + 1) - 0.5)\n\

@@ -28,6 +28,12 @@ pub trait Backend {
             .collect()
     }
 
+    /// The code the backend generates for `roots` (`--emit`): Cranelift IR on `cpu`, WGSL on
+    /// `gpu`; `None` where a backend generates none.
+    fn code(&self, _roots: &[NodeRef]) -> Option<String> {
+        None
+    }
+
     /// Work counters since the backend was created (zero where a backend has no kernels).
     fn stats(&self) -> BackendStats {
         BackendStats::default()

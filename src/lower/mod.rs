@@ -349,6 +349,11 @@ impl Evaluator {
             for node in nodes {
                 let plan = self.explain(node);
                 self.write_out(&plan)?;
+                if self.options.emit_code
+                    && let Some(code) = self.backend.code(std::slice::from_ref(node))
+                {
+                    self.write_out(&code)?;
+                }
             }
         }
         let start = Instant::now();

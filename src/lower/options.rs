@@ -12,6 +12,8 @@ pub struct Options {
     pub seed: u64,
     /// Print each forced graph before computing it (`arr explain`).
     pub explain: bool,
+    /// With `explain`, also print the code the backend generates (`--emit`).
+    pub emit_code: bool,
     /// Skip work whose only effect is output (`arr check`).
     pub check_only: bool,
     /// Results of at most this many elements computed from constants are folded while
@@ -37,6 +39,7 @@ impl Default for Options {
             memory_limit: crate::runtime::default_memory_limit(),
             seed: 0,
             explain: false,
+            emit_code: false,
             check_only: false,
             fold_limit: FOLD_LIMIT,
             replay: true,

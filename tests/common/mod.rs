@@ -5,6 +5,26 @@
 
 use proptest::prelude::*;
 
+/// Whether GPU tests can run: a GPU adapter opens. Without one they are skipped with a
+/// notice, unless `ARR_REQUIRE_GPU=1` (CI sets it, with lavapipe installed), which makes a
+/// missing adapter a failure.
+pub fn gpu_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| match arr::backend::gpu::Gpu::new() {
+        Ok(_) => true,
+        Err(e) if std::env::var("ARR_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
+            panic!("ARR_REQUIRE_GPU=1 but no GPU adapter opens: {e}")
+        }
+        Err(e) => {
+            eprintln!(
+                "note: GPU tests skipped, no GPU adapter opens ({e}); install a Vulkan driver \
+                 (lavapipe: mesa-vulkan-drivers libvulkan1) or set ARR_REQUIRE_GPU=1 to fail"
+            );
+            false
+        }
+    })
+}
+
 /// `n` cases, or `ARR_FUZZ_SCALE` times as many (`ARR_FUZZ_SCALE=1000 cargo test --release
 /// --test fuzz` fuzzes for a long time; the default keeps `cargo test` quick).
 pub fn cases(n: u32) -> u32 {

@@ -360,19 +360,8 @@ impl Cpu {
                                 .expect("plan order: inputs computed first")
                         })
                         .collect();
-                    let v = if let [a, b] = &inputs[..]
-                        && matches!(node.op, crate::graph::Op::MatMul)
-                    {
-                        crate::library::matmul::matmul_strided(
-                            (&args[0], a.view.as_ref()),
-                            (&args[1], b.view.as_ref()),
-                            &node.shape,
-                        )
-                    } else {
-                        super::interp::compute(node, &args)
-                    }
-                    .map_err(|e| e.or_span(node.span))?;
-                    buffers[*out] = Some(Rc::new(v.into_standard_layout()));
+                    let v = library_step(node, inputs, &args)?;
+                    buffers[*out] = Some(Rc::new(v));
                 }
             }
             for &b in &lifetimes.dying[s] {
@@ -389,6 +378,28 @@ impl Cpu {
             .map(|&r| buffers[r].clone().expect("roots are computed"))
             .collect())
     }
+}
+
+/// Computes a plan step that is not a kernel (a library call, gather, scan) from its
+/// inputs' values, row-major: matrix products read their operands' strided views in place.
+pub(crate) fn library_step(
+    node: &NodeRef,
+    inputs: &[crate::fuse::Arg],
+    args: &[Rc<Array>],
+) -> Result<Array> {
+    let v = if let [a, b] = inputs
+        && matches!(node.op, crate::graph::Op::MatMul)
+    {
+        crate::library::matmul::matmul_strided(
+            (&args[0], a.view.as_ref()),
+            (&args[1], b.view.as_ref()),
+            &node.shape,
+        )
+    } else {
+        super::interp::compute(node, args)
+    }
+    .map_err(|e| e.or_span(node.span))?;
+    Ok(v.into_standard_layout())
 }
 
 /// Takes parameter `param` out of the caller's hands (leaving a placeholder) when the only
@@ -474,6 +485,18 @@ impl Backend for Cpu {
 
     fn explain(&self, roots: &[NodeRef]) -> String {
         Plan::build(roots, false).to_string()
+    }
+
+    fn code(&self, roots: &[NodeRef]) -> Option<String> {
+        let mut jit = Jit::new().ok()?;
+        let plan = Plan::build(roots, false);
+        let mut text = String::new();
+        for step in &plan.steps {
+            if let Step::Kernel { kernel, .. } = step {
+                text.push_str(&jit.clif(kernel));
+            }
+        }
+        Some(text)
     }
 
     fn stats(&self) -> BackendStats {

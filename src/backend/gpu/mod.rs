@@ -12,6 +12,7 @@
 
 mod device;
 mod math;
+mod placement;
 mod random;
 mod reduce;
 mod transfer;
@@ -25,7 +26,6 @@ use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
 use crate::runtime::Array;
 use device::{Device, DeviceBuffer};
-use std::fmt::Write;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -66,6 +66,15 @@ impl Gpu {
             resident: Default::default(),
             stats: BackendStats::default(),
         })
+    }
+
+    /// The adapter, its driver and what arr uses of it (`arr info`).
+    pub fn adapter_summary(&self) -> String {
+        format!(
+            "{}; 64-bit floats and integers in shaders; largest array bound at once {} MiB",
+            self.device.name,
+            self.device.max_binding >> 20
+        )
     }
 
     /// The device copy of `host`, if one is resident.
@@ -217,20 +226,9 @@ impl Gpu {
                         let (shape, dtype) = buffer_layout(plan, a.buf);
                         args.push(self.on_host(&mut slots[a.buf], &shape, dtype)?);
                     }
-                    let v = if let [a, b] = &inputs[..]
-                        && matches!(node.op, crate::graph::Op::MatMul)
-                    {
-                        crate::library::matmul::matmul_strided(
-                            (&args[0], a.view.as_ref()),
-                            (&args[1], b.view.as_ref()),
-                            &node.shape,
-                        )
-                    } else {
-                        super::interp::compute(node, &args)
-                    }
-                    .map_err(|e| e.or_span(node.span))?;
+                    let v = super::cpu::library_step(node, inputs, &args)?;
                     slots[*out] = Slot {
-                        host: Some(Rc::new(v.into_standard_layout())),
+                        host: Some(Rc::new(v)),
                         ..Slot::default()
                     };
                 }
@@ -421,73 +419,6 @@ impl Gpu {
             .map(|a| a.as_ref().clone().into_standard_layout());
         self.cpu.run_kernel(kernel, &hosts, shape, target)
     }
-
-    /// The shader of a kernel step when it runs on the GPU, or why it runs on the CPU: its
-    /// code (see `wgsl::render`), or an array above what the adapter binds at once or an
-    /// address beyond 32 bits.
-    fn place(
-        &self,
-        plan: &Plan,
-        kernel: &Kernel,
-        shape: &[usize],
-        aliased: Option<usize>,
-    ) -> std::result::Result<wgsl::Rendered, String> {
-        let total: usize = kernel.dims.iter().product();
-        let out_bytes = shape.iter().product::<usize>().max(total)
-            * transfer::device_size(kernel.result_dtype());
-        let largest = kernel
-            .inputs
-            .iter()
-            .filter_map(|i| match i.source {
-                Source::Buffer(b) => Some(match &plan.buffers[b] {
-                    Buffer::Value(a) => {
-                        transfer::span_elements(a) * transfer::device_size(a.dtype())
-                    }
-                    Buffer::Param { shape, dtype, .. } | Buffer::Temp { shape, dtype } => {
-                        shape.iter().product::<usize>() * transfer::device_size(*dtype)
-                    }
-                }),
-                Source::Counter => None,
-            })
-            .chain([out_bytes])
-            .max()
-            .unwrap_or(0);
-        if largest as u64 > self.device.max_binding {
-            return Err(format!(
-                "an array of {largest} bytes is above the {} bytes the adapter binds at once",
-                self.device.max_binding
-            ));
-        }
-        if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
-            return Err("an address does not fit 32 bits".into());
-        }
-        wgsl::render(kernel, aliased)
-    }
-
-    /// Where each step of `plan` runs, for `explain`.
-    fn placement(&self, plan: &Plan) -> String {
-        let mut s = format!("placement on {}:\n", self.device.name);
-        for (n, step) in plan.steps.iter().enumerate() {
-            let _ = match step {
-                Step::Kernel { kernel, shape, .. } => match self.place(plan, kernel, shape, None) {
-                    Ok(shader) if shader.status => writeln!(
-                        s,
-                        "  step {n}: kernel on the gpu (on the cpu instead if an element needs \
-                         libm's exact `sin`/`cos`)"
-                    ),
-                    Ok(_) => writeln!(s, "  step {n}: kernel on the gpu"),
-                    Err(why) => writeln!(s, "  step {n}: kernel on the cpu ({why})"),
-                },
-                Step::Node { node, .. } => writeln!(
-                    s,
-                    "  step {n}: {} on the cpu (library step; its inputs are read back from \
-                     the gpu)",
-                    node.op.label()
-                ),
-            };
-        }
-        s
-    }
 }
 
 /// Whether a slot's host value is strided (its device copy, if any, is not row-major).
@@ -551,6 +482,10 @@ impl Backend for Gpu {
     fn explain(&self, roots: &[NodeRef]) -> String {
         let plan = Plan::build(roots, false);
         format!("{plan}{}", self.placement(&plan))
+    }
+
+    fn code(&self, roots: &[NodeRef]) -> Option<String> {
+        Some(self.shaders(roots))
     }
 
     fn stats(&self) -> BackendStats {

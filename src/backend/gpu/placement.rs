@@ -1,0 +1,173 @@
+//! Where each step of a plan runs on the GPU backend (`place`), and how `explain` and
+//! `--emit wgsl` show it: the placement with its reasons and the bytes moved, and the shaders.
+
+use super::{Gpu, buffer_layout, reduce, transfer, wgsl};
+use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
+use crate::graph::NodeRef;
+use std::fmt::Write;
+
+impl Gpu {
+    /// The shader of a kernel step when it runs on the GPU, or why it runs on the CPU: its
+    /// code (see `wgsl::render`), or an array above what the adapter binds at once or an
+    /// address beyond 32 bits.
+    pub(super) fn place(
+        &self,
+        plan: &Plan,
+        kernel: &Kernel,
+        shape: &[usize],
+        aliased: Option<usize>,
+    ) -> std::result::Result<wgsl::Rendered, String> {
+        let total: usize = kernel.dims.iter().product();
+        let out_bytes = shape.iter().product::<usize>().max(total)
+            * transfer::device_size(kernel.result_dtype());
+        let largest = kernel
+            .inputs
+            .iter()
+            .filter_map(|i| match i.source {
+                Source::Buffer(b) => Some(match &plan.buffers[b] {
+                    Buffer::Value(a) => {
+                        transfer::span_elements(a) * transfer::device_size(a.dtype())
+                    }
+                    Buffer::Param { shape, dtype, .. } | Buffer::Temp { shape, dtype } => {
+                        shape.iter().product::<usize>() * transfer::device_size(*dtype)
+                    }
+                }),
+                Source::Counter => None,
+            })
+            .chain([out_bytes])
+            .max()
+            .unwrap_or(0);
+        if largest as u64 > self.device.max_binding {
+            return Err(format!(
+                "an array of {largest} bytes is above the {} bytes the adapter binds at once",
+                self.device.max_binding
+            ));
+        }
+        if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
+            return Err("an address does not fit 32 bits".into());
+        }
+        wgsl::render(kernel, aliased)
+    }
+
+    /// Where each step of `plan` runs, for `explain`, with the bytes each moves between
+    /// host and device (a host value already resident on the device moves none).
+    pub(super) fn placement(&self, plan: &Plan) -> String {
+        let mut s = format!("placement on {}:\n", self.device.name);
+        let mut on_device: Vec<bool> = plan
+            .buffers
+            .iter()
+            .map(|b| matches!(b, Buffer::Value(a) if self.resident(a).is_some()))
+            .collect();
+        let mut on_host: Vec<bool> = plan
+            .buffers
+            .iter()
+            .map(|b| !matches!(b, Buffer::Temp { .. }))
+            .collect();
+        let bytes = |b: usize| {
+            let (shape, dtype) = buffer_layout(plan, b);
+            shape.iter().product::<usize>() * dtype.size_bytes()
+        };
+        // Brings the buffers `reads` to the side `here` marks, returning the bytes moved.
+        let fetch = |here: &mut [bool], reads: Vec<usize>| {
+            let mut moved = 0;
+            for b in reads {
+                if !here[b] {
+                    here[b] = true;
+                    moved += bytes(b);
+                }
+            }
+            moved
+        };
+        let moved = |n: usize, to_device: bool| match (n, to_device) {
+            (0, _) => String::new(),
+            (n, true) => format!(", uploads {n} bytes"),
+            (n, false) => format!(", reads back {n} bytes"),
+        };
+        for (n, step) in plan.steps.iter().enumerate() {
+            let (where_, why, out) = match step {
+                Step::Kernel {
+                    kernel,
+                    shape,
+                    out,
+                    into,
+                    ..
+                } => {
+                    let reads = kernel
+                        .inputs
+                        .iter()
+                        .filter_map(|i| match i.source {
+                            Source::Buffer(b) => Some(b),
+                            Source::Counter => None,
+                        })
+                        .chain(*into)
+                        .collect();
+                    match self.place(plan, kernel, shape, None) {
+                        Ok(shader) => {
+                            let why = if shader.status {
+                                " (on the cpu instead if an element needs libm's exact \
+                                 `sin`/`cos`)"
+                            } else {
+                                ""
+                            };
+                            let m = moved(fetch(&mut on_device, reads), true);
+                            (true, format!("kernel on the gpu{why}{m}"), *out)
+                        }
+                        Err(why) => {
+                            let m = moved(fetch(&mut on_host, reads), false);
+                            (false, format!("kernel on the cpu ({why}){m}"), *out)
+                        }
+                    }
+                }
+                Step::Node { node, inputs, out } => {
+                    let reads = inputs.iter().map(|a| a.buf).collect();
+                    let m = moved(fetch(&mut on_host, reads), false);
+                    let what = format!("{} on the cpu (library step){m}", node.op.label());
+                    (false, what, *out)
+                }
+            };
+            on_device[out] = where_;
+            on_host[out] = !where_;
+            let _ = writeln!(s, "  step {n}: {why}");
+        }
+        let back = fetch(&mut on_host, plan.roots.clone());
+        if back > 0 {
+            let _ = writeln!(s, "  results: read back {back} bytes");
+        }
+        s
+    }
+
+    /// The shaders of `roots`' plan (`--emit wgsl`), and why any kernel is not one.
+    pub(super) fn shaders(&self, roots: &[NodeRef]) -> String {
+        let plan = Plan::build(roots, false);
+        let mut text = String::new();
+        for (n, step) in plan.steps.iter().enumerate() {
+            let Step::Kernel { kernel, shape, .. } = step else {
+                continue;
+            };
+            let _ = writeln!(text, "// step {n}");
+            match self.place(&plan, kernel, shape, None) {
+                Ok(shader) => {
+                    text.push_str(&shader.text);
+                    if let Output::Reduce {
+                        combine,
+                        value,
+                        divide,
+                        ..
+                    } = kernel.output
+                    {
+                        let _ = writeln!(text, "// step {n}, second pass");
+                        text.push_str(&reduce::render_finish(
+                            combine,
+                            kernel.body[value].dtype,
+                            divide,
+                        ));
+                    }
+                }
+                Err(why) => {
+                    let _ = writeln!(text, "// on the cpu: {why}");
+                }
+            }
+        }
+        text
+    }
+}
