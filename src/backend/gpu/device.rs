@@ -24,6 +24,9 @@ pub(super) struct Device {
     pub(super) compile_time: std::time::Duration,
     /// The first error wgpu reported outside an error scope.
     uncaptured: Arc<Mutex<Option<String>>>,
+    /// Commands recorded since the last submission: a plan's copies and dispatches go to
+    /// the GPU in one submission, when something is read back.
+    pending: Option<wgpu::CommandEncoder>,
 }
 
 /// A storage buffer on the device and its size in bytes.
@@ -91,6 +94,7 @@ impl Device {
             pipelines: HashMap::default(),
             compile_time: std::time::Duration::ZERO,
             uncaptured,
+            pending: None,
         })
     }
 
@@ -140,16 +144,31 @@ impl Device {
         Ok(b)
     }
 
+    /// The encoder of the pending submission.
+    fn encoder(&mut self) -> &mut wgpu::CommandEncoder {
+        let device = &self.device;
+        self.pending
+            .get_or_insert_with(|| device.create_command_encoder(&Default::default()))
+    }
+
+    /// Submits the recorded commands.
+    fn flush(&mut self) -> Result<()> {
+        if let Some(enc) = self.pending.take() {
+            self.queue.submit([enc.finish()]);
+        }
+        self.check()
+    }
+
     /// A copy of `src` in a new buffer.
-    pub(super) fn duplicate(&self, src: &DeviceBuffer) -> Result<DeviceBuffer> {
+    pub(super) fn duplicate(&mut self, src: &DeviceBuffer) -> Result<DeviceBuffer> {
         let b = self.alloc(src.bytes)?;
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(&src.buffer, 0, &b.buffer, 0, src.buffer.size());
-        self.queue.submit([enc.finish()]);
+        let size = src.buffer.size();
+        self.encoder()
+            .copy_buffer_to_buffer(&src.buffer, 0, &b.buffer, 0, size);
         Ok(b)
     }
 
-    /// Runs `invocations` invocations of the shader `text` with `info` at binding 0, `out`
+    /// Records `invocations` invocations of the shader `text` with `info` at binding 0, `out`
     /// at binding 1 and `inputs` from binding 2 on.
     pub(super) fn dispatch(
         &mut self,
@@ -190,14 +209,11 @@ impl Device {
         if y > MAX_GROUPS {
             return Err(gpu_error("a kernel is too large for one GPU dispatch"));
         }
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(x as u32, y as u32, 1);
-        }
-        self.queue.submit([enc.finish()]);
+        let mut pass = self.encoder().begin_compute_pass(&Default::default());
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &group, &[]);
+        pass.dispatch_workgroups(x as u32, y as u32, 1);
+        drop(pass);
         self.check()
     }
 
@@ -239,8 +255,9 @@ impl Device {
         self.pipelines.len()
     }
 
-    /// The first `bytes` of a buffer, read back to the host.
-    pub(super) fn read(&self, src: &DeviceBuffer) -> Result<Vec<u8>> {
+    /// The first `bytes` of a buffer, read back to the host (after the pending commands).
+    pub(super) fn read(&mut self, src: &DeviceBuffer) -> Result<Vec<u8>> {
+        self.flush()?;
         let size = src.buffer.size();
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
