@@ -71,6 +71,8 @@ pub enum ErrorKind {
     Resume,
     /// A file outside what a sandboxed run may use.
     Permission,
+    /// A GPU that is missing, refuses work or fails.
+    Device,
 }
 
 impl ErrorKind {
@@ -89,6 +91,7 @@ impl ErrorKind {
             ErrorKind::Interrupted => "interrupted",
             ErrorKind::Resume => "resume error",
             ErrorKind::Permission => "permission error",
+            ErrorKind::Device => "device error",
         }
     }
 }

@@ -36,7 +36,7 @@ pub(super) struct DeviceBuffer {
 }
 
 fn gpu_error(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::Value, message.into()).with_help("use `--backend cpu`")
+    Error::new(ErrorKind::Device, message.into()).with_help("use `--backend cpu`")
 }
 
 impl Device {

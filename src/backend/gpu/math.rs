@@ -42,7 +42,12 @@ impl Ops for Emit<'_> {
     type I = Temp;
     type B = Temp;
     fn c(&mut self, x: f64) -> Temp {
-        self.push(format!("bitcast<f64>({:#x}lu)", x.to_bits()))
+        // A zero the compiler knew would let it fold `x * 0.0` and `x + 0.0` (not IEEE).
+        if x == 0.0 {
+            self.push(format!("opaque64(bitcast<f64>({:#x}lu))", x.to_bits()))
+        } else {
+            self.push(format!("bitcast<f64>({:#x}lu)", x.to_bits()))
+        }
     }
     fn ci(&mut self, x: i64) -> Temp {
         self.push(format!("bitcast<i64>({:#x}lu)", x as u64))

@@ -304,10 +304,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /// `exact32`, which pass a float through an xor with a run-time zero (`info[3]`): every
 /// `+ - *` result goes through them, so no shader compiler contracts a product into an
 /// FMA or reassociates a sum (both change bits; WGSL has no way to forbid them).
-/// `opaque64` adds the zero instead (`math`'s barrier: two xors with it would cancel).
+/// `opaque64`/`opaque32` add the zero instead (for constants and `math`'s barrier: two
+/// xors with it would cancel).
 pub(super) const PRELUDE: &str = "fn exact64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) ^ u64(u32(info[3]))); }
 fn exact32(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) ^ u32(info[3])); }
 fn opaque64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) + u64(u32(info[3]))); }
+fn opaque32(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) + u32(info[3])); }
 fn isnan64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu; }
 fn isnan32(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn nan64() -> f64 { return bitcast<f64>(0x7ff8000000000000lu); }
@@ -346,13 +348,15 @@ pub(super) fn bits_i64(x: i64) -> String {
     format!("bitcast<i64>({:#x}lu)", x as u64)
 }
 
-/// A constant, exactly (floats and i64 by their bits).
+/// A constant, exactly (floats and i64 by their bits). Float and bool constants are hidden
+/// from the shader compiler (`opaque`, a run-time zero): knowing them, it folds `x * 0.0` to
+/// 0 and `x + 0.0` to `x`, which IEEE does not (NaN, infinities, -0).
 fn constant(c: Scalar) -> Result<String, Unsupported> {
     Ok(match c {
-        Scalar::Bool(b) => b.to_string(),
+        Scalar::Bool(b) => format!("(info[3] {} 0)", if b { "==" } else { "!=" }),
         Scalar::I64(x) => bits_i64(x),
-        Scalar::F32(x) => bits_f32(x),
-        Scalar::F64(x) => bits_f64(x),
+        Scalar::F32(x) => format!("opaque32({})", bits_f32(x)),
+        Scalar::F64(x) => format!("opaque64({})", bits_f64(x)),
         Scalar::C128(_) => return Err("complex constants are split into halves".into()),
     })
 }
