@@ -144,6 +144,7 @@ impl Gpu {
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let last_use = plan.last_uses();
+        let dying = plan.dying_after(&last_use);
         let mut slots: Vec<Slot> = plan
             .buffers
             .iter()
@@ -234,10 +235,8 @@ impl Gpu {
                 }
             }
             // Buffers no later step reads are freed (on the device too).
-            for (b, &l) in last_use.iter().enumerate() {
-                if l == s && matches!(plan.buffers[b], Buffer::Temp { .. }) {
-                    slots[b] = Slot::default();
-                }
+            for &b in &dying[s] {
+                slots[b] = Slot::default();
             }
         }
         let mut values = vec![];
