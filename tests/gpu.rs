@@ -136,6 +136,40 @@ for j in 2..40 {
     same(PRELUDE, "cumsum(x) * 2.0");
 }
 
+/// A replayed loop's state stays on the device; a condition, a library step, the API and
+/// a change of backend read it back.
+#[test]
+fn loop_state_on_the_device_is_read_where_observed() {
+    let program = "let u = zeros(64, 64)
+u[0, :] = 1.0
+let it = 0
+let total = 0.0
+while it < 40 {
+    u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])
+    total = total + sum(u)
+    it = it + 1
+}
+let err = 1.0
+while err > 0.002 {
+    u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])
+    err = max(abs(u[1:-1, 1:-1] - 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])))
+}";
+    same(program, "(u @ u)[:3, :5] + total + err + it");
+    if !gpu_available() {
+        return;
+    }
+    let mut s = Session::with_options(BackendKind::Gpu, Options::default()).expect("gpu session");
+    s.run_str(program).expect("program");
+    s.evaluator()
+        .set_backend(BackendKind::Cpu.create().expect("cpu"))
+        .expect("switch");
+    let got = fingerprint(&s.eval("u[5, :7] * total").expect("eval"));
+    assert_eq!(
+        got,
+        outcome(BackendKind::Interp, program, "u[5, :7] * total")
+    );
+}
+
 #[test]
 fn random_draws_match() {
     for code in [

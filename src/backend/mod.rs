@@ -8,7 +8,7 @@ pub mod interp;
 
 use crate::diag::{Result, value_error};
 use crate::graph::NodeRef;
-use crate::runtime::Array;
+use crate::runtime::{Array, Operand};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -47,7 +47,9 @@ pub trait Backend {
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId>;
 
     /// Computes a prepared program's roots with `params[n]` bound to parameter `n` (each a
-    /// row-major array of the parameter's shape and dtype).
+    /// row-major array of the parameter's shape and dtype). A backend with a device may
+    /// return results it keeps there ([`Operand::Device`]) and receives them back as
+    /// parameters of later runs; every other backend receives host arrays only.
     ///
     /// A parameter held only by `params` (nothing else shares its array) that the program
     /// last reads in an indexed update may be updated in place: the backend then takes it
@@ -56,9 +58,9 @@ pub trait Backend {
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &mut [Rc<Array>],
+        params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>>;
+    ) -> Result<Vec<Operand>>;
 
     /// Forgets a prepared program.
     fn release(&mut self, program: ProgramId);

@@ -46,6 +46,8 @@ pub enum Buffer {
         /// Dtype of the values it is bound to.
         dtype: DType,
     },
+    /// A value a backend keeps on its device (row-major), computed before this plan ran.
+    Device(crate::runtime::DeviceValue),
     /// Produced by a step of the plan.
     Temp {
         /// Shape of the result.
@@ -222,6 +224,8 @@ impl Planner {
         let held = self.keep_held && self.held_outside(node);
         let buf = if let Some(v) = node.value() {
             self.push_buffer(Buffer::Value(v))
+        } else if let Op::Device(d) = &node.op {
+            self.push_buffer(Buffer::Device(d.clone()))
         } else if let Op::Param(index) = node.op {
             self.push_buffer(Buffer::Param {
                 index,
@@ -372,7 +376,9 @@ impl Planner {
     fn layout(&self, b: BufId) -> (Vec<usize>, Vec<i64>) {
         match &self.buffers[b] {
             Buffer::Value(a) => (a.shape().to_vec(), a.strides()),
-            Buffer::Temp { shape, .. } | Buffer::Param { shape, .. } => {
+            Buffer::Temp { shape, .. }
+            | Buffer::Param { shape, .. }
+            | Buffer::Device(crate::runtime::DeviceValue { shape, .. }) => {
                 (shape.clone(), contiguous_strides(shape))
             }
         }
@@ -528,6 +534,9 @@ impl fmt::Display for Plan {
                     shape,
                     dtype,
                 } => writeln!(f, "  buf{b} = param {index} {dtype}{}", fmt_shape(shape))?,
+                Buffer::Device(d) => {
+                    writeln!(f, "  buf{b} = on device {}{}", d.dtype, fmt_shape(&d.shape))?
+                }
                 Buffer::Temp { .. } => {}
             }
         }

@@ -21,7 +21,8 @@ pub(crate) struct ConsKey {
 }
 
 impl ConsKey {
-    /// The key of a node, or `None` for constants over 16 elements, which are never merged.
+    /// The key of a node, or `None` for constants over 16 elements and device values, which
+    /// are never merged.
     pub(crate) fn new(
         op: &Op,
         shape: &[usize],
@@ -100,6 +101,7 @@ impl ConsKey {
             Op::Concat(axis) => words.extend([15, *axis as u64]),
             Op::MatMul => words.push(16),
             Op::Param(n) => words.extend([18, *n as u64]),
+            Op::Device(_) => return None,
             Op::Position { axis, len } => words.extend([19, *axis as u64, *len as u64]),
             Op::Library(_) | Op::Random { .. } => {
                 words.push(17);

@@ -127,6 +127,17 @@ impl Graph {
         self.make(Op::Const(value), vec![], shape, dtype, weak, span)
     }
 
+    /// A node for a value a backend keeps on its device.
+    pub fn device_value(
+        &mut self,
+        value: crate::runtime::DeviceValue,
+        weak: bool,
+        span: Span,
+    ) -> Result<NodeRef> {
+        let (shape, dtype) = (value.shape.clone(), value.dtype);
+        self.make(Op::Device(value), vec![], shape, dtype, weak, span)
+    }
+
     /// Parameter `index` of a loop program being recorded, standing for values of this
     /// shape, dtype and weakness (see `lower::replay`).
     pub fn param(

@@ -440,6 +440,9 @@ pub enum Op {
     /// Parameter `n` of a replayed loop body (`lower::replay`): a value bound each time the
     /// recorded program runs. Never computed by itself.
     Param(usize),
+    /// A value a backend computed and keeps on its device (a replayed loop's state on the
+    /// GPU): read back when something observes it.
+    Device(crate::runtime::DeviceValue),
 }
 
 impl Op {
@@ -451,6 +454,7 @@ impl Op {
                 None => "const".into(),
             },
             Op::Const(_) => "const".into(),
+            Op::Device(_) => "on device".into(),
             Op::Fill(s) => format!("fill {}", crate::runtime::format_scalar(*s)),
             Op::Arange { start, step } => format!(
                 "arange start={} step={}",

@@ -5,6 +5,7 @@
 use super::{Binding, Evaluator, Value};
 use crate::diag::Result;
 use crate::graph::{IndexItem, Node, NodeRef, Op};
+use crate::runtime::Operand;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -139,7 +140,7 @@ impl Evaluator {
             }
         };
         let slot = self.resolve(name).filter(|_| sole);
-        let mut params = vec![base.value().expect("computed by the caller")];
+        let mut params = vec![Operand::Host(base.value().expect("computed by the caller"))];
         if let Some(slot) = slot {
             // Lent: the binding and `base` let go, so the parameter is all that holds it.
             self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
@@ -157,7 +158,7 @@ impl Evaluator {
             Err(e) => {
                 // The backend leaves a parameter unchanged on failure: bind it again.
                 if let Some(slot) = slot {
-                    let node = self.graph.shared_constant(params[0].clone(), weak, span)?;
+                    let node = self.operand_node(params[0].clone(), weak, span)?;
                     self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Array(node)));
                 }
                 return Err(e);
@@ -170,7 +171,7 @@ impl Evaluator {
         if slot.is_some() {
             self.times.updated_in_place += 1;
         }
-        self.graph.shared_constant(updated, weak, span)
+        self.operand_node(updated, weak, span)
     }
 
     /// `node` with every node computed as `array` replaced by `to` (the nodes between

@@ -357,6 +357,16 @@ impl Evaluator {
             }
         }
         let id = self.backend.prepare(&roots)?;
+        if self.options.explain {
+            let (line, _) = self.sources.line_col(body.span).unwrap_or((0, 0));
+            let text = format!(
+                "loop body at line {line}, replayed as one program ({} parameters, {} results):\n{}",
+                rec.params.len(),
+                roots.len(),
+                self.backend.explain(&roots)
+            );
+            self.write_out(&text)?;
+        }
         let read = params_read(&roots, rec.params.len());
         let lendable = (rec.params.iter().enumerate())
             .filter(|(_, p)| {

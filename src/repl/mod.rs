@@ -310,9 +310,11 @@ fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
                 "unknown backend `{arg}` (choose interp, cpu, gpu or mpi)"
             ))
         }) {
-            Ok(kind) => match kind.create() {
-                Ok(b) => {
-                    session.evaluator().set_backend(b);
+            Ok(kind) => match kind
+                .create()
+                .and_then(|b| session.evaluator().set_backend(b))
+            {
+                Ok(()) => {
                     println!("backend: {arg}");
                     Ok(Flow::Continue)
                 }

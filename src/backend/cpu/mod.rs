@@ -17,7 +17,7 @@ use super::{Backend, BackendStats, ProgramId, Programs};
 use crate::diag::{Error, ErrorKind, Result};
 use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::graph::NodeRef;
-use crate::runtime::Array;
+use crate::runtime::{Array, Operand, with_host_params};
 use codegen::KernelFn;
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
@@ -149,7 +149,11 @@ impl Cpu {
             .iter()
             .map(|b| match b {
                 Buffer::Value(a) => a.len(),
-                Buffer::Temp { shape, .. } | Buffer::Param { shape, .. } => shape.iter().product(),
+                Buffer::Temp { shape, .. }
+                | Buffer::Param { shape, .. }
+                | Buffer::Device(crate::runtime::DeviceValue { shape, .. }) => {
+                    shape.iter().product()
+                }
             })
             .chain(plan.steps.iter().map(|s| match s {
                 Step::Kernel { kernel, .. } => kernel.dims.iter().product(),
@@ -257,11 +261,12 @@ impl Cpu {
             .buffers
             .iter()
             .map(|b| match b {
-                Buffer::Value(a) => Some(a.clone()),
-                Buffer::Param { index, .. } => params.get(*index).cloned(),
-                Buffer::Temp { .. } => None,
+                Buffer::Value(a) => Ok(Some(a.clone())),
+                Buffer::Param { index, .. } => Ok(params.get(*index).cloned()),
+                Buffer::Device(d) => Err(d.foreign()),
+                Buffer::Temp { .. } => Ok(None),
             })
-            .collect();
+            .collect::<Result<_>>()?;
         // Set once a parameter was updated in place: from then on nothing may fail.
         let mut committed = false;
         for (s, step) in plan.steps.iter().enumerate() {
@@ -327,7 +332,7 @@ impl Cpu {
                                         committed |= donated;
                                         donated
                                     }
-                                    Buffer::Value(_) => false,
+                                    Buffer::Value(_) | Buffer::Device(_) => false,
                                 };
                             let owned = match Rc::try_unwrap(old) {
                                 Ok(a) if dead && !reads_it => a,
@@ -455,18 +460,20 @@ impl Backend for Cpu {
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &mut [Rc<Array>],
+        params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
+    ) -> Result<Vec<Operand>> {
         // Taken out while it runs (execute needs the backend mutably), then put back.
         let prepared = self.programs.take(program)?;
-        let result = self.execute(
-            &prepared.plan,
-            &prepared.kernels,
-            &prepared.lifetimes,
-            params,
-            cancel,
-        );
+        let result = with_host_params(params, |params| {
+            self.execute(
+                &prepared.plan,
+                &prepared.kernels,
+                &prepared.lifetimes,
+                params,
+                cancel,
+            )
+        });
         self.programs.put_back(program, prepared);
         result
     }

@@ -27,7 +27,13 @@ pub(super) struct Device {
     /// Commands recorded since the last submission: a plan's copies and dispatches go to
     /// the GPU in one submission, when something is read back.
     pending: Option<wgpu::CommandEncoder>,
+    /// Submissions the GPU may not have finished, oldest first.
+    in_flight: std::collections::VecDeque<wgpu::SubmissionIndex>,
 }
+
+/// Submissions the host may run ahead of the GPU: enough to keep it busy while the host
+/// records the next plan, few enough that the buffers they hold stay bounded.
+const MAX_IN_FLIGHT: usize = 2;
 
 /// A storage buffer on the device and its size in bytes.
 pub(super) struct DeviceBuffer {
@@ -95,6 +101,7 @@ impl Device {
             compile_time: std::time::Duration::ZERO,
             uncaptured,
             pending: None,
+            in_flight: Default::default(),
         })
     }
 
@@ -151,11 +158,22 @@ impl Device {
             .get_or_insert_with(|| device.create_command_encoder(&Default::default()))
     }
 
-    /// Submits the recorded commands.
-    fn flush(&mut self) -> Result<()> {
-        if let Some(enc) = self.pending.take() {
-            self.queue.submit([enc.finish()]);
+    /// Submits the recorded commands (a plan's, or those before a read-back), first waiting
+    /// for the oldest submission while [`MAX_IN_FLIGHT`] are unfinished.
+    pub(super) fn submit(&mut self) -> Result<()> {
+        let Some(enc) = self.pending.take() else {
+            return self.check();
+        };
+        while self.in_flight.len() >= MAX_IN_FLIGHT {
+            let oldest = self.in_flight.pop_front();
+            self.device
+                .poll(wgpu::PollType::Wait {
+                    submission_index: oldest,
+                    timeout: None,
+                })
+                .map_err(|e| gpu_error(format!("waiting for the GPU failed: {e}")))?;
         }
+        self.in_flight.push_back(self.queue.submit([enc.finish()]));
         self.check()
     }
 
@@ -257,7 +275,7 @@ impl Device {
 
     /// The first `bytes` of a buffer, read back to the host (after the pending commands).
     pub(super) fn read(&mut self, src: &DeviceBuffer) -> Result<Vec<u8>> {
-        self.flush()?;
+        self.submit()?;
         let size = src.buffer.size();
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
@@ -278,6 +296,7 @@ impl Device {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| gpu_error(format!("waiting for the GPU failed: {e}")))?;
+        self.in_flight.clear();
         self.check()?;
         if mapped.lock().ok().and_then(|d| *d) != Some(true) {
             return Err(gpu_error("reading a result back from the GPU failed"));

@@ -24,7 +24,7 @@ use crate::diag::{Error, ErrorKind, Result};
 use crate::dtype::DType;
 use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
-use crate::runtime::Array;
+use crate::runtime::{Array, DeviceValue, Operand};
 use device::{Device, DeviceBuffer};
 use std::rc::Rc;
 use std::time::Instant;
@@ -54,6 +54,30 @@ struct Slot {
     /// Host bytes before the element a kernel's offset 0 names, for a strided host value
     /// uploaded whole (its span starts at its lowest address).
     shift_bytes: i64,
+}
+
+impl Slot {
+    fn host(a: Rc<Array>) -> Slot {
+        Slot {
+            host: Some(a),
+            ..Slot::default()
+        }
+    }
+
+    fn device(d: Rc<DeviceBuffer>) -> Slot {
+        Slot {
+            device: Some(d),
+            ..Slot::default()
+        }
+    }
+}
+
+/// The device buffer of a value this backend kept on its device.
+fn ours(d: &DeviceValue) -> Result<Rc<DeviceBuffer>> {
+    d.handle
+        .clone()
+        .downcast::<DeviceBuffer>()
+        .map_err(|_| d.foreign())
 }
 
 impl Gpu {
@@ -136,27 +160,29 @@ impl Gpu {
         Ok(host)
     }
 
-    /// Runs a plan with `params` bound to its parameters.
+    /// Runs a plan with `params` bound to its parameters; the slots of its roots, then of
+    /// its kept values.
     fn execute(
         &mut self,
         plan: &Plan,
-        params: &[Rc<Array>],
+        params: &[Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
+    ) -> Result<Vec<Slot>> {
         let last_use = plan.last_uses();
         let dying = plan.dying_after(&last_use);
-        let mut slots: Vec<Slot> = plan
-            .buffers
-            .iter()
-            .map(|b| Slot {
-                host: match b {
-                    Buffer::Value(a) => Some(a.clone()),
-                    Buffer::Param { index, .. } => params.get(*index).cloned(),
-                    Buffer::Temp { .. } => None,
+        let mut slots = Vec::with_capacity(plan.buffers.len());
+        for b in &plan.buffers {
+            slots.push(match b {
+                Buffer::Value(a) => Slot::host(a.clone()),
+                Buffer::Device(d) => Slot::device(ours(d)?),
+                Buffer::Param { index, .. } => match params.get(*index) {
+                    Some(Operand::Host(a)) => Slot::host(a.clone()),
+                    Some(Operand::Device(d)) => Slot::device(ours(d)?),
+                    None => Slot::default(),
                 },
-                ..Slot::default()
-            })
-            .collect();
+                Buffer::Temp { .. } => Slot::default(),
+            });
+        }
         for (s, step) in plan.steps.iter().enumerate() {
             if cancel() {
                 return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
@@ -206,17 +232,10 @@ impl Gpu {
                         Err(_) => None,
                     };
                     let value = match on_gpu {
-                        Some(d) => Slot {
-                            device: Some(Rc::new(d)),
-                            ..Slot::default()
-                        },
-                        None => {
-                            let host = self.run_on_cpu(plan, &kernel, &mut slots, shape, *into)?;
-                            Slot {
-                                host: Some(Rc::new(host)),
-                                ..Slot::default()
-                            }
-                        }
+                        Some(d) => Slot::device(Rc::new(d)),
+                        None => Slot::host(Rc::new(
+                            self.run_on_cpu(plan, &kernel, &mut slots, shape, *into)?,
+                        )),
                     };
                     slots[*out] = value;
                     self.stats.kernels_run += 1;
@@ -228,10 +247,7 @@ impl Gpu {
                         args.push(self.on_host(&mut slots[a.buf], &shape, dtype)?);
                     }
                     let v = super::cpu::library_step(node, inputs, &args)?;
-                    slots[*out] = Slot {
-                        host: Some(Rc::new(v)),
-                        ..Slot::default()
-                    };
+                    slots[*out] = Slot::host(Rc::new(v));
                 }
             }
             // Buffers no later step reads are freed (on the device too).
@@ -239,10 +255,18 @@ impl Gpu {
                 slots[b] = Slot::default();
             }
         }
-        let mut values = vec![];
-        for &r in plan.roots.iter().chain(plan.kept.iter().map(|(b, _)| b)) {
+        self.device.submit()?;
+        let wanted = plan.roots.iter().chain(plan.kept.iter().map(|(b, _)| b));
+        Ok(wanted.map(|&r| std::mem::take(&mut slots[r])).collect())
+    }
+
+    /// The values of a plan's result slots on the host, read back where needed.
+    fn read_back(&mut self, plan: &Plan, slots: Vec<Slot>) -> Result<Vec<Rc<Array>>> {
+        let wanted = plan.roots.iter().chain(plan.kept.iter().map(|(b, _)| b));
+        let mut values = Vec::with_capacity(slots.len());
+        for (&r, mut slot) in wanted.zip(slots) {
             let (shape, dtype) = buffer_layout(plan, r);
-            values.push(self.on_host(&mut slots[r], &shape, dtype)?);
+            values.push(self.on_host(&mut slot, &shape, dtype)?);
         }
         Ok(values)
     }
@@ -429,9 +453,9 @@ fn strided_host(slot: &Slot) -> bool {
 fn buffer_layout(plan: &Plan, b: usize) -> (Vec<usize>, DType) {
     match &plan.buffers[b] {
         Buffer::Value(a) => (a.shape().to_vec(), a.dtype()),
-        Buffer::Param { shape, dtype, .. } | Buffer::Temp { shape, dtype } => {
-            (shape.clone(), *dtype)
-        }
+        Buffer::Param { shape, dtype, .. }
+        | Buffer::Temp { shape, dtype }
+        | Buffer::Device(DeviceValue { shape, dtype, .. }) => (shape.clone(), *dtype),
     }
 }
 
@@ -448,7 +472,8 @@ impl Backend for Gpu {
         let start = Instant::now();
         let plan = Plan::build(roots, true);
         self.stats.fuse += start.elapsed();
-        let mut values = self.execute(&plan, &[], cancel)?;
+        let slots = self.execute(&plan, &[], cancel)?;
+        let mut values = self.read_back(&plan, slots)?;
         for ((_, node), value) in plan.kept.iter().zip(values.drain(roots.len()..)) {
             node.set_value(value);
         }
@@ -465,11 +490,30 @@ impl Backend for Gpu {
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &mut [Rc<Array>],
+        params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
+    ) -> Result<Vec<Operand>> {
         let plan = self.programs.take(program)?;
         let result = self.execute(&plan, params, cancel);
+        // Results stay where they are: on the device unless they were computed on the host.
+        let result = result.and_then(|slots| {
+            let layouts = plan.roots.iter().map(|&r| buffer_layout(&plan, r));
+            slots
+                .into_iter()
+                .zip(layouts)
+                .map(|(slot, (shape, dtype))| match (slot.host, slot.device) {
+                    (Some(h), _) => Ok(Operand::Host(h)),
+                    (None, Some(handle)) => Ok(Operand::Device(DeviceValue {
+                        shape,
+                        dtype,
+                        handle,
+                    })),
+                    (None, None) => Err(internal(
+                        "a result is neither on the host nor on the device",
+                    )),
+                })
+                .collect()
+        });
         self.programs.put_back(program, plan);
         result
     }

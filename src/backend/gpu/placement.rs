@@ -4,6 +4,7 @@
 use super::{Gpu, buffer_layout, reduce, transfer, wgsl};
 use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
+use crate::runtime::DeviceValue;
 use std::fmt::Write;
 
 impl Gpu {
@@ -28,7 +29,9 @@ impl Gpu {
                     Buffer::Value(a) => {
                         transfer::span_elements(a) * transfer::device_size(a.dtype())
                     }
-                    Buffer::Param { shape, dtype, .. } | Buffer::Temp { shape, dtype } => {
+                    Buffer::Param { shape, dtype, .. }
+                    | Buffer::Temp { shape, dtype }
+                    | Buffer::Device(DeviceValue { shape, dtype, .. }) => {
                         shape.iter().product::<usize>() * transfer::device_size(*dtype)
                     }
                 }),
@@ -50,18 +53,30 @@ impl Gpu {
     }
 
     /// Where each step of `plan` runs, for `explain`, with the bytes each moves between
-    /// host and device (a host value already resident on the device moves none).
+    /// host and device (a host value already resident on the device moves none). A
+    /// prepared program's (a replayed loop body's) parameters are the loop's state, which
+    /// the previous iteration left on the device, except 0-d ones (the loop variable, a
+    /// draw count), which come from the host; its results stay where they were computed.
     pub(super) fn placement(&self, plan: &Plan) -> String {
         let mut s = format!("placement on {}:\n", self.device.name);
         let mut on_device: Vec<bool> = plan
             .buffers
             .iter()
-            .map(|b| matches!(b, Buffer::Value(a) if self.resident(a).is_some()))
+            .map(|b| match b {
+                Buffer::Value(a) => self.resident(a).is_some(),
+                Buffer::Device(_) => true,
+                Buffer::Param { shape, .. } => !shape.is_empty(),
+                Buffer::Temp { .. } => false,
+            })
             .collect();
         let mut on_host: Vec<bool> = plan
             .buffers
             .iter()
-            .map(|b| !matches!(b, Buffer::Temp { .. }))
+            .map(|b| match b {
+                Buffer::Value(_) => true,
+                Buffer::Param { shape, .. } => shape.is_empty(),
+                Buffer::Device(_) | Buffer::Temp { .. } => false,
+            })
             .collect();
         let bytes = |b: usize| {
             let (shape, dtype) = buffer_layout(plan, b);
@@ -129,9 +144,17 @@ impl Gpu {
             on_host[out] = !where_;
             let _ = writeln!(s, "  step {n}: {why}");
         }
-        let back = fetch(&mut on_host, plan.roots.clone());
-        if back > 0 {
-            let _ = writeln!(s, "  results: read back {back} bytes");
+        let program = plan
+            .buffers
+            .iter()
+            .any(|b| matches!(b, Buffer::Param { .. }));
+        if program {
+            let _ = writeln!(s, "  results: stay where they were computed");
+        } else {
+            let back = fetch(&mut on_host, plan.roots.clone());
+            if back > 0 {
+                let _ = writeln!(s, "  results: read back {back} bytes");
+            }
         }
         s
     }

@@ -12,7 +12,7 @@ use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
 use crate::graph::{IndexSpec, Node, NodeRef, Op};
-use crate::runtime::{Array, Scalar};
+use crate::runtime::{Array, Operand, Scalar, with_host_params};
 use ndarray::{ArrayD, IxDyn};
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
@@ -42,16 +42,18 @@ impl Backend for Interp {
     fn run_prepared(
         &mut self,
         program: ProgramId,
-        params: &mut [Rc<Array>],
+        params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
+    ) -> Result<Vec<Operand>> {
         let roots = self.programs.get(program)?;
-        let mut memo = HashMap::default();
-        let mut seen = std::collections::HashSet::new();
-        for r in roots {
-            bind_params(r, params, &mut memo, &mut seen)?;
-        }
-        roots.iter().map(|r| eval(r, &mut memo, cancel)).collect()
+        with_host_params(params, |params| {
+            let mut memo = HashMap::default();
+            let mut seen = std::collections::HashSet::new();
+            for r in roots {
+                bind_params(r, params, &mut memo, &mut seen)?;
+            }
+            roots.iter().map(|r| eval(r, &mut memo, cancel)).collect()
+        })
     }
 
     fn release(&mut self, program: ProgramId) {
@@ -202,6 +204,7 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
                 "internal error: loop parameter {n} has no value bound"
             )));
         }
+        Op::Device(d) => return Err(d.foreign()),
     })
 }
 

@@ -4,7 +4,7 @@
 use super::{Binding, Evaluator, OutputValue, ParamSource, Program, Slot, Value};
 use crate::diag::{Result, Span};
 use crate::graph::{Node, NodeRef, Op};
-use crate::runtime::{Array, Scalar};
+use crate::runtime::{Array, Operand, Scalar};
 use std::rc::Rc;
 
 impl Evaluator {
@@ -20,9 +20,11 @@ impl Evaluator {
         let mut params = Vec::with_capacity(program.params.len());
         for (p, &read) in program.params.iter().zip(&program.read) {
             let value = match &p.source {
-                ParamSource::LoopVar | ParamSource::DrawBase if !read => self.unread_param.clone(),
-                ParamSource::LoopVar => Rc::new(Array::scalar(Scalar::I64(var.unwrap_or(0)))),
-                ParamSource::DrawBase => Rc::new(Array::scalar(Scalar::I64(self.draws as i64))),
+                ParamSource::LoopVar | ParamSource::DrawBase if !read => {
+                    Operand::Host(self.unread_param.clone())
+                }
+                ParamSource::LoopVar => host(Scalar::I64(var.unwrap_or(0))),
+                ParamSource::DrawBase => host(Scalar::I64(self.draws as i64)),
                 ParamSource::Var(slot) => {
                     let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
                         return Ok(false);
@@ -30,7 +32,11 @@ impl Evaluator {
                     if node.shape != p.shape || node.dtype != p.dtype || node.weak != p.weak {
                         return Ok(false);
                     }
-                    row_major(self.force(&node)?)
+                    match (&node.op, node.value()) {
+                        // Kept on the device by the backend: handed back as it is.
+                        (Op::Device(d), None) => Operand::Device(d.clone()),
+                        _ => Operand::Host(row_major(self.force(&node)?)),
+                    }
                 }
             };
             params.push(value);
@@ -49,7 +55,7 @@ impl Evaluator {
             Err(e) => {
                 // Unchanged on failure (`Backend::run_prepared`): bind them again.
                 for (n, slot, weak, span) in lent {
-                    let node = self.graph.shared_constant(params[n].clone(), weak, span)?;
+                    let node = self.operand_node(params[n].clone(), weak, span)?;
                     self.scopes[slot.0].insert(slot.1, Binding::Value(Value::Array(node)));
                 }
                 return Err(e);
@@ -58,6 +64,7 @@ impl Evaluator {
         // Lent arrays the program did not update in place are free now: reuse them.
         for (n, param) in params.into_iter().enumerate() {
             if lent.iter().any(|l| l.0 == n)
+                && let Operand::Host(param) = param
                 && let Ok(array) = Rc::try_unwrap(param)
             {
                 self.backend.recycle(array);
@@ -72,7 +79,7 @@ impl Evaluator {
                             "internal error: a program returned too few values",
                         ));
                     };
-                    Value::Array(self.graph.shared_constant(v.clone(), *weak, *span)?)
+                    Value::Array(self.operand_node(v.clone(), *weak, *span)?)
                 }
                 OutputValue::Fixed(v) => v.clone(),
             };
@@ -105,7 +112,7 @@ impl Evaluator {
     fn lend_params(
         &mut self,
         program: &Program,
-        params: &mut [Rc<Array>],
+        params: &mut [Operand],
     ) -> Vec<(usize, Slot, bool, Span)> {
         let mut lent = Vec::new();
         for &n in &program.lendable {
@@ -115,7 +122,7 @@ impl Evaluator {
             let sole = match self.scopes[slot.0].get(&slot.1) {
                 Some(Binding::Value(Value::Array(node))) => {
                     Rc::strong_count(node) == 1
-                        && matches!(&node.op, Op::Const(a) if Rc::ptr_eq(a, &params[n]) && Rc::strong_count(a) == 2)
+                        && matches!((&node.op, &params[n]), (Op::Const(a), Operand::Host(p)) if Rc::ptr_eq(a, p) && Rc::strong_count(a) == 2)
                 }
                 _ => false,
             };
@@ -163,6 +170,11 @@ fn same_value(now: &Value, then: &Value) -> bool {
         }
         _ => false,
     }
+}
+
+/// A 0-d host parameter.
+fn host(s: Scalar) -> Operand {
+    Operand::Host(Rc::new(Array::scalar(s)))
 }
 
 /// A row-major version of `a` (itself when it already is).
