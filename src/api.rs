@@ -71,7 +71,7 @@ impl Session {
 
     /// A session on `backend` with `options`.
     pub fn with_options(backend: BackendKind, options: Options) -> Result<Session> {
-        Session::with_backend(backend.create()?, options)
+        Session::with_backend(backend.create(options.fallback_cpu)?, options)
     }
 
     /// A session on an already configured backend (e.g. `Cpu::new()?.always_compile()`).
@@ -90,7 +90,7 @@ impl Session {
         options: Options,
         out: Box<dyn Write>,
     ) -> Result<Session> {
-        let ev = Evaluator::new(backend.create()?, out, options)?;
+        let ev = Evaluator::new(backend.create(options.fallback_cpu)?, out, options)?;
         Ok(Session {
             ev,
             output: Rc::new(RefCell::new(Vec::new())),

@@ -121,6 +121,11 @@ struct SessionArgs {
     /// `--backend cpu`) or `wgsl` (the shaders, with `--backend gpu`).
     #[arg(long, value_name = "CODE")]
     emit: Option<String>,
+    /// Where a kernel runs when `--backend gpu` cannot run it for lack of a dtype in the
+    /// adapter's shaders (f64, i64 or c128 without SHADER_F64/SHADER_INT64): `cpu`.
+    /// Without it, such a kernel is an error.
+    #[arg(long, value_name = "BACKEND")]
+    fallback: Option<String>,
     /// Trace every loop iteration instead of replaying recorded loop bodies.
     #[arg(long)]
     no_replay: bool,
@@ -174,6 +179,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
                 time: false,
                 explain: false,
                 emit: None,
+                fallback: None,
                 no_replay: false,
                 quiet: false,
             },
@@ -184,7 +190,7 @@ pub fn main_with_args(mut args: Vec<String>) -> i32 {
 
 /// What `arr info` prints: the version and each backend's machine.
 fn info() -> String {
-    let gpu = match crate::backend::gpu::Gpu::new() {
+    let gpu = match crate::backend::gpu::Gpu::new(false) {
         Ok(g) => g.adapter_summary(),
         Err(e) => format!("unavailable: {e}"),
     };
@@ -225,8 +231,21 @@ fn session(
             ));
         }
     };
+    let fallback_cpu = match (opts.fallback.as_deref(), backend) {
+        (None, _) => false,
+        (Some("cpu"), BackendKind::Gpu) => true,
+        (Some("cpu"), _) => {
+            return Err("value error: --fallback cpu applies to --backend gpu".into());
+        }
+        (Some(other), _) => {
+            return Err(format!(
+                "value error: unknown fallback `{other}` (the one fallback is cpu)"
+            ));
+        }
+    };
     let mut options = Options {
         seed: opts.seed,
+        fallback_cpu,
         check_only,
         explain: explain || emit_code,
         emit_code,

@@ -142,6 +142,59 @@ fn gpu_loop_state_stays_on_the_device() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// On an adapter without 64-bit shader types (`ARR_GPU_32BIT=1` hides lavapipe's, and the
+/// device is opened without them, so a shader that used one would be refused): a kernel
+/// needing f64 or i64 is a device error at its source, or with `--fallback cpu` runs on
+/// the CPU while f32 kernels stay on the GPU.
+#[test]
+fn gpu_without_64_bit_shaders_stops_or_falls_back() {
+    if !common::gpu_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("arr-gpu-32-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("f32.arr");
+    std::fs::write(
+        &script,
+        "let x = f32(linspace(0.0, 1.0, 1000))\nlet y = x * f32(2.0) + f32(1.0)\n\
+         for k in 0..5 {\n    y = y * f32(0.5) + x\n}\nprint(sum(y), sum(y > f32(1.5)))\n",
+    )
+    .expect("write");
+    let script = script.to_str().expect("utf-8");
+    let narrow = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_arr"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("ARR_GPU_32BIT", "1")
+            .output()
+            .expect("arr binary runs")
+    };
+    let out = narrow(&["run", "--backend", "gpu", script]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("device error: this needs i64 in a shader"),
+        "{err}"
+    );
+    assert!(err.contains("f32.arr:1:13"), "{err}");
+    assert!(err.contains("--fallback cpu"), "{err}");
+    let out = narrow(&["run", "--backend", "gpu", "--fallback", "cpu", script]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, arr(&["run", script]).stdout);
+    let out = narrow(&["explain", "--backend", "gpu", "--fallback", "cpu", script]);
+    let text = stdout(&out);
+    assert!(text.contains("kernel on the gpu"), "{text}");
+    assert!(
+        text.contains(
+            "kernel on the cpu (needs f64, not in the adapter's shaders; --fallback cpu)"
+        ),
+        "{text}"
+    );
+    let out = arr(&["run", "--fallback", "cpu", script]);
+    assert!(stderr(&out).contains("--fallback cpu applies to --backend gpu"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn explain_emits_the_generated_code() {
     let out = arr(&["explain", "--emit", "clif", "examples/broadcasting.arr"]);

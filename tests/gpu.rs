@@ -161,7 +161,7 @@ while err > 0.002 {
     let mut s = Session::with_options(BackendKind::Gpu, Options::default()).expect("gpu session");
     s.run_str(program).expect("program");
     s.evaluator()
-        .set_backend(BackendKind::Cpu.create().expect("cpu"))
+        .set_backend(BackendKind::Cpu.create(false).expect("cpu"))
         .expect("switch");
     let got = fingerprint(&s.eval("u[5, :7] * total").expect("eval"));
     assert_eq!(

@@ -96,7 +96,7 @@ const CASES: &[(&str, &str)] = &[
 fn run(program: &str, kind: BackendKind, dir: &Path) -> String {
     let backend: Box<dyn arr::backend::Backend> = match kind {
         BackendKind::Cpu => Box::new(arr::backend::cpu::Cpu::new().expect("jit").always_compile()),
-        other => other.create().expect("backend"),
+        other => other.create(false).expect("backend"),
     };
     let options = Options {
         memory_limit: 1 << 30,

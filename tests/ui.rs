@@ -11,7 +11,7 @@ use arr::{BackendKind, Session};
 fn run_script(path: &std::path::Path, kind: BackendKind, replay: bool) -> String {
     let backend: Box<dyn arr::backend::Backend> = match kind {
         BackendKind::Cpu => Box::new(arr::backend::cpu::Cpu::new().expect("jit").always_compile()),
-        other => other.create().expect("backend"),
+        other => other.create(false).expect("backend"),
     };
     let text = std::fs::read_to_string(path).expect("test script readable");
     let name = format!(

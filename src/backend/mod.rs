@@ -178,7 +178,9 @@ impl BackendKind {
     }
 
     /// Creates the backend, or explains why it is not available in this build.
-    pub fn create(self) -> Result<Box<dyn Backend>> {
+    /// `fallback_cpu`: on the GPU, kernels needing a dtype the adapter lacks run on the CPU
+    /// instead of stopping with an error (`--fallback cpu`; other backends ignore it).
+    pub fn create(self, fallback_cpu: bool) -> Result<Box<dyn Backend>> {
         let missing = |name: &str, feature: &str| {
             Err(value_error(format!(
                 "the `{name}` backend is not available yet: {feature} has not landed"
@@ -188,7 +190,7 @@ impl BackendKind {
         match self {
             BackendKind::Interp => Ok(Box::new(interp::Interp::default())),
             BackendKind::Cpu => Ok(Box::new(cpu::Cpu::new()?)),
-            BackendKind::Gpu => Ok(Box::new(gpu::Gpu::new()?)),
+            BackendKind::Gpu => Ok(Box::new(gpu::Gpu::new(fallback_cpu)?)),
             BackendKind::Mpi => missing("mpi", "the MPI backend (distributed arrays)"),
         }
     }

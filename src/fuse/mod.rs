@@ -22,6 +22,7 @@ pub mod tree;
 
 pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
 
+use crate::diag::Span;
 use crate::dtype::DType;
 use crate::graph::{IndexItem, NodeRef, Op, UnaryOp, fmt_shape};
 use crate::runtime::Array;
@@ -76,6 +77,8 @@ pub enum Step {
         /// a kernel with dynamic offsets: `overlap::update_in_place_ok` of the resolved
         /// kernel decides when it runs.
         in_place_ok: bool,
+        /// The source of the node it computes (for errors about the kernel as a whole).
+        span: Span,
     },
     /// A node computed whole (library call, gather, scan, complex functions other than
     /// `+ - *`, `conj`, `real`, `imag`, `abs`) from buffers.
@@ -243,6 +246,7 @@ impl Planner {
                 shape: node.shape.clone(),
                 into: Some(old),
                 in_place_ok,
+                span: node.span,
             });
             out
         } else if let Some(out) = self.concat(node) {
@@ -257,6 +261,7 @@ impl Planner {
                 shape: node.shape.clone(),
                 into: None,
                 in_place_ok: false,
+                span: node.span,
             });
             out
         } else {
@@ -338,6 +343,7 @@ impl Planner {
                     shape: node.shape.clone(),
                     into: written,
                     in_place_ok: false,
+                    span: node.span,
                 });
                 written = Some(out);
             }
@@ -356,6 +362,7 @@ impl Planner {
             shape: x.shape.clone(),
             into: None,
             in_place_ok: false,
+            span: x.span,
         });
         out
     }

@@ -28,6 +28,9 @@ pub struct Options {
     /// Files only beneath these directories (and the running script's own), for untrusted
     /// scripts (`runtime::sandbox`).
     pub sandbox: Option<crate::runtime::sandbox::Sandbox>,
+    /// On the gpu backend: kernels needing a dtype the adapter's shaders lack run on the
+    /// CPU instead of stopping with an error (`--fallback cpu`).
+    pub fallback_cpu: bool,
     /// The longest one run (a script, or one call of the API) may take; past it the run
     /// stops with a resource error.
     pub timeout: Option<std::time::Duration>,
@@ -46,6 +49,7 @@ impl Default for Options {
             progress: false,
             sandbox: None,
             timeout: None,
+            fallback_cpu: false,
         }
     }
 }

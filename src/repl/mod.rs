@@ -311,7 +311,7 @@ fn command(session: &mut Session, cmd: &str) -> Result<Flow, ()> {
             ))
         }) {
             Ok(kind) => match kind
-                .create()
+                .create(session.evaluator().options.fallback_cpu)
                 .and_then(|b| session.evaluator().set_backend(b))
             {
                 Ok(()) => {

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 /// missing adapter a failure.
 pub fn gpu_available() -> bool {
     static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AVAILABLE.get_or_init(|| match arr::backend::gpu::Gpu::new() {
+    *AVAILABLE.get_or_init(|| match arr::backend::gpu::Gpu::new(false) {
         Ok(_) => true,
         Err(e) if std::env::var("ARR_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
             panic!("ARR_REQUIRE_GPU=1 but no GPU adapter opens: {e}")

@@ -292,6 +292,7 @@ impl Cpu {
                     shape,
                     into,
                     in_place_ok,
+                    ..
                 } => {
                     let Some((f, columns)) = kernels[s] else {
                         return Err(crate::diag::value_error(

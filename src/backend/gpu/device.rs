@@ -27,6 +27,9 @@ pub(super) struct Device {
     /// Commands recorded since the last submission: a plan's copies and dispatches go to
     /// the GPU in one submission, when something is read back.
     pending: Option<wgpu::CommandEncoder>,
+    /// Whether shaders may use f64 and i64 (the adapter has `SHADER_F64` and
+    /// `SHADER_INT64`, and `ARR_GPU_32BIT=1` does not hide them).
+    pub(super) wide: bool,
     /// Submissions the GPU may not have finished, oldest first.
     in_flight: std::collections::VecDeque<wgpu::SubmissionIndex>,
 }
@@ -46,39 +49,45 @@ fn gpu_error(message: impl Into<String>) -> Error {
 }
 
 impl Device {
-    /// Opens the first adapter with 64-bit floats and integers in shaders (`SHADER_F64`,
-    /// `SHADER_INT64`): arr computes f64 on the GPU and never narrows it.
+    /// Opens the best adapter (a real GPU before a software one; with 64-bit floats and
+    /// integers in shaders, `SHADER_F64` and `SHADER_INT64`, before one without). Without
+    /// them, only f32 and bool kernels run on the GPU: arr never narrows f64.
     pub(super) fn open() -> Result<Device> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
         let instance = wgpu::Instance::new(desc);
-        let needed = wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
+        let wide_features = wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
         let adapters = pollster::block_on(instance.enumerate_adapters(desc_backends()));
+        // A real GPU before a software one; among equals, one with 64-bit shader types.
         let adapter = adapters
             .into_iter()
-            .filter(|a| a.features().contains(needed))
-            .min_by_key(|a| match a.get_info().device_type {
-                wgpu::DeviceType::DiscreteGpu => 0,
-                wgpu::DeviceType::IntegratedGpu => 1,
-                wgpu::DeviceType::VirtualGpu => 2,
-                wgpu::DeviceType::Cpu => 3,
-                wgpu::DeviceType::Other => 4,
+            .min_by_key(|a| {
+                let kind = match a.get_info().device_type {
+                    wgpu::DeviceType::DiscreteGpu => 0,
+                    wgpu::DeviceType::IntegratedGpu => 1,
+                    wgpu::DeviceType::VirtualGpu => 2,
+                    wgpu::DeviceType::Cpu => 3,
+                    wgpu::DeviceType::Other => 4,
+                };
+                (kind, !a.features().contains(wide_features))
             })
             .ok_or_else(|| {
-                gpu_error(
-                    "no GPU adapter with 64-bit floats and integers in shaders (SHADER_F64, \
-                     SHADER_INT64) was found",
-                )
-                .with_help(
+                gpu_error("no GPU adapter was found").with_help(
                     "install a Vulkan driver (on Debian: `apt-get install mesa-vulkan-drivers \
                      libvulkan1` gives lavapipe, a software GPU), or use `--backend cpu`",
                 )
             })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
+        let narrow_only = std::env::var("ARR_GPU_32BIT").is_ok_and(|v| v == "1");
+        let wide = adapter.features().contains(wide_features) && !narrow_only;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("arr"),
-            required_features: needed,
+            required_features: if wide {
+                wide_features
+            } else {
+                wgpu::Features::empty()
+            },
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -102,6 +111,7 @@ impl Device {
             uncaptured,
             pending: None,
             in_flight: Default::default(),
+            wide,
         })
     }
 

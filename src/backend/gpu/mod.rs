@@ -40,6 +40,9 @@ pub struct Gpu {
     /// uploaded again by the next. An entry lives as long as its host array (the `Weak`
     /// keeps the address from being reused meanwhile).
     resident: rustc_hash::FxHashMap<usize, (std::rc::Weak<Array>, Rc<DeviceBuffer>)>,
+    /// Whether a kernel needing a dtype the adapter's shaders lack runs on the CPU (else
+    /// it is an error).
+    fallback_cpu: bool,
     stats: BackendStats,
 }
 
@@ -81,23 +84,50 @@ fn ours(d: &DeviceValue) -> Result<Rc<DeviceBuffer>> {
 }
 
 impl Gpu {
-    /// Opens the GPU (see [`Device::open`] for what it needs).
-    pub fn new() -> Result<Gpu> {
+    /// Opens the GPU (see [`Device::open`] for which). With `fallback_cpu`, kernels
+    /// needing a dtype the adapter's shaders lack (f64, c128, i64 on an adapter without
+    /// `SHADER_F64`/`SHADER_INT64`) run on the CPU; without it, they stop the program
+    /// with a device error naming the dtype, the adapter and the source.
+    pub fn new(fallback_cpu: bool) -> Result<Gpu> {
         Ok(Gpu {
             device: Device::open()?,
             cpu: Cpu::new()?,
             programs: Programs::default(),
             resident: Default::default(),
+            fallback_cpu,
             stats: BackendStats::default(),
         })
     }
 
     /// The adapter, its driver and what arr uses of it (`arr info`).
     pub fn adapter_summary(&self) -> String {
+        let types = if self.device.wide {
+            "f64, i64, c128, f32 and bool in shaders"
+        } else {
+            "f32 and bool in shaders (no SHADER_F64/SHADER_INT64: 64-bit kernels need \
+             --fallback cpu)"
+        };
         format!(
-            "{}; 64-bit floats and integers in shaders; largest array bound at once {} MiB",
+            "{}; {types}; largest array bound at once {} MiB",
             self.device.name,
             self.device.max_binding >> 20
+        )
+    }
+
+    /// The error for a kernel computing `dtype`, which the adapter's shaders lack.
+    fn narrow_error(&self, dtype: DType, span: crate::diag::Span) -> Error {
+        Error::new(
+            ErrorKind::Device,
+            format!(
+                "this needs {dtype} in a shader, and the GPU {} has no 64-bit types in \
+                 shaders (SHADER_F64/SHADER_INT64); arr never narrows silently",
+                self.device.name
+            ),
+        )
+        .with_span(span)
+        .with_help(
+            "use `--fallback cpu` to run such kernels on the CPU, convert to f32 (`f32(x)`) \
+             to keep them on the GPU, or use `--backend cpu`",
         )
     }
 
@@ -194,7 +224,14 @@ impl Gpu {
                     shape,
                     into,
                     in_place_ok,
+                    span,
                 } => {
+                    if !self.device.wide
+                        && !self.fallback_cpu
+                        && let Some(t) = wgsl::wide_dtype(kernel)
+                    {
+                        return Err(self.narrow_error(t, *span));
+                    }
                     let dynamic = kernel.has_dynamic();
                     let kernel = self.resolved(kernel, &mut slots)?;
                     let dead = into.is_some_and(|b| {

@@ -9,8 +9,9 @@ use std::fmt::Write;
 
 impl Gpu {
     /// The shader of a kernel step when it runs on the GPU, or why it runs on the CPU: its
-    /// code (see `wgsl::render`), or an array above what the adapter binds at once or an
-    /// address beyond 32 bits.
+    /// code (see `wgsl::render`), a 64-bit dtype the adapter's shaders lack (with
+    /// `--fallback cpu`; without it, `execute` stops), an array above what the adapter
+    /// binds at once, or an address beyond 32 bits.
     pub(super) fn place(
         &self,
         plan: &Plan,
@@ -45,6 +46,16 @@ impl Gpu {
                 "an array of {largest} bytes is above the {} bytes the adapter binds at once",
                 self.device.max_binding
             ));
+        }
+        if !self.device.wide
+            && let Some(t) = wgsl::wide_dtype(kernel)
+        {
+            let then = if self.fallback_cpu {
+                "--fallback cpu"
+            } else {
+                "an error without --fallback cpu"
+            };
+            return Err(format!("needs {t}, not in the adapter's shaders; {then}"));
         }
         if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
             return Err("an address does not fit 32 bits".into());

@@ -1,7 +1,7 @@
 //! Reductions in WGSL: the identities and combines of the CPU's accumulators, and the
 //! second pass that combines a row's block partials in the fixed tree of `fuse::tree`.
 
-use super::wgsl::{MAIN, PRELUDE, bits_f32, bits_f64, bits_i64, element_type, value_type};
+use super::wgsl::{MAIN, bits_f32, bits_f64, bits_i64, element_type, value_type};
 use crate::dtype::DType;
 use crate::fuse::Combine;
 use crate::fuse::tree::LANES;
@@ -23,11 +23,12 @@ pub(super) fn render_finish(combine: Combine, dtype: DType, divide: bool) -> Str
     } else {
         String::new()
     };
+    let prelude = super::wgsl::prelude(matches!(dtype, DType::F64 | DType::I64 | DType::C128));
     format!(
         "@group(0) @binding(0) var<storage, read> info: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<{elem}>;
 @group(0) @binding(2) var<storage, read> p: array<{elem}>;
-{PRELUDE}{op}
+{prelude}{op}
 fn partial(i: u32) -> {ty} {{ return {load}; }}
 fn block(row: u32, blocks: u32, b: u32) -> {ty} {{
     let i = (row * blocks + b) * {LANES}u;

@@ -1,6 +1,7 @@
 //! Snapshots of the WGSL the GPU backend renders (no device needed): an axis reduction of
 //! a transposed view compared with a constant (bool loads and stores, an i64 sum, the
-//! `exact` barriers), its second pass, and an f64 `exp` through `fuse::math`.
+//! `exact` barriers), its second pass, an f64 `exp` through `fuse::math`, and an f32 kernel
+//! with no 64-bit type (for adapters without them).
 
 use super::reduce::render_finish;
 use super::wgsl::render;
@@ -67,4 +68,20 @@ fn exp_through_fuse_math_and_tan_on_the_cpu() {
     let e_text = shaders(&e);
     assert!(e_text.contains("exact64("), "{e_text}");
     insta::assert_snapshot!(e_text);
+}
+
+#[test]
+fn an_f32_kernel_uses_no_64_bit_type() {
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let a = ArrayD::from_shape_fn(IxDyn(&[6]), |i| i[0] as f32 * 0.25);
+    let x = g.constant(Array::F32(a), false, s).expect("small");
+    let y = g.binary(BinaryOp::Mul, &x, &x, s).expect("mul");
+    let m = g.reduce(ReduceOp::Max, &y, None, false, 0, s).expect("max");
+    let text = shaders(&m);
+    assert!(
+        !["f64", "i64", "u64"].iter().any(|t| text.contains(t)),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
 }

@@ -170,7 +170,8 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
         element_type(out_dtype)
     );
     s.push_str(&decls);
-    s.push_str(PRELUDE);
+    let prelude_at = s.len();
+    s.push_str(&prelude(wide_dtype(kernel).is_some()));
     let _ = writeln!(s, "const R: u32 = {r}u;");
     s.push_str(COORDS);
     if kernel
@@ -277,14 +278,11 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
         }
     }
     if body.flags {
-        s = s.replacen(
-            PRELUDE,
-            &format!(
-                "@group(0) @binding({}) var<storage, read_write> status: array<atomic<u32>>;\n{PRELUDE}",
-                buffers.len() + 2
-            ),
-            1,
+        let status = format!(
+            "@group(0) @binding({}) var<storage, read_write> status: array<atomic<u32>>;\n",
+            buffers.len() + 2
         );
+        s.insert_str(prelude_at, &status);
     }
     Ok(Rendered {
         text: s,
@@ -305,16 +303,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /// `+ - *` result goes through them, so no shader compiler contracts a product into an
 /// FMA or reassociates a sum (both change bits; WGSL has no way to forbid them).
 /// `opaque64`/`opaque32` add the zero instead (for constants and `math`'s barrier: two
-/// xors with it would cancel).
-pub(super) const PRELUDE: &str = "fn exact64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) ^ u64(u32(info[3]))); }
-fn exact32(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) ^ u32(info[3])); }
-fn opaque64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) + u64(u32(info[3]))); }
+/// xors with it would cancel). The 64-bit ones only where the shader uses 64-bit types
+/// (`wide`): an adapter without them refuses a module that mentions them.
+pub(super) fn prelude(wide: bool) -> String {
+    let narrow =
+        "fn exact32(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) ^ u32(info[3])); }
 fn opaque32(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) + u32(info[3])); }
-fn isnan64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu; }
 fn isnan32(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
-fn nan64() -> f64 { return bitcast<f64>(0x7ff8000000000000lu); }
 fn nan32() -> f32 { return bitcast<f32>(0x7fc00000u); }
 ";
+    let wide_helpers = "fn exact64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) ^ u64(u32(info[3]))); }
+fn opaque64(v: f64) -> f64 { return bitcast<f64>(bitcast<u64>(v) + u64(u32(info[3]))); }
+fn isnan64(x: f64) -> bool { return (bitcast<u64>(x) & 0x7ffffffffffffffflu) > 0x7ff0000000000000lu; }
+fn nan64() -> f64 { return bitcast<f64>(0x7ff8000000000000lu); }
+";
+    if wide {
+        format!("{wide_helpers}{narrow}")
+    } else {
+        narrow.to_string()
+    }
+}
+
+/// The first 64-bit dtype a kernel reads or computes, if any (i64 too where it counts
+/// positions or draws random numbers, which use 64-bit counters): its shader needs
+/// `SHADER_F64`/`SHADER_INT64`.
+pub(super) fn wide_dtype(kernel: &Kernel) -> Option<DType> {
+    let counts = kernel.inputs.iter().any(|i| i.source == Source::Counter)
+        || (kernel.body.iter()).any(|v| matches!(v.inst, Inst::Random { .. }));
+    let dtypes = (kernel.inputs.iter().map(|i| i.dtype)).chain(kernel.body.iter().map(|v| v.dtype));
+    dtypes
+        .chain(counts.then_some(DType::I64))
+        .find(|d| matches!(d, DType::F64 | DType::C128 | DType::I64))
+}
 
 /// Coordinates of a linear position (row-major over the `R` dims in `info[3..]`) and the
 /// address an affine map (offset, strides at `info[at..]`) gives them.
