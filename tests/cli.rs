@@ -229,7 +229,7 @@ fn info_names_each_backend_and_the_gpu_adapter() {
     }
     if common::gpu_available() {
         assert!(
-            text.contains("64-bit floats and integers in shaders"),
+            text.contains("f64, i64, c128, f32 and bool in shaders"),
             "{text}"
         );
     }

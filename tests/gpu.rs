@@ -132,7 +132,7 @@ for j in 2..40 {
     same(&format!("{PRELUDE}\n{program}"), "sum(u) + sum(y)");
     same(&format!("{PRELUDE}\n{program}"), "u[100, ::37]");
     same(PRELUDE, "m[m > 1.0]");
-    same(PRELUDE, "m @ transpose(m)");
+    same(PRELUDE, "i64(m * 10.0) @ transpose(i64(m * 10.0))");
     same(PRELUDE, "cumsum(x) * 2.0");
 }
 
@@ -168,6 +168,59 @@ while err > 0.002 {
         got,
         outcome(BackendKind::Interp, program, "u[5, :7] * total")
     );
+}
+
+/// Matrix products run as a tiled shader that sums in order of `k`: within
+/// 2·γ_k·(|A|·|B|) of the interpreter's, elementwise (see `backend/gpu/matmul.rs`).
+#[test]
+fn matmul_within_its_error_bound() {
+    if !gpu_available() {
+        return;
+    }
+    let prelude = format!(
+        "{PRELUDE}\nlet s = reshape(linspace(-1.0, 1.0, 2 * 3 * 17 * 19), 2, 3, 17, 19)\n\
+         let t = reshape(linspace(0.0, 1.0, 3 * 19 * 5), 3, 19, 5)"
+    );
+    let cases = [
+        ("m", "transpose(m)", 100),
+        ("m", "x[:100]", 100),
+        ("x[:60]", "m", 60),
+        ("x[:100]", "x[100:200]", 100),
+        ("s", "t", 19),
+        ("s", "t[0]", 19),
+        ("transpose(m)[::-1, ::2]", "m[:30, ::-1]", 30),
+        ("f32(m)", "f32(transpose(m))", 100),
+        ("zeros(3, 0)", "zeros(0, 4)", 0),
+    ];
+    let options = || Options {
+        fold_limit: 0,
+        ..Options::default()
+    };
+    let mut gpu = Session::with_options(BackendKind::Gpu, options()).expect("gpu session");
+    let mut interp = Session::with_options(BackendKind::Interp, options()).expect("interp");
+    gpu.run_str(&prelude).expect("prelude");
+    interp.run_str(&prelude).expect("prelude");
+    let text = gpu.explain("m @ transpose(m)").expect("explain");
+    assert!(text.contains("matmul on the gpu (tiled shader)"), "{text}");
+    for (a, b, k) in cases {
+        let product = format!("{a} @ {b}");
+        let got = gpu.eval(&product).expect("gpu").to_f64_vec();
+        let want = interp.eval(&product).expect("interp").to_f64_vec();
+        let scale = interp
+            .eval(&format!("abs({a}) @ abs({b})"))
+            .expect("interp")
+            .to_f64_vec();
+        let u = if a.starts_with("f32") {
+            2f64.powi(-24)
+        } else {
+            2f64.powi(-53)
+        };
+        let gamma = k as f64 * u / (1.0 - k as f64 * u);
+        assert_eq!(got.len(), want.len(), "{product}");
+        for ((g, w), s) in got.iter().zip(&want).zip(&scale) {
+            assert!((g - w).abs() <= 2.0 * gamma * s, "{product}: {g} vs {w}");
+        }
+    }
 }
 
 #[test]

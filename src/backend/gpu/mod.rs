@@ -12,6 +12,7 @@
 
 mod device;
 mod math;
+mod matmul;
 mod placement;
 mod random;
 mod reduce;
@@ -278,13 +279,17 @@ impl Gpu {
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
-                    let mut args = Vec::with_capacity(inputs.len());
-                    for a in inputs {
-                        let (shape, dtype) = buffer_layout(plan, a.buf);
-                        args.push(self.on_host(&mut slots[a.buf], &shape, dtype)?);
+                    if let Some(d) = self.matmul_on_gpu(plan, node, inputs, &mut slots)? {
+                        slots[*out] = Slot::device(Rc::new(d));
+                    } else {
+                        let mut args = Vec::with_capacity(inputs.len());
+                        for a in inputs {
+                            let (shape, dtype) = buffer_layout(plan, a.buf);
+                            args.push(self.on_host(&mut slots[a.buf], &shape, dtype)?);
+                        }
+                        let v = super::cpu::library_step(node, inputs, &args)?;
+                        slots[*out] = Slot::host(Rc::new(v));
                     }
-                    let v = super::cpu::library_step(node, inputs, &args)?;
-                    slots[*out] = Slot::host(Rc::new(v));
                 }
             }
             // Buffers no later step reads are freed (on the device too).

@@ -146,9 +146,18 @@ impl Gpu {
                 }
                 Step::Node { node, inputs, out } => {
                     let reads = inputs.iter().map(|a| a.buf).collect();
-                    let m = moved(fetch(&mut on_host, reads), false);
-                    let what = format!("{} on the cpu (library step){m}", node.op.label());
-                    (false, what, *out)
+                    match self.matmul_operands(plan, node, inputs) {
+                        Ok(_) => {
+                            let m = moved(fetch(&mut on_device, reads), true);
+                            let what = format!("{} on the gpu (tiled shader){m}", node.op.label());
+                            (true, what, *out)
+                        }
+                        Err(why) => {
+                            let m = moved(fetch(&mut on_host, reads), false);
+                            let what = format!("{} on the cpu ({why}){m}", node.op.label());
+                            (false, what, *out)
+                        }
+                    }
                 }
             };
             on_device[out] = where_;
@@ -175,8 +184,15 @@ impl Gpu {
         let plan = Plan::build(roots, false);
         let mut text = String::new();
         for (n, step) in plan.steps.iter().enumerate() {
-            let Step::Kernel { kernel, shape, .. } = step else {
-                continue;
+            let (kernel, shape) = match step {
+                Step::Kernel { kernel, shape, .. } => (kernel, shape),
+                Step::Node { node, inputs, .. } => {
+                    if self.matmul_operands(&plan, node, inputs).is_ok() {
+                        let _ = writeln!(text, "// step {n}: matmul");
+                        text.push_str(&super::matmul::render(node.dtype));
+                    }
+                    continue;
+                }
             };
             let _ = writeln!(text, "// step {n}");
             match self.place(&plan, kernel, shape, None) {
