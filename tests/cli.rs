@@ -195,6 +195,40 @@ fn gpu_without_64_bit_shaders_stops_or_falls_back() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `ARR_GPU_MEMORY` caps the bytes arr keeps on the GPU: passing it is a resource error at
+/// the source that allocates, before the device runs out.
+#[test]
+fn gpu_memory_limit_is_a_resource_error() {
+    if !common::gpu_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("arr-gpu-mem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join("big.arr");
+    std::fs::write(
+        &script,
+        "let x = linspace(0.0, 1.0, 300000)\nprint(sum(x * 2.0 + 1.0))\n",
+    )
+    .expect("write");
+    let run = |limit: &str| {
+        Command::new(env!("CARGO_BIN_EXE_arr"))
+            .args(["run", "--backend", "gpu", script.to_str().expect("utf-8")])
+            .env("NO_COLOR", "1")
+            .env("ARR_GPU_MEMORY", limit)
+            .output()
+            .expect("arr binary runs")
+    };
+    let out = run("1M");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("resource error: a GPU buffer of 2400000 bytes"), "{err}");
+    assert!(err.contains("big.arr:1:9"), "{err}");
+    let out = run("16M");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "600000.0\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn explain_emits_the_generated_code() {
     let out = arr(&["explain", "--emit", "clif", "examples/broadcasting.arr"]);

@@ -4,6 +4,8 @@
 
 use crate::diag::{Error, ErrorKind, Result};
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use super::wgsl::WORKGROUP;
@@ -22,8 +24,14 @@ pub(super) struct Device {
     pipelines: HashMap<String, wgpu::ComputePipeline>,
     /// Time spent compiling pipelines.
     pub(super) compile_time: std::time::Duration,
-    /// The first error wgpu reported outside an error scope.
-    uncaptured: Arc<Mutex<Option<String>>>,
+    /// The first error wgpu reported outside an error scope (and whether it was for lack
+    /// of memory).
+    uncaptured: Arc<Mutex<Option<(bool, String)>>>,
+    /// Bytes of arr's buffers alive on the device (each buffer subtracts its own when
+    /// dropped).
+    live: Rc<Cell<u64>>,
+    /// The most bytes arr keeps on the device at once (`ARR_GPU_MEMORY`), if set.
+    memory_limit: Option<u64>,
     /// Commands recorded since the last submission: a plan's copies and dispatches go to
     /// the GPU in one submission, when something is read back.
     pending: Option<wgpu::CommandEncoder>,
@@ -42,6 +50,14 @@ const MAX_IN_FLIGHT: usize = 2;
 pub(super) struct DeviceBuffer {
     pub(super) buffer: wgpu::Buffer,
     pub(super) bytes: u64,
+    /// The device's count of live bytes, which this buffer leaves when dropped.
+    live: Rc<Cell<u64>>,
+}
+
+impl Drop for DeviceBuffer {
+    fn drop(&mut self) {
+        self.live.set(self.live.get() - self.buffer.size());
+    }
 }
 
 fn gpu_error(message: impl Into<String>) -> Error {
@@ -96,9 +112,18 @@ impl Device {
         let sink = uncaptured.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             if let Ok(mut first) = sink.lock() {
-                first.get_or_insert_with(|| e.to_string());
+                let oom = matches!(e, wgpu::Error::OutOfMemory { .. });
+                first.get_or_insert_with(|| (oom, e.to_string()));
             }
         }));
+        let memory_limit = match std::env::var("ARR_GPU_MEMORY") {
+            Ok(text) => Some(crate::runtime::parse_size(&text).ok_or_else(|| {
+                gpu_error(format!(
+                    "cannot read ARR_GPU_MEMORY=`{text}` as a size (try 4G or 512M)"
+                ))
+            })?),
+            Err(_) => None,
+        };
         Ok(Device {
             device,
             queue,
@@ -109,6 +134,8 @@ impl Device {
             pipelines: HashMap::default(),
             compile_time: std::time::Duration::ZERO,
             uncaptured,
+            live: Rc::new(Cell::new(0)),
+            memory_limit,
             pending: None,
             in_flight: Default::default(),
             wide,
@@ -119,7 +146,15 @@ impl Device {
     fn check(&self) -> Result<()> {
         let reported = self.uncaptured.lock().ok().and_then(|mut e| e.take());
         match reported {
-            Some(e) => Err(gpu_error(format!("the GPU reported an error: {e}"))),
+            Some((true, e)) => Err(crate::diag::resource_error(format!(
+                "the GPU is out of memory with {} bytes of arrays on it: {e}",
+                self.live.get()
+            ))
+            .with_help(
+                "set ARR_GPU_MEMORY below the GPU's memory to stop at a clear limit, let go \
+                 of arrays no longer needed, or use `--backend cpu`",
+            )),
+            Some((false, e)) => Err(gpu_error(format!("the GPU reported an error: {e}"))),
             None => Ok(()),
         }
     }
@@ -133,6 +168,17 @@ impl Device {
             )));
         }
         let size = bytes.max(16).next_multiple_of(4);
+        let live = self.live.get();
+        if let Some(limit) = self.memory_limit
+            && live + size > limit
+        {
+            return Err(crate::diag::resource_error(format!(
+                "a GPU buffer of {size} bytes with {live} bytes on the GPU already would pass \
+                 its memory limit of {limit} bytes (ARR_GPU_MEMORY)"
+            ))
+            .with_help("raise ARR_GPU_MEMORY, or let go of arrays no longer needed"));
+        }
+        self.live.set(live + size);
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size,
@@ -141,7 +187,11 @@ impl Device {
                 | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        Ok(DeviceBuffer { buffer, bytes })
+        Ok(DeviceBuffer {
+            buffer,
+            bytes,
+            live: self.live.clone(),
+        })
     }
 
     /// A buffer holding `data`.

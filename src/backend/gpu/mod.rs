@@ -260,12 +260,14 @@ impl Gpu {
                     let on_gpu = match placed {
                         Ok(shader) => {
                             let target = match into {
-                                Some(b) => {
-                                    Some(self.update_target(plan, &mut slots, *b, in_place)?)
-                                }
+                                Some(b) => Some(
+                                    self.update_target(plan, &mut slots, *b, in_place)
+                                        .map_err(|e| e.or_span(*span))?,
+                                ),
                                 None => None,
                             };
-                            self.run_on_gpu(&kernel, &shader, &mut slots, shape, target)?
+                            self.run_on_gpu(&kernel, &shader, &mut slots, shape, target)
+                                .map_err(|e| e.or_span(*span))?
                         }
                         Err(_) => None,
                     };
@@ -279,7 +281,8 @@ impl Gpu {
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
-                    if let Some(d) = self.matmul_on_gpu(plan, node, inputs, &mut slots)? {
+                    let on_gpu = self.matmul_on_gpu(plan, node, inputs, &mut slots);
+                    if let Some(d) = on_gpu.map_err(|e| e.or_span(node.span))? {
                         slots[*out] = Slot::device(Rc::new(d));
                     } else {
                         let mut args = Vec::with_capacity(inputs.len());
