@@ -221,7 +221,10 @@ fn gpu_memory_limit_is_a_resource_error() {
     let out = run("1M");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("resource error: a GPU buffer of 2400000 bytes"), "{err}");
+    assert!(
+        err.contains("resource error: a GPU buffer of 2400000 bytes"),
+        "{err}"
+    );
     assert!(err.contains("big.arr:1:9"), "{err}");
     let out = run("16M");
     assert!(out.status.success(), "{}", stderr(&out));

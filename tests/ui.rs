@@ -1,9 +1,13 @@
 //! UI tests, as rustc's: every `tests/ui/*.arr` script is run on the interpreter tracing
 //! every loop iteration, and its output — stdout, then the rendered error if any — is
 //! compared with a snapshot; then it is run on the interpreter replaying recorded loop
-//! bodies, and on the `cpu` backend, whose outputs must be byte-for-byte the same (same
-//! digits, same errors) — except in scripts that print plans with `explain`, whose cpu
-//! output has its own snapshot. Adding a case is adding a file.
+//! bodies, and on the `cpu` and `gpu` backends, whose outputs must be byte-for-byte the
+//! same (same digits, same errors) — except in scripts that print plans with `explain`,
+//! whose cpu output has its own snapshot (the gpu's names the machine's adapter, so it is
+//! not compared). The gpu runs where an adapter opens (see `common::gpu_available`).
+//! Adding a case is adding a file.
+
+mod common;
 
 use arr::lower::Options;
 use arr::{BackendKind, Session};
@@ -54,11 +58,15 @@ fn ui_scripts() {
             insta::assert_snapshot!("cpu", cpu);
         } else {
             pretty_assert(&interp, &cpu, path);
+            if common::gpu_available() {
+                let gpu = run_script(path, BackendKind::Gpu, true);
+                pretty_assert(&interp, &gpu, path);
+            }
         }
     });
 }
 
-/// Fails with the first differing line between the interpreter's and the cpu's output.
+/// Fails with the first differing line between the interpreter's and a backend's output.
 fn pretty_assert(interp: &str, cpu: &str, path: &std::path::Path) {
     if interp == cpu {
         return;
@@ -66,14 +74,14 @@ fn pretty_assert(interp: &str, cpu: &str, path: &std::path::Path) {
     for (n, (a, b)) in interp.lines().zip(cpu.lines()).enumerate() {
         if a != b {
             panic!(
-                "{}: cpu differs from interp at line {}:\n interp: {a}\n cpu:    {b}\n--- cpu output ---\n{cpu}",
+                "{}: the backend differs from interp at line {}:\n interp:  {a}\n backend: {b}\n--- its output ---\n{cpu}",
                 path.display(),
                 n + 1
             );
         }
     }
     panic!(
-        "{}: cpu output has {} lines, interp {}",
+        "{}: the backend's output has {} lines, interp {}",
         path.display(),
         cpu.lines().count(),
         interp.lines().count()

@@ -368,13 +368,14 @@ pub(super) fn bits_i64(x: i64) -> String {
     format!("bitcast<i64>({:#x}lu)", x as u64)
 }
 
-/// A constant, exactly (floats and i64 by their bits). Float and bool constants are hidden
-/// from the shader compiler (`opaque`, a run-time zero): knowing them, it folds `x * 0.0` to
-/// 0 and `x + 0.0` to `x`, which IEEE does not (NaN, infinities, -0).
+/// A constant, exactly (floats and i64 by their bits), hidden from the shader compiler
+/// (`opaque`, or adding the run-time zero): knowing a float constant, it folds `x * 0.0` to
+/// 0 and `x + 0.0` to `x`, which IEEE does not (NaN, infinities, -0); knowing an i64 one,
+/// Mesa's llvmpipe got `i > 4` wrong (true for every `i`; found by the UI scripts on gpu).
 fn constant(c: Scalar) -> Result<String, Unsupported> {
     Ok(match c {
         Scalar::Bool(b) => format!("(info[3] {} 0)", if b { "==" } else { "!=" }),
-        Scalar::I64(x) => bits_i64(x),
+        Scalar::I64(x) => format!("({} + i64(info[3]))", bits_i64(x)),
         Scalar::F32(x) => format!("opaque32({})", bits_f32(x)),
         Scalar::F64(x) => format!("opaque64({})", bits_f64(x)),
         Scalar::C128(_) => return Err("complex constants are split into halves".into()),
