@@ -19,8 +19,13 @@ pub(super) struct Device {
     queue: wgpu::Queue,
     /// The adapter's name and driver, for `explain` and errors.
     pub(super) name: String,
-    /// Largest storage buffer a shader may bind, in bytes.
+    /// Largest storage buffer window a shader may bind, in bytes.
     pub(super) max_binding: u64,
+    /// Largest buffer, in bytes (arrays above `max_binding` are bound in windows, see
+    /// `bands`).
+    pub(super) max_buffer: u64,
+    /// The alignment of a window's start, in bytes.
+    pub(super) align: u64,
     pipelines: HashMap<String, wgpu::ComputePipeline>,
     /// Time spent compiling pipelines.
     pub(super) compile_time: std::time::Duration,
@@ -131,6 +136,8 @@ impl Device {
             max_binding: limits
                 .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
+            max_buffer: limits.max_buffer_size,
+            align: u64::from(limits.min_storage_buffer_offset_alignment),
             pipelines: HashMap::default(),
             compile_time: std::time::Duration::ZERO,
             uncaptured,
@@ -161,10 +168,10 @@ impl Device {
 
     /// A buffer of `bytes` (at least 16: wgpu binds no empty buffer), uninitialised.
     pub(super) fn alloc(&self, bytes: u64) -> Result<DeviceBuffer> {
-        if bytes > self.max_binding {
+        if bytes > self.max_buffer {
             return Err(gpu_error(format!(
-                "an array of {bytes} bytes is larger than the GPU binds at once ({} bytes)",
-                self.max_binding
+                "an array of {bytes} bytes is larger than the GPU's largest buffer ({} bytes)",
+                self.max_buffer
             )));
         }
         let size = bytes.max(16).next_multiple_of(4);
@@ -247,13 +254,15 @@ impl Device {
     }
 
     /// Records `invocations` invocations of the shader `text` with `info` at binding 0, `out`
-    /// at binding 1 and `inputs` from binding 2 on.
+    /// at binding 1 and `inputs` from binding 2 on: whole, or the `windows` (byte offset,
+    /// bytes) of each from binding 1 on.
     pub(super) fn dispatch(
         &mut self,
         text: &str,
         info: &[i32],
         out: &DeviceBuffer,
         inputs: &[&DeviceBuffer],
+        windows: Option<&[(u64, u64)]>,
         invocations: u64,
     ) -> Result<()> {
         if invocations == 0 {
@@ -261,20 +270,25 @@ impl Device {
         }
         let info = self.upload(bytemuck_i32(info))?;
         let pipeline = self.pipeline(text)?;
-        let mut entries = vec![
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: info.buffer.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: out.buffer.as_entire_binding(),
-            },
-        ];
-        for (n, b) in inputs.iter().enumerate() {
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: info.buffer.as_entire_binding(),
+        }];
+        for (n, b) in std::iter::once(out)
+            .chain(inputs.iter().copied())
+            .enumerate()
+        {
+            let window = windows.and_then(|w| w.get(n)).copied();
             entries.push(wgpu::BindGroupEntry {
-                binding: n as u32 + 2,
-                resource: b.buffer.as_entire_binding(),
+                binding: n as u32 + 1,
+                resource: match window {
+                    None => b.buffer.as_entire_binding(),
+                    Some((offset, size)) => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &b.buffer,
+                        offset,
+                        size: std::num::NonZeroU64::new(size),
+                    }),
+                },
             });
         }
         let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {

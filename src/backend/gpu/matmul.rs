@@ -10,7 +10,8 @@
 //! most 2·γ_k·(|A|·|B|) elementwise, γ_k = k·u/(1 − k·u) — the bound `tests/gpu.rs` checks.
 
 use super::device::DeviceBuffer;
-use super::{Slot, buffer_layout, transfer};
+use super::slots::Slot;
+use super::{buffer_layout, transfer};
 use crate::diag::Result;
 use crate::dtype::DType;
 use crate::fuse::{Arg, Buffer, Plan};
@@ -256,7 +257,14 @@ impl super::Gpu {
         let out = (self.device).alloc((node.size() * node.dtype.size_bytes()) as u64)?;
         let before = self.device.pipelines();
         let inputs: Vec<&DeviceBuffer> = buffers.iter().map(|d| d.as_ref()).collect();
-        (self.device).dispatch(&render(node.dtype), &words, &out, &inputs, invocations)?;
+        (self.device).dispatch(
+            &render(node.dtype),
+            &words,
+            &out,
+            &inputs,
+            None,
+            invocations,
+        )?;
         let compiled = (self.device.pipelines() - before) as u64;
         self.stats.kernels_compiled += compiled;
         self.stats.cache_hits += u64::from(compiled == 0);

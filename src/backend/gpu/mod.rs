@@ -1,21 +1,27 @@
 //! The GPU backend: the CPU backend's plans (`fuse`), with every kernel the renderer can
-//! express run as a WGSL compute shader through wgpu (`wgsl`, `math`, `device`), and the
-//! rest — library steps (matmul, linear algebra, FFT, sort, gathers) and kernels that call
-//! libm or draw random numbers — run on the CPU, with their inputs read back and their
-//! results uploaded only when a later kernel runs on the GPU. `explain` says where each
-//! step runs and why.
+//! express run as a WGSL compute shader through wgpu (`wgsl`, `math`, `device`; arrays above
+//! what the adapter binds at once in `bands`), f32/f64 matrix products as a tiled shader
+//! (`matmul`), and the rest — other library steps (linear algebra, FFT, sort, gathers) and
+//! kernels that call libm or draw normal numbers — on the CPU, with their inputs read back
+//! and their results uploaded only when a later step runs on the GPU. `explain` says where
+//! each step runs and why (`placement`).
 //!
-//! Within a plan, values stay on the device between kernels; a plan's roots are read back
-//! when it ends. f64 is computed as f64 (the adapter must offer `SHADER_F64`), with the
-//! decompositions of `fuse::math` and the reduction tree of `fuse::tree`, so results have
-//! the CPU's bits wherever the adapter rounds `+ - * / sqrt` correctly (lavapipe does).
+//! Values stay on the device between steps and plans (`slots`): a forced plan's roots are
+//! read back, as something observes them, but a prepared program's (a replayed loop
+//! body's) stay on the device as [`Operand::Device`] values. f64 is computed as f64 where
+//! the adapter offers `SHADER_F64` (else such kernels are an error, or run on the CPU with
+//! `--fallback cpu`), with the decompositions of `fuse::math` and the reduction tree of
+//! `fuse::tree`, so results have the CPU's bits wherever the adapter rounds `+ - * / sqrt`
+//! correctly (lavapipe does) — matrix products excepted (see `matmul`).
 
+mod bands;
 mod device;
 mod math;
 mod matmul;
 mod placement;
 mod random;
 mod reduce;
+mod slots;
 mod transfer;
 mod wgsl;
 
@@ -27,6 +33,7 @@ use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
 use crate::runtime::{Array, DeviceValue, Operand};
 use device::{Device, DeviceBuffer};
+use slots::{Slot, ours};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -45,43 +52,6 @@ pub struct Gpu {
     /// it is an error).
     fallback_cpu: bool,
     stats: BackendStats,
-}
-
-/// Resident entries beyond which dead ones are swept.
-const RESIDENT_SWEEP: usize = 64;
-
-/// Where a plan buffer's value is: on the host, on the device, or both.
-#[derive(Default, Clone)]
-struct Slot {
-    host: Option<Rc<Array>>,
-    device: Option<Rc<DeviceBuffer>>,
-    /// Host bytes before the element a kernel's offset 0 names, for a strided host value
-    /// uploaded whole (its span starts at its lowest address).
-    shift_bytes: i64,
-}
-
-impl Slot {
-    fn host(a: Rc<Array>) -> Slot {
-        Slot {
-            host: Some(a),
-            ..Slot::default()
-        }
-    }
-
-    fn device(d: Rc<DeviceBuffer>) -> Slot {
-        Slot {
-            device: Some(d),
-            ..Slot::default()
-        }
-    }
-}
-
-/// The device buffer of a value this backend kept on its device.
-fn ours(d: &DeviceValue) -> Result<Rc<DeviceBuffer>> {
-    d.handle
-        .clone()
-        .downcast::<DeviceBuffer>()
-        .map_err(|_| d.foreign())
 }
 
 impl Gpu {
@@ -109,9 +79,10 @@ impl Gpu {
              --fallback cpu)"
         };
         format!(
-            "{}; {types}; largest array bound at once {} MiB",
+            "{}; {types}; binds {} MiB at once (arrays up to {} MiB in bands)",
             self.device.name,
-            self.device.max_binding >> 20
+            self.device.max_binding >> 20,
+            self.device.max_buffer >> 20
         )
     }
 
@@ -130,65 +101,6 @@ impl Gpu {
             "use `--fallback cpu` to run such kernels on the CPU, convert to f32 (`f32(x)`) \
              to keep them on the GPU, or use `--backend cpu`",
         )
-    }
-
-    /// The device copy of `host`, if one is resident.
-    fn resident(&self, host: &Rc<Array>) -> Option<Rc<DeviceBuffer>> {
-        let (weak, device) = self.resident.get(&(Rc::as_ptr(host) as usize))?;
-        let alive = weak.upgrade()?;
-        Rc::ptr_eq(&alive, host).then(|| device.clone())
-    }
-
-    /// Remembers that `device` holds `host`'s elements, row-major.
-    fn keep_resident(&mut self, host: &Rc<Array>, device: Rc<DeviceBuffer>) {
-        if self.resident.len() >= RESIDENT_SWEEP {
-            self.resident.retain(|_, (weak, _)| weak.strong_count() > 0);
-        }
-        self.resident
-            .insert(Rc::as_ptr(host) as usize, (Rc::downgrade(host), device));
-    }
-
-    /// The slot's value on the device: resident, or uploaded from the host now.
-    fn on_device(&mut self, slot: &mut Slot) -> Result<Rc<DeviceBuffer>> {
-        if let Some(d) = &slot.device {
-            return Ok(d.clone());
-        }
-        let host = slot
-            .host
-            .clone()
-            .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
-        if let Some(d) = self.resident(&host) {
-            slot.device = Some(d.clone());
-            return Ok(d);
-        }
-        let (bytes, shift) = transfer::device_bytes(&host);
-        let d = Rc::new(self.device.upload(&bytes)?);
-        self.stats.uploads += 1;
-        if shift == 0 && host.is_standard_layout() {
-            self.keep_resident(&host, d.clone());
-        }
-        slot.device = Some(d.clone());
-        slot.shift_bytes = shift;
-        Ok(d)
-    }
-
-    /// The slot's value on the host, read back if needed (`shape` and `dtype` are the
-    /// buffer's).
-    fn on_host(&mut self, slot: &mut Slot, shape: &[usize], dtype: DType) -> Result<Rc<Array>> {
-        if let Some(h) = &slot.host {
-            return Ok(h.clone());
-        }
-        let d = slot
-            .device
-            .clone()
-            .ok_or_else(|| internal("a value is neither on the host nor on the device"))?;
-        let bytes = shape.iter().product::<usize>() * dtype.size_bytes();
-        crate::runtime::check_alloc(bytes as u64)?;
-        let host = Rc::new(transfer::from_device(&self.device.read(&d)?, shape, dtype)?);
-        self.stats.readbacks += 1;
-        self.keep_resident(&host, d);
-        slot.host = Some(host.clone());
-        Ok(host)
     }
 
     /// Runs a plan with `params` bound to its parameters; the slots of its roots, then of
@@ -331,41 +243,6 @@ impl Gpu {
         Ok(kernel.resolve(|b| positions.get(&b).copied().unwrap_or(0)))
     }
 
-    /// The buffer an indexed update writes: buffer `b` itself when it dies here
-    /// (`in_place`), else a copy of it on the device (a host value is uploaded row-major).
-    fn update_target(
-        &mut self,
-        plan: &Plan,
-        slots: &mut [Slot],
-        b: usize,
-        in_place: Option<usize>,
-    ) -> Result<DeviceBuffer> {
-        if in_place == Some(b)
-            && let Some(d) = slots[b].device.take()
-        {
-            match Rc::try_unwrap(d) {
-                Ok(d) => return Ok(d),
-                Err(shared) => slots[b].device = Some(shared),
-            }
-        }
-        match (&slots[b].device, &slots[b].host) {
-            (Some(d), _) if slots[b].shift_bytes == 0 && !strided_host(&slots[b]) => {
-                self.device.duplicate(d)
-            }
-            (_, Some(h)) => {
-                let standard = h.as_ref().clone().into_standard_layout();
-                self.device.upload(&transfer::device_bytes(&standard).0)
-            }
-            (Some(_), None) => {
-                let (shape, dtype) = buffer_layout(plan, b);
-                let h = self.on_host(&mut slots[b], &shape, dtype)?;
-                let standard = h.as_ref().clone().into_standard_layout();
-                self.device.upload(&transfer::device_bytes(&standard).0)
-            }
-            (None, None) => Err(internal("an update's array is missing")),
-        }
-    }
-
     /// Runs a rendered kernel: its inputs uploaded where they are not on the device yet,
     /// its result in `target` (an update) or a new buffer. `None` when the shader raised
     /// its `status` flag (an element needs libm's exact path): the caller computes the
@@ -409,10 +286,37 @@ impl Gpu {
                         (shape.iter().product::<usize>() * transfer::device_size(dtype)) as u64,
                     )?,
                 };
-                let info = wgsl::info(&kernel, total, 0, 0)
-                    .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-                self.device
-                    .dispatch(&shader.text, &info, &out, &inputs, total as u64)?;
+                let whole = std::iter::once(&out).chain(inputs.iter().copied());
+                if whole.map(|b| b.bytes).max() > Some(self.device.max_binding) {
+                    let bands = self
+                        .bands(&kernel, shader)
+                        .ok_or_else(|| internal("a kernel placed in bands has none"))?;
+                    for band in bands {
+                        let rows: usize = band.kernel.dims.iter().product();
+                        let info = wgsl::info(&band.kernel, rows, 0, 0)
+                            .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
+                        let windows = Some(&band.windows[..]);
+                        (self.device).dispatch(
+                            &shader.text,
+                            &info,
+                            &out,
+                            &inputs,
+                            windows,
+                            rows as u64,
+                        )?;
+                    }
+                } else {
+                    let info = wgsl::info(&kernel, total, 0, 0)
+                        .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
+                    (self.device).dispatch(
+                        &shader.text,
+                        &info,
+                        &out,
+                        &inputs,
+                        None,
+                        total as u64,
+                    )?;
+                }
                 out
             }
             Output::Reduce {
@@ -440,15 +344,21 @@ impl Gpu {
                     .alloc((tasks * transfer::device_size(acc)) as u64)?;
                 let info = wgsl::info(&kernel, tasks, rowlen, blocks)
                     .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-                self.device
-                    .dispatch(&shader.text, &info, &partials, &inputs, tasks as u64)?;
+                self.device.dispatch(
+                    &shader.text,
+                    &info,
+                    &partials,
+                    &inputs,
+                    None,
+                    tasks as u64,
+                )?;
                 let out = self
                     .device
                     .alloc((rows * transfer::device_size(dtype)) as u64)?;
                 let finish = reduce::render_finish(combine, acc, divide);
                 let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
                 self.device
-                    .dispatch(&finish, &words, &out, &[&partials], rows as u64)?;
+                    .dispatch(&finish, &words, &out, &[&partials], None, rows as u64)?;
                 out
             }
         };
@@ -487,11 +397,6 @@ impl Gpu {
             .map(|a| a.as_ref().clone().into_standard_layout());
         self.cpu.run_kernel(kernel, &hosts, shape, target)
     }
-}
-
-/// Whether a slot's host value is strided (its device copy, if any, is not row-major).
-fn strided_host(slot: &Slot) -> bool {
-    slot.host.as_ref().is_some_and(|h| !h.is_standard_layout())
 }
 
 /// The shape and dtype of a plan buffer.

@@ -11,7 +11,8 @@ impl Gpu {
     /// The shader of a kernel step when it runs on the GPU, or why it runs on the CPU: its
     /// code (see `wgsl::render`), a 64-bit dtype the adapter's shaders lack (with
     /// `--fallback cpu`; without it, `execute` stops), an array above what the adapter
-    /// binds at once, or an address beyond 32 bits.
+    /// binds at once in a kernel that cannot run in bands (`bands`), or an address beyond
+    /// 32 bits.
     pub(super) fn place(
         &self,
         plan: &Plan,
@@ -41,10 +42,11 @@ impl Gpu {
             .chain([out_bytes])
             .max()
             .unwrap_or(0);
-        if largest as u64 > self.device.max_binding {
+        let banded = largest as u64 > self.device.max_binding;
+        if banded && largest as u64 > self.device.max_buffer {
             return Err(format!(
-                "an array of {largest} bytes is above the {} bytes the adapter binds at once",
-                self.device.max_binding
+                "an array of {largest} bytes is above the adapter's largest buffer of {} bytes",
+                self.device.max_buffer
             ));
         }
         if !self.device.wide
@@ -60,7 +62,31 @@ impl Gpu {
         if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
             return Err("an address does not fit 32 bits".into());
         }
-        wgsl::render(kernel, aliased)
+        let rendered = wgsl::render(kernel, aliased)?;
+        if banded && self.bands(kernel, &rendered).is_none() {
+            return Err(format!(
+                "an array of {largest} bytes is above the {} bytes the adapter binds at once, \
+                 and the kernel cannot run in bands of rows",
+                self.device.max_binding
+            ));
+        }
+        Ok(rendered)
+    }
+
+    /// The bands a kernel runs in when one of its arrays is above what the adapter binds
+    /// at once (see `bands`).
+    pub(super) fn bands(
+        &self,
+        kernel: &Kernel,
+        shader: &wgsl::Rendered,
+    ) -> Option<Vec<super::bands::Band>> {
+        super::bands::bands(
+            kernel,
+            &shader.buffers,
+            shader.aliased,
+            self.device.max_binding,
+            self.device.align,
+        )
     }
 
     /// Where each step of `plan` runs, for `explain`, with the bytes each moves between

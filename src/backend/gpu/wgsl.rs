@@ -34,6 +34,8 @@ pub(super) struct Rendered {
     /// Whether the shader has a `status` flag (the binding after the inputs), raised when an
     /// element needs libm's exact path: the kernel is then computed on the CPU instead.
     pub status: bool,
+    /// The plan buffer the kernel reads through its output binding (updated in place).
+    pub aliased: Option<usize>,
 }
 
 /// The iteration rank a shader is written for (at least 1: a 0-d kernel runs over `[1]`).
@@ -288,6 +290,7 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
         text: s,
         buffers,
         status: body.flags,
+        aliased,
     })
 }
 
