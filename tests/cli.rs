@@ -15,6 +15,27 @@ fn arr(args: &[&str]) -> Output {
         .expect("arr binary runs")
 }
 
+/// `arr args` with the environment variables `env` set.
+fn arr_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arr"));
+    command.args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("arr binary runs")
+}
+
+/// Writes `text` as `name` in a fresh directory of its own (`tag` names it); the directory
+/// and the script's path.
+fn temp_script(tag: &str, name: &str, text: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("arr-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let script = dir.join(name);
+    std::fs::write(&script, text).expect("write");
+    let path = script.to_str().expect("utf-8").to_string();
+    (dir, path)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -109,23 +130,14 @@ fn gpu_loop_state_stays_on_the_device() {
     if !common::gpu_available() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("arr-gpu-loop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let script = dir.join("loop.arr");
-    std::fs::write(
-        &script,
+    let (dir, script) = temp_script(
+        "gpu-loop",
+        "loop.arr",
         "let u = zeros(200, 300)\nu[0, :] = 1.0\nfor k in 0..200 {\n    \
          u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
          print(sum(u))\n",
-    )
-    .expect("write");
-    let out = arr(&[
-        "run",
-        "--backend",
-        "gpu",
-        "--time",
-        script.to_str().expect("utf-8"),
-    ]);
+    );
+    let out = arr(&["run", "--backend", "gpu", "--time", &script]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     let count = |what: &str| -> u64 {
@@ -137,7 +149,7 @@ fn gpu_loop_state_stays_on_the_device() {
     };
     assert!(count(" uploads to the gpu") < 10, "{err}");
     assert!(count(" read back") < 10, "{err}");
-    let cpu = arr(&["run", script.to_str().expect("utf-8")]);
+    let cpu = arr(&["run", &script]);
     assert_eq!(out.stdout, cpu.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -151,24 +163,14 @@ fn gpu_without_64_bit_shaders_stops_or_falls_back() {
     if !common::gpu_available() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("arr-gpu-32-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let script = dir.join("f32.arr");
-    std::fs::write(
-        &script,
+    let (dir, script) = temp_script(
+        "gpu-32",
+        "f32.arr",
         "let x = f32(linspace(0.0, 1.0, 1000))\nlet y = x * f32(2.0) + f32(1.0)\n\
          for k in 0..5 {\n    y = y * f32(0.5) + x\n}\nprint(sum(y), sum(y > f32(1.5)))\n",
-    )
-    .expect("write");
-    let script = script.to_str().expect("utf-8");
-    let narrow = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_arr"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("ARR_GPU_32BIT", "1")
-            .output()
-            .expect("arr binary runs")
-    };
+    );
+    let script = script.as_str();
+    let narrow = |args: &[&str]| arr_env(args, &[("ARR_GPU_32BIT", "1")]);
     let out = narrow(&["run", "--backend", "gpu", script]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
@@ -202,21 +204,16 @@ fn gpu_memory_limit_is_a_resource_error() {
     if !common::gpu_available() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("arr-gpu-mem-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let script = dir.join("big.arr");
-    std::fs::write(
-        &script,
+    let (dir, script) = temp_script(
+        "gpu-mem",
+        "big.arr",
         "let x = linspace(0.0, 1.0, 300000)\nprint(sum(x * 2.0 + 1.0))\n",
-    )
-    .expect("write");
+    );
     let run = |limit: &str| {
-        Command::new(env!("CARGO_BIN_EXE_arr"))
-            .args(["run", "--backend", "gpu", script.to_str().expect("utf-8")])
-            .env("NO_COLOR", "1")
-            .env("ARR_GPU_MEMORY", limit)
-            .output()
-            .expect("arr binary runs")
+        arr_env(
+            &["run", "--backend", "gpu", &script],
+            &[("ARR_GPU_MEMORY", limit)],
+        )
     };
     let out = run("1M");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
