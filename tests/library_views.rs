@@ -1,6 +1,9 @@
 //! Every library call fed views: reversed, strided, transposed and broadcast inputs give the
 //! same bits as the same call on row-major copies, on the `cpu` backend (where a plan hands
-//! matrix products the views in place) and on `interp`, and for any thread count.
+//! matrix products the views in place) and on `interp`, and for any thread count; and on
+//! `gpu` against its own results on copies.
+
+mod common;
 
 use arr::lower::Options;
 use arr::{Array, BackendKind, Session};
@@ -217,5 +220,19 @@ fn library_calls_on_views_match_row_major_copies_bit_for_bit() {
         for ((case, got), want) in CASES.iter().zip(&got).zip(&want) {
             assert!(got == want, "{} on {name} differs from {}", case.0, case.1);
         }
+    }
+}
+
+/// On the GPU too, a view gives the bits of its row-major copy (its matrix products sum in
+/// order of `k` whatever the layout; the other calls run on the CPU).
+#[test]
+fn library_calls_on_views_match_row_major_copies_on_the_gpu() {
+    if !common::gpu_available() {
+        return;
+    }
+    let want = run(BackendKind::Gpu, 2, |c| c.1);
+    let got = run(BackendKind::Gpu, 2, |c| c.0);
+    for ((case, got), want) in CASES.iter().zip(&got).zip(&want) {
+        assert!(got == want, "{} on gpu differs from {}", case.0, case.1);
     }
 }
