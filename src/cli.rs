@@ -121,7 +121,7 @@ struct SessionArgs {
     /// `--backend cpu`) or `wgsl` (the shaders, with `--backend gpu`).
     #[arg(long, value_name = "CODE")]
     emit: Option<String>,
-    /// Where a kernel runs when `--backend gpu` cannot run it for lack of a dtype in the
+    /// Where a kernel runs when the gpu backend cannot run it for lack of a dtype in the
     /// adapter's shaders (f64, i64 or c128 without SHADER_F64/SHADER_INT64): `cpu`.
     /// Without it, such a kernel is an error.
     #[arg(long, value_name = "BACKEND")]
@@ -231,13 +231,11 @@ fn session(
             ));
         }
     };
-    let fallback_cpu = match (opts.fallback.as_deref(), backend) {
-        (None, _) => false,
-        (Some("cpu"), BackendKind::Gpu) => true,
-        (Some("cpu"), _) => {
-            return Err("value error: --fallback cpu applies to --backend gpu".into());
-        }
-        (Some(other), _) => {
+    // Kept on other backends: the REPL may switch to the gpu (`:backend gpu`).
+    let fallback_cpu = match opts.fallback.as_deref() {
+        None => false,
+        Some("cpu") => true,
+        Some(other) => {
             return Err(format!(
                 "value error: unknown fallback `{other}` (the one fallback is cpu)"
             ));
