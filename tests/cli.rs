@@ -193,7 +193,11 @@ fn gpu_without_64_bit_shaders_stops_or_falls_back() {
         "{text}"
     );
     let out = arr(&["run", "--fallback", "gpu", script]);
-    assert!(stderr(&out).contains("unknown fallback `gpu`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown fallback `gpu`"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
