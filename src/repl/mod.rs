@@ -230,6 +230,8 @@ fn describe_variable(session: &mut Session, name: &str) -> Option<String> {
             n.size() * n.dtype.size_bytes(),
             if n.value().is_some() {
                 "computed"
+            } else if matches!(n.op, crate::graph::Op::Device(_)) {
+                "computed, on the GPU (read back when observed)"
             } else {
                 "not computed yet (lazy: print it or eval() it to compute)"
             }
