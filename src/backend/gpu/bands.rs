@@ -5,9 +5,11 @@
 //! the leading dimension shortened and every offset moved to the band's first row and then
 //! to its window's start (a multiple of the adapter's offset alignment).
 //!
-//! Only stores are banded (a reduction's blocks span rows, and a draw numbers its elements
-//! by their place in the whole result); complex arrays are not (their halves are addressed
-//! by the shader, not by `info`).
+//! Stores are banded, and reductions along the last axis of two or more dims (a band's
+//! rows are whole rows of the reduction: its partials and results are its own, copied into
+//! place); not reductions over all axes (blocks span rows), draws (a draw numbers its
+//! elements by their place in the whole result) or complex arrays (their halves are
+//! addressed by the shader, not by `info`).
 
 use super::transfer::device_size;
 use crate::dtype::DType;
@@ -17,9 +19,10 @@ use crate::fuse::{Inst, Kernel, Output, Source};
 pub(super) struct Band {
     /// The kernel over the band's rows, its offsets relative to the windows.
     pub kernel: Kernel,
-    /// The window `(byte offset, bytes)` of each binding from 1 on: the output, then the
-    /// shader's input buffers in order.
-    pub windows: Vec<(u64, u64)>,
+    /// The window `(byte offset, bytes)` of each binding from 1 on: the output (`None` for
+    /// a reduction, whose partials are the band's own buffer), then the shader's input
+    /// buffers in order.
+    pub windows: Vec<Option<(u64, u64)>>,
 }
 
 /// An affine map into a binding: offset and strides in elements of `bytes` each.
@@ -44,7 +47,8 @@ impl Map {
     }
 }
 
-/// The bands of `kernel` (a store; its input offsets as it runs) whose every window fits
+/// The bands of `kernel` (a store or a row reduction; its input offsets as it runs) whose
+/// every window fits
 /// `max_binding` bytes, windows starting at multiples of `align`: `buffers` are the plan
 /// buffers of the shader's bindings from 2 on, `aliased` the buffer read through the output
 /// binding. `None` when the kernel cannot be banded or one row alone does not fit.
@@ -56,23 +60,33 @@ pub(super) fn bands(
     align: u64,
 ) -> Option<Vec<Band>> {
     let store = matches!(kernel.output, Output::Store(_));
+    // Rows of at least 8 elements: a band's partials (4 lanes per block of a row, at most
+    // twice an element's bytes) are then no larger than the elements it reads.
+    let row_reduction = matches!(kernel.output, Output::Reduce { axis: true, .. })
+        && kernel.dims.len() >= 2
+        && kernel
+            .dims
+            .last()
+            .is_some_and(|&n| n >= 2 * crate::fuse::tree::LANES);
     let draws = (kernel.body.iter()).any(|v| matches!(v.inst, Inst::Random { .. }));
     let complex = (kernel.inputs.iter().map(|i| i.dtype))
         .chain(kernel.body.iter().map(|v| v.dtype))
         .any(|d| d == DType::C128);
-    if !store || draws || complex || kernel.dims.is_empty() {
+    if !(store || row_reduction) || draws || complex || kernel.dims.is_empty() {
         return None;
     }
     // The maps into each binding: the output's (and an aliased input's), then each buffer's.
     let mut maps: Vec<Vec<(Option<usize>, Map)>> = (0..=buffers.len()).map(|_| vec![]).collect();
-    maps[0].push((
-        None,
-        Map {
-            offset: kernel.out_offset,
-            strides: kernel.out_strides.clone(),
-            bytes: device_size(kernel.result_dtype()) as u64,
-        },
-    ));
+    if store {
+        maps[0].push((
+            None,
+            Map {
+                offset: kernel.out_offset,
+                strides: kernel.out_strides.clone(),
+                bytes: device_size(kernel.result_dtype()) as u64,
+            },
+        ));
+    }
     for (n, input) in kernel.inputs.iter().enumerate() {
         let Source::Buffer(b) = input.source else {
             continue;
@@ -131,8 +145,12 @@ pub(super) fn bands(
         }
         let mut windows = Vec::with_capacity(maps.len());
         for binding in &maps {
+            if binding.is_empty() {
+                windows.push(None);
+                continue;
+            }
             let (start, bytes) = window(binding, r0, good);
-            windows.push((start, bytes));
+            windows.push(Some((start, bytes)));
             for (who, m) in binding {
                 let first = m.strides.first().map_or(0, |s| s * r0 as i64);
                 let moved = m.offset + first - (start / m.bytes) as i64;

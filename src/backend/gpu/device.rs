@@ -253,16 +253,30 @@ impl Device {
         Ok(b)
     }
 
+    /// Copies `src`'s bytes into `dst` from byte `at` on (a multiple of 4).
+    pub(super) fn copy_into(
+        &mut self,
+        src: &DeviceBuffer,
+        dst: &DeviceBuffer,
+        at: u64,
+    ) -> Result<()> {
+        if src.bytes == 0 {
+            return Ok(());
+        }
+        (self.encoder()).copy_buffer_to_buffer(&src.buffer, 0, &dst.buffer, at, src.bytes);
+        self.check()
+    }
+
     /// Records `invocations` invocations of the shader `text` with `info` at binding 0, `out`
-    /// at binding 1 and `inputs` from binding 2 on: whole, or the `windows` (byte offset,
-    /// bytes) of each from binding 1 on.
+    /// at binding 1 and `inputs` from binding 2 on: whole, or where `windows` has one (byte
+    /// offset, bytes) for it, that window (`windows[0]` for binding 1, and so on).
     pub(super) fn dispatch(
         &mut self,
         text: &str,
         info: &[i32],
         out: &DeviceBuffer,
         inputs: &[&DeviceBuffer],
-        windows: Option<&[(u64, u64)]>,
+        windows: &[Option<(u64, u64)>],
         invocations: u64,
     ) -> Result<()> {
         if invocations == 0 {
@@ -278,7 +292,7 @@ impl Device {
             .chain(inputs.iter().copied())
             .enumerate()
         {
-            let window = windows.and_then(|w| w.get(n)).copied();
+            let window = windows.get(n).copied().flatten();
             entries.push(wgpu::BindGroupEntry {
                 binding: n as u32 + 1,
                 resource: match window {

@@ -257,14 +257,7 @@ impl super::Gpu {
         let out = (self.device).alloc((node.size() * node.dtype.size_bytes()) as u64)?;
         let before = self.device.pipelines();
         let inputs: Vec<&DeviceBuffer> = buffers.iter().map(|d| d.as_ref()).collect();
-        (self.device).dispatch(
-            &render(node.dtype),
-            &words,
-            &out,
-            &inputs,
-            None,
-            invocations,
-        )?;
+        (self.device).dispatch(&render(node.dtype), &words, &out, &inputs, &[], invocations)?;
         let compiled = (self.device.pipelines() - before) as u64;
         self.stats.kernels_compiled += compiled;
         self.stats.cache_hits += u64::from(compiled == 0);

@@ -278,6 +278,8 @@ impl Gpu {
         let (before, compiling) = (self.device.pipelines(), self.device.compile_time);
         let dtype = kernel.result_dtype();
         let total: usize = kernel.dims.iter().product();
+        let whole = inputs.iter().map(|b| b.bytes);
+        let banded = whole.max() > Some(self.device.max_binding);
         let result = match kernel.output {
             Output::Store(_) => {
                 let out = match target {
@@ -286,8 +288,7 @@ impl Gpu {
                         (shape.iter().product::<usize>() * transfer::device_size(dtype)) as u64,
                     )?,
                 };
-                let whole = std::iter::once(&out).chain(inputs.iter().copied());
-                if whole.map(|b| b.bytes).max() > Some(self.device.max_binding) {
+                if banded || out.bytes > self.device.max_binding {
                     let bands = self
                         .bands(&kernel, shader)
                         .ok_or_else(|| internal("a kernel placed in bands has none"))?;
@@ -295,7 +296,7 @@ impl Gpu {
                         let rows: usize = band.kernel.dims.iter().product();
                         let info = wgsl::info(&band.kernel, rows, 0, 0)
                             .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-                        let windows = Some(&band.windows[..]);
+                        let windows = &band.windows[..];
                         (self.device).dispatch(
                             &shader.text,
                             &info,
@@ -313,54 +314,27 @@ impl Gpu {
                         &info,
                         &out,
                         &inputs,
-                        None,
+                        &[],
                         total as u64,
                     )?;
                 }
                 out
             }
-            Output::Reduce {
-                combine,
-                value,
-                axis,
-                divide,
-            } => {
-                let rowlen = if axis {
-                    kernel.dims.last().copied().unwrap_or(1)
-                } else {
-                    total
-                };
-                let rows = if axis { total / rowlen.max(1) } else { 1 };
-                let rows = if axis && rowlen == 0 {
-                    kernel.dims[..kernel.dims.len() - 1].iter().product()
-                } else {
-                    rows
-                };
-                let blocks = rowlen.div_ceil(crate::fuse::tree::BLOCK);
-                let tasks = rows * blocks * crate::fuse::tree::LANES;
-                let acc = kernel.body[value].dtype;
-                let partials = self
-                    .device
-                    .alloc((tasks * transfer::device_size(acc)) as u64)?;
-                let info = wgsl::info(&kernel, tasks, rowlen, blocks)
-                    .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-                self.device.dispatch(
-                    &shader.text,
-                    &info,
-                    &partials,
-                    &inputs,
-                    None,
-                    tasks as u64,
-                )?;
-                let out = self
-                    .device
-                    .alloc((rows * transfer::device_size(dtype)) as u64)?;
-                let finish = reduce::render_finish(combine, acc, divide);
-                let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
-                self.device
-                    .dispatch(&finish, &words, &out, &[&partials], None, rows as u64)?;
+            Output::Reduce { .. } if banded => {
+                let bytes = shape.iter().product::<usize>() * transfer::device_size(dtype);
+                let out = (self.device).alloc(bytes as u64)?;
+                let bands = self
+                    .bands(&kernel, shader)
+                    .ok_or_else(|| internal("a kernel placed in bands has none"))?;
+                let mut at = 0;
+                for band in bands {
+                    let rows = self.reduce(&band.kernel, shader, &inputs, &band.windows)?;
+                    self.device.copy_into(&rows, &out, at)?;
+                    at += rows.bytes;
+                }
                 out
             }
+            Output::Reduce { .. } => self.reduce(&kernel, shader, &inputs, &[])?,
         };
         self.stats.compile += self.device.compile_time - compiling;
         let compiled = (self.device.pipelines() - before) as u64;
@@ -372,6 +346,57 @@ impl Gpu {
             return Ok(None);
         }
         Ok(Some(result))
+    }
+
+    /// The two passes of a reduction (`kernel` over whole rows, its bindings from 1 on in
+    /// `windows` where given): a new buffer of its results, one per row.
+    fn reduce(
+        &mut self,
+        kernel: &Kernel,
+        shader: &wgsl::Rendered,
+        inputs: &[&DeviceBuffer],
+        windows: &[Option<(u64, u64)>],
+    ) -> Result<DeviceBuffer> {
+        let Output::Reduce {
+            combine,
+            value,
+            axis,
+            divide,
+        } = kernel.output
+        else {
+            return Err(internal("a store run as a reduction"));
+        };
+        let total: usize = kernel.dims.iter().product();
+        let rowlen = if axis {
+            kernel.dims.last().copied().unwrap_or(1)
+        } else {
+            total
+        };
+        let rows = match (axis, rowlen) {
+            (true, 0) => kernel.dims[..kernel.dims.len() - 1].iter().product(),
+            (true, _) => total / rowlen,
+            (false, _) => 1,
+        };
+        let blocks = rowlen.div_ceil(crate::fuse::tree::BLOCK);
+        let tasks = rows * blocks * crate::fuse::tree::LANES;
+        let acc = kernel.body[value].dtype;
+        let partials = (self.device).alloc((tasks * transfer::device_size(acc)) as u64)?;
+        let info = wgsl::info(kernel, tasks, rowlen, blocks)
+            .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
+        (self.device).dispatch(
+            &shader.text,
+            &info,
+            &partials,
+            inputs,
+            windows,
+            tasks as u64,
+        )?;
+        let out =
+            (self.device).alloc((rows * transfer::device_size(kernel.result_dtype())) as u64)?;
+        let finish = reduce::render_finish(combine, acc, divide);
+        let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
+        (self.device).dispatch(&finish, &words, &out, &[&partials], &[], rows as u64)?;
+        Ok(out)
     }
 
     /// Runs a kernel the renderer does not express on the CPU backend's compiled code.
