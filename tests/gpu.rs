@@ -243,8 +243,8 @@ fn arrays_above_the_binding_limit_run_in_bands() {
         };
         let mut s = Session::with_options(backend, options).expect("session");
         s.run_str(prelude).expect("prelude");
-        let explained = s.explain("m * 2.0").expect("explain")
-            + &s.explain("sum(m, axis=1)").expect("explain");
+        let explained =
+            s.explain("m * 2.0").expect("explain") + &s.explain("sum(m, axis=1)").expect("explain");
         (fingerprint(&s.eval(code).expect("eval")), explained)
     };
     let (want, _) = run(BackendKind::Interp);
