@@ -11,7 +11,7 @@
 
 use super::device::DeviceBuffer;
 use super::slots::Slot;
-use super::{buffer_layout, transfer};
+use super::{buffer_layout, device_bytes_of};
 use crate::diag::Result;
 use crate::dtype::DType;
 use crate::fuse::{Arg, Buffer, Plan};
@@ -21,33 +21,12 @@ use crate::runtime::strided::Strided;
 /// Rows and columns of an output tile.
 const TILE: usize = 16;
 
-/// An operand as the shader reads it: element offset and strides into its device buffer.
-#[derive(Debug, Clone)]
-pub(super) struct Operand {
-    /// Element offset of the first element.
-    pub offset: i64,
-    /// The operand's shape (1-D or more).
-    pub shape: Vec<usize>,
-    /// Its element strides.
-    pub strides: Vec<i64>,
-}
-
-impl Operand {
-    /// The operand of a strided view.
-    pub(super) fn of(view: &Strided) -> Operand {
-        Operand {
-            offset: view.offset,
-            shape: view.shape.clone(),
-            strides: view.strides.clone(),
-        }
-    }
-}
-
-/// Workgroups to dispatch (as invocations: 256 per tile) and the `info` words of `a @ b`:
+/// Workgroups to dispatch (as invocations: 256 per tile) and the `info` words of `a @ b`,
+/// each operand the view of its device buffer the shader reads:
 /// `[m, n, k, 0, batches, batch rank, a offset, a row stride, a column stride, b offset,
 /// b row stride, b column stride]`, then per batch axis its length and both operands'
 /// strides (0 where an operand is broadcast). `None` when an address exceeds 32 bits.
-pub(super) fn info(a: &Operand, b: &Operand) -> Option<(u64, Vec<i32>)> {
+pub(super) fn info(a: &Strided, b: &Strided) -> Option<(u64, Vec<i32>)> {
     // NumPy's promotion: a vector on the left is a row, on the right a column.
     let (mut a, mut b) = (a.clone(), b.clone());
     if a.shape.len() == 1 {
@@ -62,7 +41,7 @@ pub(super) fn info(a: &Operand, b: &Operand) -> Option<(u64, Vec<i32>)> {
     let (m, k, n) = (a.shape[ra - 2], a.shape[ra - 1], b.shape[rb - 1]);
     let rank = (ra - 2).max(rb - 2);
     // Batch axes aligned on the right; a missing or length-1 axis broadcasts (stride 0).
-    let batch_axis = |x: &Operand, r: usize, d: usize| -> (usize, i64) {
+    let batch_axis = |x: &Strided, r: usize, d: usize| -> (usize, i64) {
         let missing = rank - (r - 2);
         match d.checked_sub(missing) {
             Some(i) if x.shape[i] != 1 => (x.shape[i], x.strides[i]),
@@ -181,7 +160,7 @@ impl super::Gpu {
         plan: &Plan,
         node: &NodeRef,
         inputs: &[Arg],
-    ) -> std::result::Result<[Operand; 2], String> {
+    ) -> std::result::Result<[Strided; 2], String> {
         let [a, b] = inputs else {
             return Err("library step".into());
         };
@@ -193,16 +172,9 @@ impl super::Gpu {
             DType::F64 if self.device.wide => {}
             t => return Err(format!("library step; no {t} matmul shader")),
         }
-        let bytes = |shape: &[usize]| shape.iter().product::<usize>() * node.dtype.size_bytes();
-        let largest = [a.buf, b.buf]
-            .iter()
-            .map(|&x| match &plan.buffers[x] {
-                Buffer::Value(v) => transfer::span_elements(v) * node.dtype.size_bytes(),
-                _ => bytes(&buffer_layout(plan, x).0),
-            })
-            .chain([bytes(&node.shape)])
-            .max()
-            .unwrap_or(0);
+        let largest = (device_bytes_of(plan, a.buf))
+            .max(device_bytes_of(plan, b.buf))
+            .max(node.size() * node.dtype.size_bytes());
         if largest as u64 > self.device.max_binding {
             return Err(format!(
                 "library step; an array of {largest} bytes is above the {} bytes the adapter \
@@ -211,15 +183,15 @@ impl super::Gpu {
             ));
         }
         let operand = |arg: &Arg| match (&arg.view, &plan.buffers[arg.buf]) {
-            (Some(v), _) => Operand::of(v),
-            (None, Buffer::Value(v)) => Operand {
+            (Some(v), _) => v.clone(),
+            (None, Buffer::Value(v)) => Strided {
                 offset: 0,
                 shape: v.shape().to_vec(),
                 strides: v.strides(),
             },
             (None, _) => {
                 let shape = buffer_layout(plan, arg.buf).0;
-                Operand {
+                Strided {
                     offset: 0,
                     strides: crate::fuse::contiguous_strides(&shape),
                     shape,

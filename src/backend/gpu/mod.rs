@@ -434,6 +434,18 @@ fn buffer_layout(plan: &Plan, b: usize) -> (Vec<usize>, DType) {
     }
 }
 
+/// The bytes a plan buffer takes on the device (a strided host value's: the span it
+/// addresses, which is what is uploaded).
+fn device_bytes_of(plan: &Plan, b: usize) -> usize {
+    match &plan.buffers[b] {
+        Buffer::Value(a) => transfer::span_elements(a) * transfer::device_size(a.dtype()),
+        _ => {
+            let (shape, dtype) = buffer_layout(plan, b);
+            shape.iter().product::<usize>() * transfer::device_size(dtype)
+        }
+    }
+}
+
 fn internal(what: &str) -> Error {
     crate::diag::value_error(format!("internal error in the gpu backend: {what}"))
 }

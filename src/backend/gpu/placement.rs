@@ -1,10 +1,9 @@
 //! Where each step of a plan runs on the GPU backend (`place`), and how `explain` and
 //! `--emit wgsl` show it: the placement with its reasons and the bytes moved, and the shaders.
 
-use super::{Gpu, buffer_layout, reduce, transfer, wgsl};
+use super::{Gpu, buffer_layout, device_bytes_of, reduce, transfer, wgsl};
 use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
-use crate::runtime::DeviceValue;
 use std::fmt::Write;
 
 impl Gpu {
@@ -27,16 +26,7 @@ impl Gpu {
             .inputs
             .iter()
             .filter_map(|i| match i.source {
-                Source::Buffer(b) => Some(match &plan.buffers[b] {
-                    Buffer::Value(a) => {
-                        transfer::span_elements(a) * transfer::device_size(a.dtype())
-                    }
-                    Buffer::Param { shape, dtype, .. }
-                    | Buffer::Temp { shape, dtype }
-                    | Buffer::Device(DeviceValue { shape, dtype, .. }) => {
-                        shape.iter().product::<usize>() * transfer::device_size(*dtype)
-                    }
-                }),
+                Source::Buffer(b) => Some(device_bytes_of(plan, b)),
                 Source::Counter => None,
             })
             .chain([out_bytes])
