@@ -48,10 +48,10 @@ impl Map {
 }
 
 /// The bands of `kernel` (a store or a row reduction; its input offsets as it runs) whose
-/// every window fits
-/// `max_binding` bytes, windows starting at multiples of `align`: `buffers` are the plan
-/// buffers of the shader's bindings from 2 on, `aliased` the buffer read through the output
-/// binding. `None` when the kernel cannot be banded or one row alone does not fit.
+/// every window fits `max_binding` bytes, windows starting at multiples of `align`:
+/// `buffers` are the plan buffers of the shader's bindings from 2 on, `aliased` the buffer
+/// read through the output binding. `None` when the kernel cannot be banded or one row
+/// alone does not fit.
 pub(super) fn bands(
     kernel: &Kernel,
     buffers: &[usize],

@@ -38,7 +38,7 @@ pub(super) struct Device {
     /// The most bytes arr keeps on the device at once (`ARR_GPU_MEMORY`), if set.
     memory_limit: Option<u64>,
     /// Commands recorded since the last submission: a plan's copies and dispatches go to
-    /// the GPU in one submission, when something is read back.
+    /// the GPU in one submission, at the end of the plan or when something is read back.
     pending: Option<wgpu::CommandEncoder>,
     /// Whether shaders may use f64 and i64 (the adapter has `SHADER_F64` and
     /// `SHADER_INT64`, and `ARR_GPU_32BIT=1` does not hide them).

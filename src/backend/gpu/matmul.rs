@@ -227,12 +227,10 @@ impl super::Gpu {
             return Ok(None);
         };
         let out = (self.device).alloc((node.size() * node.dtype.size_bytes()) as u64)?;
-        let before = self.device.pipelines();
+        let before = self.compiled_so_far();
         let inputs: Vec<&DeviceBuffer> = buffers.iter().map(|d| d.as_ref()).collect();
         (self.device).dispatch(&render(node.dtype), &words, &out, &inputs, &[], invocations)?;
-        let compiled = (self.device.pipelines() - before) as u64;
-        self.stats.kernels_compiled += compiled;
-        self.stats.cache_hits += u64::from(compiled == 0);
+        self.count_compiles(before);
         self.stats.kernels_run += 1;
         Ok(Some(out))
     }

@@ -275,9 +275,8 @@ impl Gpu {
             .map(|d| d.as_ref())
             .chain(status.as_ref())
             .collect();
-        let (before, compiling) = (self.device.pipelines(), self.device.compile_time);
+        let before = self.compiled_so_far();
         let dtype = kernel.result_dtype();
-        let total: usize = kernel.dims.iter().product();
         let whole = inputs.iter().map(|b| b.bytes);
         let banded = whole.max() > Some(self.device.max_binding);
         let result = match kernel.output {
@@ -293,30 +292,10 @@ impl Gpu {
                         .bands(&kernel, shader)
                         .ok_or_else(|| internal("a kernel placed in bands has none"))?;
                     for band in bands {
-                        let rows: usize = band.kernel.dims.iter().product();
-                        let info = wgsl::info(&band.kernel, rows, 0, 0)
-                            .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-                        let windows = &band.windows[..];
-                        (self.device).dispatch(
-                            &shader.text,
-                            &info,
-                            &out,
-                            &inputs,
-                            windows,
-                            rows as u64,
-                        )?;
+                        self.store(&band.kernel, shader, &out, &inputs, &band.windows)?;
                     }
                 } else {
-                    let info = wgsl::info(&kernel, total, 0, 0)
-                        .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-                    (self.device).dispatch(
-                        &shader.text,
-                        &info,
-                        &out,
-                        &inputs,
-                        &[],
-                        total as u64,
-                    )?;
+                    self.store(&kernel, shader, &out, &inputs, &[])?;
                 }
                 out
             }
@@ -336,16 +315,44 @@ impl Gpu {
             }
             Output::Reduce { .. } => self.reduce(&kernel, shader, &inputs, &[])?,
         };
-        self.stats.compile += self.device.compile_time - compiling;
-        let compiled = (self.device.pipelines() - before) as u64;
-        self.stats.kernels_compiled += compiled;
-        self.stats.cache_hits += u64::from(compiled == 0);
+        self.count_compiles(before);
         if let Some(flag) = status
             && self.device.read(&flag)? != [0; 4]
         {
             return Ok(None);
         }
         Ok(Some(result))
+    }
+
+    /// Pipelines compiled so far and the time spent compiling them (for
+    /// [`Self::count_compiles`]).
+    fn compiled_so_far(&self) -> (usize, std::time::Duration) {
+        (self.device.pipelines(), self.device.compile_time)
+    }
+
+    /// Adds the pipelines compiled since `before` (a [`Self::compiled_so_far`]) and their
+    /// time to the stats, or a cache hit when there were none.
+    fn count_compiles(&mut self, before: (usize, std::time::Duration)) {
+        self.stats.compile += self.device.compile_time - before.1;
+        let compiled = (self.device.pipelines() - before.0) as u64;
+        self.stats.kernels_compiled += compiled;
+        self.stats.cache_hits += u64::from(compiled == 0);
+    }
+
+    /// Stores `kernel`'s elements into `out` (its bindings from 1 on in `windows` where
+    /// given).
+    fn store(
+        &mut self,
+        kernel: &Kernel,
+        shader: &wgsl::Rendered,
+        out: &DeviceBuffer,
+        inputs: &[&DeviceBuffer],
+        windows: &[Option<(u64, u64)>],
+    ) -> Result<()> {
+        let total: usize = kernel.dims.iter().product();
+        let info = wgsl::info(kernel, total, 0, 0)
+            .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
+        (self.device).dispatch(&shader.text, &info, out, inputs, windows, total as u64)
     }
 
     /// The two passes of a reduction (`kernel` over whole rows, its bindings from 1 on in
