@@ -67,4 +67,53 @@ proptest! {
         );
         prop_assert_eq!(run(&program, true), run(&program, false), "{}", program);
     }
+
+    #[test]
+    fn loops_with_slices_moving_with_the_variable_print_what_tracing_prints(
+        body in proptest::collection::vec(moving_slice(), 1..4),
+        start in 0i64..4,
+        len in 3i64..16,
+        down in any::<bool>(),
+    ) {
+        // Counting down as well as up; bounds that clamp, wrap from the end, or leave
+        // fewer than two elements on some iterations.
+        let range = if down {
+            format!("{} - j", start + len)
+        } else {
+            "j".to_string()
+        };
+        let program = format!(
+            "let y = reshape(f64(arange(35)), 5, 7) / 10\nlet v = f64(arange(9))\n\
+             let w = v * 0.25\nlet s = 0.0\n\
+             for j in {start}..{end} {{\nlet k = {range}\n{body}\n}}\nprint(y, v, w, s)",
+            end = start + len,
+            body = body.join("\n"),
+        );
+        prop_assert_eq!(run(&program, true), run(&program, false), "{}", program);
+    }
+}
+
+/// One statement whose slice bounds are affine in `k` (the loop variable, or one counting
+/// down): reads, updates, flips, reductions, products and scans of `y` (5×7), `v` and `w`
+/// (9 each).
+fn moving_slice() -> impl Strategy<Value = String> {
+    let off = -4i64..5;
+    prop_oneof![
+        off.clone()
+            .prop_map(|a| format!("v[:k + {a}] = v[:k + {a}] * 0.5 + 1")),
+        off.clone()
+            .prop_map(|a| format!("w[k + {a}:] = flip(w[k + {a}:]) - k")),
+        off.clone()
+            .prop_map(|a| format!("s = s + dot(flip(v[:k + {a}]), w[:k + {a}])")),
+        off.clone()
+            .prop_map(|a| format!("s = s + sum(v[-k + {a}:]) * 2")),
+        off.clone()
+            .prop_map(|a| format!("y[1:, k + {a}:] += y[:-1, k + {a}:] * 0.5")),
+        (off.clone(), 1i64..4).prop_map(|(a, b)| format!("v[k + {a}:k + {a} + {b}] = w[:{b}] + k")),
+        off.clone()
+            .prop_map(|a| format!("w[:k + {a}] = cumsum(w[:k + {a}])")),
+        off.clone()
+            .prop_map(|a| format!("v[:k + {a}] = y[1, :k + {a}] @ y[1:, :k + {a}].T")),
+        off.prop_map(|a| format!("s = s + sum(v[2 * k - {a}:]) + max(w[: k * k + 1])")),
+    ]
 }

@@ -65,6 +65,22 @@ pub trait Backend {
     /// Forgets a prepared program.
     fn release(&mut self, program: ProgramId);
 
+    /// Joins three programs prepared from one loop body at the loop variable's values
+    /// `at` — the same plan but for sizes and offsets that move with the variable
+    /// (`r[:k]`) — into one program for every value (see `fuse::family`; set the value
+    /// with [`Backend::family_at`] before each run). `None` when they are not such a
+    /// family or the backend runs no families. The three programs stay prepared.
+    fn join_family(&mut self, _programs: [ProgramId; 3], _at: [i64; 3]) -> Option<ProgramId> {
+        None
+    }
+
+    /// Sets the loop variable's value a family program (from [`Backend::join_family`])
+    /// runs at next. False when its plan is not well formed there (an address outside a
+    /// buffer): it must not run at that value.
+    fn family_at(&mut self, _program: ProgramId, _at: i64) -> bool {
+        false
+    }
+
     /// Whether [`Backend::run_prepared`] writes a lent parameter's update into its array
     /// (the evaluator then computes a large update of a named array as a program, instead
     /// of computing the value apart and copying it in).
@@ -107,6 +123,11 @@ impl<T> Programs<T> {
     /// The program of a handle.
     pub(crate) fn get(&self, id: ProgramId) -> Result<&T> {
         self.table.get(&id.0).ok_or_else(unknown_program)
+    }
+
+    /// The program of a handle, to change it.
+    pub(crate) fn get_mut(&mut self, id: ProgramId) -> Result<&mut T> {
+        self.table.get_mut(&id.0).ok_or_else(unknown_program)
     }
 
     /// Takes a program out (to run it while the backend is borrowed mutably); give it back

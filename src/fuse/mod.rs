@@ -11,6 +11,7 @@
 //! *Invariant:* the plan computes exactly what `backend::interp` computes; every backend
 //! executes the same plan.
 
+pub mod family;
 pub mod ir;
 mod kernel;
 pub mod math;
@@ -132,7 +133,12 @@ impl Plan {
             count_users(r, &mut p.users, &mut p.occurrences, &mut seen);
             p.roots.insert(r.id);
         }
-        let roots = roots.iter().map(|r| p.materialize(r)).collect();
+        // Computed in `update_order`, listed in the given order.
+        let mut bufs = HashMap::default();
+        for r in overlap::update_order(roots) {
+            bufs.insert(r.id, p.materialize(&r));
+        }
+        let roots = roots.iter().map(|r| bufs[&r.id]).collect();
         Plan {
             buffers: p.buffers,
             steps: p.steps,

@@ -114,6 +114,48 @@ fn axis_ranges(
     Some(ranges)
 }
 
+/// `roots` in the order to compute them: a root that reads the array another root updates
+/// (`s = sum(x[k - 1, :k])` beside `x[k, :k] = …`) first, so that the update finds the old
+/// array dead and writes into it instead of into a copy. Otherwise the given order.
+pub(super) fn update_order(roots: &[crate::graph::NodeRef]) -> Vec<crate::graph::NodeRef> {
+    use crate::graph::Op;
+    // Only small sets of roots (loop bodies, a few statements) are worth the walks.
+    if roots.len() < 2 || roots.len() > 16 {
+        return roots.to_vec();
+    }
+    let bases: Vec<u64> = roots
+        .iter()
+        .filter(|r| matches!(r.op, Op::Update(_)))
+        .filter_map(|r| r.inputs.first().map(|b| b.id))
+        .collect();
+    if bases.is_empty() {
+        return roots.to_vec();
+    }
+    // Whether `root` reads an array another root updates.
+    let reads_a_base = |root: &crate::graph::NodeRef| {
+        let own = match root.op {
+            Op::Update(_) => root.inputs.first().map(|b| b.id),
+            _ => None,
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&crate::graph::NodeRef> = match root.op {
+            Op::Update(_) => root.inputs.iter().skip(1).collect(),
+            _ => vec![root],
+        };
+        while let Some(n) = stack.pop() {
+            if Some(n.id) != own && bases.contains(&n.id) {
+                return true;
+            }
+            if n.value().is_none() && seen.insert(n.id) {
+                stack.extend(&n.inputs);
+            }
+        }
+        false
+    };
+    let (first, rest): (Vec<_>, Vec<_>) = roots.iter().cloned().partition(reads_a_base);
+    first.into_iter().chain(rest).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Range, axis_ranges};

@@ -80,6 +80,23 @@ impl Node {
         }
     }
 
+    /// The same node with another result shape and no value: a plan family's matrix
+    /// product at another value of its loop variable (`fuse::family`). Never hash-consed.
+    pub fn with_shape(&self, shape: Vec<usize>) -> NodeRef {
+        Rc::new(Node {
+            id: self.id,
+            op: self.op.clone(),
+            inputs: self.inputs.clone(),
+            shape,
+            dtype: self.dtype,
+            weak: self.weak,
+            depth: self.depth,
+            span: self.span,
+            reads_param: self.reads_param,
+            value: RefCell::new(None),
+        })
+    }
+
     /// Records the computed value (called by the runtime after a backend ran).
     pub fn set_value(&self, value: Rc<Array>) {
         if !matches!(self.op, Op::Const(_)) {

@@ -120,7 +120,11 @@ macro_rules! simd_dot {
 fn contiguous<'a, T: Element>(v: &'a ArrayView1<'_, T>) -> std::borrow::Cow<'a, [T]> {
     match v.as_slice() {
         Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(v.iter().copied().collect()),
+        // A reversed vector (`dot(flip(x), y)`) copies as a slice read backwards.
+        None => match v.slice(ndarray::s![..;-1]).to_slice() {
+            Some(s) => std::borrow::Cow::Owned(s.iter().rev().copied().collect()),
+            None => std::borrow::Cow::Owned((0..v.len()).map(|i| v[i]).collect()),
+        },
     }
 }
 

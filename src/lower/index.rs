@@ -47,8 +47,14 @@ pub(crate) fn slice_indices(
 
 /// An index item with its parts evaluated (in source order), `...` expanded.
 enum Evaluated {
-    /// `start:stop:step`.
-    Slice(Option<i64>, Option<i64>, Option<i64>),
+    /// `start:stop:step`, and the forms of start and stop in the loop variable where a
+    /// recording took them from it (`lower::replay::family`).
+    Slice(
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        [Option<super::replay::Affine>; 2],
+    ),
     /// An integer scalar or array, or a bool mask.
     Value(NodeRef, Span),
     /// `None`/`newaxis`.
@@ -78,11 +84,10 @@ impl Evaluator {
         for item in items {
             match item {
                 ast::IndexItem::Slice { start, stop, step } => {
-                    let mut bound = |e: &Option<ast::Expr>| -> Ev<Option<i64>> {
-                        e.as_ref().map(|e| self.eval_i64(e)).transpose()
-                    };
-                    let (a, b, s) = (bound(start)?, bound(stop)?, bound(step)?);
-                    out.push(Evaluated::Slice(a, b, s));
+                    let (a, fa) = self.slice_bound(start)?;
+                    let (b, fb) = self.slice_bound(stop)?;
+                    let s = step.as_ref().map(|e| self.eval_i64(e)).transpose()?;
+                    out.push(Evaluated::Slice(a, b, s, [fa, fb]));
                 }
                 ast::IndexItem::Expr(e) => match self.eval(e)? {
                     Value::None => out.push(Evaluated::NewAxis),
@@ -112,7 +117,7 @@ impl Evaluator {
                 })
                 .sum();
             let fill = x.shape.len().saturating_sub(used);
-            let full = (0..fill).map(|_| Evaluated::Slice(None, None, None));
+            let full = (0..fill).map(|_| Evaluated::Slice(None, None, None, [None, None]));
             out.splice(at..at, full);
         }
         Ok(out)
@@ -149,12 +154,13 @@ impl Evaluator {
             let axis = out.len();
             match item {
                 Evaluated::NewAxis => new_axes.push(at),
-                Evaluated::Slice(a, b, s) => {
+                Evaluated::Slice(a, b, s, forms) => {
                     if axis >= ndim {
                         return Err(too_many(span).into());
                     }
                     let (start, step, len) =
                         slice_indices(a, b, s, x.shape[axis]).map_err(|e| e.with_span(span))?;
+                    self.probe_slice([a, b], forms, s, x.shape[axis])?;
                     out.push(IndexItem::Slice { start, step, len });
                     slice_at.push(at);
                 }

@@ -40,7 +40,11 @@ use crate::graph::NodeRef;
 use crate::syntax::ast::{Block, Name};
 use std::collections::{HashMap, HashSet};
 
+mod family;
+mod record;
 mod run;
+
+pub(crate) use family::Affine;
 
 /// Iterations traced normally before a loop body is recorded (short loops never pay for
 /// preparing a program).
@@ -138,6 +142,12 @@ struct Program {
     lendable: Vec<usize>,
     guards: Vec<Guard>,
     outputs: Vec<(Slot, OutputValue)>,
+    /// Slices whose bounds move with the loop variable (`family`).
+    probes: Vec<family::Probe>,
+    /// The loop variable's value it was recorded at.
+    recorded_at: Option<i64>,
+    /// Whether it is a family program (applies where its probes' branches hold).
+    family: bool,
 }
 
 /// One binding outside the body as the recording sees it.
@@ -165,6 +175,11 @@ pub(crate) struct Recording {
     draw_base: Option<NodeRef>,
     /// Set when the recording met something it cannot replay.
     stopped: bool,
+    /// The loop variable's parameter and its value in the recorded iteration.
+    loop_param: Option<usize>,
+    loop_value: Option<i64>,
+    /// Slices whose bounds move with the loop variable.
+    probes: Vec<family::Probe>,
 }
 
 /// What the evaluator knows about one loop of the program (by its source position).
@@ -174,6 +189,13 @@ pub(crate) struct LoopState {
     aborts: u32,
     recordings: u32,
     carried: HashSet<String>,
+    /// Programs with probes that no longer apply, kept to join a family (oldest first).
+    trail: Vec<Program>,
+    /// Whether a recording had slices moving with the loop variable, and the iterations
+    /// to trace before its recordings are tried again (`LoopState::retry_moving`).
+    moving: bool,
+    pause: u64,
+    backoff: u64,
 }
 
 impl LoopState {
@@ -248,10 +270,10 @@ impl Evaluator {
                 state.aborts = MAX_ABORTS;
             }
             if let Some(old) = state.program.take() {
-                self.backend.release(old.id);
+                self.set_aside(state, old);
             }
         }
-        if state.gave_up() {
+        if state.gave_up() && !state.retry_moving() {
             return Ok(Iteration::Trace);
         }
         state.recordings += 1;
@@ -259,6 +281,8 @@ impl Evaluator {
             state.aborts += 1;
             return Ok(Iteration::Trace);
         };
+        state.moving |= !program.probes.is_empty();
+        let program = self.join(state, program);
         match self.try_program(&program, var.map(|v| v.1))? {
             Outcome::Ran => {
                 state.program = Some(program);
@@ -306,6 +330,9 @@ impl Evaluator {
             draws: 0,
             draw_base: None,
             stopped: false,
+            loop_param: None,
+            loop_value: var.map(|v| v.1),
+            probes: vec![],
         });
         self.scopes.push(super::Scope::default());
         let mut traced = Ok(Value::Unit);
@@ -382,164 +409,10 @@ impl Evaluator {
             params: rec.params,
             guards: rec.guards,
             outputs,
+            recorded_at: rec.loop_value.filter(|_| !rec.probes.is_empty()),
+            probes: rec.probes,
+            family: false,
         }))
-    }
-
-    /// While recording, a draw without `seed=`: its number is the draw-base parameter plus
-    /// its place among the body's draws. `None` when not recording.
-    pub(crate) fn recorded_draw(
-        &mut self,
-        dist: crate::graph::Distribution,
-        shape: Vec<usize>,
-        dtype: DType,
-        span: Span,
-    ) -> Result<Option<NodeRef>> {
-        let Some(rec) = self.recording.as_mut() else {
-            return Ok(None);
-        };
-        rec.draws += 1;
-        let k = rec.draws;
-        let base = match &rec.draw_base {
-            Some(b) => b.clone(),
-            None => {
-                let index = rec.params.len();
-                rec.params.push(Param {
-                    source: ParamSource::DrawBase,
-                    shape: vec![],
-                    dtype: DType::I64,
-                    weak: false,
-                });
-                let b = self.graph.param(index, vec![], DType::I64, false, span)?;
-                if let Some(rec) = self.recording.as_mut() {
-                    rec.draw_base = Some(b.clone());
-                }
-                b
-            }
-        };
-        let seed = self.options.seed;
-        let input = crate::graph::RandomInput::DrawBase;
-        Ok(Some(self.graph.random_from(
-            dist,
-            (seed, k),
-            input,
-            &base,
-            shape,
-            dtype,
-            span,
-        )?))
-    }
-
-    /// The parameter standing for the loop variable.
-    fn loop_param(&mut self, span: Span) -> Result<NodeRef> {
-        let Some(rec) = self.recording.as_mut() else {
-            return Err(stop_error());
-        };
-        let index = rec.params.len();
-        rec.params.push(Param {
-            source: ParamSource::LoopVar,
-            shape: vec![],
-            dtype: DType::I64,
-            weak: false,
-        });
-        self.graph.param(index, vec![], DType::I64, false, span)
-    }
-
-    /// While recording, the binding the body has written to (or read from) `name` in scope
-    /// `scope` outside it.
-    pub(super) fn overlay_binding(&self, scope: usize, name: &str) -> Option<&Binding> {
-        let rec = self.recording.as_ref()?;
-        if scope >= rec.base {
-            return None;
-        }
-        rec.overlay
-            .get(&(scope, name.to_string()))
-            .map(|o| &o.binding)
-    }
-
-    /// While recording, the binding a read of `name` (found in scope `scope`, outside the
-    /// body) sees: the value written by the body, a guarded constant, or a new parameter.
-    pub(super) fn recorded_read(&mut self, scope: usize, name: &str) -> Result<Option<Binding>> {
-        let Some(rec) = self.recording.as_ref() else {
-            return Ok(None);
-        };
-        if scope >= rec.base {
-            return Ok(None);
-        }
-        let slot = (scope, name.to_string());
-        if let Some(o) = rec.overlay.get(&slot) {
-            return Ok(Some(o.binding.clone()));
-        }
-        let carried = rec.carried.contains(name);
-        let Some(real) = self.scopes[scope].get(name).cloned() else {
-            return Ok(None);
-        };
-        let binding = match &real {
-            Binding::Func(_) => return Ok(Some(real)),
-            Binding::Value(v) if !carried && constant(v) => {
-                self.guard(slot.clone(), &real);
-                real
-            }
-            Binding::Value(Value::Array(n)) => {
-                // Its value is taken (and computed if lazy) when the program runs.
-                let Some(rec) = self.recording.as_mut() else {
-                    return Err(stop_error());
-                };
-                let index = rec.params.len();
-                rec.params.push(Param {
-                    source: ParamSource::Var(slot.clone()),
-                    shape: n.shape.clone(),
-                    dtype: n.dtype,
-                    weak: n.weak,
-                });
-                let p = self
-                    .graph
-                    .param(index, n.shape.clone(), n.dtype, n.weak, n.span)?;
-                Binding::Value(Value::Array(p))
-            }
-            Binding::Value(_) => return Err(self.stop_recording()),
-        };
-        if let Some(rec) = self.recording.as_mut() {
-            rec.overlay.insert(
-                slot,
-                Overlay {
-                    binding: binding.clone(),
-                    written: false,
-                },
-            );
-        }
-        Ok(Some(binding))
-    }
-
-    fn guard(&mut self, slot: Slot, binding: &Binding) {
-        if let (Some(rec), Binding::Value(v)) = (self.recording.as_mut(), binding) {
-            rec.guards.push(Guard {
-                slot,
-                value: v.clone(),
-            });
-        }
-    }
-
-    /// While recording, records an assignment to `name` in scope `scope` when that is
-    /// outside the body; true when it was recorded (the real scope is left untouched).
-    pub(super) fn recorded_write(&mut self, scope: usize, name: &str, v: &Value) -> bool {
-        let Some(rec) = self.recording.as_mut() else {
-            return false;
-        };
-        if scope >= rec.base {
-            return false;
-        }
-        let slot = (scope, name.to_string());
-        let previous = rec.overlay.insert(
-            slot.clone(),
-            Overlay {
-                binding: Binding::Value(v.clone()),
-                written: true,
-            },
-        );
-        if !previous.is_some_and(|o| o.written) {
-            rec.written.push(slot);
-        }
-        true
     }
 
     /// Stops the recording in progress (the caller unwinds with the returned error); outside
@@ -573,7 +446,7 @@ impl Evaluator {
     /// Forgets every loop program (the REPL's `:reset`).
     pub(super) fn forget_loops(&mut self) {
         for (_, state) in self.loops.drain() {
-            if let Some(p) = state.program {
+            for p in state.program.into_iter().chain(state.trail) {
                 self.backend.release(p.id);
             }
         }

@@ -15,6 +15,7 @@ pub use codegen::Jit;
 
 use super::{Backend, BackendStats, ProgramId, Programs};
 use crate::diag::{Error, ErrorKind, Result};
+use crate::fuse::family::Family;
 use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::graph::NodeRef;
 use crate::runtime::{Array, Operand, with_host_params};
@@ -52,6 +53,9 @@ struct Prepared {
     plan: Plan,
     kernels: Compiled,
     lifetimes: Lifetimes,
+    /// For a family program (`Backend::join_family`): how `plan`'s sizes and offsets move
+    /// with the loop variable, and whether `plan` is well formed at the value last set.
+    family: Option<(Family, bool)>,
 }
 
 /// When a plan's buffers die: each buffer's last step, and the buffers freed after each step.
@@ -70,7 +74,9 @@ impl Lifetimes {
         let infallible_from = plan
             .steps
             .iter()
-            .rposition(|s| matches!(s, Step::Node { .. }))
+            // A matrix product of a well-formed plan cannot fail (its only errors are
+            // internal ones), so it does not hold updates back.
+            .rposition(|s| matches!(s, Step::Node { node, .. } if !matches!(node.op, crate::graph::Op::MatMul)))
             .map_or(0, |s| s + 1);
         Lifetimes {
             last_use,
@@ -455,6 +461,7 @@ impl Backend for Cpu {
             plan,
             kernels,
             lifetimes,
+            family: None,
         }))
     }
 
@@ -466,6 +473,12 @@ impl Backend for Cpu {
     ) -> Result<Vec<Operand>> {
         // Taken out while it runs (execute needs the backend mutably), then put back.
         let prepared = self.programs.take(program)?;
+        if let Some((_, false)) = prepared.family {
+            self.programs.put_back(program, prepared);
+            return Err(crate::diag::value_error(
+                "internal error: a program family was run at a value it does not fit",
+            ));
+        }
         let result = with_host_params(params, |params| {
             self.execute(
                 &prepared.plan,
@@ -481,6 +494,39 @@ impl Backend for Cpu {
 
     fn release(&mut self, program: ProgramId) {
         self.programs.remove(program);
+    }
+
+    fn join_family(&mut self, programs: [ProgramId; 3], at: [i64; 3]) -> Option<ProgramId> {
+        let [a, b, c] = programs.map(|p| self.programs.get(p).ok());
+        let (a, b, c) = (a?, b?, c?);
+        // The same machine code for every step, whatever the sizes.
+        let code = |p: &Prepared| -> Vec<Option<(usize, bool)>> {
+            (p.kernels.iter())
+                .map(|k| k.map(|(f, columns)| (f as usize, columns)))
+                .collect()
+        };
+        if code(a) != code(b) || code(a) != code(c) {
+            return None;
+        }
+        let family = Family::fit([&a.plan, &b.plan, &c.plan], at)?;
+        let prepared = Prepared {
+            plan: a.plan.clone(),
+            kernels: a.kernels.clone(),
+            lifetimes: Lifetimes::of(&a.plan),
+            family: Some((family, false)),
+        };
+        Some(self.programs.insert(prepared))
+    }
+
+    fn family_at(&mut self, program: ProgramId, at: i64) -> bool {
+        let Ok(prepared) = self.programs.get_mut(program) else {
+            return false;
+        };
+        let Some((family, ok)) = &mut prepared.family else {
+            return false;
+        };
+        *ok = family.instantiate(&mut prepared.plan, at);
+        *ok
     }
 
     fn writes_donated_params(&self) -> bool {

@@ -11,6 +11,9 @@ impl Evaluator {
     /// Runs `program` for the current bindings; false (nothing done) when a guard or a
     /// parameter's shape or dtype no longer matches.
     pub(super) fn run_program(&mut self, program: &Program, var: Option<i64>) -> Result<bool> {
+        if !self.probes_fit(program, var) {
+            return Ok(false);
+        }
         for g in &program.guards {
             match self.binding_at(&g.slot) {
                 Some(Binding::Value(v)) if same_value(&v, &g.value) => {}
