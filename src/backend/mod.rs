@@ -74,6 +74,12 @@ pub trait Backend {
         None
     }
 
+    /// Whether [`Backend::join_family`] can join programs (elsewhere a recording stops at a
+    /// slice bound on the loop variable, as it would be recorded again every iteration).
+    fn joins_families(&self) -> bool {
+        false
+    }
+
     /// Sets the loop variable's value a family program (from [`Backend::join_family`])
     /// runs at next. False when its plan is not well formed there (an address outside a
     /// buffer): it must not run at that value.

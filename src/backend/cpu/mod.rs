@@ -518,6 +518,10 @@ impl Backend for Cpu {
         Some(self.programs.insert(prepared))
     }
 
+    fn joins_families(&self) -> bool {
+        true
+    }
+
     fn family_at(&mut self, program: ProgramId, at: i64) -> bool {
         let Ok(prepared) = self.programs.get_mut(program) else {
             return false;

@@ -227,6 +227,7 @@ impl Evaluator {
         if let Value::Array(node) = &v
             && node.reads_param
             && node.value().is_none()
+            && self.backend.joins_families()
             && let Some(rec) = &self.recording
             && let (Some(var), Some(k)) = (rec.loop_param, rec.loop_value)
             && let Some(form) = affine(node, var)
