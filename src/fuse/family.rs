@@ -382,12 +382,6 @@ fn inside(len: Option<i64>, offset: i64, strides: &[i64], dims: &[usize]) -> boo
     if dims.contains(&0) {
         return true;
     }
-    let (lo, hi) = strides
-        .iter()
-        .zip(dims)
-        .fold((offset, offset), |(lo, hi), (&s, &d)| {
-            let far = s * (d as i64 - 1);
-            (lo + far.min(0), hi + far.max(0))
-        });
+    let (lo, hi) = crate::runtime::strided::span(offset, strides, dims);
     lo >= 0 && hi < len
 }

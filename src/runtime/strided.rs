@@ -16,7 +16,7 @@ pub struct Strided {
 }
 
 /// The lowest and highest element offsets (from the first element) a layout reaches.
-fn span(offset: i64, strides: &[i64], shape: &[usize]) -> (i64, i64) {
+pub(crate) fn span(offset: i64, strides: &[i64], shape: &[usize]) -> (i64, i64) {
     strides
         .iter()
         .zip(shape)
