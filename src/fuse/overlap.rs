@@ -156,6 +156,33 @@ pub(super) fn update_order(roots: &[crate::graph::NodeRef]) -> Vec<crate::graph:
     first.into_iter().chain(rest).collect()
 }
 
+/// Whether a plan step cannot fail once the plan is well formed: kernels, matrix
+/// products (their only errors are internal ones) and float arithmetic on 0-d values. A
+/// backend may update a lent parameter in place once only such steps remain
+/// (`Backend::run_prepared`).
+pub fn cannot_fail(step: &super::Step) -> bool {
+    use crate::dtype::DType;
+    use crate::graph::Op;
+    match step {
+        super::Step::Kernel { .. } => true,
+        super::Step::Node { node, .. } => match node.op {
+            Op::MatMul => true,
+            Op::Binary {
+                compute: DType::F64 | DType::F32,
+                ..
+            } => node.shape.is_empty(),
+            Op::Unary(_) => {
+                node.shape.is_empty()
+                    && node
+                        .inputs
+                        .iter()
+                        .all(|i| matches!(i.dtype, DType::F64 | DType::F32))
+            }
+            _ => false,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Range, axis_ranges};

@@ -187,6 +187,13 @@ pub fn product<T: Element>(
     b: ArrayViewD<'_, T>,
     out_shape: &[usize],
 ) -> ArrayD<T> {
+    // Vector · vector (`dot(flip(r[:k]), y[:k])` in a loop): straight to the dot.
+    if let (Ok(x), Ok(y)) = (
+        a.view().into_dimensionality::<ndarray::Ix1>(),
+        b.view().into_dimensionality::<ndarray::Ix1>(),
+    ) {
+        return ArrayD::from_elem(ndarray::IxDyn(&[]), matvec::dot(x, y));
+    }
     let a = if a.ndim() == 1 {
         a.insert_axis(Axis(0))
     } else {

@@ -16,7 +16,7 @@ mod vtk;
 pub use alloc::{HugePageAlloc, check_alloc, held_bytes, set_memory_limit, zeroed_vec};
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{PrintOptions, format_array, format_scalar, print_options, set_print_options};
-pub use operand::{DeviceValue, Operand, with_host_params};
+pub use operand::{DeviceValue, Operand, placeholder, with_host_params};
 pub use pyformat::format_with_spec;
 
 /// The default memory limit: half of physical memory (8 GiB when it cannot be read).

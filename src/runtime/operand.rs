@@ -56,6 +56,17 @@ impl Operand {
     }
 }
 
+thread_local! {
+    /// The array [`placeholder`] hands out.
+    static PLACEHOLDER: Rc<Array> = Rc::new(Array::scalar(super::Scalar::Bool(false)));
+}
+
+/// A shared 0-d array standing in for a value taken out of a parameter list for a while
+/// (see [`with_host_params`]): no allocation per use.
+pub fn placeholder() -> Rc<Array> {
+    PLACEHOLDER.with(Rc::clone)
+}
+
 /// Runs `run` with `params` as host arrays, moved out for the call and back after it, so
 /// `run` holds them exactly as `params` did (a backend may take one to update in place,
 /// leaving a placeholder, see `Backend::run_prepared`); its results as host operands.
@@ -66,7 +77,7 @@ pub fn with_host_params(
     if let Some(Operand::Device(d)) = params.iter().find(|p| matches!(p, Operand::Device(_))) {
         return Err(d.foreign());
     }
-    let placeholder = || Operand::Host(Rc::new(Array::scalar(super::Scalar::Bool(false))));
+    let placeholder = || Operand::Host(placeholder());
     let mut hosts = Vec::with_capacity(params.len());
     for p in params.iter_mut() {
         if let Operand::Host(a) = std::mem::replace(p, placeholder()) {

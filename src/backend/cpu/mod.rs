@@ -74,9 +74,7 @@ impl Lifetimes {
         let infallible_from = plan
             .steps
             .iter()
-            // A matrix product of a well-formed plan cannot fail (its only errors are
-            // internal ones), so it does not hold updates back.
-            .rposition(|s| matches!(s, Step::Node { node, .. } if !matches!(node.op, crate::graph::Op::MatMul)))
+            .rposition(|s| !crate::fuse::overlap::cannot_fail(s))
             .map_or(0, |s| s + 1);
         Lifetimes {
             last_use,
@@ -421,8 +419,7 @@ fn donate(param: &mut Rc<Array>, held: &Rc<Array>) -> bool {
     if !Rc::ptr_eq(param, held) || Rc::strong_count(held) != 2 {
         return false;
     }
-    let placeholder = Rc::new(Array::scalar(crate::runtime::Scalar::Bool(false)));
-    drop(std::mem::replace(param, placeholder));
+    drop(std::mem::replace(param, crate::runtime::placeholder()));
     true
 }
 

@@ -394,7 +394,8 @@ pub(crate) fn int_binary(op: BinaryOp, a: i64, b: i64) -> i64 {
     }
 }
 
-fn compare<T: PartialOrd + PartialEq>(op: BinaryOp, a: T, b: T) -> bool {
+/// A comparison of two elements.
+pub(crate) fn compare<T: PartialOrd + PartialEq>(op: BinaryOp, a: T, b: T) -> bool {
     use BinaryOp::*;
     match op {
         Eq => a == b,

@@ -143,6 +143,9 @@ fn compute_checked(node: &Node, inputs: &[Rc<Array>]) -> Result<Rc<Array>> {
 
 /// Computes one node from its input values.
 pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
+    if let Some(v) = f64_scalar(node, inputs) {
+        return Ok(v);
+    }
     let x = || &*inputs[0];
     Ok(match &node.op {
         Op::Const(a) => (**a).clone(),
@@ -259,4 +262,34 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
             .cast(dtype)
         }
     }
+}
+
+/// Arithmetic on 0-d f64 values (`(1 - alpha * alpha) * beta` in a loop body): the element
+/// functions every backend uses, without the array machinery. `None` for anything else.
+fn f64_scalar(node: &Node, inputs: &[Rc<Array>]) -> Option<Array> {
+    if !node.shape.is_empty() {
+        return None;
+    }
+    let value = |i: usize| match inputs.get(i).map(|a| &**a) {
+        Some(Array::F64(a)) if a.ndim() == 0 => a.first().copied(),
+        _ => None,
+    };
+    let scalar = match node.op {
+        Op::Unary(op) if node.dtype == DType::F64 => {
+            Scalar::F64(elementwise::unary_f64(op, value(0)?))
+        }
+        Op::Binary {
+            op,
+            compute: DType::F64,
+        } => {
+            let (a, b) = (value(0)?, value(1)?);
+            match node.dtype {
+                DType::F64 if !op.is_predicate() => Scalar::F64(elementwise::binary_f64(op, a, b)),
+                DType::Bool if op.is_predicate() => Scalar::Bool(elementwise::compare(op, a, b)),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(Array::scalar(scalar))
 }
