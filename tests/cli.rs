@@ -123,6 +123,39 @@ fn examples_print_the_same_on_the_gpu() {
     }
 }
 
+/// A loop whose slices move with its variable (durbin's `r[:k]`) replays as one program for
+/// every `k`: `explain` says where the recordings joined, and `run` prints what the
+/// interpreter prints.
+#[test]
+fn moving_slices_join_into_one_program() {
+    let (dir, script) = temp_script(
+        "family",
+        "durbin.arr",
+        "let n = 60\nlet r = f64(arange(n)) / 100\nlet y = zeros(n)\n\
+         for k in 1..n {\n    let a = -(r[k] + dot(flip(r[:k]), y[:k]))\n    \
+         y[:k] = y[:k] + a * flip(y[:k])\n    y[k] = a\n}\nprint(sum(y))\n",
+    );
+    let out = arr(&["explain", &script]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("joined into one program for every value"),
+        "{text}"
+    );
+    let cpu = arr(&["run", "--time", &script]);
+    let interp = arr(&["run", "--backend", "interp", &script]);
+    assert_eq!(cpu.stdout, interp.stdout);
+    let err = stderr(&cpu);
+    let replayed: u64 = err
+        .split(" loop iterations replayed")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no replay count in {err}"));
+    assert!(replayed > 40, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A loop's state stays on the GPU between iterations: 200 steps upload and read back a
 /// handful of arrays, not one per step.
 #[test]

@@ -282,7 +282,7 @@ impl Evaluator {
             return Ok(Iteration::Trace);
         };
         state.moving |= !program.probes.is_empty();
-        let program = self.join(state, program);
+        let program = self.join(state, program)?;
         match self.try_program(&program, var.map(|v| v.1))? {
             Outcome::Ran => {
                 state.program = Some(program);

@@ -298,25 +298,25 @@ impl Evaluator {
 
     /// A new recording, joined with the two put aside before it into one family program
     /// when the backend finds them one; otherwise the recording itself.
-    pub(super) fn join(&mut self, state: &mut LoopState, program: Program) -> Program {
+    pub(super) fn join(&mut self, state: &mut LoopState, program: Program) -> Result<Program> {
         let Some(at) = program.recorded_at else {
-            return program;
+            return Ok(program);
         };
         if program.probes.is_empty() || state.trail.len() < 2 {
-            return program;
+            return Ok(program);
         }
         let (a, b) = (&state.trail[0], &state.trail[1]);
         let (Some(ka), Some(kb)) = (a.recorded_at, b.recorded_at) else {
-            return program;
+            return Ok(program);
         };
         if !alike(a, &program) || !alike(b, &program) {
-            return program;
+            return Ok(program);
         }
         let Some(id) = self
             .backend
             .join_family([a.id, b.id, program.id], [ka, kb, at])
         else {
-            return program;
+            return Ok(program);
         };
         for old in state.trail.drain(..) {
             self.backend.release(old.id);
@@ -326,10 +326,20 @@ impl Evaluator {
         // record again.
         state.recordings = state.recordings.saturating_sub(2);
         self.backend.release(program.id);
-        Program {
+        if self.options.explain {
+            let text = format!(
+                "the recordings at loop values {ka}, {kb} and {at} joined into one program \
+                 for every value (its sizes and offsets move with the loop variable)\n"
+            );
+            if let Err(e) = self.write_out(&text) {
+                self.backend.release(id);
+                return Err(e);
+            }
+        }
+        Ok(Program {
             id,
             family: true,
             ..program
-        }
+        })
     }
 }
