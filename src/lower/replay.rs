@@ -12,13 +12,14 @@
 //!
 //! **What stops a recording** (the iteration is then traced again normally, and the loop is
 //! left alone after [`MAX_ABORTS`] such stops): needing the value of something computed
-//! from a parameter while tracing (a condition, a slice bound or loop bound read from a loop
-//! variable, `print` of a loop value), any output or effect (`print`, `save`, `load`),
-//! `break`/`continue`/`return`, an error, or a body tracing to more than [`NODE_BUDGET`]
-//! nodes. Inner loops are traced iteration by iteration into the recording. Scalar indexes
-//! on parameters become positions (program arguments), a `seed=` computed from parameters
-//! is read when the program runs, and draws without `seed=` number themselves from a
-//! parameter holding the program's draw count, so all of these replay.
+//! from a parameter while tracing (a condition, a loop bound or a non-affine slice bound
+//! read from a loop variable, `print` of a loop value), any output or effect (`print`,
+//! `save`, `load`), `break`/`continue`/`return`, an error, or a body tracing to more than
+//! [`NODE_BUDGET`] nodes. Inner loops are traced iteration by iteration into the recording.
+//! Scalar indexes on parameters become positions (program arguments), a `seed=` computed
+//! from parameters is read when the program runs, draws without `seed=` number themselves
+//! from a parameter holding the program's draw count, and slice bounds affine in a `for`
+//! loop's variable make the body a program family (`family`), so all of these replay.
 //!
 //! **Replaying.** Each iteration checks the guards and the parameters' shapes and dtypes
 //! (any change records again, up to [`MAX_RECORDINGS`] times per loop), binds the current
