@@ -384,7 +384,11 @@ impl Evaluator {
                 state.carried.insert(g.slot.1.clone());
             }
         }
-        let id = self.backend.prepare(&roots)?;
+        // Fusing and compiling are part of `run` in `--time` (the backend counts them).
+        let start = std::time::Instant::now();
+        let prepared = self.backend.prepare(&roots);
+        self.times.run += start.elapsed();
+        let id = prepared?;
         if self.options.explain {
             let (line, _) = self.sources.line_col(body.span).unwrap_or((0, 0));
             let text = format!(
