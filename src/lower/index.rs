@@ -21,13 +21,7 @@ pub(crate) fn slice_indices(
         return Err(value_error("slice step cannot be zero"));
     }
     let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
-    let clamp = |v: Option<i64>, default: i64| match v {
-        None => default,
-        Some(v) => {
-            let v = if v < 0 { v + n } else { v };
-            v.clamp(lower, upper)
-        }
-    };
+    let clamp = |v: Option<i64>, default: i64| v.map_or(default, |v| bound(v, n, step).0);
     let start = clamp(start, if step < 0 { upper } else { lower });
     let stop = clamp(stop, if step < 0 { lower } else { upper });
     // In i128: a step near `i64::MIN` or `i64::MAX` must not overflow.
@@ -43,6 +37,22 @@ pub(crate) fn slice_indices(
     // the stride arithmetic of views and kernels).
     let step = if len < 2 { step.signum() } else { step };
     Ok((start, step, len as usize))
+}
+
+/// A slice bound `v` on an axis of length `n` as a position: counted from the end when
+/// negative, then clamped to the axis (to `-1..=n-1` for a negative `step`, else `0..=n`).
+/// Also which branch that took: 0 clamped low, 1 counted from the end, 2 in range, 3
+/// clamped high — within one branch the position is affine in `v` (`lower::replay::family`).
+pub(crate) fn bound(v: i64, n: i64, step: i64) -> (i64, u8) {
+    let (lower, upper) = if step < 0 { (-1, n - 1) } else { (0, n) };
+    let (w, branch) = if v < 0 { (v + n, 1) } else { (v, 2) };
+    if w < lower {
+        (lower, 0)
+    } else if w > upper {
+        (upper, 3)
+    } else {
+        (w, branch)
+    }
 }
 
 /// An index item with its parts evaluated (in source order), `...` expanded.

@@ -89,22 +89,6 @@ fn affine(node: &NodeRef, var: usize) -> Option<Affine> {
     Some(form)
 }
 
-/// Which branch of `slice_indices`'s normalisation a bound takes: clamped low, negative
-/// (counted from the end), in range, clamped high.
-fn branch(v: i64, n: usize, step: i64) -> u8 {
-    let n = n as i64;
-    let top = if step < 0 { n - 1 } else { n };
-    if v < -n {
-        0
-    } else if v < 0 {
-        1
-    } else if v <= top {
-        2
-    } else {
-        3
-    }
-}
-
 /// One slice of a recording with a bound affine in the loop variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Probe {
@@ -115,7 +99,7 @@ pub(super) struct Probe {
     step: Option<i64>,
     /// The sliced axis's length.
     n: usize,
-    /// `branch` of each bound as recorded.
+    /// The normalisation branch of each bound as recorded (`lower::index::bound`).
     branches: [u8; 2],
     /// The slice's length as recorded.
     len: usize,
@@ -152,6 +136,11 @@ impl Probe {
             && crate::lower::index::slice_indices(bounds[0], bounds[1], self.step, self.n)
                 .is_ok_and(|(_, _, len)| len >= 2 && self.len >= 2 || len == self.len)
     }
+}
+
+/// The normalisation branch of slice bound `v` on an axis of length `n`.
+fn branch(v: i64, n: usize, step: i64) -> u8 {
+    crate::lower::index::bound(v, n as i64, step).1
 }
 
 /// Whether two programs recorded from one body at different values of its variable agree
