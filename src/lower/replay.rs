@@ -91,7 +91,7 @@ fn params_read(roots: &[NodeRef], count: usize) -> Vec<bool> {
 type Slot = (usize, String);
 
 /// What a parameter is bound to when the program runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum ParamSource {
     /// A variable outside the body.
     Var(Slot),

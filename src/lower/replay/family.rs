@@ -149,10 +149,7 @@ fn branch(v: i64, n: usize, step: i64) -> u8 {
 fn alike(a: &Program, b: &Program) -> bool {
     let params = a.params.len() == b.params.len()
         && a.params.iter().zip(&b.params).all(|(p, q)| {
-            format!("{:?}", p.source) == format!("{:?}", q.source)
-                && p.shape == q.shape
-                && p.dtype == q.dtype
-                && p.weak == q.weak
+            p.source == q.source && p.shape == q.shape && p.dtype == q.dtype && p.weak == q.weak
         });
     let outputs = a.outputs.len() == b.outputs.len()
         && a.outputs.iter().zip(&b.outputs).all(|((s, x), (t, y))| {
