@@ -297,7 +297,6 @@ impl Family {
             match step {
                 Step::Kernel {
                     kernel,
-                    out,
                     shape,
                     into,
                     in_place_ok,
@@ -316,8 +315,8 @@ impl Family {
                             return false;
                         }
                     }
-                    let out_elements = shape.iter().product::<usize>() as i64
-                        * halves(kernel.result_dtype(), result_dtype(&buffers[*out]));
+                    // The output holds the kernel's result dtype, `shape` of it.
+                    let out_elements = shape.iter().product::<usize>() as i64;
                     if kernel.out_dynamic.is_empty()
                         && matches!(kernel.output, super::Output::Store(_))
                         && !inside(
@@ -355,15 +354,6 @@ fn elements(buffer: &Buffer, read: DType) -> Option<i64> {
         Buffer::Value(_) | Buffer::Device(_) => return None,
     };
     Some(len as i64 * halves(read, Some(dtype)))
-}
-
-/// The dtype a buffer holds, if known.
-fn result_dtype(buffer: &Buffer) -> Option<DType> {
-    match buffer {
-        Buffer::Param { dtype, .. } | Buffer::Temp { dtype, .. } => Some(*dtype),
-        Buffer::Value(a) => Some(a.dtype()),
-        Buffer::Device(d) => Some(d.dtype),
-    }
 }
 
 /// How many `read` elements one element of `held` is: 2 for a complex buffer read as its
