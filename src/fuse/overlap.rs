@@ -8,6 +8,10 @@
 //! an over-approximation of the coordinates it touches); two maps are disjoint when some
 //! axis has disjoint ranges. Maps whose steps do not fall within one axis answer "may
 //! overlap".
+//!
+//! Two decisions of the plan serve the same end: [`update_order`] computes the roots that
+//! read an array before the root that updates it, and [`cannot_fail`] names the steps after
+//! which a backend may already update a lent parameter in place.
 
 use super::contiguous_strides;
 use super::ir::{Kernel, Source};

@@ -62,8 +62,8 @@ struct Prepared {
 struct Lifetimes {
     last_use: Vec<usize>,
     dying: Vec<Vec<usize>>,
-    /// No step from this one on can fail (only kernels follow), so a parameter may be
-    /// updated in place from here (see `Backend::run_prepared`).
+    /// No step from this one on can fail (`fuse::overlap::cannot_fail`), so a parameter
+    /// may be updated in place from here (see `Backend::run_prepared`).
     infallible_from: usize,
 }
 
