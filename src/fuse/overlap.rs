@@ -9,7 +9,7 @@
 //! axis has disjoint ranges. Maps whose steps do not fall within one axis answer "may
 //! overlap".
 //!
-//! Two decisions of the plan serve the same end: [`update_order`] computes the roots that
+//! Two decisions of the plan serve the same end: `update_order` computes the roots that
 //! read an array before the root that updates it, and [`cannot_fail`] names the steps after
 //! which a backend may already update a lent parameter in place.
 
