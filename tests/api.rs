@@ -238,6 +238,33 @@ fn loops_whose_slices_move_with_the_variable_replay() {
     assert_eq!(replayed.take_output(), traced_output(program));
 }
 
+#[test]
+fn long_inner_loops_replay_on_their_own_program() {
+    // An outer loop whose body holds a 3,000-iteration inner loop: unrolling it into a
+    // recording of the outer body would trace every inner iteration symbolically (and the
+    // `print` stops that recording anyway). The inner loop's own recording shows it is too
+    // long, so the outer loop is not recorded and every inner iteration after the first
+    // run's warm-up replays.
+    let program = "
+        let x = zeros(8)
+        for rep in 0..6 {
+            let s = 0.0
+            for k in 0..3000 {
+                x[k % 8] = x[k % 8] + 1.0
+                s = s + sum(x) * 0.5
+            }
+            print(rep, s)
+        }";
+    let mut replayed = Session::new().expect("session");
+    replayed.run_str(program).expect("runs");
+    let times = replayed.evaluator().times();
+    assert!(times.replayed >= 6 * 2997, "{}", times.report());
+    // A replayed iteration binds its two results as nodes; a recording of the outer body
+    // would have traced every inner iteration's nodes too (over 100,000 in all).
+    assert!(times.nodes < 6 * 3000 * 2 + 1000, "{} nodes", times.nodes);
+    assert_eq!(replayed.take_output(), traced_output(program));
+}
+
 /// What `program` prints on the interpreter with every loop iteration traced.
 fn traced_output(program: &str) -> String {
     let options = arr::lower::Options {

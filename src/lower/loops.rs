@@ -120,6 +120,8 @@ impl Evaluator {
         let mut count = done;
         let key = (var.span.file, var.span.start);
         let mut inner = resume.and_then(|r| r.inner());
+        let iterations = (i128::from(b) - i128::from(a)) / i128::from(s);
+        self.inner_loop(key, iterations.clamp(0, i128::from(u64::MAX)) as u64)?;
         while (s > 0 && i < b) || (s < 0 && i > b) {
             if inner.is_none()
                 && let Some(level) = level

@@ -327,6 +327,7 @@ impl Evaluator {
         let stats = self.backend.stats();
         PhaseTimes {
             backend: stats,
+            nodes: self.graph.nodes_created(),
             ..self.times
         }
     }

@@ -15,7 +15,9 @@
 //! from a parameter while tracing (a condition, a loop bound or a non-affine slice bound
 //! read from a loop variable, `print` of a loop value), any output or effect (`print`,
 //! `save`, `load`), `break`/`continue`/`return`, an error, or a body tracing to more than
-//! [`NODE_BUDGET`] nodes. Inner loops are traced iteration by iteration into the recording.
+//! [`NODE_BUDGET`] nodes. Inner loops are traced iteration by iteration into the recording,
+//! unless their own recordings show they would add more than [`UNROLL_BUDGET`] nodes: then
+//! the outer loop is left alone and the inner one replays its own program.
 //! Scalar indexes on parameters become positions (program arguments), a `seed=` computed
 //! from parameters is read when the program runs, draws without `seed=` number themselves
 //! from a parameter holding the program's draw count, and slice bounds affine in a `for`
@@ -56,6 +58,10 @@ const MAX_ABORTS: u32 = 2;
 const MAX_RECORDINGS: u32 = 8;
 /// Nodes a recording may create (inner loops are unrolled into it).
 const NODE_BUDGET: u64 = 50_000;
+/// Nodes an inner loop may add to a recording, estimated from its own recording before its
+/// first iteration is traced: a longer inner loop runs on its own program instead, and the
+/// loop around it is no longer recorded (`Evaluator::inner_loop`).
+const UNROLL_BUDGET: u64 = 8_192;
 
 /// Whether a value read from outside a body can be a guarded constant of the recording: a
 /// string, `None`, a computed 0-d array, or a tuple of these (`shape = (n, m)`).
@@ -181,6 +187,8 @@ pub(crate) struct Recording {
     loop_value: Option<i64>,
     /// Slices whose bounds move with the loop variable.
     probes: Vec<family::Probe>,
+    /// Set when an inner loop is too long to unroll: the loop is not recorded again.
+    unrolls_too_much: bool,
 }
 
 /// What the evaluator knows about one loop of the program (by its source position).
@@ -197,6 +205,9 @@ pub(crate) struct LoopState {
     moving: bool,
     pause: u64,
     backoff: u64,
+    /// Nodes its last complete recording created: what unrolling one iteration into a
+    /// recording of an outer loop costs.
+    nodes: u64,
 }
 
 impl LoopState {
@@ -334,6 +345,7 @@ impl Evaluator {
             loop_param: None,
             loop_value: var.map(|v| v.1),
             probes: vec![],
+            unrolls_too_much: false,
         });
         self.scopes.push(super::Scope::default());
         let mut traced = Ok(Value::Unit);
@@ -351,9 +363,13 @@ impl Evaluator {
         let Some(rec) = self.recording.take() else {
             return Ok(None);
         };
+        if rec.unrolls_too_much {
+            state.aborts = MAX_ABORTS;
+        }
         if rec.stopped || traced.is_err() {
             return Ok(None);
         }
+        state.nodes = self.graph.nodes_created() - rec.nodes_at_start;
         let mut roots: Vec<NodeRef> = vec![];
         let mut outputs = vec![];
         for slot in &rec.written {
@@ -443,6 +459,22 @@ impl Evaluator {
         if let Some(rec) = &self.recording
             && self.graph.nodes_created() - rec.nodes_at_start > NODE_BUDGET
         {
+            return Err(self.stop_recording());
+        }
+        Ok(())
+    }
+
+    /// Before an inner `for` loop at `key` runs `iterations` iterations inside a recording:
+    /// stops the recording, for good, when unrolling them would add more than
+    /// [`UNROLL_BUDGET`] nodes (as the inner loop's own recording measured). Tracing a long
+    /// inner loop symbolically costs more than it saves; the inner loop replays its own
+    /// program instead each time the outer body is traced.
+    pub(super) fn inner_loop(&mut self, key: (u32, u32), iterations: u64) -> Result<()> {
+        let per_iteration = self.loops.get(&key).map_or(0, |s| s.nodes);
+        if let Some(rec) = self.recording.as_mut()
+            && per_iteration.saturating_mul(iterations) > UNROLL_BUDGET
+        {
+            rec.unrolls_too_much = true;
             return Err(self.stop_recording());
         }
         Ok(())

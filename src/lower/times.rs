@@ -17,6 +17,8 @@ pub struct PhaseTimes {
     pub replayed: u64,
     /// Indexed updates written into their array's own memory (see `lower::inplace`).
     pub updated_in_place: u64,
+    /// Graph nodes built: by tracing, and one per result of a replayed iteration.
+    pub nodes: u64,
     /// The backend's fuse/compile counters (part of `run`).
     pub backend: crate::backend::BackendStats,
 }
@@ -64,6 +66,7 @@ impl PhaseTimes {
             forced: self.forced - earlier.forced,
             replayed: self.replayed - earlier.replayed,
             updated_in_place: self.updated_in_place - earlier.updated_in_place,
+            nodes: self.nodes - earlier.nodes,
             backend: crate::backend::BackendStats {
                 fuse: a.fuse.saturating_sub(e.fuse),
                 compile: a.compile.saturating_sub(e.compile),
