@@ -199,28 +199,41 @@ impl Kernel {
     /// reading buffer `b`'s value.
     pub fn resolve(&self, position: impl Fn(usize) -> i64) -> Kernel {
         let mut k = self.clone();
-        for i in &mut k.inputs {
-            i.offset += i
-                .dynamic
-                .drain(..)
-                .map(|(b, c)| c * position(b))
-                .sum::<i64>();
+        self.resolve_into(&mut k, position);
+        k
+    }
+
+    /// [`Kernel::resolve`] written into `into`, a kernel of the same structure (an earlier
+    /// resolution of this one): only numbers are copied, nothing is allocated.
+    pub fn resolve_into(&self, into: &mut Kernel, position: impl Fn(usize) -> i64) {
+        let terms = |dynamic: &[(usize, i64)]| -> i64 {
+            dynamic.iter().map(|&(b, c)| c * position(b)).sum()
+        };
+        if into.inputs.len() != self.inputs.len() || into.body.len() != self.body.len() {
+            *into = self.clone();
         }
-        k.out_offset += k
-            .out_dynamic
-            .drain(..)
-            .map(|(b, c)| c * position(b))
-            .sum::<i64>();
-        for v in &mut k.body {
+        into.dims.clone_from(&self.dims);
+        for (to, from) in into.inputs.iter_mut().zip(&self.inputs) {
+            to.source = from.source;
+            to.dtype = from.dtype;
+            to.offset = from.offset + terms(&from.dynamic);
+            to.dynamic.clear();
+            to.strides.clone_from(&from.strides);
+        }
+        for (to, from) in into.body.iter_mut().zip(&self.body) {
+            to.clone_from(from);
             if let Inst::Random {
                 seed, draw, base, ..
-            } = &mut v.inst
+            } = &mut to.inst
                 && let Some((b, how)) = base.take()
             {
                 (*seed, *draw) = how.apply(position(b), *seed, *draw);
             }
         }
-        k
+        into.output.clone_from(&self.output);
+        into.out_offset = self.out_offset + terms(&self.out_dynamic);
+        into.out_dynamic.clear();
+        into.out_strides.clone_from(&self.out_strides);
     }
 
     /// The dtype of the kernel's result.

@@ -152,7 +152,31 @@ impl Graph {
         span: Span,
     ) -> Result<NodeRef> {
         let (shape, dtype) = (value.shape.clone(), value.dtype);
-        self.make(Op::Device(value), vec![], shape, dtype, weak, span)
+        Ok(self.leaf(Op::Device(value), shape, dtype, weak, span))
+    }
+
+    /// A constant node for a value just computed (a replayed loop iteration's result): never
+    /// merged with an equal constant, so binding it costs no hashing of its elements.
+    pub fn computed(&mut self, value: Rc<Array>, weak: bool, span: Span) -> NodeRef {
+        let (shape, dtype) = (value.shape().to_vec(), value.dtype());
+        self.leaf(Op::Const(value), shape, dtype, weak, span)
+    }
+
+    /// A leaf node outside hash-consing.
+    fn leaf(&mut self, op: Op, shape: Vec<usize>, dtype: DType, weak: bool, span: Span) -> NodeRef {
+        self.next_id += 1;
+        Rc::new(Node {
+            id: self.next_id,
+            op,
+            inputs: vec![],
+            shape,
+            dtype,
+            weak,
+            depth: 0,
+            span,
+            reads_param: false,
+            value: RefCell::new(None),
+        })
     }
 
     /// Parameter `index` of a loop program being recorded, standing for values of this

@@ -27,7 +27,7 @@ pub use value::Value;
 use crate::backend::Backend;
 use crate::diag::{Error, ErrorKind, Result, SourceMap, Span};
 use crate::graph::{Graph, NodeRef, Op};
-use crate::runtime::{Array, Operand};
+use crate::runtime::Array;
 use crate::syntax::ast::FnDef;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -341,20 +341,6 @@ impl Evaluator {
         values
             .pop()
             .ok_or_else(|| crate::diag::value_error("backend returned no value"))
-    }
-
-    /// A node for a program's parameter or result: a computed constant, or a value the
-    /// backend keeps on its device.
-    pub(crate) fn operand_node(
-        &mut self,
-        value: Operand,
-        weak: bool,
-        span: Span,
-    ) -> Result<NodeRef> {
-        match value {
-            Operand::Host(a) => self.graph.shared_constant(a, weak, span),
-            Operand::Device(d) => self.graph.device_value(d, weak, span),
-        }
     }
 
     /// Computes several nodes in one plan (shared work done once) and records their values.

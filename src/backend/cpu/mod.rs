@@ -8,6 +8,7 @@ mod exec;
 mod memory;
 mod reduce;
 mod reduce_loops;
+mod run;
 mod shims;
 mod simd;
 
@@ -56,6 +57,8 @@ struct Prepared {
     /// For a family program (`Backend::join_family`): how `plan`'s sizes and offsets move
     /// with the loop variable, and whether `plan` is well formed at the value last set.
     family: Option<(Family, bool)>,
+    /// What its last run hands on to the next.
+    scratch: run::Scratch,
 }
 
 /// When a plan's buffers die: each buffer's last step, and the buffers freed after each step.
@@ -250,144 +253,6 @@ impl Cpu {
             })
             .collect()
     }
-
-    /// Runs a plan whose kernels are compiled, with `params` bound to its parameters.
-    fn execute(
-        &mut self,
-        plan: &Plan,
-        kernels: &Compiled,
-        lifetimes: &Lifetimes,
-        params: &mut [Rc<Array>],
-        cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
-        let last_use = &lifetimes.last_use;
-        let mut buffers: Vec<Option<Rc<Array>>> = plan
-            .buffers
-            .iter()
-            .map(|b| match b {
-                Buffer::Value(a) => Ok(Some(a.clone())),
-                Buffer::Param { index, .. } => Ok(params.get(*index).cloned()),
-                Buffer::Device(d) => Err(d.foreign()),
-                Buffer::Temp { .. } => Ok(None),
-            })
-            .collect::<Result<_>>()?;
-        // Set once a parameter was updated in place: from then on nothing may fail.
-        let mut committed = false;
-        for (s, step) in plan.steps.iter().enumerate() {
-            if !committed && cancel() {
-                return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
-            }
-            // A fresh result must fit the process's memory limit (checked while the plan
-            // may still fail; updates write into an array that exists).
-            if let Step::Kernel {
-                into: None, out, ..
-            }
-            | Step::Node { out, .. } = step
-                && !committed
-                && let Buffer::Temp { shape, dtype } = &plan.buffers[*out]
-            {
-                let bytes = shape.iter().product::<usize>() * dtype.size_bytes();
-                crate::runtime::check_alloc(bytes as u64)?;
-            }
-            match step {
-                Step::Kernel {
-                    kernel,
-                    out,
-                    shape,
-                    into,
-                    in_place_ok,
-                    ..
-                } => {
-                    let Some((f, columns)) = kernels[s] else {
-                        return Err(crate::diag::value_error(
-                            "internal error: a kernel step was not compiled",
-                        ));
-                    };
-                    let resolved;
-                    let (kernel, in_place_ok) = if kernel.has_dynamic() {
-                        resolved = kernel.resolve(|b| position(&buffers[b]));
-                        let ok = into.is_some_and(|b| {
-                            crate::fuse::overlap::update_in_place_ok(&resolved, b, shape)
-                        });
-                        (&resolved, ok)
-                    } else {
-                        (kernel, *in_place_ok)
-                    };
-                    let dtype = kernel.result_dtype();
-                    let len = shape.iter().product();
-                    let mut gaps = None;
-                    let target = match into {
-                        Some(b) => {
-                            let b = *b;
-                            let reads_it = !in_place_ok
-                                && kernel
-                                    .inputs
-                                    .iter()
-                                    .any(|i| i.source == crate::fuse::Source::Buffer(b));
-                            let old = buffers[b]
-                                .take()
-                                .expect("plan order: inputs computed first");
-                            let dead = last_use[b] == s
-                                && match plan.buffers[b] {
-                                    Buffer::Temp { .. } => true,
-                                    Buffer::Param { index, .. } => {
-                                        let donated = !reads_it
-                                            && s >= lifetimes.infallible_from
-                                            && donate(&mut params[index], &old);
-                                        committed |= donated;
-                                        donated
-                                    }
-                                    Buffer::Value(_) | Buffer::Device(_) => false,
-                                };
-                            let owned = match Rc::try_unwrap(old) {
-                                Ok(a) if dead && !reads_it => a,
-                                kept => {
-                                    let old = kept.map_or_else(|shared| shared, Rc::new);
-                                    let (copy, g) = self.copy_of(old, &mut buffers[b], kernel);
-                                    gaps = g;
-                                    copy
-                                }
-                            };
-                            Some(owned.into_standard_layout())
-                        }
-                        None if matches!(kernel.output, crate::fuse::Output::Store(_)) => {
-                            self.pool.take(dtype, len)
-                        }
-                        None => None,
-                    };
-                    let in_place = into.filter(|&b| buffers[b].is_none());
-                    let target = target.map(|array| exec::Target { array, gaps });
-                    let value = exec::run(f, kernel, &buffers, shape, target, in_place, columns);
-                    buffers[*out] = Some(Rc::new(value));
-                    self.stats.kernels_run += 1;
-                }
-                Step::Node { node, inputs, out } => {
-                    let args: Vec<Rc<Array>> = inputs
-                        .iter()
-                        .map(|a| {
-                            buffers[a.buf]
-                                .clone()
-                                .expect("plan order: inputs computed first")
-                        })
-                        .collect();
-                    let v = library_step(node, inputs, &args)?;
-                    buffers[*out] = Some(Rc::new(v));
-                }
-            }
-            for &b in &lifetimes.dying[s] {
-                if let Some(dead) = buffers[b].take() {
-                    self.pool.give(dead);
-                }
-            }
-        }
-        // The roots, then the values the plan keeps (`Plan::kept`).
-        Ok(plan
-            .roots
-            .iter()
-            .chain(plan.kept.iter().map(|(b, _)| b))
-            .map(|&r| buffers[r].clone().expect("roots are computed"))
-            .collect())
-    }
 }
 
 /// Computes a plan step that is not a kernel (a library call, gather, scan) from its
@@ -412,26 +277,6 @@ pub(crate) fn library_step(
     Ok(v.into_standard_layout())
 }
 
-/// Takes parameter `param` out of the caller's hands (leaving a placeholder) when the only
-/// other holder of its array is `held`, the plan's own reference: the update may then run
-/// in place.
-fn donate(param: &mut Rc<Array>, held: &Rc<Array>) -> bool {
-    if !Rc::ptr_eq(param, held) || Rc::strong_count(held) != 2 {
-        return false;
-    }
-    drop(std::mem::replace(param, crate::runtime::placeholder()));
-    true
-}
-
-/// The position a kernel's dynamic offset reads: the value of a 0-d i64 buffer computed
-/// earlier in the plan.
-fn position(buffer: &Option<Rc<Array>>) -> i64 {
-    match buffer.as_deref().and_then(Array::as_scalar) {
-        Some(crate::runtime::Scalar::I64(p)) => p,
-        _ => unreachable!("plan order: positions are 0-d i64 computed first"),
-    }
-}
-
 impl Backend for Cpu {
     fn name(&self) -> &'static str {
         "cpu"
@@ -443,7 +288,14 @@ impl Backend for Cpu {
             return super::interp::Interp::default().compute(roots, cancel);
         }
         let kernels = self.compile_plan(&plan, &keys)?;
-        let mut values = self.execute(&plan, &kernels, &Lifetimes::of(&plan), &mut [], cancel)?;
+        let mut values = self.execute(
+            &plan,
+            &kernels,
+            &Lifetimes::of(&plan),
+            &mut [],
+            &mut run::Scratch::default(),
+            cancel,
+        )?;
         for ((_, node), value) in plan.kept.iter().zip(values.drain(roots.len()..)) {
             node.set_value(value);
         }
@@ -459,6 +311,7 @@ impl Backend for Cpu {
             kernels,
             lifetimes,
             family: None,
+            scratch: run::Scratch::default(),
         }))
     }
 
@@ -469,7 +322,7 @@ impl Backend for Cpu {
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Operand>> {
         // Taken out while it runs (execute needs the backend mutably), then put back.
-        let prepared = self.programs.take(program)?;
+        let mut prepared = self.programs.take(program)?;
         if let Some((_, false)) = prepared.family {
             self.programs.put_back(program, prepared);
             return Err(crate::diag::value_error(
@@ -482,6 +335,7 @@ impl Backend for Cpu {
                 &prepared.kernels,
                 &prepared.lifetimes,
                 params,
+                &mut prepared.scratch,
                 cancel,
             )
         });
@@ -511,6 +365,7 @@ impl Backend for Cpu {
             kernels: a.kernels.clone(),
             lifetimes: Lifetimes::of(&a.plan),
             family: Some((family, false)),
+            scratch: run::Scratch::default(),
         };
         Some(self.programs.insert(prepared))
     }

@@ -267,6 +267,12 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
 /// Arithmetic on 0-d f64 values (`(1 - alpha * alpha) * beta` in a loop body): the element
 /// functions every backend uses, without the array machinery. `None` for anything else.
 fn f64_scalar(node: &Node, inputs: &[Rc<Array>]) -> Option<Array> {
+    scalar_f64(node, inputs).map(Array::scalar)
+}
+
+/// The value of `node` over `inputs` when it is arithmetic or a comparison on 0-d f64
+/// values (see [`compute`]'s fast path); `None` for anything else.
+pub(crate) fn scalar_f64(node: &Node, inputs: &[Rc<Array>]) -> Option<Scalar> {
     if !node.shape.is_empty() {
         return None;
     }
@@ -291,5 +297,5 @@ fn f64_scalar(node: &Node, inputs: &[Rc<Array>]) -> Option<Array> {
         }
         _ => return None,
     };
-    Some(Array::scalar(scalar))
+    Some(scalar)
 }

@@ -108,6 +108,20 @@ impl Evaluator {
         Ok(true)
     }
 
+    /// A node for a program's parameter or result: a computed constant, or a value the
+    /// backend keeps on its device.
+    pub(in crate::lower) fn operand_node(
+        &mut self,
+        value: Operand,
+        weak: bool,
+        span: Span,
+    ) -> Result<NodeRef> {
+        match value {
+            Operand::Host(a) => Ok(self.graph.computed(a, weak, span)),
+            Operand::Device(d) => self.graph.device_value(d, weak, span),
+        }
+    }
+
     /// Lets the program update arrays in place: a parameter from a name the program
     /// assigns, whose array nothing but that name holds, is unbound for the run so that
     /// `params` holds the only reference (`y[:, j] = …` then writes one column, not a copy

@@ -1,0 +1,256 @@
+//! Running a plan whose kernels are compiled: steps in order, each buffer freed after its
+//! last use, indexed updates in place where the old array is dead. A prepared program
+//! keeps a [`Scratch`] between runs, so that running a loop body again allocates nothing
+//! the last run could hand on: its buffer table, its kernels with run-time positions
+//! resolved, and its small temporaries.
+
+use super::{Compiled, Cpu, Lifetimes, exec, library_step};
+use crate::diag::{Error, ErrorKind, Result};
+use crate::fuse::{Buffer, Kernel, Plan, Step};
+use crate::runtime::{Array, Scalar};
+use smallvec::SmallVec;
+use std::rc::Rc;
+
+/// What one program's runs hand on to the next (empty for a one-off plan).
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// The buffer table (emptied after each run; its capacity stays).
+    buffers: Vec<Option<Rc<Array>>>,
+    /// Per step: the kernel with its run-time positions added in, rewritten each run.
+    resolved: Vec<Option<Kernel>>,
+    /// Per buffer: the small array it held when it died last run, to be overwritten by the
+    /// next run's value (the pool keeps only large arrays).
+    spare: Vec<Option<Rc<Array>>>,
+}
+
+/// Arrays below this many elements are kept as a buffer's spare (larger ones go to the
+/// pool, which any plan may take from).
+const SPARE_LEN: usize = 64;
+
+impl Cpu {
+    /// Runs a plan whose kernels are compiled, with `params` bound to its parameters.
+    pub(super) fn execute(
+        &mut self,
+        plan: &Plan,
+        kernels: &Compiled,
+        lifetimes: &Lifetimes,
+        params: &mut [Rc<Array>],
+        scratch: &mut Scratch,
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
+        let mut buffers = std::mem::take(&mut scratch.buffers);
+        let result = self.steps(
+            plan,
+            kernels,
+            lifetimes,
+            params,
+            scratch,
+            &mut buffers,
+            cancel,
+        );
+        buffers.clear();
+        scratch.buffers = buffers;
+        result
+    }
+
+    /// [`Cpu::execute`] with its buffer table.
+    #[allow(clippy::too_many_arguments)]
+    fn steps(
+        &mut self,
+        plan: &Plan,
+        kernels: &Compiled,
+        lifetimes: &Lifetimes,
+        params: &mut [Rc<Array>],
+        scratch: &mut Scratch,
+        buffers: &mut Vec<Option<Rc<Array>>>,
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<Vec<Rc<Array>>> {
+        let last_use = &lifetimes.last_use;
+        for b in &plan.buffers {
+            buffers.push(match b {
+                Buffer::Value(a) => Some(a.clone()),
+                Buffer::Param { index, .. } => params.get(*index).cloned(),
+                Buffer::Device(d) => return Err(d.foreign()),
+                Buffer::Temp { .. } => None,
+            });
+        }
+        scratch.resolved.resize_with(plan.steps.len(), || None);
+        scratch.spare.resize_with(plan.buffers.len(), || None);
+        // Set once a parameter was updated in place: from then on nothing may fail.
+        let mut committed = false;
+        for (s, step) in plan.steps.iter().enumerate() {
+            if !committed && cancel() {
+                return Err(Error::new(ErrorKind::Interrupted, "cancelled by Ctrl-C"));
+            }
+            // A fresh result must fit the process's memory limit (checked while the plan
+            // may still fail; updates write into an array that exists).
+            if let Step::Kernel {
+                into: None, out, ..
+            }
+            | Step::Node { out, .. } = step
+                && !committed
+                && let Buffer::Temp { shape, dtype } = &plan.buffers[*out]
+            {
+                let bytes = shape.iter().product::<usize>() * dtype.size_bytes();
+                crate::runtime::check_alloc(bytes as u64)?;
+            }
+            match step {
+                Step::Kernel {
+                    kernel,
+                    out,
+                    shape,
+                    into,
+                    in_place_ok,
+                    ..
+                } => {
+                    let Some((f, columns)) = kernels[s] else {
+                        return Err(crate::diag::value_error(
+                            "internal error: a kernel step was not compiled",
+                        ));
+                    };
+                    let (kernel, in_place_ok) = if kernel.has_dynamic() {
+                        let resolved = scratch.resolved[s].get_or_insert_with(|| kernel.clone());
+                        kernel.resolve_into(resolved, |b| position(&buffers[b]));
+                        let ok = into.is_some_and(|b| {
+                            crate::fuse::overlap::update_in_place_ok(resolved, b, shape)
+                        });
+                        (&*resolved, ok)
+                    } else {
+                        (kernel, *in_place_ok)
+                    };
+                    let dtype = kernel.result_dtype();
+                    let len = shape.iter().product();
+                    let mut gaps = None;
+                    let target = match into {
+                        Some(b) => {
+                            let b = *b;
+                            let reads_it = !in_place_ok
+                                && kernel
+                                    .inputs
+                                    .iter()
+                                    .any(|i| i.source == crate::fuse::Source::Buffer(b));
+                            let old = buffers[b]
+                                .take()
+                                .expect("plan order: inputs computed first");
+                            let dead = last_use[b] == s
+                                && match plan.buffers[b] {
+                                    Buffer::Temp { .. } => true,
+                                    Buffer::Param { index, .. } => {
+                                        let donated = !reads_it
+                                            && s >= lifetimes.infallible_from
+                                            && donate(&mut params[index], &old);
+                                        committed |= donated;
+                                        donated
+                                    }
+                                    Buffer::Value(_) | Buffer::Device(_) => false,
+                                };
+                            let owned = match Rc::try_unwrap(old) {
+                                Ok(a) if dead && !reads_it => a,
+                                kept => {
+                                    let old = kept.map_or_else(|shared| shared, Rc::new);
+                                    let (copy, g) = self.copy_of(old, &mut buffers[b], kernel);
+                                    gaps = g;
+                                    copy
+                                }
+                            };
+                            Some(owned.into_standard_layout())
+                        }
+                        None if matches!(kernel.output, crate::fuse::Output::Store(_)) => {
+                            spare_array(&mut scratch.spare[*out], dtype, len)
+                                .or_else(|| self.pool.take(dtype, len))
+                        }
+                        None => None,
+                    };
+                    let in_place = into.filter(|&b| buffers[b].is_none());
+                    let target = target.map(|array| exec::Target { array, gaps });
+                    let value = exec::run(f, kernel, buffers, shape, target, in_place, columns);
+                    buffers[*out] = Some(Rc::new(value));
+                    self.stats.kernels_run += 1;
+                }
+                Step::Node { node, inputs, out } => {
+                    let args: SmallVec<[Rc<Array>; 4]> = inputs
+                        .iter()
+                        .map(|a| {
+                            buffers[a.buf]
+                                .clone()
+                                .expect("plan order: inputs computed first")
+                        })
+                        .collect();
+                    let value = match crate::backend::interp::scalar_f64(node, &args) {
+                        Some(x) => overwrite(scratch.spare[*out].take(), x),
+                        None => Rc::new(library_step(node, inputs, &args)?),
+                    };
+                    buffers[*out] = Some(value);
+                }
+            }
+            for &b in &lifetimes.dying[s] {
+                if let Some(dead) = buffers[b].take() {
+                    if dead.len() < SPARE_LEN && matches!(plan.buffers[b], Buffer::Temp { .. }) {
+                        scratch.spare[b] = Some(dead);
+                    } else {
+                        self.pool.give(dead);
+                    }
+                }
+            }
+        }
+        // The roots, then the values the plan keeps (`Plan::kept`).
+        Ok(plan
+            .roots
+            .iter()
+            .chain(plan.kept.iter().map(|(b, _)| b))
+            .map(|&r| buffers[r].clone().expect("roots are computed"))
+            .collect())
+    }
+}
+
+/// The spare array in `slot` when it has `dtype` and `len` elements and nothing else holds
+/// it (its contents are to be overwritten).
+fn spare_array(
+    slot: &mut Option<Rc<Array>>,
+    dtype: crate::dtype::DType,
+    len: usize,
+) -> Option<Array> {
+    let spare = slot.take()?;
+    if spare.dtype() != dtype || spare.len() != len {
+        return None;
+    }
+    Rc::try_unwrap(spare).ok()
+}
+
+/// A 0-d array holding `x`: `spare` overwritten when it is one nothing else holds, of the
+/// same dtype.
+fn overwrite(spare: Option<Rc<Array>>, x: Scalar) -> Rc<Array> {
+    if let Some(mut spare) = spare
+        && let Some(a) = Rc::get_mut(&mut spare)
+    {
+        let written = match (a, x) {
+            (Array::F64(a), Scalar::F64(v)) if a.ndim() == 0 => a.first_mut().map(|e| *e = v),
+            (Array::Bool(a), Scalar::Bool(v)) if a.ndim() == 0 => a.first_mut().map(|e| *e = v),
+            _ => None,
+        };
+        if written.is_some() {
+            return spare;
+        }
+    }
+    Rc::new(Array::scalar(x))
+}
+
+/// Takes parameter `param` out of the caller's hands (leaving a placeholder) when the only
+/// other holder of its array is `held`, the plan's own reference: the update may then run
+/// in place.
+fn donate(param: &mut Rc<Array>, held: &Rc<Array>) -> bool {
+    if !Rc::ptr_eq(param, held) || Rc::strong_count(held) != 2 {
+        return false;
+    }
+    drop(std::mem::replace(param, crate::runtime::placeholder()));
+    true
+}
+
+/// The position a kernel's dynamic offset reads: the value of a 0-d i64 buffer computed
+/// earlier in the plan.
+fn position(buffer: &Option<Rc<Array>>) -> i64 {
+    match buffer.as_deref().and_then(Array::as_scalar) {
+        Some(Scalar::I64(p)) => p,
+        _ => unreachable!("plan order: positions are 0-d i64 computed first"),
+    }
+}
