@@ -99,7 +99,7 @@ proptest! {
 
     /// Complex arithmetic fused into kernels (computed on the halves) against the
     /// interpreter's complex numbers, bit for bit: complex results stored, real parts,
-    /// absolute values and reductions of them.
+    /// absolute values, reductions of them and masks over them.
     #[test]
     fn complex_kernels_match_interp(e in complex_strategy(), m in 1usize..40, n in 1usize..50, seed in 0u64..1000) {
         let prelude = format!(
@@ -107,7 +107,15 @@ proptest! {
              let z = complex(a, rand({m}, {n}, seed={seed} + 1) - 0.5)\n\
              let w = complex(b * 0.25, 1.5)\nlet d = f32(linspace(-3, 3, {n}))"
         );
-        for code in [e.clone(), format!("abs({e})"), format!("real({e}) + imag({e})"), format!("sum(abs({e}) <= 2.0)")] {
+        for code in [
+            e.clone(),
+            format!("abs({e})"),
+            format!("real({e}) + imag({e})"),
+            format!("sum(abs({e}) <= 2.0)"),
+            // Bools stored from comparisons of the parts (the two-lane loop's masks).
+            format!("abs({e}) <= 2.0"),
+            format!("real({e}) != imag({e} / 0.0)"),
+        ] {
             let want = outcome(&prelude, &code, false);
             let got = outcome(&prelude, &code, true);
             prop_assert_eq!(got, want, "expression {}", code);

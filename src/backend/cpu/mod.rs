@@ -142,7 +142,7 @@ impl Cpu {
         into: Option<Array>,
     ) -> Result<Array> {
         let columns = reduce::by_columns(kernel);
-        let f = self.kernel_fn(kernel, kernel.code_key() ^ u64::from(columns), columns)?;
+        let f = self.kernel_fn(kernel, cache_key(kernel, columns), columns)?;
         let target = into.map(|array| exec::Target { array, gaps: None });
         self.stats.kernels_run += 1;
         Ok(exec::run(f, kernel, buffers, shape, target, None, columns))
@@ -230,9 +230,7 @@ impl Cpu {
             .steps
             .iter()
             .map(|step| match step {
-                Step::Kernel { kernel, .. } => {
-                    kernel.code_key() ^ u64::from(reduce::by_columns(kernel))
-                }
+                Step::Kernel { kernel, .. } => cache_key(kernel, reduce::by_columns(kernel)),
                 Step::Node { .. } => 0,
             })
             .collect();
@@ -253,6 +251,12 @@ impl Cpu {
             })
             .collect()
     }
+}
+
+/// The compile-cache key of `kernel` run by columns or not: its code, and the input
+/// layout its vector loop is compiled for (`simd::layout_key`).
+fn cache_key(kernel: &Kernel, columns: bool) -> u64 {
+    kernel.code_key() ^ u64::from(columns) ^ simd::layout_key(kernel)
 }
 
 /// Computes a plan step that is not a kernel (a library call, gather, scan) from its

@@ -1,8 +1,10 @@
 //! Two-lane (`f64x2`) loops for kernels whose values are all f64 arithmetic or
-//! transcendentals (`fuse::math` over lanes) over contiguous rows. They run before the
-//! scalar loop, which finishes the odd elements: a store writes the same values, and a sum
-//! keeps the fixed tree's lanes (elements `i, i+1` in one vector accumulator, `i+2, i+3` in
-//! the other), so the bits are those of the scalar loop.
+//! transcendentals (`fuse::math` over lanes) over rows whose elements are contiguous or
+//! every other f64 (the real or imaginary parts of a complex buffer), possibly ending in a
+//! comparison whose bools are stored. They run before the scalar loop, which finishes the
+//! odd elements: a store writes the same values, and a sum keeps the fixed tree's lanes
+//! (elements `i, i+1` in one vector accumulator, `i+2, i+3` in the other), so the bits are
+//! those of the scalar loop.
 
 use super::clif_math::Lanes;
 use super::codegen::{RowWrite, Translator};
@@ -10,7 +12,7 @@ use crate::dtype::DType;
 use crate::fuse::math;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source};
 use crate::graph::{BinaryOp, UnaryOp};
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, Block, InstBuilder, MemFlagsData, types};
 use cranelift_frontend::Variable;
 
@@ -30,40 +32,91 @@ fn math_call(inst: &Inst) -> bool {
     )
 }
 
+/// Bytes between the elements of each input in a vector loop: 16 where the kernel reads
+/// every other f64 (one part of a complex buffer: two loads fill a vector), else 8. The
+/// loop runs only when a run's steps are these, and the compiled code depends on them
+/// (`layout_key`).
+pub(super) fn lane_steps(kernel: &Kernel) -> Vec<i64> {
+    (kernel.inputs.iter())
+        .map(|i| if i.strides.last() == Some(&2) { 16 } else { 8 })
+        .collect()
+}
+
+/// What of the kernel's layout its vector loop's code depends on (see [`lane_steps`]), to
+/// mix into its compile-cache key.
+pub(super) fn layout_key(kernel: &Kernel) -> u64 {
+    (lane_steps(kernel).iter().enumerate())
+        .filter(|(_, s)| **s == 16)
+        .fold(0, |key, (k, _)| {
+            key ^ (0x9e37_79b9_7f4a_7c15u64.rotate_left(k as u32 % 64))
+        })
+}
+
+/// The float condition of a comparison, as the scalar code compares.
+fn condition(op: BinaryOp) -> Option<FloatCC> {
+    Some(match op {
+        BinaryOp::Eq => FloatCC::Equal,
+        BinaryOp::Ne => FloatCC::NotEqual,
+        BinaryOp::Lt => FloatCC::LessThan,
+        BinaryOp::Le => FloatCC::LessThanOrEqual,
+        BinaryOp::Gt => FloatCC::GreaterThan,
+        BinaryOp::Ge => FloatCC::GreaterThanOrEqual,
+        _ => return None,
+    })
+}
+
 /// Whether a kernel has a vector loop: f64 buffers and constants, arithmetic the vector unit
-/// has, and a store or a `sum prod min max` reduction.
+/// has, and a store (of f64, or of the bools of a final comparison) or a `sum prod min max`
+/// reduction.
 pub(super) fn vectorisable(kernel: &Kernel) -> bool {
     let inputs = kernel
         .inputs
         .iter()
         .all(|i| matches!(i.source, Source::Buffer(_)) && i.dtype == DType::F64);
-    let body = kernel.body.iter().all(|v| {
-        v.dtype == DType::F64
-            && match &v.inst {
-                Inst::Load(_) | Inst::Const(_) => true,
-                Inst::Unary(op, _) => matches!(
-                    op,
-                    UnaryOp::Neg
-                        | UnaryOp::Abs
-                        | UnaryOp::Sqrt
-                        | UnaryOp::Floor
-                        | UnaryOp::Ceil
-                        | UnaryOp::Trunc
-                        | UnaryOp::Round
-                        | UnaryOp::Real
-                        | UnaryOp::Conj
-                        | UnaryOp::Exp
-                        | UnaryOp::Log
-                        | UnaryOp::Log1p
-                        | UnaryOp::Sin
-                        | UnaryOp::Cos
-                ),
-                Inst::Binary(op, ..) => matches!(
-                    op,
-                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Hypot
-                ),
-                _ => false,
+    let compared = match kernel.output {
+        Output::Store(v) => match kernel.body[v].inst {
+            Inst::Binary(op, a, b) if kernel.body[v].dtype == DType::Bool => {
+                condition(op).is_some()
+                    && kernel.body[a].dtype == DType::F64
+                    && kernel.body[b].dtype == DType::F64
             }
+            _ => false,
+        },
+        Output::Reduce { .. } => false,
+    };
+    let stored = kernel.output.value();
+    let body = kernel.body.iter().enumerate().all(|(n, v)| {
+        (n == stored && compared)
+            || v.dtype == DType::F64
+                && match &v.inst {
+                    Inst::Load(_) | Inst::Const(_) => true,
+                    Inst::Unary(op, _) => matches!(
+                        op,
+                        UnaryOp::Neg
+                            | UnaryOp::Abs
+                            | UnaryOp::Sqrt
+                            | UnaryOp::Floor
+                            | UnaryOp::Ceil
+                            | UnaryOp::Trunc
+                            | UnaryOp::Round
+                            | UnaryOp::Real
+                            | UnaryOp::Conj
+                            | UnaryOp::Exp
+                            | UnaryOp::Log
+                            | UnaryOp::Log1p
+                            | UnaryOp::Sin
+                            | UnaryOp::Cos
+                    ),
+                    Inst::Binary(op, ..) => matches!(
+                        op,
+                        BinaryOp::Add
+                            | BinaryOp::Sub
+                            | BinaryOp::Mul
+                            | BinaryOp::Div
+                            | BinaryOp::Hypot
+                    ),
+                    _ => false,
+                }
     });
     let output = match kernel.output {
         Output::Store(_) => true,
@@ -77,24 +130,43 @@ fn vector_flags() -> MemFlagsData {
 }
 
 impl Translator<'_> {
-    /// A condition that every input (and `out_step`, if given) steps by one f64.
+    /// A condition that every input steps by its [`lane_steps`] (and the output, if
+    /// `out_step` is given, by one element of the stored dtype).
     fn contiguous(&mut self, out_step: Option<ir::Value>) -> ir::Value {
         let mut ok = self.b.ins().iconst(types::I8, 1);
-        for s in self.steps.clone().into_iter().chain(out_step) {
-            let one = self.b.ins().icmp_imm_s(IntCC::Equal, s, 8);
+        let out_size = self.kernel.body[self.kernel.output.value()]
+            .dtype
+            .size_bytes() as i64;
+        let expected = lane_steps(self.kernel).into_iter().chain([out_size]);
+        for (s, want) in self.steps.clone().into_iter().chain(out_step).zip(expected) {
+            let one = self.b.ins().icmp_imm_s(IntCC::Equal, s, want);
             ok = self.b.ins().band(ok, one);
         }
         ok
     }
 
-    /// The body's values as vectors of two elements starting `offset` bytes past `at`.
-    fn vector_body(&mut self, at: &[ir::Value], offset: i32) -> Vec<ir::Value> {
+    /// The body's values as vectors of two elements, the first at element `first` of the
+    /// row (element `i` of input `k` at `at[k] + i · lane_steps[k]`).
+    fn vector_body(&mut self, at: &[ir::Value], first: i32) -> Vec<ir::Value> {
         let kernel = self.kernel;
+        let steps = lane_steps(kernel);
         let mut vals: Vec<ir::Value> = Vec::with_capacity(kernel.body.len());
         for v in &kernel.body {
             let ins = self.b.ins();
             let x = match &v.inst {
-                Inst::Load(k) => ins.load(V, vector_flags(), at[*k], offset),
+                Inst::Load(k) if steps[*k] == 8 => ins.load(V, vector_flags(), at[*k], 8 * first),
+                Inst::Load(k) => {
+                    let offset = steps[*k] as i32 * first;
+                    let lo = ins.load(types::F64, vector_flags(), at[*k], offset);
+                    let hi = self.b.ins().load(
+                        types::F64,
+                        vector_flags(),
+                        at[*k],
+                        offset + steps[*k] as i32,
+                    );
+                    let pair = self.b.ins().scalar_to_vector(V, lo);
+                    self.b.ins().insertlane(pair, hi, 1)
+                }
                 Inst::Const(s) => {
                     let c = ins.f64const(s.as_f64());
                     self.b.ins().splat(V, c)
@@ -125,6 +197,10 @@ impl Translator<'_> {
                 }
                 Inst::Binary(BinaryOp::Hypot, a, c) => {
                     math::hypot(&mut Lanes(self), vals[*a], vals[*c])
+                }
+                Inst::Binary(op, a, c) if v.dtype == DType::Bool => {
+                    let cc = condition(*op).expect("checked by vectorisable");
+                    ins.fcmp(cc, vals[*a], vals[*c])
                 }
                 Inst::Binary(op, a, c) => {
                     let (a, c) = (vals[*a], vals[*c]);
@@ -192,10 +268,13 @@ impl Translator<'_> {
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
         let addr = self.b.use_var(out_cursor);
+        let bools = self.kernel.body[v].dtype == DType::Bool;
+        let out_size: i32 = if bools { 1 } else { 8 };
         for u in 0..unroll {
-            let offset = 16 * u;
-            let x = self.vector_body(&at, offset)[v];
+            let offset = 2 * out_size * u;
+            let x = self.vector_body(&at, 2 * u)[v];
             let x = match write {
+                RowWrite::Store if bools => self.pair_of_bools(x),
                 RowWrite::Store => x,
                 RowWrite::Combine(combine) => {
                     let old = self.b.ins().load(V, vector_flags(), addr, offset);
@@ -204,12 +283,14 @@ impl Translator<'_> {
             };
             self.b.ins().store(vector_flags(), x, addr, offset);
         }
-        let bytes = 16 * i64::from(unroll);
-        for (k, &c) in cursors.iter().enumerate() {
-            let bumped = self.b.ins().iadd_imm_s(at[k], bytes);
+        for ((k, &c), step) in cursors.iter().enumerate().zip(lane_steps(self.kernel)) {
+            let bumped = self.b.ins().iadd_imm_s(at[k], 2 * step * i64::from(unroll));
             self.b.def_var(c, bumped);
         }
-        let bumped = self.b.ins().iadd_imm_s(addr, bytes);
+        let bumped = self
+            .b
+            .ins()
+            .iadd_imm_s(addr, i64::from(2 * out_size * unroll));
         self.b.def_var(out_cursor, bumped);
         self.b.def_var(i, next);
         self.b.ins().jump(header, &[]);
@@ -249,16 +330,15 @@ impl Translator<'_> {
         self.b.ins().brif(more, body, &[], done, &[]);
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let at2: Vec<ir::Value> = at.iter().map(|&a| self.b.ins().iadd_imm_s(a, 16)).collect();
         let x01 = self.vector_body(&at, 0)[v];
-        let x23 = self.vector_body(&at2, 0)[v];
+        let x23 = self.vector_body(&at, 2)[v];
         for (acc, x) in [(acc01, x01), (acc23, x23)] {
             let a = self.b.use_var(acc);
             let c = self.vector_combine(combine, a, x);
             self.b.def_var(acc, c);
         }
-        for (k, &c) in cursors.iter().enumerate() {
-            let bumped = self.b.ins().iadd_imm_s(at[k], 32);
+        for ((k, &c), step) in cursors.iter().enumerate().zip(lane_steps(self.kernel)) {
+            let bumped = self.b.ins().iadd_imm_s(at[k], 4 * step);
             self.b.def_var(c, bumped);
         }
         let next = self.b.ins().iadd_imm_s(iv, 4);
@@ -273,6 +353,17 @@ impl Translator<'_> {
             }
         }
         self.b.ins().jump(scalar, &[]);
+    }
+
+    /// The two bools (bytes 0 or 1, as an i16 to store) of a comparison's lane masks.
+    fn pair_of_bools(&mut self, mask: ir::Value) -> ir::Value {
+        let ins = self.b.ins();
+        let bits = ins.vhigh_bits(types::I32, mask);
+        let first = self.b.ins().band_imm_u(bits, 1);
+        let second = self.b.ins().band_imm_u(bits, 2);
+        let second = self.b.ins().ishl_imm_u(second, 7);
+        let both = self.b.ins().bor(first, second);
+        self.b.ins().ireduce(types::I16, both)
     }
 
     fn vector_combine(&mut self, c: Combine, a: ir::Value, x: ir::Value) -> ir::Value {

@@ -1,6 +1,7 @@
 //! Snapshots of what the CPU backend generates: fused plans and Cranelift IR for a few
 //! representative kernels (a broadcast elementwise kernel with a transcendental, a fused
-//! reduction over a random draw, an axis reduction of a transposed view).
+//! reduction over a random draw, an axis reduction of a transposed view, a mask over a
+//! complex array's parts).
 
 use super::*;
 use crate::diag::Span;
@@ -96,4 +97,23 @@ fn complex_kernels() {
     let y = g.binary(BinaryOp::Add, &zz, &z, s).expect("add");
     let a = g.unary(UnaryOp::Abs, &y, s).expect("abs");
     insta::assert_snapshot!(format!("{}{}", plan_and_clif(&y), plan_and_clif(&a)));
+}
+
+/// A mask over a complex array's parts (`abs(z) <= 2.0`, the escape test of a Mandelbrot
+/// loop): its vector loop loads every other f64 into each lane pair and stores two bools
+/// per pair from the comparison's lane masks.
+#[test]
+fn mask_of_complex_parts() {
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let z = ArrayD::from_shape_fn(IxDyn(&[5]), |i| {
+        num_complex::Complex64::new(i[0] as f64 - 2.0, 0.5)
+    });
+    let z = g.constant(Array::C128(z), false, s).expect("small");
+    let r = g.unary(UnaryOp::Abs, &z, s).expect("abs");
+    let two = g
+        .constant(Array::scalar(crate::runtime::Scalar::F64(2.0)), true, s)
+        .expect("scalar");
+    let mask = g.binary(BinaryOp::Le, &r, &two, s).expect("le");
+    insta::assert_snapshot!(plan_and_clif(&mask));
 }
