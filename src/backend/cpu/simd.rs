@@ -1,7 +1,7 @@
 //! Two-lane (`f64x2`) loops for kernels whose values are all f64 arithmetic or
 //! transcendentals (`fuse::math` over lanes) over rows whose elements are contiguous or
 //! every other f64 (the real or imaginary parts of a complex buffer), possibly ending in a
-//! comparison whose bools are stored. They run before the scalar loop, which finishes the
+//! comparison whose bools are stored or in complex values stored from their parts. They run before the scalar loop, which finishes the
 //! odd elements: a store writes the same values, and a sum keeps the fixed tree's lanes
 //! (elements `i, i+1` in one vector accumulator, `i+2, i+3` in the other), so the bits are
 //! those of the scalar loop.
@@ -66,19 +66,24 @@ fn condition(op: BinaryOp) -> Option<FloatCC> {
 }
 
 /// Whether a kernel has a vector loop: f64 buffers and constants, arithmetic the vector unit
-/// has, and a store (of f64, or of the bools of a final comparison) or a `sum prod min max`
-/// reduction.
+/// has, and a store (of f64, of the bools of a final comparison, or of complex values from
+/// their f64 parts) or a `sum prod min max` reduction.
 pub(super) fn vectorisable(kernel: &Kernel) -> bool {
     let inputs = kernel
         .inputs
         .iter()
         .all(|i| matches!(i.source, Source::Buffer(_)) && i.dtype == DType::F64);
+    // The stored value may be the bools of a comparison of f64 values, or a complex value
+    // made of two f64 parts.
     let compared = match kernel.output {
         Output::Store(v) => match kernel.body[v].inst {
             Inst::Binary(op, a, b) if kernel.body[v].dtype == DType::Bool => {
                 condition(op).is_some()
                     && kernel.body[a].dtype == DType::F64
                     && kernel.body[b].dtype == DType::F64
+            }
+            Inst::Complex(re, im) => {
+                kernel.body[re].dtype == DType::F64 && kernel.body[im].dtype == DType::F64
             }
             _ => false,
         },
@@ -146,7 +151,8 @@ impl Translator<'_> {
     }
 
     /// The body's values as vectors of two elements, the first at element `first` of the
-    /// row (element `i` of input `k` at `at[k] + i · lane_steps[k]`).
+    /// row (element `i` of input `k` at `at[k] + i · lane_steps[k]`). A complex value (only
+    /// ever stored) stands for its real parts; the store reads both parts.
     fn vector_body(&mut self, at: &[ir::Value], first: i32) -> Vec<ir::Value> {
         let kernel = self.kernel;
         let steps = lane_steps(kernel);
@@ -211,6 +217,7 @@ impl Translator<'_> {
                         _ => ins.fdiv(a, c),
                     }
                 }
+                Inst::Complex(re, _) => vals[*re],
                 _ => unreachable!("checked by vectorisable"),
             };
             vals.push(x);
@@ -268,17 +275,28 @@ impl Translator<'_> {
         self.b.switch_to_block(body);
         let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
         let addr = self.b.use_var(out_cursor);
-        let bools = self.kernel.body[v].dtype == DType::Bool;
-        let out_size: i32 = if bools { 1 } else { 8 };
+        let stored = &self.kernel.body[v];
+        let out_size = stored.dtype.size_bytes() as i32;
         for u in 0..unroll {
             let offset = 2 * out_size * u;
-            let x = self.vector_body(&at, 2 * u)[v];
-            let x = match write {
-                RowWrite::Store if bools => self.pair_of_bools(x),
-                RowWrite::Store => x,
-                RowWrite::Combine(combine) => {
+            let vals = self.vector_body(&at, 2 * u);
+            let x = match (write, &stored.inst) {
+                (RowWrite::Store, Inst::Complex(re, im)) => {
+                    // Interleaved: re₀ im₀ re₁ im₁.
+                    for lane in 0..2u8 {
+                        for (part, value) in [vals[*re], vals[*im]].into_iter().enumerate() {
+                            let x = self.b.ins().extractlane(value, lane);
+                            let at = offset + 16 * i32::from(lane) + 8 * part as i32;
+                            self.b.ins().store(vector_flags(), x, addr, at);
+                        }
+                    }
+                    continue;
+                }
+                (RowWrite::Store, _) if stored.dtype == DType::Bool => self.pair_of_bools(vals[v]),
+                (RowWrite::Store, _) => vals[v],
+                (RowWrite::Combine(combine), _) => {
                     let old = self.b.ins().load(V, vector_flags(), addr, offset);
-                    self.vector_combine(combine, old, x)
+                    self.vector_combine(combine, old, vals[v])
                 }
             };
             self.b.ins().store(vector_flags(), x, addr, offset);
