@@ -470,15 +470,7 @@ impl Translator<'_> {
         let code = self.b.ins().iconst(types::I32, op as i64);
         let ins = self.b.ins();
         let float = matches!(dtype, DType::F64 | DType::F32);
-        if let Some((fcc, icc)) = match op {
-            Eq => Some((FloatCC::Equal, IntCC::Equal)),
-            Ne => Some((FloatCC::NotEqual, IntCC::NotEqual)),
-            Lt => Some((FloatCC::LessThan, IntCC::SignedLessThan)),
-            Le => Some((FloatCC::LessThanOrEqual, IntCC::SignedLessThanOrEqual)),
-            Gt => Some((FloatCC::GreaterThan, IntCC::SignedGreaterThan)),
-            Ge => Some((FloatCC::GreaterThanOrEqual, IntCC::SignedGreaterThanOrEqual)),
-            _ => None,
-        } {
+        if let Some((fcc, icc)) = conditions(op) {
             return if float {
                 ins.fcmp(fcc, a, c)
             } else if dtype == DType::Bool {
@@ -544,4 +536,18 @@ impl Translator<'_> {
             _ => unreachable!("complex values are computed as two f64 halves"),
         }
     }
+}
+
+/// The float and (signed) integer conditions of a comparison `op`; `None` for other ops.
+pub(super) fn conditions(op: BinaryOp) -> Option<(FloatCC, IntCC)> {
+    use BinaryOp::*;
+    Some(match op {
+        Eq => (FloatCC::Equal, IntCC::Equal),
+        Ne => (FloatCC::NotEqual, IntCC::NotEqual),
+        Lt => (FloatCC::LessThan, IntCC::SignedLessThan),
+        Le => (FloatCC::LessThanOrEqual, IntCC::SignedLessThanOrEqual),
+        Gt => (FloatCC::GreaterThan, IntCC::SignedGreaterThan),
+        Ge => (FloatCC::GreaterThanOrEqual, IntCC::SignedGreaterThanOrEqual),
+        _ => return None,
+    })
 }

@@ -1,10 +1,10 @@
 //! Two-lane (`f64x2`) loops for kernels whose values are all f64 arithmetic or
 //! transcendentals (`fuse::math` over lanes) over rows whose elements are contiguous or
 //! every other f64 (the real or imaginary parts of a complex buffer), possibly ending in a
-//! comparison whose bools are stored or in complex values stored from their parts. They run before the scalar loop, which finishes the
-//! odd elements: a store writes the same values, and a sum keeps the fixed tree's lanes
-//! (elements `i, i+1` in one vector accumulator, `i+2, i+3` in the other), so the bits are
-//! those of the scalar loop.
+//! comparison whose bools are stored or in complex values stored from their parts. They
+//! run before the scalar loop, which finishes the odd elements: a store writes the same
+//! values, and a sum keeps the fixed tree's lanes (elements `i, i+1` in one vector
+//! accumulator, `i+2, i+3` in the other), so the bits are those of the scalar loop.
 
 use super::clif_math::Lanes;
 use super::codegen::{RowWrite, Translator};
@@ -54,15 +54,7 @@ pub(super) fn layout_key(kernel: &Kernel) -> u64 {
 
 /// The float condition of a comparison, as the scalar code compares.
 fn condition(op: BinaryOp) -> Option<FloatCC> {
-    Some(match op {
-        BinaryOp::Eq => FloatCC::Equal,
-        BinaryOp::Ne => FloatCC::NotEqual,
-        BinaryOp::Lt => FloatCC::LessThan,
-        BinaryOp::Le => FloatCC::LessThanOrEqual,
-        BinaryOp::Gt => FloatCC::GreaterThan,
-        BinaryOp::Ge => FloatCC::GreaterThanOrEqual,
-        _ => return None,
-    })
+    super::codegen::conditions(op).map(|(fcc, _)| fcc)
 }
 
 /// Whether a kernel has a vector loop: f64 buffers and constants, arithmetic the vector unit
