@@ -28,7 +28,9 @@ pub(super) struct Scratch {
 const SPARE_LEN: usize = 64;
 
 impl Cpu {
-    /// Runs a plan whose kernels are compiled, with `params` bound to its parameters.
+    /// Runs a plan whose kernels are compiled, with `params` bound to its parameters. The
+    /// buffer table comes from `scratch` and goes back to it after a run that succeeds (a
+    /// failed run's table is dropped).
     pub(super) fn execute(
         &mut self,
         plan: &Plan,
@@ -39,32 +41,6 @@ impl Cpu {
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let mut buffers = std::mem::take(&mut scratch.buffers);
-        let result = self.steps(
-            plan,
-            kernels,
-            lifetimes,
-            params,
-            scratch,
-            &mut buffers,
-            cancel,
-        );
-        buffers.clear();
-        scratch.buffers = buffers;
-        result
-    }
-
-    /// [`Cpu::execute`] with its buffer table.
-    #[allow(clippy::too_many_arguments)]
-    fn steps(
-        &mut self,
-        plan: &Plan,
-        kernels: &Compiled,
-        lifetimes: &Lifetimes,
-        params: &mut [Rc<Array>],
-        scratch: &mut Scratch,
-        buffers: &mut Vec<Option<Rc<Array>>>,
-        cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
         let last_use = &lifetimes.last_use;
         for b in &plan.buffers {
             buffers.push(match b {
@@ -163,7 +139,7 @@ impl Cpu {
                     };
                     let in_place = into.filter(|&b| buffers[b].is_none());
                     let target = target.map(|array| exec::Target { array, gaps });
-                    let value = exec::run(f, kernel, buffers, shape, target, in_place, columns);
+                    let value = exec::run(f, kernel, &buffers, shape, target, in_place, columns);
                     buffers[*out] = Some(Rc::new(value));
                     self.stats.kernels_run += 1;
                 }
@@ -194,12 +170,13 @@ impl Cpu {
             }
         }
         // The roots, then the values the plan keeps (`Plan::kept`).
-        Ok(plan
-            .roots
-            .iter()
+        let values = (plan.roots.iter())
             .chain(plan.kept.iter().map(|(b, _)| b))
             .map(|&r| buffers[r].clone().expect("roots are computed"))
-            .collect())
+            .collect();
+        buffers.clear();
+        scratch.buffers = buffers;
+        Ok(values)
     }
 }
 
