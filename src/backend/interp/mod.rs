@@ -143,7 +143,7 @@ fn compute_checked(node: &Node, inputs: &[Rc<Array>]) -> Result<Rc<Array>> {
 
 /// Computes one node from its input values.
 pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
-    if let Some(v) = f64_scalar(node, inputs) {
+    if let Some(v) = scalar_f64(node, inputs).map(Array::scalar) {
         return Ok(v);
     }
     let x = || &*inputs[0];
@@ -264,14 +264,9 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
     }
 }
 
-/// Arithmetic on 0-d f64 values (`(1 - alpha * alpha) * beta` in a loop body): the element
-/// functions every backend uses, without the array machinery. `None` for anything else.
-fn f64_scalar(node: &Node, inputs: &[Rc<Array>]) -> Option<Array> {
-    scalar_f64(node, inputs).map(Array::scalar)
-}
-
 /// The value of `node` over `inputs` when it is arithmetic or a comparison on 0-d f64
-/// values (see [`compute`]'s fast path); `None` for anything else.
+/// values (`(1 - alpha * alpha) * beta` in a loop body): the element functions every
+/// backend uses, without the array machinery. `None` for anything else.
 pub(crate) fn scalar_f64(node: &Node, inputs: &[Rc<Array>]) -> Option<Scalar> {
     if !node.shape.is_empty() {
         return None;
