@@ -63,8 +63,10 @@ impl Evaluator {
         } else {
             (lo - hi - by - 1) / -by
         };
+        let left = left.clamp(0, i128::from(u64::MAX)) as u64;
+        self.inner_loop((var.span.file, var.span.start), left)?;
         let done = resume.as_ref().map_or(0, |r| r.frame().count);
-        let total = Some(done + left.max(0) as u64);
+        let total = Some(done + left);
         self.tracked_loop(
             var.span,
             site,
@@ -120,8 +122,6 @@ impl Evaluator {
         let mut count = done;
         let key = (var.span.file, var.span.start);
         let mut inner = resume.and_then(|r| r.inner());
-        let iterations = (i128::from(b) - i128::from(a)) / i128::from(s);
-        self.inner_loop(key, iterations.clamp(0, i128::from(u64::MAX)) as u64)?;
         while (s > 0 && i < b) || (s < 0 && i > b) {
             if inner.is_none()
                 && let Some(level) = level
