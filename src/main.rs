@@ -6,6 +6,7 @@
 static ALLOC: arr::runtime::HugePageAlloc = arr::runtime::HugePageAlloc;
 
 fn main() {
+    arr::runtime::keep_freed_blocks();
     let args: Vec<String> = std::env::args().collect();
     let status = std::thread::Builder::new()
         .name("arr".into())

@@ -13,7 +13,9 @@ pub mod strided;
 pub mod team;
 mod vtk;
 
-pub use alloc::{HugePageAlloc, check_alloc, held_bytes, set_memory_limit, zeroed_vec};
+pub use alloc::{
+    HugePageAlloc, check_alloc, held_bytes, keep_freed_blocks, set_memory_limit, zeroed_vec,
+};
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{PrintOptions, format_array, format_scalar, print_options, set_print_options};
 pub use operand::{DeviceValue, Operand, placeholder, with_host_params};
