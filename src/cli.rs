@@ -194,9 +194,14 @@ fn info() -> String {
         Ok(g) => g.adapter_summary(),
         Err(e) => format!("unavailable: {e}"),
     };
+    let mpi = if cfg!(feature = "mpi") {
+        "in this build: `mpirun -np N arr run --backend mpi FILE`"
+    } else {
+        "not in this build (build with `--features mpi`)"
+    };
     format!(
         "arr {}\ninterp: reference interpreter\ncpu: Cranelift JIT for {}, {} threads\ngpu: {gpu}\n\
-         mpi: not in this build (the MPI backend has not landed)",
+         mpi: {mpi}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::ARCH,
         rayon::current_num_threads()
@@ -301,6 +306,14 @@ fn run_session(r: &RunArgs, check_only: bool, explain: bool) -> Result<Session, 
                 .into(),
         );
     }
+    if r.opts.backend == "mpi"
+        && (r.checkpoint.is_some() || r.resume.is_some() || r.timeout.is_some())
+    {
+        // Each rank would stop or save at its own moment, and the ranks would part ways.
+        return Err(
+            "value error: --backend mpi takes no --checkpoint, --resume or --timeout yet".into(),
+        );
+    }
     let checkpoints = checkpoint_options(r)?;
     let timeout = match &r.timeout {
         Some(text) => Some(crate::runtime::parse_duration(text).ok_or_else(|| {
@@ -391,20 +404,42 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
         }
         None => s.run_file(&r.file),
     };
-    if r.opts.time {
+    let leads = s.evaluator().leads();
+    if r.opts.time && leads {
         print_times(&mut s);
     }
     match result {
-        Ok(()) => 0,
+        Ok(()) => {
+            #[cfg(feature = "mpi")]
+            crate::backend::mpi::finish();
+            0
+        }
         Err(e) => {
             let _ = std::io::stdout().flush();
-            eprint!(
-                "{}",
-                s.render_error(&e, crate::diag::color_enabled(&std::io::stderr()))
-            );
+            let shown = s.render_error(&e, crate::diag::color_enabled(&std::io::stderr()));
+            #[cfg(feature = "mpi")]
+            if let Some((rank, ranks)) = crate::backend::mpi::place() {
+                fail_job(&shown, rank, ranks);
+            }
+            eprint!("{shown}");
             1
         }
     }
+}
+
+/// Ends an MPI job after an error on this rank, printing it once: every rank runs the same
+/// program, so an error usually happens on all of them; rank 0 prints it at once and ends
+/// the job, while another rank first waits a moment — it is ended by then unless the error
+/// is its own alone, which it then prints with its rank.
+#[cfg(feature = "mpi")]
+fn fail_job(shown: &str, rank: usize, ranks: usize) -> ! {
+    if rank != 0 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        eprintln!("error on MPI rank {rank} of {ranks}:");
+    }
+    eprint!("{shown}");
+    let _ = std::io::stderr().flush();
+    crate::backend::mpi::abort(1)
 }
 
 fn print_times(s: &mut Session) {

@@ -1,10 +1,12 @@
 //! Backends turn graph nodes into values. `interp` is the reference; `cpu` (the default)
-//! fuses and compiles; `gpu` runs the same plans' kernels as WGSL shaders; `mpi` answers
-//! with a clear error until it lands.
+//! fuses and compiles; `gpu` runs the same plans' kernels as WGSL shaders; `mpi` (cargo
+//! feature `mpi`) runs the CPU backend on every rank of an MPI job, sharing large kernels.
 
 pub mod cpu;
 pub mod gpu;
 pub mod interp;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 
 use crate::diag::{Result, value_error};
 use crate::graph::NodeRef;
@@ -96,6 +98,18 @@ pub trait Backend {
 
     /// Takes back an array nothing else holds, to reuse its memory for a later result.
     fn recycle(&mut self, _value: Array) {}
+
+    /// Whether this process writes the program's output and files: true but on the MPI
+    /// ranks other than 0 (every rank runs the whole program).
+    fn leads(&self) -> bool {
+        true
+    }
+
+    /// `x` as the leading process has it (rank 0's, on MPI): for values read from the
+    /// outside world, such as a clock, that every process must agree on.
+    fn agree(&mut self, x: f64) -> f64 {
+        x
+    }
 }
 
 /// A program prepared by a backend ([`Backend::prepare`]).
@@ -208,17 +222,19 @@ impl BackendKind {
     /// `fallback_cpu`: on the GPU, kernels needing a dtype the adapter lacks run on the CPU
     /// instead of stopping with an error (`--fallback cpu`; other backends ignore it).
     pub fn create(self, fallback_cpu: bool) -> Result<Box<dyn Backend>> {
-        let missing = |name: &str, feature: &str| {
-            Err(value_error(format!(
-                "the `{name}` backend is not available yet: {feature} has not landed"
-            ))
-            .with_help("use `--backend cpu` or `--backend interp`"))
-        };
         match self {
             BackendKind::Interp => Ok(Box::new(interp::Interp::default())),
             BackendKind::Cpu => Ok(Box::new(cpu::Cpu::new()?)),
             BackendKind::Gpu => Ok(Box::new(gpu::Gpu::new(fallback_cpu)?)),
-            BackendKind::Mpi => missing("mpi", "the MPI backend (distributed arrays)"),
+            #[cfg(feature = "mpi")]
+            BackendKind::Mpi => Ok(Box::new(mpi::Mpi::new()?)),
+            #[cfg(not(feature = "mpi"))]
+            BackendKind::Mpi => Err(value_error(
+                "this arr was built without the MPI backend: install an MPI library and \
+                 libclang (Debian: libopenmpi-dev openmpi-bin libclang-dev), build with \
+                 `cargo build --release --features mpi`, and run \
+                 `mpirun -np 4 target/release/arr run --backend mpi script.arr`",
+            )),
         }
     }
 }

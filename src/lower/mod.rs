@@ -308,6 +308,9 @@ impl Evaluator {
     /// Writes program output.
     pub(crate) fn write_out(&mut self, text: &str) -> Result<()> {
         self.effect()?;
+        if !self.backend.leads() {
+            return Ok(());
+        }
         let out = &mut self.out;
         let mut write = || out.write_all(text.as_bytes()).and_then(|_| out.flush());
         match &self.progress {
@@ -379,8 +382,15 @@ impl Evaluator {
     }
 
     /// Seconds since the evaluator was created, on a monotonic clock.
-    pub(crate) fn clock_seconds(&self) -> f64 {
-        self.started.elapsed().as_secs_f64()
+    pub(crate) fn clock_seconds(&mut self) -> f64 {
+        let here = self.started.elapsed().as_secs_f64();
+        self.backend.agree(here)
+    }
+
+    /// Whether this process writes the program's output and files (all but MPI ranks other
+    /// than 0, see `Backend::leads`).
+    pub fn leads(&self) -> bool {
+        self.backend.leads()
     }
 
     /// Computes every array bound in a visible scope that is not computed yet, in one plan.

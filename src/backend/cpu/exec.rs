@@ -3,6 +3,7 @@
 //! bit-identical for any `--threads`.
 
 use super::codegen::KernelFn;
+use super::share::{self, Share};
 use crate::dtype::DType;
 use crate::fuse::{Kernel, Output, Source};
 use crate::graph::Distribution;
@@ -12,13 +13,14 @@ use ndarray::{ArrayD, IxDyn};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::ops::Range;
 use std::rc::Rc;
 
 /// Elements per parallel task of an elementwise kernel.
 pub(super) const CHUNK: usize = 1 << 14;
 /// How many contiguous elements one element costs when a kernel steps across cache lines
 /// in its inner loop, for [`TEAM_MIN`].
-const STRIDED_COST: usize = 8;
+const STRIDED_COST: usize = 32;
 /// Per-input values of one kernel run, on the stack for kernels of up to eight inputs
 /// (running a small kernel allocates nothing).
 pub(super) type PerInput<T> = SmallVec<[T; 8]>;
@@ -308,29 +310,53 @@ pub(super) struct Target {
     pub(super) array: Array,
     /// What the kernel's pieces copy from the update's old array first, if anything.
     pub(super) gaps: Option<super::memory::Gaps>,
+    /// The buffer `array` was taken from when the kernel also reads it (its reads never
+    /// meet its writes, see `fuse::overlap`): those reads go to `array`.
+    pub(super) in_place: Option<usize>,
 }
 
 /// Computes a kernel into a new array of `shape`, or into `target`, whose elements it
-/// overwrites where it stores. `in_place` names the buffer `target` was taken from when
-/// the kernel also reads it (its reads never meet its writes, see `fuse::overlap`).
+/// overwrites where it stores; with `share`, shared with the other processes of a job
+/// where worth it (see [`share`]).
 pub(super) fn run(
     f: KernelFn,
     kernel: &Kernel,
     buffers: &[Option<Rc<Array>>],
     shape: &[usize],
     target: Option<Target>,
-    in_place: Option<usize>,
     columns: bool,
+    share: Option<&dyn Share>,
 ) -> Array {
-    let (target, gaps) = match target {
-        Some(Target { array, gaps }) => (Some(array), gaps),
-        None => (None, None),
+    let (target, gaps, in_place) = match target {
+        Some(Target {
+            array,
+            gaps,
+            in_place,
+        }) => (Some(array), gaps, in_place),
+        None => (None, None, None),
     };
     let dtype = kernel.result_dtype();
     let size = dtype.size_bytes() as i64;
     macro_rules! stored {
         ($t:ty, $variant:ident) => {{
+            // A new array is row-major and the kernel stores every element of it (see
+            // `Kernel::out_strides`): it starts uninitialised, its length set once stored.
+            let total: usize = shape.iter().product();
+            // The kernel's positions: every element of a new array, a region of a target.
+            let stores: usize = kernel.dims.iter().product();
+            let whole = target.is_none() && stores == total;
+            // Shared between processes: this one stores its part, the gather the rest.
+            let shared = share.filter(|_| whole && share::worth_sharing(kernel, total, true));
+            let positions = match shared {
+                Some(s) => {
+                    let (me, ranks) = s.place();
+                    share::part(total, me, ranks)
+                }
+                None => 0..stores,
+            };
+            let fresh = whole && shared.is_none();
             let mut out: Vec<$t> = match target {
+                None if fresh => Vec::with_capacity(total),
                 Some(Array::$variant(a)) => {
                     // Row-major, but possibly a window of a larger allocation.
                     let n = a.len();
@@ -343,14 +369,27 @@ pub(super) fn run(
                     }
                 }
                 Some(_) => unreachable!("an update keeps its dtype"),
-                None => zeroed_vec(shape.iter().product()),
+                None => zeroed_vec(total),
             };
             let address = out.as_mut_ptr() as i64;
             store(
                 f,
                 &Rows::new(kernel, buffers, Some((address, size)), in_place),
                 gaps.as_ref().map(|g| (g, address)),
+                positions,
             );
+            if let Some(s) = shared {
+                share::gather_parts(s, &mut out);
+            }
+            if fresh {
+                // SAFETY: the store wrote all `total` elements (its iteration space has
+                // `total` positions, row-major over the array); a failed piece unwinds
+                // before this, leaving the vector empty.
+                #[allow(unsafe_code)]
+                unsafe {
+                    out.set_len(total)
+                };
+            }
             out
         }};
     }
@@ -368,7 +407,10 @@ pub(super) fn run(
                     if columns {
                         super::reduce::reduce_columns::<$t>(f, rows, combine, divide)
                     } else {
-                        super::reduce::reduce::<$t>(f, &rows, combine, axis, divide)
+                        let positions = rows.dims.iter().product();
+                        let share =
+                            share.filter(|_| share::worth_sharing(kernel, positions, false));
+                        super::reduce::reduce::<$t>(f, &rows, combine, axis, divide, share)
                     }
                 }
             };
@@ -410,12 +452,19 @@ pub(super) fn map_pieces<T: Send + Sync>(
     }
 }
 
-/// Runs a store kernel; the output is the last entry of `rows` (its base comes with the
+/// Runs a store kernel at `positions` (all of them, or this process's part, see
+/// [`share`]); the output is the last entry of `rows` (its base comes with the
 /// other bases, its step with the other steps). Kernels of [`TEAM_MIN`] elements and more
 /// are cut into pieces run by the team ([`crate::runtime::team`]): one per thread, at most
 /// [`CHUNK`] elements each.
-fn store(f: KernelFn, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>) {
-    let total: usize = rows.dims.iter().product();
+fn store(
+    f: KernelFn,
+    rows: &Rows,
+    gaps: Option<(&super::memory::Gaps, i64)>,
+    positions: Range<usize>,
+) {
+    let all: usize = rows.dims.iter().product();
+    let total = positions.len();
     let inner = rows.dims[rows.dims.len() - 1];
     let threads = crate::runtime::team::threads();
     // An element read or written across rows (a column) costs a cache line of its own.
@@ -431,11 +480,12 @@ fn store(f: KernelFn, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>) {
         CHUNK.min(total.div_ceil(threads).next_multiple_of(8))
     };
     let work = |c: usize| {
-        let end = ((c + 1) * piece).min(total);
+        let start = positions.start + c * piece;
+        let end = (start + piece).min(positions.end);
         if let Some((g, dst)) = gaps {
-            g.copy(dst, inner, c * piece, end, total);
+            g.copy(dst, inner, start, end, all);
         }
-        segments(rows, c * piece, end, |bases, steps, len, _| {
+        segments(rows, start, end, |bases, steps, len, _| {
             let (out, inputs) = bases.split_last().expect("the output entry");
             call(f, inputs, steps, len, *out as usize)
         });

@@ -9,6 +9,7 @@ mod memory;
 mod reduce;
 mod reduce_loops;
 mod run;
+pub mod share;
 mod shims;
 mod simd;
 
@@ -43,6 +44,8 @@ pub struct Cpu {
     /// Prepared programs: their plans with every kernel compiled.
     programs: Programs<Prepared>,
     stats: BackendStats,
+    /// The processes this one shares large kernels with (the MPI backend's ranks).
+    share: Option<Box<dyn share::Share>>,
 }
 
 /// A plan whose kernels are compiled: each step's function and whether it runs by columns
@@ -102,7 +105,15 @@ impl Cpu {
             programs: Programs::default(),
             pool: memory::Pool::default(),
             stats: BackendStats::default(),
+            share: None,
         })
+    }
+
+    /// The same backend sharing large kernels with the other processes of an SPMD job
+    /// (see [`share`]): every process must run the same plans in the same order.
+    pub fn shared(mut self, share: Box<dyn share::Share>) -> Cpu {
+        self.share = Some(share);
+        self
     }
 
     /// The same backend compiling every kernel, however small (tests use this so that small
@@ -143,9 +154,14 @@ impl Cpu {
     ) -> Result<Array> {
         let columns = reduce::by_columns(kernel);
         let f = self.kernel_fn(kernel, cache_key(kernel, columns), columns)?;
-        let target = into.map(|array| exec::Target { array, gaps: None });
+        let target = into.map(|array| exec::Target {
+            array,
+            gaps: None,
+            in_place: None,
+        });
         self.stats.kernels_run += 1;
-        Ok(exec::run(f, kernel, buffers, shape, target, None, columns))
+        let share = self.share.as_deref();
+        Ok(exec::run(f, kernel, buffers, shape, target, columns, share))
     }
 
     /// Whether the plan is small and needs compiling a kernel that is not hot yet: then the

@@ -6,6 +6,7 @@
 
 use super::codegen::KernelFn;
 use super::exec::{CHUNK, Rows, call, map_pieces, segments};
+use super::share::Share;
 use crate::fuse::tree::{self, BLOCK, LANES};
 use crate::fuse::{Combine, Kernel, Output, Source};
 
@@ -102,7 +103,7 @@ pub(super) fn reduce_columns<T: Acc>(
 }
 
 /// Accumulator element types and their combines (matching the generated code).
-pub(super) trait Acc: Copy + Default + Send + Sync {
+pub(super) trait Acc: super::share::Plain + Default + Send + Sync {
     fn identity(c: Combine) -> Self;
     fn combine(c: Combine, a: Self, b: Self) -> Self;
     fn divide(self, n: usize) -> Self;
@@ -206,19 +207,32 @@ fn block<T: Acc>(f: KernelFn, rows: &Rows, c: Combine, start: usize, end: usize)
     tree::lanes_value(lanes, &|a, b| T::combine(c, a, b))
 }
 
+/// A reduction by rows: a whole one (`axis` false) or one output per row of the last axis.
+/// With `share`, this process computes its part of the blocks (or of the outputs) and the
+/// parts are gathered (see [`share`](super::share)).
 pub(super) fn reduce<T: Acc>(
     f: KernelFn,
     rows: &Rows,
     c: Combine,
     axis: bool,
     divide: bool,
+    share: Option<&dyn Share>,
 ) -> Vec<T> {
     let op = |a, b| T::combine(c, a, b);
     let total: usize = rows.dims.iter().product();
+    let mine = |n: usize| match share {
+        Some(s) => {
+            let (me, ranks) = s.place();
+            super::share::part(n, me, ranks)
+        }
+        None => 0..n,
+    };
     if !axis {
         let blocks = total.div_ceil(BLOCK);
         let one = |b: usize| block::<T>(f, rows, c, b * BLOCK, ((b + 1) * BLOCK).min(total));
-        let partials: Vec<T> = map_pieces(total, blocks, one);
+        let part = mine(blocks);
+        let computed: Vec<T> = map_pieces(part.len() * BLOCK, part.len(), |i| one(part.start + i));
+        let partials = gathered(share, blocks, part, computed, T::identity(c));
         let v = tree::combine_blocks(&partials, T::identity(c), &op);
         return vec![if divide { v.divide(total) } else { v }];
     }
@@ -239,16 +253,36 @@ pub(super) fn reduce<T: Acc>(
         let v = tree::combine_blocks(&partials, T::identity(c), &op);
         if divide { v.divide(r) } else { v }
     };
+    let part = mine(outputs);
     let per_task = (CHUNK / r).max(1);
-    if outputs <= per_task {
-        (0..outputs).map(one).collect()
+    let computed: Vec<T> = if part.len() <= per_task {
+        part.clone().map(one).collect()
     } else {
-        let tasks = outputs.div_ceil(per_task);
-        let parts = map_pieces(total, tasks, |t| {
-            (t * per_task..((t + 1) * per_task).min(outputs))
+        let tasks = part.len().div_ceil(per_task);
+        let parts = map_pieces(part.len() * r, tasks, |t| {
+            (part.start + t * per_task..(part.start + (t + 1) * per_task).min(part.end))
                 .map(one)
                 .collect::<Vec<T>>()
         });
         parts.into_iter().flatten().collect()
-    }
+    };
+    gathered(share, outputs, part, computed, T::identity(c))
+}
+
+/// All `n` values of a reduction, given this process's `computed` ones (at `part`): the
+/// other processes' gathered in with `share`, else `computed` is all of them.
+fn gathered<T: Acc>(
+    share: Option<&dyn Share>,
+    n: usize,
+    part: std::ops::Range<usize>,
+    computed: Vec<T>,
+    fill: T,
+) -> Vec<T> {
+    let Some(s) = share else {
+        return computed;
+    };
+    let mut all = vec![fill; n];
+    all[part].copy_from_slice(&computed);
+    super::share::gather_parts(s, &mut all);
+    all
 }

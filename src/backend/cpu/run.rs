@@ -138,8 +138,13 @@ impl Cpu {
                         None => None,
                     };
                     let in_place = into.filter(|&b| buffers[b].is_none());
-                    let target = target.map(|array| exec::Target { array, gaps });
-                    let value = exec::run(f, kernel, &buffers, shape, target, in_place, columns);
+                    let target = target.map(|array| exec::Target {
+                        array,
+                        gaps,
+                        in_place,
+                    });
+                    let share = self.share.as_deref();
+                    let value = exec::run(f, kernel, &buffers, shape, target, columns, share);
                     buffers[*out] = Some(Rc::new(value));
                     self.stats.kernels_run += 1;
                 }

@@ -343,6 +343,9 @@ fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         .zip(&values)
         .map(|((name, _), v)| (name.as_str(), &**v))
         .collect();
+    if !ev.leads() {
+        return Ok(Value::Unit);
+    }
     match time {
         Some(t) => crate::runtime::io::save_series_step(&path, &arrays, t),
         None => crate::runtime::io::save(&path, &arrays),

@@ -277,7 +277,9 @@ fn show(ev: &mut Evaluator, a: &mut Args, chart: Chart) -> Result<Value> {
     match a.get("file") {
         Some((Value::Str(p), span)) => {
             let path = ev.file_path(std::path::Path::new(&**p), FileAccess::Write, *span)?;
-            fig.write(&path).map_err(|e| e.with_span(a.span))?;
+            if ev.leads() {
+                fig.write(&path).map_err(|e| e.with_span(a.span))?;
+            }
         }
         Some((Value::None, _)) | None => {
             let text = fig.to_text(80).map_err(|e| e.with_span(a.span))?;

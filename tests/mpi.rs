@@ -1,0 +1,220 @@
+//! The MPI backend under `mpirun` with 1 to 4 ranks, against one process on `cpu`: every UI
+//! script and the scripts of `tests/mpi/` (kernels large enough to be shared between the
+//! ranks) must print the same bytes, and an error — on every rank, or on one rank only —
+//! must end the whole job quickly with the error printed once.
+//!
+//! The backend is behind the cargo feature `mpi`, so this test builds arr with it (into
+//! `target/mpi`, as trybuild builds its cases) where `mpirun` is installed; elsewhere it is
+//! skipped with a notice, unless `ARR_REQUIRE_MPI=1` (CI sets it, with OpenMPI installed),
+//! which makes a missing `mpirun` a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The arr binary built with the `mpi` feature, or None (skip) where `mpirun` is missing.
+fn mpi_arr() -> Option<&'static Path> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let found = Command::new("mpirun").arg("--version").output();
+            if !found.is_ok_and(|o| o.status.success()) {
+                if std::env::var("ARR_REQUIRE_MPI").is_ok_and(|v| v == "1") {
+                    panic!("ARR_REQUIRE_MPI=1 but `mpirun` is not installed");
+                }
+                eprintln!(
+                    "note: MPI tests skipped, no `mpirun` (install libopenmpi-dev openmpi-bin \
+                     libclang-dev, or set ARR_REQUIRE_MPI=1 to fail)"
+                );
+                return None;
+            }
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let target = root.join("target").join("mpi");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--features", "mpi", "--bin", "arr"])
+                .arg("--target-dir")
+                .arg(&target)
+                .current_dir(root)
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building arr with --features mpi failed");
+            Some(target.join("debug").join("arr"))
+        })
+        .as_deref()
+}
+
+/// Runs `script` with `args` after `arr run`, one thread per process.
+fn arr(program: &Path, args: &[&str], script: &Path) -> Output {
+    Command::new(program)
+        .arg("run")
+        .args(args)
+        .arg(script)
+        .current_dir(script.parent().expect("a script's folder"))
+        .env("ARR_THREADS", "1")
+        .env("NO_PROGRESS", "1")
+        .output()
+        .expect("arr runs")
+}
+
+/// `mpirun` with the flags a root user on a small machine needs, one thread per rank.
+fn mpirun(ranks: usize) -> Command {
+    let mut cmd = Command::new("mpirun");
+    cmd.args(["--allow-run-as-root", "--oversubscribe", "-np"])
+        .arg(ranks.to_string())
+        .args(["-x", "ARR_THREADS=1", "-x", "NO_PROGRESS=1"]);
+    cmd
+}
+
+/// Runs `script` on `ranks` MPI ranks.
+fn on_ranks(mpi: &Path, ranks: usize, script: &Path) -> Output {
+    mpirun(ranks)
+        .arg(mpi)
+        .args(["run", "--backend", "mpi"])
+        .arg(script)
+        .current_dir(script.parent().expect("a script's folder"))
+        .output()
+        .expect("mpirun runs")
+}
+
+/// Checks that `script` prints on each number of `ranks` what it prints in one process on
+/// `cpu`, and fails or succeeds alike (with the same error, printed once).
+fn same_on_ranks(mpi: &Path, script: &Path, ranks: std::ops::RangeInclusive<usize>) {
+    let one = arr(
+        Path::new(env!("CARGO_BIN_EXE_arr")),
+        &["--backend", "cpu"],
+        script,
+    );
+    let expected_err = String::from_utf8_lossy(&one.stderr).to_string();
+    for ranks in ranks {
+        let out = on_ranks(mpi, ranks, script);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&one.stdout),
+            "{} on {ranks} ranks printed something else (stderr: {err})",
+            script.display()
+        );
+        assert_eq!(
+            out.status.success(),
+            one.status.success(),
+            "{} on {ranks} ranks: {err}",
+            script.display()
+        );
+        if !one.status.success() {
+            let first = expected_err.lines().next().unwrap_or_default();
+            assert_eq!(err.matches(first).count(), 1, "{err}");
+        }
+    }
+}
+
+/// The `.arr` files of a test folder, sorted.
+fn scripts(folder: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(folder);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("test folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "arr"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn shared_kernels_give_one_process_bits() {
+    let Some(mpi) = mpi_arr() else { return };
+    for script in scripts("mpi") {
+        same_on_ranks(mpi, &script, 1..=4);
+    }
+    // Rank 0 alone wrote the file `save` names, with one process's bits.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("mpi");
+    let saved = dir.join("mpi_stores.npy");
+    assert!(saved.is_file());
+    std::fs::remove_file(saved).expect("remove the saved file");
+}
+
+/// Two ranks, and three (parts of unequal sizes).
+#[test]
+fn ui_scripts_print_the_same_on_two_and_three_ranks() {
+    let Some(mpi) = mpi_arr() else { return };
+    for script in scripts("ui") {
+        let text = std::fs::read_to_string(&script).unwrap_or_default();
+        // Plans name the backend; timings and clocks differ from run to run.
+        if text.contains("explain(") || text.contains("clock(") {
+            continue;
+        }
+        same_on_ranks(mpi, &script, 2..=3);
+    }
+}
+
+#[test]
+fn an_error_on_one_rank_ends_the_job() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let good = dir.join("good.arr");
+    let bad = dir.join("bad.arr");
+    // The same program, but for a file only the last rank cannot read: the other ranks
+    // wait for it in the shared sum, and must not wait forever.
+    let body = "let x = ones(100_000)\nprint(sum(x))\nlet y = PATH\nprint(sum(x * 2.0))\n";
+    std::fs::write(&good, body.replace("PATH", "1.0")).expect("write script");
+    std::fs::write(&bad, body.replace("PATH", "load(\"missing.npy\")")).expect("write script");
+    let start = Instant::now();
+    let out = mpirun(2)
+        .arg(mpi)
+        .args(["run", "--backend", "mpi"])
+        .arg(&good)
+        .args([":", "-np", "1"])
+        .arg(mpi)
+        .args(["run", "--backend", "mpi"])
+        .arg(&bad)
+        .current_dir(&dir)
+        .output()
+        .expect("mpirun runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(err.matches("error on MPI rank 2 of 3").count(), 1, "{err}");
+    assert_eq!(
+        err.matches("io error: cannot read `missing.npy`").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("bad.arr:3:9"), "{err}");
+}
+
+#[test]
+fn mpi_refuses_what_ranks_would_decide_apart() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("s.arr");
+    std::fs::write(&script, "print(1)\n").expect("write script");
+    let out = Command::new(mpi)
+        .args(["run", "--backend", "mpi", "--timeout", "5s"])
+        .arg(&script)
+        .output()
+        .expect("arr runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--backend mpi takes no"), "{err}");
+}
+
+/// A fresh folder under the target dir for one test's files.
+fn tempdir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("mpi-tests")
+        .join(format!("{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create test folder");
+    dir
+}
