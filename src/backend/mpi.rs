@@ -92,7 +92,8 @@ pub struct Mpi {
 
 impl Mpi {
     /// Joins the MPI job this process was started in (`mpirun -np N arr run …`; a process
-    /// started alone is a job of one rank).
+    /// started alone is a job of one rank). A program embedding arr calls [`finish`] before
+    /// it exits, as the CLI does (MPI reports a rank that exits without finishing it).
     pub fn new() -> Result<Mpi> {
         let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
         if !*started {

@@ -25,7 +25,7 @@ pub use ir::{Combine, Input, Inst, Kernel, Output, Source, Value, ValueId};
 
 use crate::diag::Span;
 use crate::dtype::DType;
-use crate::graph::{IndexItem, NodeRef, Op, UnaryOp, fmt_shape};
+use crate::graph::{EXPENSIVE, IndexItem, NodeRef, Op, fmt_shape};
 use crate::runtime::Array;
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
@@ -457,40 +457,13 @@ impl Planner {
 /// transcendentals, powers and random draws.
 fn own_cost(node: &NodeRef) -> u32 {
     match &node.op {
-        Op::Unary(u) => match u {
-            UnaryOp::Sqrt => 4,
-            UnaryOp::Neg
-            | UnaryOp::Not
-            | UnaryOp::Abs
-            | UnaryOp::Sign
-            | UnaryOp::Floor
-            | UnaryOp::Ceil
-            | UnaryOp::Round
-            | UnaryOp::Trunc
-            | UnaryOp::IsNan
-            | UnaryOp::IsInf
-            | UnaryOp::IsFinite
-            | UnaryOp::Real
-            | UnaryOp::Conj
-            | UnaryOp::Invert => 1,
-            _ => EXPENSIVE,
-        },
+        Op::Unary(u) => u.cost(),
         Op::Random { .. } => EXPENSIVE,
-        Op::Binary { op, .. } => {
-            use crate::graph::BinaryOp::*;
-            match op {
-                Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv => EXPENSIVE,
-                Div => 4,
-                _ => 1,
-            }
-        }
+        Op::Binary { op, .. } => op.cost(),
         _ => 0,
     }
 }
 
-/// The cost (see `Planner::cost`) of a transcendental, a power or a draw: always worth a
-/// buffer when shared or broadcast.
-const EXPENSIVE: u32 = 20;
 /// Costs are not added up beyond this (nor more nodes visited).
 const COST_CAP: u32 = 256;
 /// Recomputing a shared node for all its extra readers costs at least this much per

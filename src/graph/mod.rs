@@ -20,7 +20,9 @@ mod reduce;
 pub use build::{broadcast_shapes, normalize_axis};
 pub use calls::{ConvolveMode, FftNorm, NormOrd, QrMode};
 pub use index::{IndexItem, IndexSpec};
-pub use ops::{BinaryOp, Distribution, LibCall, Op, RandomInput, ReduceOp, ScanOp, UnaryOp};
+pub use ops::{
+    BinaryOp, Distribution, EXPENSIVE, LibCall, Op, RandomInput, ReduceOp, ScanOp, UnaryOp,
+};
 
 use crate::diag::{Result, Span, resource_error};
 use crate::dtype::DType;

@@ -56,7 +56,22 @@ pub enum UnaryOp {
     Invert,
 }
 
+/// The cost (see [`UnaryOp::cost`]) of a transcendental, a power or a draw.
+pub const EXPENSIVE: u32 = 20;
+
 impl UnaryOp {
+    /// About how many cycles one element costs: 1 for plain arithmetic, 4 for a square
+    /// root, [`EXPENSIVE`] for transcendentals (what fusing and sharing weigh).
+    pub fn cost(self) -> u32 {
+        use UnaryOp::*;
+        match self {
+            Sqrt => 4,
+            Neg | Not | Abs | Sign | Floor | Ceil | Round | Trunc | IsNan | IsInf | IsFinite
+            | Real | Conj | Invert => 1,
+            _ => EXPENSIVE,
+        }
+    }
+
     /// Every op, in declaration order (`ALL[op as usize] == op`), for compiled code that
     /// passes ops as numbers.
     pub const ALL: [UnaryOp; 44] = {
@@ -187,6 +202,16 @@ pub enum BinaryOp {
 }
 
 impl BinaryOp {
+    /// About how many cycles one element costs, as [`UnaryOp::cost`].
+    pub fn cost(self) -> u32 {
+        use BinaryOp::*;
+        match self {
+            Pow | Atan2 | Hypot | Fmod | Mod | FloorDiv => EXPENSIVE,
+            Div => 4,
+            _ => 1,
+        }
+    }
+
     /// Every op, in declaration order (`ALL[op as usize] == op`).
     pub const ALL: [BinaryOp; 26] = {
         use BinaryOp::*;

@@ -7,7 +7,7 @@
 //! so results are bit-identical for any number of processes.
 
 use crate::fuse::{Inst, Kernel, Output};
-use crate::graph::UnaryOp;
+use crate::graph::EXPENSIVE;
 use std::ops::Range;
 
 /// The processes of a job, as a kernel's run sees them.
@@ -35,7 +35,7 @@ pub fn part(n: usize, p: usize, ranks: usize) -> Range<usize> {
 
 /// Whether a kernel over `positions` elements is worth sharing: a reduction always (its
 /// parts gather to a few values), a store only when each element costs much more than
-/// moving it (transcendental functions, random draws), as every process receives the whole
+/// moving it (transcendental functions, powers, random draws), as every process receives the whole
 /// result. Updates of existing arrays run whole (their regions are not one run of memory).
 pub(super) fn worth_sharing(kernel: &Kernel, positions: usize, fresh: bool) -> bool {
     if positions < SHARE_MIN {
@@ -47,28 +47,12 @@ pub(super) fn worth_sharing(kernel: &Kernel, positions: usize, fresh: bool) -> b
     }
 }
 
-/// Whether a kernel's body computes a transcendental function or a random draw.
+/// Whether a kernel's body computes a transcendental function, a power or a random draw.
 fn expensive(kernel: &Kernel) -> bool {
     kernel.body.iter().any(|v| match &v.inst {
         Inst::Random { .. } => true,
-        Inst::Unary(op, _) => !matches!(
-            op,
-            UnaryOp::Neg
-                | UnaryOp::Not
-                | UnaryOp::Abs
-                | UnaryOp::Sign
-                | UnaryOp::Sqrt
-                | UnaryOp::Floor
-                | UnaryOp::Ceil
-                | UnaryOp::Round
-                | UnaryOp::Trunc
-                | UnaryOp::IsNan
-                | UnaryOp::IsInf
-                | UnaryOp::IsFinite
-                | UnaryOp::Real
-                | UnaryOp::Imag
-                | UnaryOp::Conj
-        ),
+        Inst::Unary(op, _) => op.cost() >= EXPENSIVE,
+        Inst::Binary(op, ..) => op.cost() >= EXPENSIVE,
         _ => false,
     })
 }
