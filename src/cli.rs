@@ -454,6 +454,18 @@ fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {
             return 1;
         }
     };
+    // Only rank 0 reads the terminal: the other ranks could not follow its statements.
+    #[cfg(feature = "mpi")]
+    if let Some((rank, ranks @ 2..)) = crate::backend::mpi::place() {
+        if rank == 0 {
+            eprintln!(
+                "value error: the REPL runs on one MPI rank, not {ranks}: run a script with \
+                 `mpirun -np {ranks} arr run --backend mpi FILE`"
+            );
+        }
+        crate::backend::mpi::finish();
+        return 1;
+    }
     if let Some(f) = file
         && let Err(e) = s.run_file(&f)
     {
@@ -462,5 +474,8 @@ fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {
             s.render_error(&e, crate::diag::color_enabled(&std::io::stderr()))
         );
     }
-    crate::repl::run(s, history)
+    let status = crate::repl::run(s, history);
+    #[cfg(feature = "mpi")]
+    crate::backend::mpi::finish();
+    status
 }

@@ -218,3 +218,39 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create test folder");
     dir
 }
+
+#[test]
+fn the_repl_runs_on_one_rank() {
+    let Some(mpi) = mpi_arr() else { return };
+    let repl = |ranks: usize| {
+        use std::io::Write;
+        let mut child = mpirun(ranks)
+            .arg(mpi)
+            .args(["repl", "--backend", "mpi", "--no-history"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("mpirun runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"print(sum(exp(rand(100_000, seed=1))))\n")
+            .expect("write");
+        drop(stdin);
+        child.wait_with_output().expect("mpirun ends")
+    };
+    let one = repl(1);
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert!(String::from_utf8_lossy(&one.stdout).contains("171879.517346064"));
+    let two = repl(2);
+    assert!(!two.status.success());
+    let err = String::from_utf8_lossy(&two.stderr);
+    assert!(
+        err.contains("the REPL runs on one MPI rank, not 2"),
+        "{err}"
+    );
+}
