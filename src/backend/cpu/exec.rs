@@ -348,7 +348,7 @@ pub(super) fn run(
             let stores: usize = kernel.dims.iter().product();
             let whole = target.is_none() && stores == total;
             // Shared between processes: this one stores its part, the gather the rest.
-            let shared = share.filter(|_| whole && share::worth_sharing(kernel, total, true));
+            let shared = share.filter(|_| whole && share::worth_sharing(kernel, total));
             let positions = match shared {
                 Some(s) => {
                     let (me, ranks) = s.place();
@@ -410,8 +410,7 @@ pub(super) fn run(
                         super::reduce::reduce_columns::<$t>(f, rows, combine, divide)
                     } else {
                         let positions = rows.dims.iter().product();
-                        let share =
-                            share.filter(|_| share::worth_sharing(kernel, positions, false));
+                        let share = share.filter(|_| share::worth_sharing(kernel, positions));
                         super::reduce::reduce::<$t>(f, &rows, combine, axis, divide, share)
                     }
                 }

@@ -231,7 +231,9 @@ pub(super) fn reduce<T: Acc>(
         let blocks = total.div_ceil(BLOCK);
         let one = |b: usize| block::<T>(f, rows, c, b * BLOCK, ((b + 1) * BLOCK).min(total));
         let part = mine(blocks);
-        let computed: Vec<T> = map_pieces(part.len() * BLOCK, part.len(), |i| one(part.start + i));
+        // The positions the part covers decide whether the team runs it, as for all blocks.
+        let covered = (part.end * BLOCK).min(total) - (part.start * BLOCK).min(total);
+        let computed: Vec<T> = map_pieces(covered, part.len(), |i| one(part.start + i));
         let partials = gathered(share, blocks, part, computed, T::identity(c));
         let v = tree::combine_blocks(&partials, T::identity(c), &op);
         return vec![if divide { v.divide(total) } else { v }];

@@ -34,16 +34,17 @@ pub fn part(n: usize, p: usize, ranks: usize) -> Range<usize> {
 }
 
 /// Whether a kernel over `positions` elements is worth sharing: a reduction always (its
-/// parts gather to a few values), a store only when each element costs much more than
-/// moving it (transcendental functions, powers, random draws), as every process receives the whole
-/// result. Updates of existing arrays run whole (their regions are not one run of memory).
-pub(super) fn worth_sharing(kernel: &Kernel, positions: usize, fresh: bool) -> bool {
+/// parts gather to a few values), a store into a new array only when each element costs
+/// much more than moving it (transcendental functions, powers, random draws), as every
+/// process receives the whole result. (Updates of existing arrays run whole: their
+/// regions are not one run of memory; the caller does not ask.)
+pub(super) fn worth_sharing(kernel: &Kernel, positions: usize) -> bool {
     if positions < SHARE_MIN {
         return false;
     }
     match kernel.output {
         Output::Reduce { .. } => true,
-        Output::Store(_) => fresh && expensive(kernel),
+        Output::Store(_) => expensive(kernel),
     }
 }
 
