@@ -199,12 +199,15 @@ fn info() -> String {
     } else {
         "not in this build (build with `--features mpi`)"
     };
+    let width = crate::backend::cpu::wide::width();
     format!(
-        "arr {}\ninterp: reference interpreter\ncpu: Cranelift JIT for {}, {} threads\ngpu: {gpu}\n\
-         mpi: {mpi}",
+        "arr {}\ninterp: reference interpreter\ncpu: Cranelift JIT for {}, {} threads, \
+         {} vectors ({} f64 lanes; ARR_SIMD=sse2|avx2|avx512 narrows)\ngpu: {gpu}\nmpi: {mpi}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::ARCH,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        width.name(),
+        width.lanes()
     )
 }
 

@@ -298,6 +298,17 @@ fn info_names_each_backend_and_the_gpu_adapter() {
     for line in ["interp: ", "cpu: Cranelift JIT", "gpu: ", "mpi: "] {
         assert!(text.contains(line), "{text}");
     }
+    // The vector width, narrowed by ARR_SIMD (every x86-64 CPU has SSE2).
+    let narrowed = std::process::Command::new(env!("CARGO_BIN_EXE_arr"))
+        .arg("info")
+        .env("ARR_SIMD", "sse2")
+        .output()
+        .expect("arr runs");
+    assert!(
+        stdout(&narrowed).contains("sse2 vectors (2 f64 lanes"),
+        "{}",
+        stdout(&narrowed)
+    );
     if common::gpu_available() {
         assert!(
             text.contains("f64, i64, c128, f32 and bool in shaders"),

@@ -8,6 +8,7 @@
 
 mod common;
 
+use arr::backend::cpu::wide::{self, Width};
 use arr::lower::Options;
 use arr::{BackendKind, Session};
 use common::{cases, complex_strategy, expr_strategy, fingerprint};
@@ -58,15 +59,19 @@ proptest! {
     }
 }
 
-/// The value of `code` after `prelude` on a backend, as row-major text, or the error.
-fn outcome(prelude: &str, code: &str, cpu: bool) -> String {
+/// The value of `code` after `prelude` on a backend (the `cpu` one at a vector width, or
+/// the interpreter), as row-major text, or the error.
+fn outcome(prelude: &str, code: &str, cpu: Option<Width>) -> String {
     let options = Options {
         memory_limit: 8 << 20,
-        fold_limit: if cpu { 0 } else { 64 },
+        fold_limit: if cpu.is_some() { 0 } else { 64 },
         ..Options::default()
     };
-    let mut s = if cpu {
-        let backend = arr::backend::cpu::Cpu::new().expect("jit").always_compile();
+    let mut s = if let Some(width) = cpu {
+        let backend = arr::backend::cpu::Cpu::new()
+            .expect("jit")
+            .always_compile()
+            .at_width(width);
         Session::with_backend(Box::new(backend), options).expect("session")
     } else {
         Session::with_options(BackendKind::Interp, options).expect("session")
@@ -88,9 +93,11 @@ proptest! {
              let c = rand({m}, 1, seed={seed}) > 0.5\nlet d = f32(linspace(-3, 3, {n}))"
         );
         let code = e;
-        let want = outcome(&prelude, &code, false);
-        let got = outcome(&prelude, &code, true);
-        prop_assert_eq!(got, want, "expression {}", code);
+        let want = outcome(&prelude, &code, None);
+        for width in wide::widths() {
+            let got = outcome(&prelude, &code, Some(width));
+            prop_assert_eq!(&got, &want, "expression {} at {}", code, width.name());
+        }
     }
 }
 
@@ -116,9 +123,11 @@ proptest! {
             format!("abs({e}) <= 2.0"),
             format!("real({e}) != imag({e} / 0.0)"),
         ] {
-            let want = outcome(&prelude, &code, false);
-            let got = outcome(&prelude, &code, true);
-            prop_assert_eq!(got, want, "expression {}", code);
+            let want = outcome(&prelude, &code, None);
+            for width in wide::widths() {
+                let got = outcome(&prelude, &code, Some(width));
+                prop_assert_eq!(&got, &want, "expression {} at {}", code, width.name());
+            }
         }
     }
 }
@@ -157,8 +166,8 @@ proptest! {
     ) {
         let prelude = format!("let e = {INT_EDGES}\nlet r = reshape(e, 9, 1)\nlet c = reshape(e, 1, 9)");
         for code in [format!("r {op} c"), format!("{unary}(r {op} c)"), format!("{unary}(e)")] {
-            let want = outcome(&prelude, &code, false);
-            let got = outcome(&prelude, &code, true);
+            let want = outcome(&prelude, &code, None);
+            let got = outcome(&prelude, &code, Some(wide::width()));
             prop_assert_eq!(got, want, "expression {}", code);
         }
     }
@@ -170,8 +179,8 @@ proptest! {
         let prelude = "let x = arange(10)\nlet y = reshape(arange(20), 2, 10)";
         let slice = format!("{start}:{stop}:{step}");
         for code in [format!("x[{slice}]"), format!("y[:, {slice}]"), format!("sum(x[{slice}])")] {
-            let want = outcome(prelude, &code, false);
-            let got = outcome(prelude, &code, true);
+            let want = outcome(prelude, &code, None);
+            let got = outcome(prelude, &code, Some(wide::width()));
             if let Some(shape) = want.split(" [").nth(1).and_then(|s| s.split(']').next()) {
                 let last: usize = shape.rsplit(", ").next().and_then(|d| d.parse().ok()).unwrap_or(0);
                 prop_assert!(last <= 10, "{code} gave {want}");

@@ -81,6 +81,7 @@ pub trait Ops {
     }
 }
 
+#[inline(always)]
 fn horner<O: Ops>(o: &mut O, x: O::F, coeffs: &[f64]) -> O::F {
     let mut acc = o.c(coeffs[coeffs.len() - 1]);
     for &k in coeffs[..coeffs.len() - 1].iter().rev() {
@@ -107,6 +108,7 @@ const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 
 /// `exp(x)`.
+#[inline(always)]
 pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
     // Clamp (NaN passes through the comparisons unchanged), reduce x = k ln2 + r.
     let (lo, hi) = (o.c(-746.0), o.c(710.0));
@@ -142,6 +144,7 @@ const MAGIC: f64 = 6_755_399_441_055_744.0;
 
 /// The bits of a float holding an integer `j` (|j| < 2^51), plus `bias`, as an integer:
 /// `j + bias`.
+#[inline(always)]
 fn int_of<O: Ops>(o: &mut O, jf: O::F, bias: i64) -> O::I {
     let m = o.c(MAGIC);
     let shifted = o.add(jf, m);
@@ -151,6 +154,7 @@ fn int_of<O: Ops>(o: &mut O, jf: O::F, bias: i64) -> O::I {
 }
 
 /// The float of a small integer `j` (|j| < 2^51).
+#[inline(always)]
 fn float_of<O: Ops>(o: &mut O, j: O::I) -> O::F {
     let mb = o.ci(MAGIC.to_bits() as i64);
     let bits = o.iadd(j, mb);
@@ -160,6 +164,7 @@ fn float_of<O: Ops>(o: &mut O, j: O::I) -> O::F {
 }
 
 /// 2^j for a float holding an integer j in [-1022, 1023].
+#[inline(always)]
 fn pow2<O: Ops>(o: &mut O, jf: O::F) -> O::F {
     let e = int_of(o, jf, 1023);
     let e = o.shl(e, 52);
@@ -167,6 +172,7 @@ fn pow2<O: Ops>(o: &mut O, jf: O::F) -> O::F {
 }
 
 /// `log(x)`.
+#[inline(always)]
 pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
     // Subnormals are scaled into the normal range first.
     let tiny = o.c(f64::MIN_POSITIVE);
@@ -215,6 +221,7 @@ pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
 }
 
 /// `log(1 + f) + dk·ln2` for f in [√½ - 1, √2 - 1] (fdlibm's `e_log.c` kernel).
+#[inline(always)]
 fn log1p_kernel<O: Ops>(o: &mut O, f: O::F, dk: O::F) -> O::F {
     const LG: [f64; 7] = [
         6.666_666_666_666_735_130e-01,
@@ -251,6 +258,7 @@ fn log1p_kernel<O: Ops>(o: &mut O, f: O::F, dk: O::F) -> O::F {
 }
 
 /// `log(1 + y)`, accurate for small `y`.
+#[inline(always)]
 pub fn log1p<O: Ops>(o: &mut O, y: O::F) -> O::F {
     let one = o.c(1.0);
     let u = o.add(one, y);
@@ -270,6 +278,7 @@ pub fn log1p<O: Ops>(o: &mut O, y: O::F) -> O::F {
 }
 
 /// `sin(x)` (`cos` with `cos = true`).
+#[inline(always)]
 pub fn sin_cos<O: Ops>(o: &mut O, x: O::F, cos: bool) -> O::F {
     const S: [f64; 6] = [
         -1.666_666_666_666_663_243_48e-01,

@@ -4,6 +4,7 @@
 
 use super::codegen::KernelFn;
 use super::share::{self, Share};
+use super::wide;
 use crate::dtype::DType;
 use crate::fuse::{Kernel, Output, Source};
 use crate::graph::Distribution;
@@ -321,7 +322,7 @@ pub(super) struct Target {
 /// overwrites where it stores; with `share`, shared with the other processes of a job
 /// where worth it (see [`share`]).
 pub(super) fn run(
-    f: KernelFn,
+    f: Code,
     kernel: &Kernel,
     buffers: &[Option<Rc<Array>>],
     shape: &[usize],
@@ -431,8 +432,33 @@ pub(super) fn run(
     }
 }
 
+/// A compiled kernel: Cranelift's code, and the program that runs its contiguous rows at
+/// full vector width where it has one (see [`wide`]). Both live as long as the process,
+/// like the JIT's code memory.
+#[derive(Clone, Copy)]
+pub(super) struct Code {
+    /// Cranelift's code, for every row.
+    pub(super) jit: KernelFn,
+    /// The wide program, for the rows it takes.
+    pub(super) wide: Option<&'static wide::Program>,
+}
+
+impl Code {
+    /// Whether two kernels run the same code.
+    pub(super) fn same(self, other: Code) -> bool {
+        self.jit as usize == other.jit as usize
+    }
+}
+
+/// Runs one row segment of a kernel (see [`KernelFn`]).
 #[allow(unsafe_code)]
-pub(super) fn call(f: KernelFn, bases: &[i64], steps: &[i64], len: usize, out: usize) {
+pub(super) fn call(f: Code, bases: &[i64], steps: &[i64], len: usize, out: usize) {
+    if let Some(w) = f.wide
+        && w.run(bases, steps, len, out)
+    {
+        return;
+    }
+    let f = f.jit;
     // SAFETY: `bases`/`steps` hold one entry per kernel input, every address the kernel
     // forms stays inside its buffer (the plan's strides come from the buffers' shapes),
     // and `out` points at `len` writable elements (store) or four lanes (reduce).
@@ -458,12 +484,7 @@ pub(super) fn map_pieces<T: Send + Sync>(
 /// other bases, its step with the other steps). Kernels of [`TEAM_MIN`] elements and more
 /// are cut into pieces run by the team ([`crate::runtime::team`]): one per thread, at most
 /// [`CHUNK`] elements each.
-fn store(
-    f: KernelFn,
-    rows: &Rows,
-    gaps: Option<(&super::memory::Gaps, i64)>,
-    positions: Range<usize>,
-) {
+fn store(f: Code, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>, positions: Range<usize>) {
     let all: usize = rows.dims.iter().product();
     let total = positions.len();
     let inner = rows.dims[rows.dims.len() - 1];

@@ -12,6 +12,7 @@ mod run;
 pub mod share;
 mod shims;
 mod simd;
+pub mod wide;
 
 pub use codegen::Jit;
 
@@ -21,7 +22,7 @@ use crate::fuse::family::Family;
 use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::graph::NodeRef;
 use crate::runtime::{Array, Operand, with_host_params};
-use codegen::KernelFn;
+use exec::Code;
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -36,7 +37,7 @@ const HOT_KERNEL: u32 = 3;
 pub struct Cpu {
     jit: Jit,
     jit_min_elements: usize,
-    cache: HashMap<u64, KernelFn>,
+    cache: HashMap<u64, Code>,
     /// Arrays that died inside a plan, reused for later results of the same size.
     pool: memory::Pool,
     /// How often each not-yet-compiled small kernel was interpreted instead.
@@ -46,11 +47,13 @@ pub struct Cpu {
     stats: BackendStats,
     /// The processes this one shares large kernels with (the MPI backend's ranks).
     share: Option<Box<dyn share::Share>>,
+    /// The vector width kernels run at (see [`wide`]).
+    width: wide::Width,
 }
 
 /// A plan whose kernels are compiled: each step's function and whether it runs by columns
 /// (`None` for steps that are not kernels).
-type Compiled = Vec<Option<(KernelFn, bool)>>;
+type Compiled = Vec<Option<(Code, bool)>>;
 
 /// A prepared program: run without fusing, hashing or looking anything up.
 struct Prepared {
@@ -106,7 +109,15 @@ impl Cpu {
             pool: memory::Pool::default(),
             stats: BackendStats::default(),
             share: None,
+            width: wide::width(),
         })
+    }
+
+    /// The same backend running kernels at most `width` wide (at most the process's
+    /// [`wide::width`]: tests compare every width the machine has).
+    pub fn at_width(mut self, width: wide::Width) -> Cpu {
+        self.width = width.min(wide::width());
+        self
     }
 
     /// The same backend sharing large kernels with the other processes of an SPMD job
@@ -125,7 +136,7 @@ impl Cpu {
 
     /// The compiled code of `kernel` (scheduled by columns or not), from the cache under
     /// `key` or compiled now.
-    fn kernel_fn(&mut self, kernel: &Kernel, key: u64, columns: bool) -> Result<KernelFn> {
+    fn kernel_fn(&mut self, kernel: &Kernel, key: u64, columns: bool) -> Result<Code> {
         if let Some(&f) = self.cache.get(&key) {
             self.stats.cache_hits += 1;
             return Ok(f);
@@ -139,6 +150,10 @@ impl Cpu {
         })?;
         self.stats.compile += start.elapsed();
         self.stats.kernels_compiled += 1;
+        // Leaked like the JIT's code: both live as long as the process's compile cache.
+        let wide =
+            wide::Program::new(kernel, columns, self.width).map(|p| &*Box::leak(Box::new(p)));
+        let f = Code { jit: f, wide };
         self.cache.insert(key, f);
         Ok(f)
     }
@@ -371,12 +386,14 @@ impl Backend for Cpu {
         let [a, b, c] = programs.map(|p| self.programs.get(p).ok());
         let (a, b, c) = (a?, b?, c?);
         // The same machine code for every step, whatever the sizes.
-        let code = |p: &Prepared| -> Vec<Option<(usize, bool)>> {
-            (p.kernels.iter())
-                .map(|k| k.map(|(f, columns)| (f as usize, columns)))
-                .collect()
+        let same = |p: &Prepared, q: &Prepared| {
+            p.kernels.len() == q.kernels.len()
+                && p.kernels.iter().zip(&q.kernels).all(|(k, l)| match (k, l) {
+                    (Some((f, x)), Some((g, y))) => f.same(*g) && x == y,
+                    (k, l) => k.is_none() && l.is_none(),
+                })
         };
-        if code(a) != code(b) || code(a) != code(c) {
+        if !same(a, b) || !same(a, c) {
             return None;
         }
         let family = Family::fit([&a.plan, &b.plan, &c.plan], at)?;

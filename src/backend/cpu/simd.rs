@@ -22,7 +22,7 @@ const V: types::Type = types::F64X2;
 const UNROLL: i32 = 4;
 
 /// Whether an instruction expands into a decomposition (`fuse::math`) in a vector loop.
-fn math_call(inst: &Inst) -> bool {
+pub(super) fn math_call(inst: &Inst) -> bool {
     matches!(
         inst,
         Inst::Unary(

@@ -6,6 +6,7 @@ use super::Ops;
 /// a complex number): glibc's algorithm (Borges' correction of `sqrt(x² + y²)`, inputs
 /// scaled by 2^∓600 when the larger exceeds 2^511 or the smaller is below 2^-511, `ax + ay`
 /// when the smaller is under 2^-54 of the larger), written without branches. ≤ 1 ulp.
+#[inline(always)]
 pub fn hypot<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
     let magnitude = o.ci(i64::MAX);
     let abs = |o: &mut O, v: O::F| {
@@ -51,6 +52,7 @@ pub fn hypot<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
 
 /// `sqrt(ax² + ay²)` for `ax ≥ ay` in range, corrected by one Newton-like step (Borges'
 /// MyHypot3, glibc's non-FMA kernel).
+#[inline(always)]
 fn hypot_kernel<O: Ops>(o: &mut O, ax: O::F, ay: O::F) -> O::F {
     let (two, four) = (o.c(2.0), o.c(4.0));
     let xx = o.mul(ax, ax);

@@ -1,0 +1,288 @@
+//! Running a [`Program`] over one row: blocks of [`BLOCK`] elements, each step one loop of
+//! full-width vectors over scratch slots, compiled once per width behind an entry point
+//! with that width's target features.
+
+#![allow(unsafe_code)]
+
+use super::lanes::{Avx2, Avx512, Lanes};
+use super::{BLOCK, End, Program, Src, Step, Width};
+use crate::fuse::Combine;
+use crate::fuse::math;
+use crate::graph::{BinaryOp, UnaryOp};
+use std::cell::RefCell;
+
+thread_local! {
+    /// Per-thread slots and padded inputs, `BLOCK` f64 each.
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `p` on a row of `len ≥ 1` elements whose inputs start at `bases` and step one
+/// element (see [`Program::run`]).
+pub(super) fn run(p: &Program, bases: &[i64], len: usize, out: usize) {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let cells = (p.slots + p.read.len()) * BLOCK;
+        if scratch.len() < cells {
+            scratch.resize(cells, 0.0);
+        }
+        let scratch = scratch.as_mut_ptr();
+        // SAFETY: `p.width` was chosen by `width()`, which the CPU has (`detected`); the
+        // caller's bases address `len` elements of every input and the output.
+        match p.width {
+            Width::Avx512 => unsafe { run_avx512(p, bases, len, out, scratch) },
+            Width::Avx2 => unsafe { run_avx2(p, bases, len, out, scratch) },
+            Width::Sse2 => unreachable!("no program at two lanes"),
+        }
+    });
+}
+
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
+    unsafe { rows::<Avx2>(p, bases, len, out, scratch) }
+}
+
+#[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+unsafe fn run_avx512(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
+    unsafe { rows::<Avx512>(p, bases, len, out, scratch) }
+}
+
+/// The row, block by block.
+///
+/// # Safety
+/// As [`run`]; `scratch` holds `(p.slots + p.read.len()) · BLOCK` cells.
+#[inline(always)]
+unsafe fn rows<L: Lanes>(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
+    let slot = |s: usize| unsafe { scratch.add(s * BLOCK) };
+    for &(s, x) in &p.consts {
+        unsafe { std::slice::from_raw_parts_mut(slot(s), BLOCK) }.fill(x);
+    }
+    let mut acc = [0.0f64; 4];
+    if let End::Reduce(_) = p.end {
+        acc = unsafe { *(out as *const [f64; 4]) };
+    }
+    let mut inputs: smallvec::SmallVec<[*const f64; 8]> =
+        smallvec::smallvec![std::ptr::null(); p.read.len()];
+    let mut start = 0;
+    while start < len {
+        let n = (len - start).min(BLOCK);
+        let vectors = n.div_ceil(L::W);
+        // A block whose length is not whole vectors reads its inputs from zero-padded
+        // copies (the lanes beyond `n` are computed and dropped).
+        let padded = !n.is_multiple_of(L::W);
+        for (k, input) in inputs.iter_mut().enumerate().filter(|(k, _)| p.read[*k]) {
+            let at = (bases[k] as *const f64).wrapping_add(start);
+            *input = if padded {
+                let copy = slot(p.slots + k);
+                unsafe {
+                    std::ptr::copy_nonoverlapping(at, copy, n);
+                    std::slice::from_raw_parts_mut(copy.add(n), vectors * L::W - n).fill(0.0);
+                }
+                copy
+            } else {
+                at
+            };
+        }
+        let at = |s: Src| match s {
+            Src::Input(k) => inputs[k],
+            Src::Slot(s) => slot(s) as *const f64,
+        };
+        for step in &p.steps {
+            unsafe {
+                match *step {
+                    Step::Unary(op, a, d) => unary::<L>(op, at(a), slot(d), vectors),
+                    Step::Binary(op, a, b, d) => binary::<L>(op, at(a), at(b), slot(d), vectors),
+                    Step::Compare(op, a, b, d) => compare::<L>(op, at(a), at(b), slot(d), vectors),
+                    Step::Select(c, a, b, d) => select::<L>(at(c), at(a), at(b), slot(d), vectors),
+                }
+            }
+        }
+        let result = at(p.result);
+        match p.end {
+            End::Store => unsafe {
+                std::ptr::copy_nonoverlapping(result, (out as *mut f64).add(start), n)
+            },
+            End::StoreBools => {
+                let x = unsafe { std::slice::from_raw_parts(result, n) };
+                let out = unsafe { std::slice::from_raw_parts_mut((out as *mut u8).add(start), n) };
+                out.iter_mut()
+                    .zip(x)
+                    .for_each(|(o, &v)| *o = u8::from(v != 0.0));
+            }
+            End::Reduce(c) => {
+                let x = unsafe { std::slice::from_raw_parts(result, n) };
+                fold(&mut acc, x, c);
+            }
+        }
+        start += n;
+    }
+    if let End::Reduce(_) = p.end {
+        unsafe { *(out as *mut [f64; 4]) = acc };
+    }
+}
+
+/// Combines `x` into the fixed tree's four lanes, element `i` into lane `i % 4` (a block
+/// starts at a multiple of four), accumulator first as the scalar code does.
+#[inline(always)]
+fn fold(acc: &mut [f64; 4], x: &[f64], c: Combine) {
+    let groups = x.chunks_exact(4);
+    let tail = groups.remainder();
+    match c {
+        Combine::Prod => {
+            for g in groups {
+                (0..4).for_each(|l| acc[l] *= g[l]);
+            }
+            tail.iter().enumerate().for_each(|(l, v)| acc[l] *= v);
+        }
+        _ => {
+            for g in groups {
+                (0..4).for_each(|l| acc[l] += g[l]);
+            }
+            tail.iter().enumerate().for_each(|(l, v)| acc[l] += v);
+        }
+    }
+}
+
+/// `d[i] = op(a[i])` over `vectors` vectors.
+///
+/// # Safety
+/// `a` and `d` hold `vectors · W` elements (`d` may be `a`).
+#[inline(always)]
+unsafe fn unary<L: Lanes>(op: UnaryOp, a: *const f64, d: *mut f64, vectors: usize) {
+    macro_rules! each {
+        (|$o:ident, $x:ident| $e:expr) => {{
+            let mut $o = L::default();
+            for v in 0..vectors {
+                unsafe {
+                    let $x = L::load(a.add(v * L::W));
+                    L::store(d.add(v * L::W), $e);
+                }
+            }
+        }};
+    }
+    match op {
+        UnaryOp::Exp => each!(|o, x| math::exp(&mut o, x)),
+        UnaryOp::Log => each!(|o, x| math::log(&mut o, x)),
+        UnaryOp::Log1p => each!(|o, x| math::log1p(&mut o, x)),
+        UnaryOp::Sin => each!(|o, x| math::sin_cos(&mut o, x, false)),
+        UnaryOp::Cos => each!(|o, x| math::sin_cos(&mut o, x, true)),
+        UnaryOp::Neg => each!(|o, x| o.neg(x)),
+        UnaryOp::Abs => each!(|o, x| o.abs(x)),
+        UnaryOp::Sqrt => each!(|o, x| o.sqrt(x)),
+        UnaryOp::Floor => each!(|o, x| o.floor(x)),
+        UnaryOp::Ceil => each!(|o, x| o.ceil(x)),
+        UnaryOp::Trunc => each!(|o, x| o.trunc(x)),
+        UnaryOp::Round => each!(|o, x| o.round(x)),
+        _ => unreachable!("checked by Program::new"),
+    }
+}
+
+/// `d[i] = op(a[i], b[i])` over `vectors` vectors.
+///
+/// # Safety
+/// `a`, `b` and `d` hold `vectors · W` elements (`d` may be `a` or `b`).
+#[inline(always)]
+unsafe fn binary<L: Lanes>(
+    op: BinaryOp,
+    a: *const f64,
+    b: *const f64,
+    d: *mut f64,
+    vectors: usize,
+) {
+    macro_rules! each {
+        (|$o:ident, $x:ident, $y:ident| $e:expr) => {{
+            let mut $o = L::default();
+            for v in 0..vectors {
+                unsafe {
+                    let $x = L::load(a.add(v * L::W));
+                    let $y = L::load(b.add(v * L::W));
+                    L::store(d.add(v * L::W), $e);
+                }
+            }
+        }};
+    }
+    match op {
+        BinaryOp::Add => each!(|o, x, y| o.add(x, y)),
+        BinaryOp::Sub => each!(|o, x, y| o.sub(x, y)),
+        BinaryOp::Mul => each!(|o, x, y| o.mul(x, y)),
+        BinaryOp::Div => each!(|o, x, y| o.div(x, y)),
+        BinaryOp::Hypot => each!(|o, x, y| math::hypot(&mut o, x, y)),
+        _ => unreachable!("checked by Program::new"),
+    }
+}
+
+/// `d[i] = 1.0` where `a[i] op b[i]`, else `0.0` (`<=` is `<` or `==`, so false on NaN as
+/// the scalar code's; `!=` true on NaN).
+///
+/// # Safety
+/// As [`binary`].
+#[inline(always)]
+unsafe fn compare<L: Lanes>(
+    op: BinaryOp,
+    a: *const f64,
+    b: *const f64,
+    d: *mut f64,
+    vectors: usize,
+) {
+    let mut o = L::default();
+    let (one, zero) = (o.c(1.0), o.c(0.0));
+    for v in 0..vectors {
+        unsafe {
+            let x = L::load(a.add(v * L::W));
+            let y = L::load(b.add(v * L::W));
+            let r = match op {
+                BinaryOp::Lt => {
+                    let c = o.lt(x, y);
+                    o.select(c, one, zero)
+                }
+                BinaryOp::Gt => {
+                    let c = o.lt(y, x);
+                    o.select(c, one, zero)
+                }
+                BinaryOp::Le => {
+                    let (c, e) = (o.lt(x, y), o.eq(x, y));
+                    let r = o.select(e, one, zero);
+                    o.select(c, one, r)
+                }
+                BinaryOp::Ge => {
+                    let (c, e) = (o.lt(y, x), o.eq(x, y));
+                    let r = o.select(e, one, zero);
+                    o.select(c, one, r)
+                }
+                BinaryOp::Eq => {
+                    let c = o.eq(x, y);
+                    o.select(c, one, zero)
+                }
+                _ => {
+                    let c = o.eq(x, y);
+                    o.select(c, zero, one)
+                }
+            };
+            L::store(d.add(v * L::W), r);
+        }
+    }
+}
+
+/// `d[i] = c[i] ? a[i] : b[i]` for bools held as `1.0`/`0.0`.
+///
+/// # Safety
+/// As [`binary`], for `c` too.
+#[inline(always)]
+unsafe fn select<L: Lanes>(
+    c: *const f64,
+    a: *const f64,
+    b: *const f64,
+    d: *mut f64,
+    vectors: usize,
+) {
+    let mut o = L::default();
+    let zero = o.c(0.0);
+    for v in 0..vectors {
+        unsafe {
+            let k = L::load(c.add(v * L::W));
+            let x = L::load(a.add(v * L::W));
+            let y = L::load(b.add(v * L::W));
+            let off = o.eq(k, zero);
+            L::store(d.add(v * L::W), o.select(off, y, x));
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Kernels at the machine's full vector width. Cranelift's x86 backend has no vectors wider
+//! than 128 bits, so its kernels run two f64 lanes; on a machine with AVX2 (four lanes) or
+//! AVX-512 (eight), a kernel whose body is f64 arithmetic (with comparisons and selects)
+//! with a transcendental or a random draw — where the time goes to computing, not to
+//! memory — runs as a [`Program`] instead: the body evaluated
+//! one instruction at a time over blocks of [`BLOCK`] elements held in per-thread scratch
+//! (small enough for L1), each instruction one loop of full-width vectors, each
+//! transcendental `fuse::math`'s decomposition inlined over those vectors.
+//!
+//! The same decompositions in the same order of IEEE operations (never a fused
+//! multiply-add) give the same bits on every lane width, so the interpreter, the two-lane
+//! code and these programs agree to the bit; a sum keeps the fixed tree's four lanes.
+//!
+//! The width is decided here, once per process: the widest the CPU has, or lower when the
+//! environment variable `ARR_SIMD` (`sse2`, `avx2`, `avx512`) asks for it (`sse2`: the
+//! two-lane Cranelift code only).
+
+use crate::dtype::DType;
+use crate::fuse::{Combine, Inst, Kernel, Output, Source};
+use crate::graph::{BinaryOp, Distribution, UnaryOp};
+use std::sync::OnceLock;
+
+#[cfg(target_arch = "x86_64")]
+mod eval;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
+
+/// Elements per block: a block's live values and inputs stay in the L1 cache.
+const BLOCK: usize = 256;
+/// Rows shorter than this run Cranelift's code (a program's start costs about as much).
+const MIN_LEN: usize = 32;
+
+/// The vector width kernels run at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Width {
+    /// Two f64 lanes: Cranelift's code only.
+    Sse2,
+    /// Four f64 lanes.
+    Avx2,
+    /// Eight f64 lanes.
+    Avx512,
+}
+
+impl Width {
+    /// The name `ARR_SIMD` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Width::Sse2 => "sse2",
+            Width::Avx2 => "avx2",
+            Width::Avx512 => "avx512",
+        }
+    }
+
+    /// f64 lanes per vector.
+    pub fn lanes(self) -> usize {
+        match self {
+            Width::Sse2 => 2,
+            Width::Avx2 => 4,
+            Width::Avx512 => 8,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Width> {
+        [Width::Sse2, Width::Avx2, Width::Avx512]
+            .into_iter()
+            .find(|w| w.name() == s.trim().to_ascii_lowercase())
+    }
+}
+
+/// The widest vectors this CPU has.
+fn detected() -> Width {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512dq") {
+            return Width::Avx512;
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            return Width::Avx2;
+        }
+    }
+    Width::Sse2
+}
+
+/// The width kernels run at in this process: the CPU's widest, lowered by `ARR_SIMD` (a
+/// width the CPU lacks, or a name not listed, leaves the CPU's).
+pub fn width() -> Width {
+    static WIDTH: OnceLock<Width> = OnceLock::new();
+    *WIDTH.get_or_init(|| {
+        let best = detected();
+        match std::env::var("ARR_SIMD")
+            .ok()
+            .as_deref()
+            .and_then(Width::parse)
+        {
+            Some(asked) => asked.min(best),
+            None => best,
+        }
+    })
+}
+
+/// Every width up to the process's, narrowest first (tests run each).
+pub fn widths() -> Vec<Width> {
+    [Width::Sse2, Width::Avx2, Width::Avx512]
+        .into_iter()
+        .filter(|&w| w <= width())
+        .collect()
+}
+
+/// Where an instruction's operand lives in a block.
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    /// The kernel's input `k`, read in place (or from its padded copy in a short block).
+    Input(usize),
+    /// Scratch slot `s` (a computed value or a constant).
+    Slot(usize),
+}
+
+/// One instruction of a program: an operation over a block, into a slot. Bools are held as
+/// f64 `1.0` or `0.0` (a comparison's result), so a cast of one to f64 is its alias.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Unary(UnaryOp, Src, usize),
+    Binary(BinaryOp, Src, Src, usize),
+    /// A comparison of f64 values, `1.0` where it holds.
+    Compare(BinaryOp, Src, Src, usize),
+    /// `c ? a : b` for a bool `c`.
+    Select(Src, Src, Src, usize),
+}
+
+/// What a program does with the final value.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    /// Stores f64 values.
+    Store,
+    /// Stores bools (one byte each).
+    StoreBools,
+    Reduce(Combine),
+}
+
+/// A kernel body as block instructions over scratch slots (slots are reused once a value is
+/// dead), run on its contiguous rows at the process's [`width`].
+#[derive(Debug)]
+pub(super) struct Program {
+    width: Width,
+    steps: Vec<Step>,
+    /// Constant slots and their values, filled once per call.
+    consts: Vec<(usize, f64)>,
+    /// Slots in all (constants included).
+    slots: usize,
+    /// Per row input (the kernel's inputs, then its random draws' scratch rows): whether
+    /// the program reads it (a counter feeding only draws is not read).
+    read: Vec<bool>,
+    result: Src,
+    end: End,
+}
+
+/// The operands a value reads.
+fn operands(inst: &Inst) -> Vec<usize> {
+    match *inst {
+        Inst::Unary(_, a) | Inst::Cast(a) => vec![a],
+        Inst::Binary(_, a, b) => vec![a, b],
+        Inst::Select(c, a, b) => vec![c, a, b],
+        _ => Vec::new(),
+    }
+}
+
+/// The work a program is worth starting for: a transcendental, or a random draw (its
+/// scratch row is read like a buffer, and the rest is cheap beside it at two lanes).
+fn worth_it(kernel: &Kernel) -> bool {
+    (kernel.body.iter())
+        .any(|v| super::simd::math_call(&v.inst) || matches!(v.inst, Inst::Random { .. }))
+}
+
+impl Program {
+    /// The program of a kernel run by rows, at `width` when that is wider than two lanes
+    /// and the kernel is f64 arithmetic (with comparisons, selects and random f64 draws)
+    /// worth it ([`worth_it`]), ending in a store of f64 or bool values or a sum or
+    /// product.
+    pub(super) fn new(kernel: &Kernel, columns: bool, width: Width) -> Option<Program> {
+        if columns || width == Width::Sse2 || !worth_it(kernel) {
+            return None;
+        }
+        let stored = kernel.result_dtype();
+        let end = match kernel.output {
+            Output::Store(_) if stored == DType::F64 => End::Store,
+            Output::Store(_) if stored == DType::Bool => End::StoreBools,
+            Output::Reduce { combine, .. } if stored == DType::F64 => match combine {
+                Combine::Sum | Combine::Prod => End::Reduce(combine),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        // A cast of a bool to f64, `real` and `conj` of an f64 are their operand's alias.
+        let n = kernel.body.len();
+        let mut rep: Vec<usize> = Vec::with_capacity(n);
+        for (i, v) in kernel.body.iter().enumerate() {
+            rep.push(match v.inst {
+                Inst::Unary(UnaryOp::Real | UnaryOp::Conj, a) => rep[a],
+                Inst::Cast(a) if kernel.body[a].dtype == DType::Bool && v.dtype == DType::F64 => {
+                    rep[a]
+                }
+                _ => i,
+            });
+        }
+        // The last use of each value (the result lives to the end).
+        let mut last = vec![0; n];
+        for (i, v) in kernel.body.iter().enumerate() {
+            operands(&v.inst).into_iter().for_each(|a| last[rep[a]] = i);
+        }
+        last[rep[kernel.output.value()]] = n;
+        let draws = kernel.inputs.len();
+        let mut program = Program {
+            width,
+            steps: Vec::new(),
+            consts: Vec::new(),
+            slots: 0,
+            read: vec![false; draws],
+            result: Src::Slot(0),
+            end,
+        };
+        let mut free: Vec<usize> = Vec::new();
+        // Each value's place; `None` for a counter, which only draws may use.
+        let mut src: Vec<Option<Src>> = Vec::with_capacity(n);
+        for (i, v) in kernel.body.iter().enumerate() {
+            // Operands dying here free their slots first (constants keep theirs): an
+            // instruction may write over its own operand, each lane read before written.
+            for a in operands(&v.inst).into_iter().map(|a| rep[a]) {
+                if last[a] == i
+                    && let Some(Src::Slot(s)) = src[a]
+                    && !matches!(kernel.body[a].inst, Inst::Const(_))
+                    && !free.contains(&s)
+                {
+                    free.push(s);
+                }
+            }
+            let mut slot = |p: &mut Program| {
+                free.pop().unwrap_or_else(|| {
+                    p.slots += 1;
+                    p.slots - 1
+                })
+            };
+            let f64s = |ids: &[usize]| ids.iter().all(|&a| kernel.body[a].dtype == DType::F64);
+            let at = |a: usize| src[a];
+            let s = match &v.inst {
+                Inst::Load(k) => match kernel.inputs[*k].source {
+                    Source::Buffer(_) if v.dtype == DType::F64 => {
+                        program.read[*k] = true;
+                        Some(Src::Input(*k))
+                    }
+                    Source::Counter => None,
+                    Source::Buffer(_) => return None,
+                },
+                Inst::Random {
+                    dist: Distribution::Uniform | Distribution::Normal,
+                    base: None,
+                    ..
+                } if v.dtype == DType::F64 => {
+                    program.read.push(true);
+                    Some(Src::Input(program.read.len() - 1))
+                }
+                Inst::Const(c) if v.dtype == DType::F64 => {
+                    // A slot of its own, never shared: it is filled once per call.
+                    let s = program.slots;
+                    program.slots += 1;
+                    program.consts.push((s, c.as_f64()));
+                    Some(Src::Slot(s))
+                }
+                Inst::Unary(UnaryOp::Real | UnaryOp::Conj, a) | Inst::Cast(a) if rep[i] != i => {
+                    at(*a)
+                }
+                Inst::Unary(op, a) if supported_unary(*op) && f64s(&[i, *a]) => {
+                    let d = slot(&mut program);
+                    program.steps.push(Step::Unary(*op, at(*a)?, d));
+                    Some(Src::Slot(d))
+                }
+                Inst::Binary(op, a, b) if supported_binary(*op) && f64s(&[i, *a, *b]) => {
+                    let d = slot(&mut program);
+                    program.steps.push(Step::Binary(*op, at(*a)?, at(*b)?, d));
+                    Some(Src::Slot(d))
+                }
+                Inst::Binary(op, a, b)
+                    if super::codegen::conditions(*op).is_some()
+                        && v.dtype == DType::Bool
+                        && f64s(&[*a, *b]) =>
+                {
+                    let d = slot(&mut program);
+                    program.steps.push(Step::Compare(*op, at(*a)?, at(*b)?, d));
+                    Some(Src::Slot(d))
+                }
+                Inst::Select(c, a, b)
+                    if kernel.body[*c].dtype == DType::Bool && f64s(&[i, *a, *b]) =>
+                {
+                    let d = slot(&mut program);
+                    program
+                        .steps
+                        .push(Step::Select(at(*c)?, at(*a)?, at(*b)?, d));
+                    Some(Src::Slot(d))
+                }
+                _ => return None,
+            };
+            src.push(s);
+        }
+        program.result = src[kernel.output.value()]?;
+        Some(program)
+    }
+
+    /// Runs one row of the kernel (`bases`/`steps` per input, then the output's step for a
+    /// store) at `out` (the row's first output element, or the four lanes of a reduction).
+    /// Returns false, having done nothing, when the row is not one contiguous run of every
+    /// input (and output) or too short; Cranelift's code runs it then.
+    pub(super) fn run(&self, bases: &[i64], steps: &[i64], len: usize, out: usize) -> bool {
+        if len < MIN_LEN || steps.iter().any(|&s| s != 1) || bases.len() != self.read.len() {
+            return false;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            eval::run(self, bases, len, out);
+            true
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = out;
+            false
+        }
+    }
+}
+
+fn supported_unary(op: UnaryOp) -> bool {
+    use UnaryOp::*;
+    matches!(
+        op,
+        Neg | Abs | Sqrt | Floor | Ceil | Trunc | Round | Exp | Log | Log1p | Sin | Cos
+    )
+}
+
+fn supported_binary(op: BinaryOp) -> bool {
+    use BinaryOp::*;
+    matches!(op, Add | Sub | Mul | Div | Hypot)
+}

@@ -1,0 +1,110 @@
+//! The wide programs (`backend::cpu::wide`, four or eight f64 lanes) give the interpreter's
+//! bits at every vector width the machine has, for every function they run, over special
+//! values (zeros of both signs, subnormals, the edges of `exp`'s range, the arguments where
+//! `sin` and `cos` take libm's exact path, infinities, NaN) and ordinary ones; stored, summed
+//! (the fixed tree's four lanes) and multiplied, over rows that are whole blocks, blocks
+//! with a padded tail and rows too short to take the program; with comparisons, selects,
+//! bools stored and random draws (read from the draws' scratch rows).
+
+mod common;
+
+use arr::backend::cpu::{Cpu, wide};
+use arr::lower::Options;
+use arr::{BackendKind, Session};
+use common::fingerprint;
+
+/// Special values first, then ordinary ones spread over each function's domain.
+const PRELUDE: &str = "\
+let special = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-300, 5e-324, 2.2250738585072014e-308, \
+  709.78, 710.0, -745.1, -746.0, -1e4, 1e4, 99999.0, 100001.0, 1e6, 1e22, 1e300, -1e300, \
+  3.141592653589793, 1.5707963267948966, -0.9999999999, -1.0000001, 1e-17, inf, -inf, nan]
+let ordinary = linspace(-40, 40, 997) * linspace(0.5, 1.5, 997)
+let x = concat([special, ordinary, special * 0.75])
+let y = concat([ordinary[:28], special[::-1], ordinary[::-1] + 0.25])
+let m = reshape(x[:1036], 28, 37)
+";
+
+fn session(width: Option<wide::Width>) -> Session {
+    match width {
+        Some(w) => {
+            // Nothing folded while tracing: every value is computed by a compiled kernel.
+            let options = Options {
+                fold_limit: 0,
+                ..Options::default()
+            };
+            let cpu = Cpu::new().expect("jit").always_compile().at_width(w);
+            Session::with_backend(Box::new(cpu), options).expect("session")
+        }
+        None => Session::with_options(BackendKind::Interp, Options::default()).expect("session"),
+    }
+}
+
+/// The value's bits, every NaN written `nan`: which NaN an invalid operation gives
+/// (`inf - inf`: the sign of x86's default NaN or of an operand's) is not part of the
+/// contract, and the interpreter's order of operands differs from compiled code's there.
+fn value(s: &mut Session, code: &str) -> String {
+    match s.eval(code) {
+        Ok(v) => fingerprint(&v)
+            .split(' ')
+            .map(|t| match u64::from_str_radix(t, 16) {
+                Ok(b) if t.len() == 16 && f64::from_bits(b).is_nan() => "nan",
+                _ => t,
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+#[test]
+fn every_width_gives_the_interpreters_bits() {
+    let functions = [
+        "exp(x)",
+        "log(x)",
+        "log1p(x)",
+        "sin(x)",
+        "cos(x)",
+        "hypot(x, y)",
+        "sqrt(abs(x)) + floor(x) - ceil(y) + trunc(x * 0.5) + round(y)",
+        "exp(-x * x) * sin(3 * y) + log1p(abs(x))",
+        "-exp(x / 50) / (1 + cos(y))",
+        "exp(m / 40) - sin(m)",
+        "where(x < y, exp(x / 40), sin(y))",
+        "where(x != x, 1.0, cos(x)) + f64(x >= y) - f64(x > 0.5) + f64(y <= x) + f64(x == 1)",
+        "exp(x / 50) * (f64(x <= x) + 2 * f64(y >= y) + 4 * f64(x <= 1) + 8 * f64(y >= 1))",
+        "exp(rand(1053, seed=5) * 3) * 2",
+        "randn(1053, seed=6) * 2 + sin(rand(1053, seed=7))",
+        "f64(rand(1053, seed=8) < 0.5) * exp(x)",
+    ];
+    let mut interp = session(None);
+    interp.run_str(PRELUDE).expect("prelude");
+    for width in wide::widths() {
+        let mut cpu = session(Some(width));
+        cpu.run_str(PRELUDE).expect("prelude");
+        for f in functions {
+            for code in [
+                f.to_string(),
+                format!("sum({f})"),
+                format!("prod(1 + {f} * 1e-3)"),
+                format!("mean({f}[:40])"),
+                format!("sum(exp(m / 40) * {f}[:37], axis=1)"),
+                format!("({f})[3:29]"),
+                // Bools stored from a comparison, and the mean of one.
+                format!("exp({f}) > 2"),
+                format!("mean(exp({f}) <= 2)"),
+            ] {
+                let want = value(&mut interp, &code);
+                let got = value(&mut cpu, &code);
+                assert_eq!(got, want, "{code} at {}", width.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_width_is_named_and_ordered() {
+    let widths = wide::widths();
+    assert_eq!(widths.first(), Some(&wide::Width::Sse2));
+    assert_eq!(widths.last(), Some(&wide::width()));
+    assert!(widths.windows(2).all(|w| w[0].lanes() < w[1].lanes()));
+}
