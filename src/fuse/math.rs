@@ -6,7 +6,8 @@
 //! Accuracy, checked against the platform's libm by the tests below over the whole domain:
 //! `exp` ≤ 2 ulp, `log` and `log1p` ≤ 2 ulp, `sin` and `cos` ≤ 2 ulp for |x| < 1e5 (larger
 //! arguments take the exact libm path, as the reduction would lose digits), `hypot` ≤ 1 ulp
-//! (the same bits as glibc's on every test point: it is glibc's algorithm). The polynomials
+//! (the same bits as glibc's on every test point: it is glibc's algorithm), `atan`, `asin`
+//! and `acos` ≤ 1 ulp (fdlibm's, in `inverse`). The polynomials
 //! are fdlibm's (`e_log.c`, `k_sin.c`, `k_cos.c`) and a degree-13 Taylor series for `exp`
 //! on |r| ≤ ln2/2.
 
@@ -16,8 +17,33 @@
 use crate::graph::UnaryOp;
 
 mod hypot;
+mod inverse;
 
 pub use hypot::hypot;
+pub use inverse::{acos, asin, atan};
+
+/// Whether every backend computes `op` of f64 values with the decompositions here (the
+/// other functions call the interpreter's scalar code, libm's).
+pub fn decomposed(op: UnaryOp) -> bool {
+    use UnaryOp::*;
+    matches!(op, Exp | Log | Log1p | Sin | Cos | Atan | Asin | Acos)
+}
+
+/// `op(x)` for an `op` that is [`decomposed`].
+#[inline(always)]
+pub fn unary<O: Ops>(o: &mut O, op: UnaryOp, x: O::F) -> O::F {
+    match op {
+        UnaryOp::Exp => exp(o, x),
+        UnaryOp::Log => log(o, x),
+        UnaryOp::Log1p => log1p(o, x),
+        UnaryOp::Sin => sin_cos(o, x, false),
+        UnaryOp::Cos => sin_cos(o, x, true),
+        UnaryOp::Atan => atan(o, x),
+        UnaryOp::Asin => asin(o, x),
+        UnaryOp::Acos => acos(o, x),
+        _ => unreachable!("`{}` is not decomposed", op.name()),
+    }
+}
 
 /// The operations the decompositions are written in. `F` is an f64 value, `I` an i64 value,
 /// `B` a condition.

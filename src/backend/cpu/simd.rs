@@ -23,13 +23,11 @@ const UNROLL: i32 = 4;
 
 /// Whether an instruction expands into a decomposition (`fuse::math`) in a vector loop.
 pub(super) fn math_call(inst: &Inst) -> bool {
-    matches!(
-        inst,
-        Inst::Unary(
-            UnaryOp::Exp | UnaryOp::Log | UnaryOp::Log1p | UnaryOp::Sin | UnaryOp::Cos,
-            _
-        ) | Inst::Binary(BinaryOp::Hypot, ..)
-    )
+    match inst {
+        Inst::Unary(op, _) => math::decomposed(*op),
+        Inst::Binary(op, ..) => *op == BinaryOp::Hypot,
+        _ => false,
+    }
 }
 
 /// Bytes between the elements of each input in a vector loop: 16 where the kernel reads
@@ -87,23 +85,20 @@ pub(super) fn vectorisable(kernel: &Kernel) -> bool {
             || v.dtype == DType::F64
                 && match &v.inst {
                     Inst::Load(_) | Inst::Const(_) => true,
-                    Inst::Unary(op, _) => matches!(
-                        op,
-                        UnaryOp::Neg
-                            | UnaryOp::Abs
-                            | UnaryOp::Sqrt
-                            | UnaryOp::Floor
-                            | UnaryOp::Ceil
-                            | UnaryOp::Trunc
-                            | UnaryOp::Round
-                            | UnaryOp::Real
-                            | UnaryOp::Conj
-                            | UnaryOp::Exp
-                            | UnaryOp::Log
-                            | UnaryOp::Log1p
-                            | UnaryOp::Sin
-                            | UnaryOp::Cos
-                    ),
+                    Inst::Unary(op, _) => {
+                        matches!(
+                            op,
+                            UnaryOp::Neg
+                                | UnaryOp::Abs
+                                | UnaryOp::Sqrt
+                                | UnaryOp::Floor
+                                | UnaryOp::Ceil
+                                | UnaryOp::Trunc
+                                | UnaryOp::Round
+                                | UnaryOp::Real
+                                | UnaryOp::Conj
+                        ) || math::decomposed(*op)
+                    }
                     Inst::Binary(op, ..) => matches!(
                         op,
                         BinaryOp::Add
@@ -173,11 +168,7 @@ impl Translator<'_> {
                     let a = vals[*a];
                     let mut lanes = Lanes(self);
                     match op {
-                        UnaryOp::Exp => math::exp(&mut lanes, a),
-                        UnaryOp::Log => math::log(&mut lanes, a),
-                        UnaryOp::Log1p => math::log1p(&mut lanes, a),
-                        UnaryOp::Sin => math::sin_cos(&mut lanes, a, false),
-                        UnaryOp::Cos => math::sin_cos(&mut lanes, a, true),
+                        op if math::decomposed(*op) => math::unary(&mut lanes, *op, a),
                         _ => {
                             let ins = self.b.ins();
                             match op {

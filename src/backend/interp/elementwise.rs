@@ -161,16 +161,13 @@ pub(crate) fn hypot_f64(x: f64, y: f64) -> f64 {
 
 /// One element of a unary float function, exactly as every backend computes it (compiled
 /// kernels call these for the functions they do not generate inline).
-/// `exp log log1p sin cos` are the shared decompositions of `fuse::math`.
+/// The functions `fuse::math::decomposed` names are its shared decompositions.
 pub(crate) fn unary_f64(op: UnaryOp, x: f64) -> f64 {
     use crate::fuse::math::{self, Scalar};
-    match op {
-        UnaryOp::Exp => math::exp(&mut Scalar, x),
-        UnaryOp::Log => math::log(&mut Scalar, x),
-        UnaryOp::Log1p => math::log1p(&mut Scalar, x),
-        UnaryOp::Sin => math::sin_cos(&mut Scalar, x, false),
-        UnaryOp::Cos => math::sin_cos(&mut Scalar, x, true),
-        _ => x.apply(op),
+    if math::decomposed(op) {
+        math::unary(&mut Scalar, op, x)
+    } else {
+        x.apply(op)
     }
 }
 

@@ -16,7 +16,7 @@
 //! two-lane Cranelift code only).
 
 use crate::dtype::DType;
-use crate::fuse::{Combine, Inst, Kernel, Output, Source};
+use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, Distribution, UnaryOp};
 use std::sync::OnceLock;
 
@@ -327,10 +327,7 @@ impl Program {
 
 fn supported_unary(op: UnaryOp) -> bool {
     use UnaryOp::*;
-    matches!(
-        op,
-        Neg | Abs | Sqrt | Floor | Ceil | Trunc | Round | Exp | Log | Log1p | Sin | Cos
-    )
+    matches!(op, Neg | Abs | Sqrt | Floor | Ceil | Trunc | Round) || math::decomposed(op)
 }
 
 fn supported_binary(op: BinaryOp) -> bool {
