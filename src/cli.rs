@@ -430,14 +430,21 @@ fn run_file(r: RunArgs, check_only: bool, explain: bool) -> i32 {
     }
 }
 
+/// How long a rank other than 0 waits before printing its error: long enough for rank 0's
+/// abort to end it when rank 0 failed too (0.5 s was not, on a loaded 2-core CI runner:
+/// the error was printed twice), short enough that an error on one rank alone still ends
+/// the job within 5 s.
+#[cfg(feature = "mpi")]
+const OTHER_RANK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Ends an MPI job after an error on this rank, printing it once: every rank runs the same
 /// program, so an error usually happens on all of them; rank 0 prints it at once and ends
-/// the job, while another rank first waits a moment — it is ended by then unless the error
-/// is its own alone, which it then prints with its rank.
+/// the job, while another rank first waits ([`OTHER_RANK_WAIT`]) — it is ended by then
+/// unless the error is its own alone, which it then prints with its rank.
 #[cfg(feature = "mpi")]
 fn fail_job(shown: &str, rank: usize, ranks: usize) -> ! {
     if rank != 0 {
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        std::thread::sleep(OTHER_RANK_WAIT);
         eprintln!("error on MPI rank {rank} of {ranks}:");
     }
     eprint!("{shown}");
