@@ -53,8 +53,10 @@ unsafe fn run_avx512(p: &Program, bases: &[i64], len: usize, out: usize, scratch
 #[inline(always)]
 unsafe fn rows<L: Lanes>(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
     let slot = |s: usize| unsafe { scratch.add(s * BLOCK) };
+    // Constants fill what the blocks of this row read (a short row, not a whole block).
+    let used = len.div_ceil(L::W).saturating_mul(L::W).min(BLOCK);
     for &(s, x) in &p.consts {
-        unsafe { std::slice::from_raw_parts_mut(slot(s), BLOCK) }.fill(x);
+        unsafe { std::slice::from_raw_parts_mut(slot(s), used) }.fill(x);
     }
     let mut acc = [0.0f64; 4];
     if let End::Reduce(_) = p.end {

@@ -61,9 +61,10 @@ impl Width {
     }
 
     fn parse(s: &str) -> Option<Width> {
+        let s = s.trim().to_ascii_lowercase();
         [Width::Sse2, Width::Avx2, Width::Avx512]
             .into_iter()
-            .find(|w| w.name() == s.trim().to_ascii_lowercase())
+            .find(|w| w.name() == s)
     }
 }
 
