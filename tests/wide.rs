@@ -4,7 +4,8 @@
 //! `sin` and `cos` take libm's exact path, infinities, NaN) and ordinary ones; stored, summed
 //! (the fixed tree's four lanes) and multiplied, over rows that are whole blocks, blocks
 //! with a padded tail and rows too short to take the program; with comparisons, selects,
-//! bools stored and random draws (read from the draws' scratch rows).
+//! bools stored and random draws (read from the draws' scratch rows); with inputs that
+//! step other than one element (a complex array's parts, a reversed view).
 
 mod common;
 
@@ -22,6 +23,7 @@ let ordinary = linspace(-40, 40, 997) * linspace(0.5, 1.5, 997)
 let x = concat([special, ordinary, special * 0.75])
 let y = concat([ordinary[:28], special[::-1], ordinary[::-1] + 0.25])
 let m = reshape(x[:1036], 28, 37)
+let z = complex(x, y)[(abs(x) >= 0) | (x != x)]
 ";
 
 fn session(width: Option<wide::Width>) -> Session {
@@ -79,6 +81,10 @@ fn every_width_gives_the_interpreters_bits() {
         "exp(rand(1053, seed=5) * 3) * 2",
         "randn(1053, seed=6) * 2 + sin(rand(1053, seed=7))",
         "f64(rand(1053, seed=8) < 0.5) * exp(x)",
+        // Strided inputs: the parts of a stored complex array, a reversed view.
+        "abs(z * z + complex(0.5, 0.25))",
+        "exp(real(z) / 40) * imag(z)",
+        "sin(x[::-1]) + y",
     ];
     let mut interp = session(None);
     interp.run_str(PRELUDE).expect("prelude");

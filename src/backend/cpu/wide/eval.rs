@@ -16,9 +16,9 @@ thread_local! {
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `p` on a row of `len ≥ 1` elements whose inputs start at `bases` and step one
-/// element (see [`Program::run`]).
-pub(super) fn run(p: &Program, bases: &[i64], len: usize, out: usize) {
+/// Runs `p` on a row of `len ≥ 1` elements whose inputs start at `bases` and step
+/// `steps` elements (see [`Program::run`]).
+pub(super) fn run(p: &Program, bases: &[i64], steps: &[i64], len: usize, out: usize) {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         let cells = (p.slots + p.read.len()) * BLOCK;
@@ -29,21 +29,35 @@ pub(super) fn run(p: &Program, bases: &[i64], len: usize, out: usize) {
         // SAFETY: `p.width` was chosen by `width()`, which the CPU has (`detected`); the
         // caller's bases address `len` elements of every input and the output.
         match p.width {
-            Width::Avx512 => unsafe { run_avx512(p, bases, len, out, scratch) },
-            Width::Avx2 => unsafe { run_avx2(p, bases, len, out, scratch) },
+            Width::Avx512 => unsafe { run_avx512(p, bases, steps, len, out, scratch) },
+            Width::Avx2 => unsafe { run_avx2(p, bases, steps, len, out, scratch) },
             Width::Sse2 => unreachable!("no program at two lanes"),
         }
     });
 }
 
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run_avx2(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
-    unsafe { rows::<Avx2>(p, bases, len, out, scratch) }
+unsafe fn run_avx2(
+    p: &Program,
+    bases: &[i64],
+    steps: &[i64],
+    len: usize,
+    out: usize,
+    scratch: *mut f64,
+) {
+    unsafe { rows::<Avx2>(p, bases, steps, len, out, scratch) }
 }
 
 #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
-unsafe fn run_avx512(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
-    unsafe { rows::<Avx512>(p, bases, len, out, scratch) }
+unsafe fn run_avx512(
+    p: &Program,
+    bases: &[i64],
+    steps: &[i64],
+    len: usize,
+    out: usize,
+    scratch: *mut f64,
+) {
+    unsafe { rows::<Avx512>(p, bases, steps, len, out, scratch) }
 }
 
 /// The row, block by block.
@@ -51,7 +65,14 @@ unsafe fn run_avx512(p: &Program, bases: &[i64], len: usize, out: usize, scratch
 /// # Safety
 /// As [`run`]; `scratch` holds `(p.slots + p.read.len()) · BLOCK` cells.
 #[inline(always)]
-unsafe fn rows<L: Lanes>(p: &Program, bases: &[i64], len: usize, out: usize, scratch: *mut f64) {
+unsafe fn rows<L: Lanes>(
+    p: &Program,
+    bases: &[i64],
+    steps: &[i64],
+    len: usize,
+    out: usize,
+    scratch: *mut f64,
+) {
     let slot = |s: usize| unsafe { scratch.add(s * BLOCK) };
     // Constants fill what the blocks of this row read (a short row, not a whole block).
     let used = len.div_ceil(L::W).saturating_mul(L::W).min(BLOCK);
@@ -69,11 +90,24 @@ unsafe fn rows<L: Lanes>(p: &Program, bases: &[i64], len: usize, out: usize, scr
         let n = (len - start).min(BLOCK);
         let vectors = n.div_ceil(L::W);
         // A block whose length is not whole vectors reads its inputs from zero-padded
-        // copies (the lanes beyond `n` are computed and dropped).
+        // copies (the lanes beyond `n` are computed and dropped); a strided input is
+        // gathered into its copy.
         let padded = !n.is_multiple_of(L::W);
         for (k, input) in inputs.iter_mut().enumerate().filter(|(k, _)| p.read[*k]) {
-            let at = (bases[k] as *const f64).wrapping_add(start);
-            *input = if padded {
+            let step = steps[k] as isize;
+            let at = (bases[k] as *const f64).wrapping_offset(start as isize * step);
+            *input = if step != 1 {
+                let copy = slot(p.slots + k);
+                unsafe {
+                    let copy_s = std::slice::from_raw_parts_mut(copy, vectors * L::W);
+                    let (head, pad) = copy_s.split_at_mut(n);
+                    head.iter_mut()
+                        .enumerate()
+                        .for_each(|(i, c)| *c = *at.offset(i as isize * step));
+                    pad.fill(0.0);
+                }
+                copy
+            } else if padded {
                 let copy = slot(p.slots + k);
                 unsafe {
                     std::ptr::copy_nonoverlapping(at, copy, n);

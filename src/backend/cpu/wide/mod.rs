@@ -307,20 +307,26 @@ impl Program {
 
     /// Runs one row of the kernel (`bases`/`steps` per input, then the output's step for a
     /// store) at `out` (the row's first output element, or the four lanes of a reduction).
-    /// Returns false, having done nothing, when the row is not one contiguous run of every
-    /// input (and output) or too short; Cranelift's code runs it then.
+    /// Inputs may step any number of elements (one part of a complex buffer steps two):
+    /// a strided input is gathered into scratch block by block. Returns false, having done
+    /// nothing, when the output is not one contiguous run or the row is too short;
+    /// Cranelift's code runs it then.
     pub(super) fn run(&self, bases: &[i64], steps: &[i64], len: usize, out: usize) -> bool {
-        if len < MIN_LEN || steps.iter().any(|&s| s != 1) || bases.len() != self.read.len() {
+        let output_step = match self.end {
+            End::Reduce(_) => None,
+            _ => steps.get(bases.len()),
+        };
+        if len < MIN_LEN || output_step.is_some_and(|&s| s != 1) || bases.len() != self.read.len() {
             return false;
         }
         #[cfg(target_arch = "x86_64")]
         {
-            eval::run(self, bases, len, out);
+            eval::run(self, bases, steps, len, out);
             true
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = out;
+            let _ = (out, steps);
             false
         }
     }
