@@ -9,6 +9,10 @@ use arr::{BackendKind, Session};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 
+/// Large arrays on transparent huge pages, as the `arr` binary's (and NumPy's) are.
+#[global_allocator]
+static ALLOC: arr::runtime::HugePageAlloc = arr::runtime::HugePageAlloc;
+
 #[path = "workloads.rs"]
 mod workloads;
 

@@ -1,5 +1,5 @@
-//! Criterion benchmarks of fused kernels (issue: CPU backend), W1–W12 (`workloads.rs`),
-//! through the public API so they include tracing, fusion and dispatch.
+//! Criterion benchmarks of fused kernels (issue: CPU backend), W1–W12 and each inline
+//! function (`workloads.rs`), through the public API so they include tracing, fusion and dispatch.
 //! `benches/compare` runs the same workloads in NumPy and numexpr and prints the ratios and
 //! each memory-bound workload's multiple of the STREAM bandwidth bound.
 
@@ -7,8 +7,34 @@ use arr::Session;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 
+/// Large arrays on transparent huge pages, as the `arr` binary's (and NumPy's) are.
+#[global_allocator]
+static ALLOC: arr::runtime::HugePageAlloc = arr::runtime::HugePageAlloc;
+
 #[path = "workloads.rs"]
 mod workloads;
+
+/// The elementwise functions computed inline (`fuse::math`), each of a 10^7-element f64
+/// array in [0, 1) stored (`benches/compare` names NumPy's and numexpr's).
+const FUNCTIONS: &[(&str, &str)] = &[
+    ("F_exp", "exp"),
+    ("F_exp2", "exp2"),
+    ("F_expm1", "expm1"),
+    ("F_log", "log"),
+    ("F_log2", "log2"),
+    ("F_log10", "log10"),
+    ("F_log1p", "log1p"),
+    ("F_sin", "sin"),
+    ("F_cos", "cos"),
+    ("F_tan", "tan"),
+    ("F_atan", "atan"),
+    ("F_asin", "asin"),
+    ("F_acos", "acos"),
+    ("F_sinh", "sinh"),
+    ("F_cosh", "cosh"),
+    ("F_tanh", "tanh"),
+    ("F_cbrt", "cbrt"),
+];
 
 fn session_with(setup: &str) -> Session {
     let mut s = Session::new().expect("session");
@@ -24,6 +50,11 @@ fn bench(c: &mut Criterion, name: &str, setup: &str, code: &str) {
 fn kernels(c: &mut Criterion) {
     for (name, setup, code) in workloads::WORKLOADS {
         bench(c, name, setup, code);
+    }
+    let mut s = session_with("let a = eval(rand(10000000, seed=1))");
+    for (name, f) in FUNCTIONS {
+        let code = format!("{f}(a)");
+        c.bench_function(name, |b| b.iter(|| s.eval(&code).expect("evaluates")));
     }
 }
 

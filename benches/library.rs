@@ -7,6 +7,10 @@ use arr::Session;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 
+/// Large arrays on transparent huge pages, as the `arr` binary's (and NumPy's) are.
+#[global_allocator]
+static ALLOC: arr::runtime::HugePageAlloc = arr::runtime::HugePageAlloc;
+
 fn bench(c: &mut Criterion, name: &str, setup: &str, code: &str) {
     let mut s = Session::new().expect("session");
     s.run_str(setup).expect("setup runs");

@@ -6,6 +6,10 @@ use arr::Session;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 
+/// Large arrays on transparent huge pages, as the `arr` binary's (and NumPy's) are.
+#[global_allocator]
+static ALLOC: arr::runtime::HugePageAlloc = arr::runtime::HugePageAlloc;
+
 fn session_with(setup: &str) -> Session {
     let mut s = Session::new().expect("session");
     s.run_str(setup).expect("setup runs");

@@ -7,7 +7,10 @@
 //! `exp` ≤ 2 ulp, `log` and `log1p` ≤ 2 ulp, `sin` and `cos` ≤ 2 ulp for |x| < 1e5 (larger
 //! arguments take the exact libm path, as the reduction would lose digits), `hypot` ≤ 1 ulp
 //! (the same bits as glibc's on every test point: it is glibc's algorithm), `atan`, `asin`
-//! and `acos` ≤ 1 ulp (fdlibm's, in `inverse`). The polynomials
+//! and `acos` ≤ 1 ulp (fdlibm's, in `inverse`), `expm1` ≤ 1 ulp and `sinh`, `cosh`, `tanh`
+//! ≤ 2 ulp (fdlibm's, in `hyperbolic`), `exp2` and `cbrt` ≤ 2 ulp (`powers`), `log2` and
+//! `log10` ≤ 2 ulp (msun's, in `logs`), `tan` ≤ 2 ulp below 1e5 (fdlibm's kernel, in
+//! `tan`). The polynomials
 //! are fdlibm's (`e_log.c`, `k_sin.c`, `k_cos.c`) and a degree-13 Taylor series for `exp`
 //! on |r| ≤ ln2/2.
 
@@ -16,17 +19,43 @@
 
 use crate::graph::UnaryOp;
 
+mod hyperbolic;
 mod hypot;
 mod inverse;
+mod logs;
+mod powers;
+mod tan;
 
+pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub use hypot::hypot;
 pub use inverse::{acos, asin, atan};
+pub use logs::{log2, log10};
+pub use powers::{cbrt, exp2};
+pub use tan::tan;
 
 /// Whether every backend computes `op` of f64 values with the decompositions here (the
 /// other functions call the interpreter's scalar code, libm's).
 pub fn decomposed(op: UnaryOp) -> bool {
     use UnaryOp::*;
-    matches!(op, Exp | Log | Log1p | Sin | Cos | Atan | Asin | Acos)
+    matches!(
+        op,
+        Exp | Exp2
+            | Expm1
+            | Log
+            | Log2
+            | Log10
+            | Log1p
+            | Sin
+            | Cos
+            | Tan
+            | Atan
+            | Asin
+            | Acos
+            | Sinh
+            | Cosh
+            | Tanh
+            | Cbrt
+    )
 }
 
 /// `op(x)` for an `op` that is [`decomposed`].
@@ -34,13 +63,22 @@ pub fn decomposed(op: UnaryOp) -> bool {
 pub fn unary<O: Ops>(o: &mut O, op: UnaryOp, x: O::F) -> O::F {
     match op {
         UnaryOp::Exp => exp(o, x),
+        UnaryOp::Exp2 => exp2(o, x),
+        UnaryOp::Expm1 => expm1(o, x),
         UnaryOp::Log => log(o, x),
+        UnaryOp::Log2 => log2(o, x),
+        UnaryOp::Log10 => log10(o, x),
         UnaryOp::Log1p => log1p(o, x),
         UnaryOp::Sin => sin_cos(o, x, false),
         UnaryOp::Cos => sin_cos(o, x, true),
+        UnaryOp::Tan => tan(o, x),
         UnaryOp::Atan => atan(o, x),
         UnaryOp::Asin => asin(o, x),
         UnaryOp::Acos => acos(o, x),
+        UnaryOp::Sinh => sinh(o, x),
+        UnaryOp::Cosh => cosh(o, x),
+        UnaryOp::Tanh => tanh(o, x),
+        UnaryOp::Cbrt => cbrt(o, x),
         _ => unreachable!("`{}` is not decomposed", op.name()),
     }
 }
@@ -189,6 +227,23 @@ fn float_of<O: Ops>(o: &mut O, j: O::I) -> O::F {
     o.sub(f, m)
 }
 
+/// `x` with the sign bit of `s` (and its own magnitude).
+pub(super) fn with_sign<O: Ops>(o: &mut O, x: O::F, s: O::I) -> O::F {
+    let b = o.bits(x);
+    let b = o.ior(b, s);
+    o.float_from_bits(b)
+}
+
+/// The sign bit of `x`, and `|x|`.
+pub(super) fn split_sign<O: Ops>(o: &mut O, x: O::F) -> (O::I, O::F) {
+    let b = o.bits(x);
+    let sign_bit = o.ci(i64::MIN);
+    let magnitude = o.ci(i64::MAX);
+    let s = o.iand(b, sign_bit);
+    let m = o.iand(b, magnitude);
+    (s, o.float_from_bits(m))
+}
+
 /// 2^j for a float holding an integer j in [-1022, 1023].
 #[inline(always)]
 fn pow2<O: Ops>(o: &mut O, jf: O::F) -> O::F {
@@ -200,7 +255,15 @@ fn pow2<O: Ops>(o: &mut O, jf: O::F) -> O::F {
 /// `log(x)`.
 #[inline(always)]
 pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
-    // Subnormals are scaled into the normal range first.
+    let (f, dk) = log_reduce(o, x);
+    let r = log1p_kernel(o, f, dk);
+    log_special(o, x, r)
+}
+
+/// `x = 2^k (1 + f)` with `1 + f` in [√½, √2]: `(f, k)` (subnormals scaled into the normal
+/// range first).
+#[inline(always)]
+pub(super) fn log_reduce<O: Ops>(o: &mut O, x: O::F) -> (O::F, O::F) {
     let tiny = o.c(f64::MIN_POSITIVE);
     let sub = o.lt(x, tiny);
     let scale = o.c(18_014_398_509_481_984.0); // 2^54
@@ -229,8 +292,13 @@ pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let dk = float_of(o, e);
     let one = o.c(1.0);
     let f = o.sub(m, one);
-    let r = log1p_kernel(o, f, dk);
-    // Special values.
+    (f, dk)
+}
+
+/// `r`, or a logarithm's special value at `x`: -inf at zero, inf at inf, NaN below zero
+/// and at NaN.
+#[inline(always)]
+pub(super) fn log_special<O: Ops>(o: &mut O, x: O::F, r: O::F) -> O::F {
     let zero = o.c(0.0);
     let is_zero = o.eq(x, zero);
     let neg_inf = o.c(f64::NEG_INFINITY);
@@ -249,6 +317,21 @@ pub fn log<O: Ops>(o: &mut O, x: O::F) -> O::F {
 /// `log(1 + f) + dk·ln2` for f in [√½ - 1, √2 - 1] (fdlibm's `e_log.c` kernel).
 #[inline(always)]
 fn log1p_kernel<O: Ops>(o: &mut O, f: O::F, dk: O::F) -> O::F {
+    let (hfsq, shr) = log1p_poly(o, f);
+    let l1 = o.c(LN2_HI);
+    let l2 = o.c(LN2_LO);
+    let dl = o.mul(dk, l2);
+    let inner = o.add(shr, dl);
+    let inner = o.sub(hfsq, inner);
+    let inner = o.sub(inner, f);
+    let dh = o.mul(dk, l1);
+    o.sub(dh, inner)
+}
+
+/// For f in [√½ - 1, √2 - 1]: `(f²/2, s (f²/2 + R(s²)))` with `s = f / (2 + f)`, so that
+/// `log(1 + f) = f - f²/2 + s (f²/2 + R)` (fdlibm's `k_log1p`).
+#[inline(always)]
+pub(super) fn log1p_poly<O: Ops>(o: &mut O, f: O::F) -> (O::F, O::F) {
     const LG: [f64; 7] = [
         6.666_666_666_666_735_130e-01,
         3.999_999_999_940_941_908e-01,
@@ -271,16 +354,8 @@ fn log1p_kernel<O: Ops>(o: &mut O, f: O::F, dk: O::F) -> O::F {
     let half = o.c(0.5);
     let hf = o.mul(half, f);
     let hfsq = o.mul(hf, f);
-    let l1 = o.c(LN2_HI);
-    let l2 = o.c(LN2_LO);
     let hr = o.add(hfsq, r);
-    let shr = o.mul(s, hr);
-    let dl = o.mul(dk, l2);
-    let inner = o.add(shr, dl);
-    let inner = o.sub(hfsq, inner);
-    let inner = o.sub(inner, f);
-    let dh = o.mul(dk, l1);
-    o.sub(dh, inner)
+    (hfsq, o.mul(s, hr))
 }
 
 /// `log(1 + y)`, accurate for small `y`.
@@ -322,10 +397,12 @@ pub fn sin_cos<O: Ops>(o: &mut O, x: O::F, cos: bool) -> O::F {
         2.087_572_321_298_174_827_90e-09,
         -1.135_964_755_778_819_482_65e-11,
     ];
-    const PIO2: [f64; 3] = [
+    // π/2 in pieces of 33 bits (their products with k are exact) and the tail.
+    const PIO2: [f64; 4] = [
         1.570_796_326_734_125_614_17e+00,
         6.077_100_506_303_965_976_60e-11,
         2.022_266_248_711_166_455_80e-21,
+        8.478_427_660_368_899_569_97e-32,
     ];
     let inv = o.c(std::f64::consts::FRAC_2_PI);
     let t = o.mul(x, inv);
@@ -386,6 +463,17 @@ pub fn sin_cos<O: Ops>(o: &mut O, x: O::F, cos: bool) -> O::F {
     let large = o.eq(both, zero);
     let op = if cos { UnaryOp::Cos } else { UnaryOp::Sin };
     o.exact_if(large, op, x, fast)
+}
+
+/// libm's `op(x)` for the functions with an exact path for large arguments ([`Ops::exact_if`]:
+/// `sin`, `cos` and `tan`, whose argument reduction loses digits from 1e5 on).
+pub fn exact(op: UnaryOp, x: f64) -> f64 {
+    match op {
+        UnaryOp::Sin => x.sin(),
+        UnaryOp::Cos => x.cos(),
+        UnaryOp::Tan => x.tan(),
+        _ => unreachable!("only sin, cos and tan have an exact path"),
+    }
 }
 
 /// Scalar `f64` instantiation: what the interpreter runs.
@@ -459,98 +547,9 @@ impl Ops for Scalar {
         if c { a } else { b }
     }
     fn exact_if(&mut self, c: bool, op: UnaryOp, x: f64, fast: f64) -> f64 {
-        match (c, op) {
-            (false, _) => fast,
-            (true, UnaryOp::Sin) => x.sin(),
-            (true, UnaryOp::Cos) => x.cos(),
-            (true, _) => unreachable!("only sin and cos have an exact path"),
-        }
+        if c { exact(op, x) } else { fast }
     }
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use super::*;
-
-    pub(super) fn ulps(a: f64, b: f64) -> u64 {
-        if a.is_nan() && b.is_nan() || a == b {
-            return 0;
-        }
-        let (x, y) = (a.to_bits() as i64, b.to_bits() as i64);
-        if (x < 0) != (y < 0) {
-            return u64::MAX;
-        }
-        x.abs_diff(y)
-    }
-
-    /// Points spread over the whole f64 range (by bit pattern) plus a dense middle.
-    pub(super) fn points() -> Vec<f64> {
-        let mut v = vec![
-            0.0,
-            -0.0,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            1.0,
-            -1.0,
-        ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for i in 0..400_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            v.push(if i % 2 == 0 {
-                f64::from_bits(state)
-            } else {
-                (state >> 11) as f64 / (1u64 << 53) as f64 * 1400.0 - 700.0
-            });
-        }
-        v
-    }
-
-    fn check(name: &str, f: impl Fn(f64) -> f64, exact: impl Fn(f64) -> f64, max_ulp: u64) {
-        check_at(name, &points(), f, exact, max_ulp);
-    }
-
-    /// Asserts `f` is within `max_ulp` of `exact` at every point.
-    pub(super) fn check_at(
-        name: &str,
-        points: &[f64],
-        f: impl Fn(f64) -> f64,
-        exact: impl Fn(f64) -> f64,
-        max_ulp: u64,
-    ) {
-        let mut worst = (0, 0.0);
-        for &x in points {
-            let u = ulps(f(x), exact(x));
-            if u > worst.0 {
-                worst = (u, x);
-            }
-        }
-        assert!(
-            worst.0 <= max_ulp,
-            "{name}: {} ulp at {:e} ({} vs {})",
-            worst.0,
-            worst.1,
-            f(worst.1),
-            exact(worst.1)
-        );
-    }
-
-    #[test]
-    fn exp_is_within_2_ulp() {
-        check("exp", |x| exp(&mut Scalar, x), f64::exp, 2);
-    }
-
-    #[test]
-    fn log_and_log1p_are_within_2_ulp() {
-        check("log", |x| log(&mut Scalar, x), f64::ln, 2);
-        check("log1p", |x| log1p(&mut Scalar, x), f64::ln_1p, 2);
-    }
-
-    #[test]
-    fn sin_and_cos_are_within_2_ulp() {
-        check("sin", |x| sin_cos(&mut Scalar, x, false), f64::sin, 2);
-        check("cos", |x| sin_cos(&mut Scalar, x, true), f64::cos, 2);
-    }
-}
+pub(super) mod tests;

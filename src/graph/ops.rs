@@ -17,6 +17,7 @@ pub enum UnaryOp {
     Sqrt,
     Cbrt,
     Exp,
+    Exp2,
     Expm1,
     Log,
     Log1p,
@@ -74,13 +75,13 @@ impl UnaryOp {
 
     /// Every op, in declaration order (`ALL[op as usize] == op`), for compiled code that
     /// passes ops as numbers.
-    pub const ALL: [UnaryOp; 44] = {
+    pub const ALL: [UnaryOp; 45] = {
         use UnaryOp::*;
         [
-            Neg, Not, Abs, Sign, Sqrt, Cbrt, Exp, Expm1, Log, Log1p, Log2, Log10, Sin, Cos, Tan,
-            Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Floor, Ceil, Round, Trunc,
-            IsNan, IsInf, IsFinite, Real, Imag, Conj, Angle, J0, J1, Y0, Y1, Erf, Erfc, Gamma,
-            Lgamma, Invert,
+            Neg, Not, Abs, Sign, Sqrt, Cbrt, Exp, Exp2, Expm1, Log, Log1p, Log2, Log10, Sin, Cos,
+            Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Floor, Ceil, Round,
+            Trunc, IsNan, IsInf, IsFinite, Real, Imag, Conj, Angle, J0, J1, Y0, Y1, Erf, Erfc,
+            Gamma, Lgamma, Invert,
         ]
     };
 
@@ -95,6 +96,7 @@ impl UnaryOp {
             Sqrt => "sqrt",
             Cbrt => "cbrt",
             Exp => "exp",
+            Exp2 => "exp2",
             Expm1 => "expm1",
             Log => "log",
             Log1p => "log1p",
@@ -158,8 +160,8 @@ impl UnaryOp {
             },
             Real | Imag => x.real_part(),
             Angle => x.to_inexact().real_part(),
-            J0 | J1 | Y0 | Y1 | Erf | Erfc | Gamma | Lgamma | Cbrt | Log1p | Expm1 | Log2
-            | Log10 | Atan | Asin | Acos | Asinh | Acosh | Atanh
+            J0 | J1 | Y0 | Y1 | Erf | Erfc | Gamma | Lgamma | Cbrt | Log1p | Exp2 | Expm1
+            | Log2 | Log10 | Atan | Asin | Acos | Asinh | Acosh | Atanh
                 if x == DType::C128 =>
             {
                 return no();

@@ -1,7 +1,7 @@
 //! `fuse::math`'s decompositions as WGSL: each operation becomes a `let` temporary, so a
-//! shader computes `exp`, `log`, `log1p`, `sin`, `cos` and `hypot` of f64 values with the
-//! same steps (and bits) as the interpreter and the Cranelift kernels. `sin`/`cos` of huge
-//! arguments take libm's exact path on the CPU, which a shader has not: an element that
+//! shader computes every function `math::decomposed` names (`exp`, `log`, `sin`, `tanh`, …)
+//! and `hypot` of f64 values with the same steps (and bits) as the interpreter and the
+//! Cranelift kernels. `sin`/`cos`/`tan` of huge arguments take libm's exact path on the CPU, which a shader has not: an element that
 //! needs it raises the shader's `status` flag, and the host then computes the kernel on the
 //! CPU instead (see `Gpu::run_on_gpu`).
 

@@ -459,11 +459,9 @@ impl Body {
             (_, Trunc) if float => format!("trunc({x})"),
             (_, Round) if float => format!("round({x})"),
             (_, Real | Conj) if float => x,
-            (DType::F64, Exp) => self.math(|o, v| crate::fuse::math::exp(o, v), &x),
-            (DType::F64, Log) => self.math(|o, v| crate::fuse::math::log(o, v), &x),
-            (DType::F64, Log1p) => self.math(|o, v| crate::fuse::math::log1p(o, v), &x),
-            (DType::F64, Sin) => self.math(|o, v| crate::fuse::math::sin_cos(o, v, false), &x),
-            (DType::F64, Cos) => self.math(|o, v| crate::fuse::math::sin_cos(o, v, true), &x),
+            (DType::F64, op) if crate::fuse::math::decomposed(op) => {
+                self.math(|o, v| crate::fuse::math::unary(o, op, v), &x)
+            }
             (DType::I64, Neg) => format!("-{x}"),
             (DType::I64, Invert) => format!("~{x}"),
             _ => return Err(format!("`{}` of {dtype} calls libm", op.name())),

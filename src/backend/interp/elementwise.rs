@@ -37,6 +37,7 @@ macro_rules! impl_real {
                     Sqrt => x.sqrt(),
                     Cbrt => x.cbrt(),
                     Exp => x.exp(),
+                    Exp2 => x.exp2(),
                     Expm1 => x.exp_m1(),
                     Log => x.ln(),
                     Log1p => x.ln_1p(),

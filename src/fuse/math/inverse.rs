@@ -6,7 +6,7 @@
 // fdlibm's constants, verbatim (some are std's fractions of π, written as fdlibm does).
 #![allow(clippy::excessive_precision, clippy::approx_constant)]
 
-use super::{Ops, horner};
+use super::{Ops, horner, split_sign, with_sign};
 
 const PIO2_HI: f64 = 1.570_796_326_794_896_558_00e+00;
 const PIO2_LO: f64 = 6.123_233_995_736_766_035_87e-17;
@@ -42,23 +42,6 @@ const AT_EVEN: [f64; 5] = [
     -5.833_570_133_790_573_486_45e-02,
     -3.653_157_274_421_691_552_70e-02,
 ];
-
-/// `x` with the sign bit of `s` (and its own magnitude).
-fn with_sign<O: Ops>(o: &mut O, x: O::F, s: O::I) -> O::F {
-    let b = o.bits(x);
-    let b = o.ior(b, s);
-    o.float_from_bits(b)
-}
-
-/// The sign bit of `x`, and `|x|`.
-fn split_sign<O: Ops>(o: &mut O, x: O::F) -> (O::I, O::F) {
-    let b = o.bits(x);
-    let sign_bit = o.ci(i64::MIN);
-    let magnitude = o.ci(i64::MAX);
-    let s = o.iand(b, sign_bit);
-    let m = o.iand(b, magnitude);
-    (s, o.float_from_bits(m))
-}
 
 /// `atan(x)`.
 #[inline(always)]

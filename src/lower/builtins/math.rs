@@ -20,6 +20,7 @@ const UNARY: &[(UnaryOp, &str, &str)] = &[
     (UnaryOp::Sqrt, "Square root.", "sqrt(2.0)"),
     (UnaryOp::Cbrt, "Cube root.", "cbrt(27.0)"),
     (UnaryOp::Exp, "e raised to each element.", "exp(1.0)"),
+    (UnaryOp::Exp2, "2 raised to each element.", "exp2(10.0)"),
     (
         UnaryOp::Expm1,
         "exp(x) - 1, accurate near 0.",

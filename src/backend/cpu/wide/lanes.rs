@@ -74,11 +74,7 @@ fn exact_lanes<const W: usize>(
     let mut out = fast;
     for l in 0..W {
         if set[l] {
-            out[l] = match op {
-                UnaryOp::Sin => x[l].sin(),
-                UnaryOp::Cos => x[l].cos(),
-                _ => unreachable!("only sin and cos have an exact path"),
-            };
+            out[l] = crate::fuse::math::exact(op, x[l]);
         }
     }
     out
