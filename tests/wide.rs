@@ -67,6 +67,7 @@ fn every_width_gives_the_interpreters_bits() {
         "sin(x)",
         "cos(x)",
         "hypot(x, y)",
+        "atan2(x, y) + atan2(y, 0.5) + atan2(-0.0, x)",
         "atan(x)",
         "asin(x / 40)",
         "acos(y / 40)",

@@ -7,17 +7,17 @@
 //! `exp` ≤ 2 ulp, `log` and `log1p` ≤ 2 ulp, `sin` and `cos` ≤ 2 ulp for |x| < 1e5 (larger
 //! arguments take the exact libm path, as the reduction would lose digits), `hypot` ≤ 1 ulp
 //! (the same bits as glibc's on every test point: it is glibc's algorithm), `atan`, `asin`
-//! and `acos` ≤ 1 ulp (fdlibm's, in `inverse`), `expm1` ≤ 1 ulp and `sinh`, `cosh`, `tanh`
-//! ≤ 2 ulp (fdlibm's, in `hyperbolic`), `exp2` and `cbrt` ≤ 2 ulp (`powers`), `log2` and
-//! `log10` ≤ 2 ulp (msun's, in `logs`), `tan` ≤ 2 ulp below 1e5 (fdlibm's kernel, in
-//! `tan`). The polynomials
+//! and `acos` ≤ 1 ulp and `atan2` ≤ 2 ulp (fdlibm's, in `inverse`), `expm1` ≤ 1 ulp and
+//! `sinh`, `cosh`, `tanh` ≤ 2 ulp (fdlibm's, in `hyperbolic`), `exp2` and `cbrt` ≤ 2 ulp
+//! (`powers`), `log2` and `log10` ≤ 2 ulp (msun's, in `logs`), `tan` ≤ 2 ulp below 1e5
+//! (fdlibm's kernel, in `tan`). The polynomials
 //! are fdlibm's (`e_log.c`, `k_sin.c`, `k_cos.c`) and a degree-13 Taylor series for `exp`
 //! on |r| ≤ ln2/2.
 
 // fdlibm's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use crate::graph::UnaryOp;
+use crate::graph::{BinaryOp, UnaryOp};
 
 mod hyperbolic;
 mod hypot;
@@ -28,7 +28,7 @@ mod tan;
 
 pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub use hypot::hypot;
-pub use inverse::{acos, asin, atan};
+pub use inverse::{acos, asin, atan, atan2};
 pub use logs::{log2, log10};
 pub use powers::{cbrt, exp2};
 pub use tan::tan;
@@ -56,6 +56,21 @@ pub fn decomposed(op: UnaryOp) -> bool {
             | Tanh
             | Cbrt
     )
+}
+
+/// Whether every backend computes `op` of two f64 values with the decompositions here.
+pub fn decomposed_binary(op: BinaryOp) -> bool {
+    matches!(op, BinaryOp::Hypot | BinaryOp::Atan2)
+}
+
+/// `op(a, b)` for an `op` that is [`decomposed_binary`].
+#[inline(always)]
+pub fn binary<O: Ops>(o: &mut O, op: BinaryOp, a: O::F, b: O::F) -> O::F {
+    match op {
+        BinaryOp::Hypot => hypot(o, a, b),
+        BinaryOp::Atan2 => atan2(o, a, b),
+        _ => unreachable!("`{}` is not decomposed", op.name()),
+    }
 }
 
 /// `op(x)` for an `op` that is [`decomposed`].

@@ -495,7 +495,7 @@ impl Translator<'_> {
             (_, Sub) if float => ins.fsub(a, c),
             (_, Mul) if float => ins.fmul(a, c),
             (_, Div) if float => ins.fdiv(a, c),
-            (DType::F64, Hypot) => math::hypot(self, a, c),
+            (DType::F64, op) if math::decomposed_binary(op) => math::binary(self, op, a, c),
             (_, Minimum | Maximum) if float => {
                 // As `interp`: NaN if either is, else the smaller (larger), the second
                 // operand when equal.

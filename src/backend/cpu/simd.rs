@@ -25,7 +25,7 @@ const UNROLL: i32 = 4;
 pub(super) fn math_call(inst: &Inst) -> bool {
     match inst {
         Inst::Unary(op, _) => math::decomposed(*op),
-        Inst::Binary(op, ..) => *op == BinaryOp::Hypot,
+        Inst::Binary(op, ..) => math::decomposed_binary(*op),
         _ => false,
     }
 }
@@ -99,14 +99,12 @@ pub(super) fn vectorisable(kernel: &Kernel) -> bool {
                                 | UnaryOp::Conj
                         ) || math::decomposed(*op)
                     }
-                    Inst::Binary(op, ..) => matches!(
-                        op,
-                        BinaryOp::Add
-                            | BinaryOp::Sub
-                            | BinaryOp::Mul
-                            | BinaryOp::Div
-                            | BinaryOp::Hypot
-                    ),
+                    Inst::Binary(op, ..) => {
+                        matches!(
+                            op,
+                            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+                        ) || math::decomposed_binary(*op)
+                    }
                     _ => false,
                 }
     });
@@ -184,8 +182,8 @@ impl Translator<'_> {
                         }
                     }
                 }
-                Inst::Binary(BinaryOp::Hypot, a, c) => {
-                    math::hypot(&mut Lanes(self), vals[*a], vals[*c])
+                Inst::Binary(op, a, c) if math::decomposed_binary(*op) => {
+                    math::binary(&mut Lanes(self), *op, vals[*a], vals[*c])
                 }
                 Inst::Binary(op, a, c) if v.dtype == DType::Bool => {
                     let cc = condition(*op).expect("checked by vectorisable");

@@ -523,10 +523,10 @@ impl Body {
             (_, Sub) if float => format!("{exact}({x} - {y})"),
             (_, Mul) if float => format!("{exact}({x} * {y})"),
             (_, Div) if float => format!("{x} / {y}"),
-            (DType::F64, Hypot) => {
+            (DType::F64, op) if crate::fuse::math::decomposed_binary(op) => {
                 let (tx, ty) = (self.temp(&x), self.temp(&y));
                 let mut e = super::math::Emit::new(self);
-                let h = crate::fuse::math::hypot(&mut e, tx, ty);
+                let h = crate::fuse::math::binary(&mut e, op, tx, ty);
                 e.name(h)
             }
             (_, Minimum) if float => {

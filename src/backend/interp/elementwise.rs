@@ -15,7 +15,7 @@ trait Real: Copy + PartialOrd + std::ops::Neg<Output = Self> + 'static {
 }
 
 macro_rules! impl_real {
-    ($t:ty, $j0:path, $j1:path, $y0:path, $y1:path, $erf:path, $erfc:path, $gamma:path, $lgamma:path, $hypot:path) => {
+    ($t:ty, $j0:path, $j1:path, $y0:path, $y1:path, $erf:path, $erfc:path, $gamma:path, $lgamma:path, $hypot:path, $atan2:path) => {
         impl Real for $t {
             fn apply(self, op: UnaryOp) -> $t {
                 use UnaryOp::*;
@@ -115,7 +115,7 @@ macro_rules! impl_real {
                             b
                         }
                     }
-                    Atan2 => a.atan2(b),
+                    Atan2 => $atan2(a, b),
                     Hypot => $hypot(a, b),
                     Fmod => a % b,
                     Copysign => a.copysign(b),
@@ -139,7 +139,8 @@ impl_real!(
     libm::erfc,
     libm::tgamma,
     libm::lgamma,
-    hypot_f64
+    hypot_f64,
+    atan2_f64
 );
 impl_real!(
     f32,
@@ -151,13 +152,19 @@ impl_real!(
     libm::erfcf,
     libm::tgammaf,
     libm::lgammaf,
-    f32::hypot
+    f32::hypot,
+    f32::atan2
 );
 
 /// `hypot` of f64 values (and `abs` of complex numbers): the shared decomposition of
 /// `fuse::math`, which compiled kernels inline.
 pub(crate) fn hypot_f64(x: f64, y: f64) -> f64 {
     crate::fuse::math::hypot(&mut crate::fuse::math::Scalar, x, y)
+}
+
+/// `atan2` of f64 values: the shared decomposition of `fuse::math`.
+fn atan2_f64(y: f64, x: f64) -> f64 {
+    crate::fuse::math::atan2(&mut crate::fuse::math::Scalar, y, x)
 }
 
 /// One element of a unary float function, exactly as every backend computes it (compiled

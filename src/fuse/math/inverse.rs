@@ -6,7 +6,7 @@
 // fdlibm's constants, verbatim (some are std's fractions of π, written as fdlibm does).
 #![allow(clippy::excessive_precision, clippy::approx_constant)]
 
-use super::{Ops, horner, split_sign, with_sign};
+use super::{Ops, float_of, horner, split_sign, with_sign};
 
 const PIO2_HI: f64 = 1.570_796_326_794_896_558_00e+00;
 const PIO2_LO: f64 = 6.123_233_995_736_766_035_87e-17;
@@ -243,6 +243,66 @@ pub fn acos<O: Ops>(o: &mut O, x: O::F) -> O::F {
     o.select(is_minus_one, at_minus_one, y)
 }
 
+/// `atan2(y, x)`: the angle of (x, y), in [-π, π] (fdlibm's `e_atan2.c`: `atan(|y/x|)`
+/// moved to the quadrant, with its special cases as selects). The result has `y`'s sign.
+#[inline(always)]
+pub fn atan2<O: Ops>(o: &mut O, y: O::F, x: O::F) -> O::F {
+    const PI_LO: f64 = 1.224_646_799_147_353_177_2e-16;
+    let (sy, ay) = split_sign(o, y);
+    let (sx, ax) = split_sign(o, x);
+    let zero_i = o.ci(0);
+    let x_positive = o.ieq(sx, zero_i);
+    let (zero, pi, pio2) = (o.c(0.0), o.c(PI), o.c(PIO2_HI));
+    let pi_lo = o.c(PI_LO);
+    // fdlibm's k: the difference of the high words, shifted down by 20 (exact in floats).
+    let words = [ay, ax].map(|v| {
+        let b = o.bits(v);
+        let w = o.ushr(b, 32);
+        float_of(o, w)
+    });
+    let d = o.sub(words[0], words[1]);
+    let scale = o.c(1.0 / 1_048_576.0);
+    let k = o.mul(d, scale);
+    let k = o.floor(k);
+    // The general case: z = atan(|y/x|), or π - (z - π_lo) left of the axis.
+    let q = o.div(ay, ax);
+    let z = atan(o, q);
+    let tiny_ratio = o.c(-60.0);
+    let tiny = o.lt(k, tiny_ratio);
+    let z_left = o.select(tiny, zero, z);
+    let zl = o.sub(z_left, pi_lo);
+    let left = o.sub(pi, zl);
+    let r = o.select(x_positive, z, left);
+    // |y/x| > 2^60: π/2, on either side.
+    let sixty = o.c(60.0);
+    let huge = o.lt(sixty, k);
+    let half_lo = o.c(0.5 * PI_LO);
+    let steep = o.add(pio2, half_lo);
+    let r = o.select(huge, steep, r);
+    // y infinite: π/2, or π/4 and 3π/4 when x is infinite too.
+    let inf = o.c(f64::INFINITY);
+    let y_inf = o.eq(ay, inf);
+    let x_inf = o.eq(ax, inf);
+    let (pio4, pio4_3) = (o.c(PIO4_HI), o.c(3.0 * PIO4_HI));
+    let corner = o.select(x_positive, pio4, pio4_3);
+    let vertical = o.select(x_inf, corner, pio2);
+    let r = o.select(y_inf, vertical, r);
+    // x zero: π/2; y zero: 0 right of the axis (x = +0 included), π left.
+    let x_zero = o.eq(ax, zero);
+    let r = o.select(x_zero, pio2, r);
+    let flat = o.select(x_positive, zero, pi);
+    let y_zero = o.eq(ay, zero);
+    let r = o.select(y_zero, flat, r);
+    let r = with_sign(o, r, sy);
+    // NaN in, NaN out.
+    let (y_, x_) = (o.opaque(y), o.opaque(x));
+    let y_num = o.eq(y, y_);
+    let x_num = o.eq(x, x_);
+    let sum = o.add(x, y);
+    let r = o.select(y_num, r, sum);
+    o.select(x_num, r, sum)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Scalar;
@@ -292,5 +352,45 @@ mod tests {
         assert_eq!(acos(&mut Scalar, 1.0).to_bits(), 0);
         assert!(asin(&mut Scalar, 1.5).is_nan() && acos(&mut Scalar, -2.0).is_nan());
         assert!(atan(&mut Scalar, f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn atan2_is_within_2_ulp_with_every_special_case() {
+        let p = points();
+        let specials = [0.0, -0.0, 1.0, -1.0, 1e-300, -5e-324, 1e300, f64::INFINITY];
+        let specials: Vec<f64> = specials.iter().flat_map(|&v| [v, -v]).collect();
+        let mut worst = (0, 0.0, 0.0);
+        let pairs = p.iter().zip(p.iter().skip(7).chain(&p[..7]));
+        let grid = specials
+            .iter()
+            .flat_map(|&y| specials.iter().map(move |&x| (y, x)));
+        let mixed = p[..4000]
+            .iter()
+            .flat_map(|&y| specials.iter().map(move |&x| (y, x)));
+        for (y, x) in pairs.map(|(&y, &x)| (y, x)).chain(grid).chain(mixed) {
+            let (got, want) = (atan2(&mut Scalar, y, x), y.atan2(x));
+            if got.is_nan() && want.is_nan() {
+                continue;
+            }
+            // ulps counts -0 and +0 as equal; the sign of a zero angle is part of atan2.
+            assert_eq!(
+                got.is_sign_negative(),
+                want.is_sign_negative(),
+                "atan2({y}, {x})"
+            );
+            let u = super::super::tests::ulps(got, want);
+            if u > worst.0 {
+                worst = (u, y, x);
+            }
+        }
+        assert!(
+            worst.0 <= 2,
+            "atan2: {} ulp at ({:e}, {:e})",
+            worst.0,
+            worst.1,
+            worst.2
+        );
+        assert!(atan2(&mut Scalar, f64::NAN, 1.0).is_nan());
+        assert!(atan2(&mut Scalar, 1.0, f64::NAN).is_nan());
     }
 }

@@ -254,6 +254,7 @@ unsafe fn binary<L: Lanes>(
         BinaryOp::Mul => each!(|o, x, y| o.mul(x, y)),
         BinaryOp::Div => each!(|o, x, y| o.div(x, y)),
         BinaryOp::Hypot => each!(|o, x, y| math::hypot(&mut o, x, y)),
+        BinaryOp::Atan2 => each!(|o, x, y| math::atan2(&mut o, x, y)),
         _ => unreachable!("checked by Program::new"),
     }
 }

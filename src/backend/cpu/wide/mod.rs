@@ -339,5 +339,5 @@ fn supported_unary(op: UnaryOp) -> bool {
 
 fn supported_binary(op: BinaryOp) -> bool {
     use BinaryOp::*;
-    matches!(op, Add | Sub | Mul | Div | Hypot)
+    matches!(op, Add | Sub | Mul | Div) || math::decomposed_binary(op)
 }
