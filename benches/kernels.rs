@@ -34,6 +34,8 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("F_cosh", "cosh"),
     ("F_tanh", "tanh"),
     ("F_cbrt", "cbrt"),
+    ("F_erf", "erf"),
+    ("F_erfc", "erfc"),
 ];
 
 fn session_with(setup: &str) -> Session {

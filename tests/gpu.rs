@@ -82,6 +82,7 @@ fn elementwise_operations_match() {
         "expm1(x) + expm1(sp) + sinh(x * 3.0) + cosh(sp) + tanh(x) + tanh(sp)",
         "log2(x) + log10(sp) + log2(sp) + log10(x) + cbrt(x) + cbrt(sp)",
         "atan(x) + asin(x / 3.0) + acos(sp) + atan(sp)",
+        "erf(x) + erfc(x * 3.0) + erf(sp) + erfc(sp)",
         "atan2(sp, sp[::-1]) + atan2(x, 0.5) + atan2(sp, -0.0) + atan2(-0.0, sp)",
         "exp(f)",
         "rand(1000, seed=4) * x[:1000]",

@@ -79,6 +79,7 @@ fn every_width_gives_the_interpreters_bits() {
         "tanh(x / 8)",
         "log2(x) + log10(y)",
         "cbrt(x * 1e5) + cbrt(y)",
+        "erf(x / 4) + erfc(y / 4)",
         "sqrt(abs(x)) + floor(x) - ceil(y) + trunc(x * 0.5) + round(y)",
         "exp(-x * x) * sin(3 * y) + log1p(abs(x))",
         "-exp(x / 50) / (1 + cos(y))",

@@ -10,7 +10,8 @@
 //! and `acos` ≤ 1 ulp and `atan2` ≤ 2 ulp (fdlibm's, in `inverse`), `expm1` ≤ 1 ulp and
 //! `sinh`, `cosh`, `tanh` ≤ 2 ulp (fdlibm's, in `hyperbolic`), `exp2` and `cbrt` ≤ 2 ulp
 //! (`powers`), `log2` and `log10` ≤ 2 ulp (msun's, in `logs`), `tan` ≤ 2 ulp below 1e5
-//! (fdlibm's kernel, in `tan`). The polynomials
+//! (fdlibm's kernel, in `tan`), `erf` and `erfc` ≤ 2 ulp of the `libm` crate's (fdlibm's,
+//! in `erf`). The polynomials
 //! are fdlibm's (`e_log.c`, `k_sin.c`, `k_cos.c`) and a degree-13 Taylor series for `exp`
 //! on |r| ≤ ln2/2.
 
@@ -19,6 +20,7 @@
 
 use crate::graph::{BinaryOp, UnaryOp};
 
+mod erf;
 mod hyperbolic;
 mod hypot;
 mod inverse;
@@ -26,6 +28,7 @@ mod logs;
 mod powers;
 mod tan;
 
+pub use erf::{erf, erfc};
 pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub use hypot::hypot;
 pub use inverse::{acos, asin, atan, atan2};
@@ -55,6 +58,8 @@ pub fn decomposed(op: UnaryOp) -> bool {
             | Cosh
             | Tanh
             | Cbrt
+            | Erf
+            | Erfc
     )
 }
 
@@ -94,6 +99,8 @@ pub fn unary<O: Ops>(o: &mut O, op: UnaryOp, x: O::F) -> O::F {
         UnaryOp::Cosh => cosh(o, x),
         UnaryOp::Tanh => tanh(o, x),
         UnaryOp::Cbrt => cbrt(o, x),
+        UnaryOp::Erf => erf(o, x),
+        UnaryOp::Erfc => erfc(o, x),
         _ => unreachable!("`{}` is not decomposed", op.name()),
     }
 }
@@ -257,6 +264,14 @@ pub(super) fn split_sign<O: Ops>(o: &mut O, x: O::F) -> (O::I, O::F) {
     let s = o.iand(b, sign_bit);
     let m = o.iand(b, magnitude);
     (s, o.float_from_bits(m))
+}
+
+/// `x` with its low 32 bits clear.
+pub(super) fn chop<O: Ops>(o: &mut O, x: O::F) -> O::F {
+    let b = o.bits(x);
+    let mask = o.ci(-1i64 << 32);
+    let b = o.iand(b, mask);
+    o.float_from_bits(b)
 }
 
 /// 2^j for a float holding an integer j in [-1022, 1023].

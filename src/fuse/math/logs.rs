@@ -7,16 +7,13 @@
 // msun's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use super::{Ops, log_reduce, log_special, log1p_poly};
+use super::{Ops, chop, log_reduce, log_special, log1p_poly};
 
 /// `log(1 + f)` of the reduced mantissa as `(hi, lo)`, `hi` with its low 32 bits clear.
 fn split_log1p<O: Ops>(o: &mut O, f: O::F) -> (O::F, O::F) {
     let (hfsq, r) = log1p_poly(o, f);
     let hi = o.sub(f, hfsq);
-    let hb = o.bits(hi);
-    let mask = o.ci(-1i64 << 32);
-    let hb = o.iand(hb, mask);
-    let hi = o.float_from_bits(hb);
+    let hi = chop(o, hi);
     let f_ = o.opaque(f);
     let lo = o.sub(f_, hi);
     let lo = o.sub(lo, hfsq);

@@ -7,7 +7,7 @@
 // fdlibm's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use super::{Ops, horner, int_of, split_sign};
+use super::{Ops, chop, horner, int_of, split_sign};
 use crate::graph::UnaryOp;
 
 /// fdlibm's `T[0..=12]`: tan(x) = x + x³ (T0 + x² T1 + …) on [-π/4, π/4].
@@ -26,14 +26,6 @@ const T: [f64; 13] = [
     -1.855_863_748_552_754_566_54e-05,
     2.590_730_518_636_337_128_84e-05,
 ];
-
-/// `x` with its low 32 bits clear.
-fn chop<O: Ops>(o: &mut O, x: O::F) -> O::F {
-    let b = o.bits(x);
-    let mask = o.ci(-1i64 << 32);
-    let b = o.iand(b, mask);
-    o.float_from_bits(b)
-}
 
 /// `tan(x)`.
 #[inline(always)]

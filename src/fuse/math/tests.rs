@@ -123,6 +123,16 @@ fn quarter_turns() -> Vec<f64> {
 }
 
 #[test]
+fn erf_and_erfc_are_within_2_ulp() {
+    check("erf", |x| erf(&mut Scalar, x), libm::erf, 2);
+    check("erfc", |x| erfc(&mut Scalar, x), libm::erfc, 2);
+    // Dense where the intervals meet and where erfc decays to subnormals.
+    let near: Vec<f64> = (0..60_000).map(|i| i as f64 * 5e-4 - 2.0).collect();
+    check_at("erf", &near, |x| erf(&mut Scalar, x), libm::erf, 2);
+    check_at("erfc", &near, |x| erfc(&mut Scalar, x), libm::erfc, 2);
+}
+
+#[test]
 fn tan_is_within_2_ulp() {
     check("tan", |x| tan(&mut Scalar, x), f64::tan, 2);
     check_at(

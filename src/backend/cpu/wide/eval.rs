@@ -213,6 +213,8 @@ unsafe fn unary<L: Lanes>(op: UnaryOp, a: *const f64, d: *mut f64, vectors: usiz
         UnaryOp::Cosh => each!(|o, x| math::cosh(&mut o, x)),
         UnaryOp::Tanh => each!(|o, x| math::tanh(&mut o, x)),
         UnaryOp::Cbrt => each!(|o, x| math::cbrt(&mut o, x)),
+        UnaryOp::Erf => each!(|o, x| math::erf(&mut o, x)),
+        UnaryOp::Erfc => each!(|o, x| math::erfc(&mut o, x)),
         UnaryOp::Neg => each!(|o, x| o.neg(x)),
         UnaryOp::Abs => each!(|o, x| o.abs(x)),
         UnaryOp::Sqrt => each!(|o, x| o.sqrt(x)),
