@@ -211,10 +211,16 @@ pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let b = o.mul(kf, l2);
     let r = o.sub(r, b);
     let p = horner(o, r, &EXP_TAYLOR);
-    // 2^k as two factors, so that subnormal results and k = 1024 stay representable:
-    // k1 = floor(k / 2), k2 = k - k1, each turned into an exponent field by adding it to the
-    // bits of 1.5·2^52 (integers and floats convert without conversion instructions, which
-    // two-lane vectors lack).
+    scale(o, p, kf)
+}
+
+/// `x · 2^k` for a float holding an integer k in [-2044, 2046]: 2^k as two factors, so that
+/// subnormal results and k = 1024 stay representable (k1 = floor(k / 2), k2 = k - k1, each
+/// turned into an exponent field by adding it to the bits of 1.5·2^52: integers and floats
+/// convert without conversion instructions, which two-lane vectors lack); both products
+/// are exact but for the last rounding.
+#[inline(always)]
+pub(super) fn scale<O: Ops>(o: &mut O, p: O::F, kf: O::F) -> O::F {
     let half = o.c(0.5);
     let hk = o.mul(kf, half);
     let k1 = o.floor(hk);
@@ -272,6 +278,20 @@ pub(super) fn chop<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let mask = o.ci(-1i64 << 32);
     let b = o.iand(b, mask);
     o.float_from_bits(b)
+}
+
+/// `|x| < high(h)` for a magnitude `ax`, where `high(h)` is the float whose high 32 bits
+/// are `h` and low bits zero: fdlibm's tests of an argument's high word (false for NaN).
+pub(super) fn below_high<O: Ops>(o: &mut O, ax: O::F, h: u32) -> O::B {
+    let bound = o.c(f64::from_bits(u64::from(h) << 32));
+    o.lt(ax, bound)
+}
+
+/// `r`, or `x` where `x` is NaN (a NaN argument is its own result).
+pub(super) fn nan_through<O: Ops>(o: &mut O, x: O::F, r: O::F) -> O::F {
+    let same = o.opaque(x);
+    let not_nan = o.eq(x, same);
+    o.select(not_nan, r, x)
 }
 
 /// 2^j for a float holding an integer j in [-1022, 1023].
@@ -339,9 +359,7 @@ pub(super) fn log_special<O: Ops>(o: &mut O, x: O::F, r: O::F) -> O::F {
     let negative = o.lt(x, zero);
     let nan = o.c(f64::NAN);
     let r = o.select(negative, nan, r);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }
 
 /// `log(1 + f) + dk·ln2` for f in [√½ - 1, √2 - 1] (fdlibm's `e_log.c` kernel).

@@ -6,7 +6,7 @@
 // fdlibm's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use super::{Ops, chop, exp, horner, split_sign, with_sign};
+use super::{Ops, below_high, chop, exp, horner, nan_through, split_sign, with_sign};
 
 /// erf(1) rounded to 24 bits.
 const ERX: f64 = 8.45062911510467529297e-01;
@@ -138,12 +138,6 @@ fn parts<O: Ops>(o: &mut O, x: O::F, ax: O::F) -> (O::F, O::F) {
     (xy, o.select(below, near, far))
 }
 
-/// The bound `|x| < high(h)`, fdlibm's test of the high word.
-fn below<O: Ops>(o: &mut O, ax: O::F, h: u32) -> O::B {
-    let b = o.c(f64::from_bits(u64::from(h) << 32));
-    o.lt(ax, b)
-}
-
 /// `erf(x)`.
 #[inline(always)]
 pub fn erf<O: Ops>(o: &mut O, x: O::F) -> O::F {
@@ -156,21 +150,19 @@ pub fn erf<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let xe = o.mul(efx8, x);
     let t = o.add(x8, xe);
     let tiny = o.mul(eighth, t);
-    let is_tiny = below(o, ax, 0x3e30_0000);
+    let is_tiny = below_high(o, ax, 0x3e30_0000);
     let small = o.select(is_tiny, tiny, small);
     // From 0.84375: ±(1 - erfc(|x|)), and ±(1 - 2^-1022) = ±1 from 6 on.
     let one = o.c(1.0);
     let y = o.sub(one, tail);
-    let within = below(o, ax, 0x4018_0000);
+    let within = below_high(o, ax, 0x4018_0000);
     let tiny_c = o.c(f64::MIN_POSITIVE);
     let top = o.sub(one, tiny_c);
     let y = o.select(within, y, top);
     let y = with_sign(o, y, sign);
-    let is_small = below(o, ax, 0x3feb_0000);
+    let is_small = below_high(o, ax, 0x3feb_0000);
     let r = o.select(is_small, small, y);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }
 
 /// `erfc(x) = 1 - erf(x)`, accurate where it is small.
@@ -190,7 +182,7 @@ pub fn erfc<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let quarter = o.c(0.25);
     let under = o.lt(x, quarter);
     let small = o.select(under, low, high);
-    let is_tiny = below(o, ax, 0x3c70_0000);
+    let is_tiny = below_high(o, ax, 0x3c70_0000);
     let one_minus = o.sub(one, x);
     let small = o.select(is_tiny, one_minus, small);
     // Up to 28: erfc(|x|), or 2 - erfc(|x|) left of zero; beyond, 0 or 2.
@@ -201,11 +193,9 @@ pub fn erfc<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let two_minus = o.sub(two, tiny_c);
     let underflow = o.mul(tiny_c, tiny_c);
     let beyond = o.select(negative, two_minus, underflow);
-    let within = below(o, ax, 0x403c_0000);
+    let within = below_high(o, ax, 0x403c_0000);
     let y = o.select(within, y, beyond);
-    let is_small = below(o, ax, 0x3feb_0000);
+    let is_small = below_high(o, ax, 0x3feb_0000);
     let r = o.select(is_small, small, y);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }

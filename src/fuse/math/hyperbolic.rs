@@ -7,31 +7,9 @@
 // fdlibm's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use super::{LN2_HI, LN2_LO, Ops, exp, horner, pow2, split_sign, with_sign};
-
-/// The float whose high 32 bits are `high` and low bits zero: fdlibm compares an
-/// argument's high word against these.
-fn high(high: u32) -> f64 {
-    f64::from_bits(u64::from(high) << 32)
-}
-
-/// `|x| < high(h)` for a magnitude `ax` (false for NaN).
-fn below<O: Ops>(o: &mut O, ax: O::F, h: u32) -> O::B {
-    let bound = o.c(high(h));
-    o.lt(ax, bound)
-}
-
-/// `x · 2^k` for a float `k` in [-1074, 1024], in two exact steps (as `exp` scales).
-fn scale<O: Ops>(o: &mut O, x: O::F, kf: O::F) -> O::F {
-    let half = o.c(0.5);
-    let hk = o.mul(kf, half);
-    let k1 = o.floor(hk);
-    let k2 = o.sub(kf, k1);
-    let s1 = pow2(o, k1);
-    let s2 = pow2(o, k2);
-    let y = o.mul(x, s1);
-    o.mul(y, s2)
-}
+use super::{
+    LN2_HI, LN2_LO, Ops, below_high, exp, horner, nan_through, pow2, scale, split_sign, with_sign,
+};
 
 /// `e^x - 1`, accurate near zero.
 #[inline(always)]
@@ -51,9 +29,9 @@ pub fn expm1<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let t = o.mul(ax, invln2);
     let t = o.add(t, half);
     let k = o.floor(t);
-    let mid = below(o, ax, 0x3ff0_a2b2);
+    let mid = below_high(o, ax, 0x3ff0_a2b2);
     let k = o.select(mid, one, k);
-    let small = below(o, ax, 0x3fd6_2e43);
+    let small = below_high(o, ax, 0x3fd6_2e43);
     let k = o.select(small, zero, k);
     let negative = o.lt(x, zero);
     let nk = o.sub(zero, k);
@@ -132,18 +110,16 @@ pub fn expm1<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let r = o.select(is0, r0, r);
     // Tiny arguments are their own value; below -56 ln2 the value is -1; above the
     // overflow threshold, inf; NaN stays NaN.
-    let tiny = below(o, ax, 0x3c90_0000);
+    let tiny = below_high(o, ax, 0x3c90_0000);
     let r = o.select(tiny, x, r);
-    let huge = below(o, ax, 0x4043_687a);
+    let huge = below_high(o, ax, 0x4043_687a);
     let to_minus_one = o.select(huge, r, mone);
     let r = o.select(negative, to_minus_one, r);
     let threshold = o.c(7.097_827_128_933_839_730_96e+02);
     let over = o.lt(threshold, x);
     let inf = o.c(f64::INFINITY);
     let r = o.select(over, inf, r);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }
 
 /// The exponential both `sinh` and `cosh` take of `|x|`: `exp(|x|)`, or `exp(|x|/2)` from
@@ -151,7 +127,7 @@ pub fn expm1<O: Ops>(o: &mut O, x: O::F) -> O::F {
 fn big_exp<O: Ops>(o: &mut O, ax: O::F) -> (O::F, O::B) {
     let half = o.c(0.5);
     let halved = o.mul(half, ax);
-    let short = below(o, ax, 0x4086_2e42);
+    let short = below_high(o, ax, 0x4086_2e42);
     let arg = o.select(short, ax, halved);
     (exp(o, arg), short)
 }
@@ -180,13 +156,11 @@ pub fn sinh<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let hw = o.mul(h, w);
     let hww = o.mul(hw, w);
     let far = o.select(short, hw, hww);
-    let within = below(o, ax, 0x4036_0000);
+    let within = below_high(o, ax, 0x4036_0000);
     let r = o.select(within, near, far);
-    let tiny = below(o, ax, 0x3e30_0000);
+    let tiny = below_high(o, ax, 0x3e30_0000);
     let r = o.select(tiny, x, r);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }
 
 /// `cosh(x)`.
@@ -208,13 +182,11 @@ pub fn cosh<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let mid = o.add(he, hoe);
     let hee = o.mul(he, e);
     let far = o.select(short, he, hee);
-    let within = below(o, ax, 0x4036_0000);
+    let within = below_high(o, ax, 0x4036_0000);
     let r = o.select(within, mid, far);
-    let small = below(o, ax, 0x3fd6_2e43);
+    let small = below_high(o, ax, 0x3fd6_2e43);
     let r = o.select(small, near, r);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }
 
 /// `tanh(x)`.
@@ -236,15 +208,13 @@ pub fn tanh<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let small = o.div(nt, t2);
     let z = o.select(below_one, small, big);
     // From 22 on, 1.
-    let within = below(o, ax, 0x4036_0000);
+    let within = below_high(o, ax, 0x4036_0000);
     let z = o.select(within, z, one);
     let r = with_sign(o, z, sign);
     // Tiny: x (1 + x).
     let xp1 = o.add(one, x);
     let xt = o.mul(x, xp1);
-    let tiny = below(o, ax, 0x3c80_0000);
+    let tiny = below_high(o, ax, 0x3c80_0000);
     let r = o.select(tiny, xt, r);
-    let same = o.opaque(x);
-    let not_nan = o.eq(x, same);
-    o.select(not_nan, r, x)
+    nan_through(o, x, r)
 }

@@ -6,7 +6,7 @@
 // fdlibm's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use super::{EXP_TAYLOR, Ops, float_of, horner, int_of, pow2, split_sign, with_sign};
+use super::{EXP_TAYLOR, Ops, float_of, horner, int_of, scale, split_sign, with_sign};
 
 /// `2^x`.
 #[inline(always)]
@@ -22,15 +22,7 @@ pub fn exp2<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let ln2 = o.c(std::f64::consts::LN_2);
     let t = o.mul(r, ln2);
     let p = horner(o, t, &EXP_TAYLOR);
-    // 2^k in two exact factors, as `exp` scales.
-    let half = o.c(0.5);
-    let hk = o.mul(kf, half);
-    let k1 = o.floor(hk);
-    let k2 = o.sub(kf, k1);
-    let s1 = pow2(o, k1);
-    let s2 = pow2(o, k2);
-    let y = o.mul(p, s1);
-    o.mul(y, s2)
+    scale(o, p, kf)
 }
 
 /// `∛x`.
