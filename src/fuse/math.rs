@@ -198,12 +198,8 @@ const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 /// `exp(x)`.
 #[inline(always)]
 pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
-    // Clamp (NaN passes through the comparisons unchanged), reduce x = k ln2 + r.
-    let (lo, hi) = (o.c(-746.0), o.c(710.0));
-    let below = o.lt(x, lo);
-    let xc = o.select(below, lo, x);
-    let above = o.lt(hi, xc);
-    let xc = o.select(above, hi, xc);
+    // Clamp (beyond, the result is 0 or inf), reduce x = k ln2 + r.
+    let xc = clamp(o, x, -746.0, 710.0);
     let log2e = o.c(std::f64::consts::LOG2_E);
     let t = o.mul(xc, log2e);
     let kf = o.round(t);
@@ -214,6 +210,16 @@ pub fn exp<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let r = o.sub(r, b);
     let p = horner(o, r, &EXP_TAYLOR);
     scale(o, p, kf)
+}
+
+/// `x` clamped to [lo, hi]; NaN passes through the comparisons unchanged.
+#[inline(always)]
+pub(super) fn clamp<O: Ops>(o: &mut O, x: O::F, lo: f64, hi: f64) -> O::F {
+    let (lo, hi) = (o.c(lo), o.c(hi));
+    let below = o.lt(x, lo);
+    let xc = o.select(below, lo, x);
+    let above = o.lt(hi, xc);
+    o.select(above, hi, xc)
 }
 
 /// `x · 2^k` for a float holding an integer k in [-2044, 2046]: 2^k as two factors, so that

@@ -6,17 +6,13 @@
 // fdlibm's constants, verbatim.
 #![allow(clippy::excessive_precision)]
 
-use super::{EXP_TAYLOR, Ops, float_of, horner, int_of, scale, split_sign, with_sign};
+use super::{EXP_TAYLOR, Ops, clamp, float_of, horner, int_of, scale, split_sign, with_sign};
 
 /// `2^x`.
 #[inline(always)]
 pub fn exp2<O: Ops>(o: &mut O, x: O::F) -> O::F {
-    // Clamp (NaN passes through the comparisons unchanged): beyond, the result is 0 or inf.
-    let (lo, hi) = (o.c(-1080.0), o.c(1030.0));
-    let below = o.lt(x, lo);
-    let xc = o.select(below, lo, x);
-    let above = o.lt(hi, xc);
-    let xc = o.select(above, hi, xc);
+    // Clamp: beyond, the result is 0 or inf.
+    let xc = clamp(o, x, -1080.0, 1030.0);
     let kf = o.round(xc);
     let r = o.sub(xc, kf);
     let ln2 = o.c(std::f64::consts::LN_2);
