@@ -13,6 +13,7 @@ mod index;
 mod inplace;
 mod loops;
 mod options;
+mod prelude;
 mod progress;
 mod replay;
 mod stmt;
@@ -115,6 +116,8 @@ pub struct Evaluator {
     pub times: PhaseTimes,
     /// When the evaluator was created: `clock()` counts from here.
     started: Instant,
+    /// The stdlib functions not bound yet (`prelude`).
+    prelude: prelude::Prelude,
 }
 
 impl std::fmt::Debug for Evaluator {
@@ -163,10 +166,9 @@ impl Evaluator {
             checkpoints: None,
             times: PhaseTimes::default(),
             started: Instant::now(),
+            prelude: Default::default(),
         };
-        for (name, text) in crate::stdlib::FILES {
-            ev.run_source(&format!("<stdlib>/{name}"), text, None)?;
-        }
+        ev.load_prelude();
         Ok(ev)
     }
 
@@ -480,8 +482,10 @@ impl Evaluator {
     /// Reads a name's binding for its value: like [`Evaluator::lookup`], but a loop
     /// recording turns values from outside the body into parameters or guarded constants.
     pub(crate) fn read_var(&mut self, name: &str) -> Result<Option<Binding>> {
-        let Some(scope) = self.resolve(name) else {
-            return Ok(None);
+        let scope = match self.resolve(name) {
+            Some(scope) => scope,
+            None if self.bind_stdlib(name)? => 0,
+            None => return Ok(None),
         };
         if let Some(b) = self.recorded_read(scope, name)? {
             return Ok(Some(b));
@@ -498,6 +502,7 @@ impl Evaluator {
             .flat_map(|s| s.keys().cloned())
             .collect();
         names.extend(builtins::registry().iter().map(|b| b.name.to_string()));
+        names.extend(self.prelude.keys().map(|n| n.to_string()));
         names.extend(["pi", "e", "inf", "nan", "newaxis"].map(String::from));
         // Hidden names (`for x in array`'s) are not identifiers: never offered.
         names.retain(|n| !n.starts_with('<'));
@@ -552,19 +557,6 @@ impl Evaluator {
         v
     }
 
-    /// User and stdlib functions visible at top level, with their doc lines.
-    pub fn functions(&self) -> Vec<Rc<FnDef>> {
-        let mut v: Vec<Rc<FnDef>> = self.scopes[0]
-            .values()
-            .filter_map(|b| match b {
-                Binding::Func(f) => Some(f.clone()),
-                Binding::Value(_) => None,
-            })
-            .collect();
-        v.sort_by(|a, b| a.name.text.cmp(&b.name.text));
-        v
-    }
-
     /// Removes every user binding (stdlib functions stay).
     pub fn reset(&mut self) -> Result<()> {
         self.forget_loops();
@@ -572,9 +564,7 @@ impl Evaluator {
         self.scopes = vec![Scope::default()];
         self.imported.clear();
         self.import_files.clear();
-        for (name, text) in crate::stdlib::FILES {
-            self.run_source(&format!("<stdlib>/{name}"), text, None)?;
-        }
+        self.load_prelude();
         Ok(())
     }
 

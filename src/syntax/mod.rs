@@ -18,8 +18,15 @@ lalrpop_util::lalrpop_mod!(
 
 /// Parses the text of source file `file` into a program, or the first syntax error.
 pub fn parse(src: &str, file: u32) -> Result<Program> {
-    let tokens = token::lex(src, file)?;
-    let end = src.len();
+    parse_part(src, file, 0..src.len())
+}
+
+/// Parses the bytes `part` of source file `file` (whose text is `src`) as a program: spans
+/// are positions in the whole file (the stdlib's functions are parsed one by one, when
+/// first used). `part` must start and end on a line boundary.
+pub fn parse_part(src: &str, file: u32, part: std::ops::Range<usize>) -> Result<Program> {
+    let end = part.end;
+    let tokens = token::lex(src, file, part)?;
     grammar::ProgramParser::new()
         .parse(file, src, tokens)
         .map_err(|e| parse_error(e, file, end))

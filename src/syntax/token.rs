@@ -291,15 +291,17 @@ const MAX_NESTING: usize = 256;
 /// A token with its byte range in the source.
 pub type Spanned = (usize, Token, usize);
 
-/// Lexes `src` into normalised tokens (see the module doc), or the first lexical error.
-pub fn lex(src: &str, file: u32) -> Result<Vec<Spanned>, Error> {
+/// Lexes the bytes `part` of `src` into normalised tokens (see the module doc), or the
+/// first lexical error; positions are `src`'s.
+pub fn lex(src: &str, file: u32, part: std::ops::Range<usize>) -> Result<Vec<Spanned>, Error> {
     let mut out: Vec<Spanned> = Vec::new();
     let mut brackets: Vec<Token> = Vec::new();
     let err = |msg: String, start: usize, end: usize| {
         Error::new(ErrorKind::Syntax, msg).with_span(Span::new(file, start, end))
     };
-    for (tok, range) in Token::lexer(src).spanned() {
-        let (start, end) = (range.start, range.end);
+    let at = part.start;
+    for (tok, range) in Token::lexer(&src[part]).spanned() {
+        let (start, end) = (range.start + at, range.end + at);
         let tok = match tok {
             Ok(t) => t,
             Err(()) => {

@@ -149,11 +149,18 @@ fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             "internal error: complex parts are not f64",
         ));
     };
-    let z: Vec<Complex64> = re
-        .iter()
-        .zip(im.iter())
-        .map(|(&r, &i)| Complex64::new(r, i))
-        .collect();
+    let z: Vec<Complex64> = match (re.as_slice(), im.as_slice()) {
+        (Some(re), Some(im)) => re
+            .iter()
+            .zip(im)
+            .map(|(&r, &i)| Complex64::new(r, i))
+            .collect(),
+        _ => re
+            .iter()
+            .zip(im.iter())
+            .map(|(&r, &i)| Complex64::new(r, i))
+            .collect(),
+    };
     let z = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), z)
         .map_err(|e| crate::diag::value_error(e.to_string()))?;
     Ok(Value::Array(ev.graph.constant(
