@@ -58,6 +58,8 @@ fn kernels(c: &mut Criterion) {
         let code = format!("{f}(a)");
         c.bench_function(name, |b| b.iter(|| s.eval(&code).expect("evaluates")));
     }
+    // `pow` of two arrays (exponents vary per element: no strength reduction).
+    c.bench_function("F_pow", |b| b.iter(|| s.eval("a ** a").expect("evaluates")));
 }
 
 criterion_group! {

@@ -423,6 +423,31 @@ fn explain_prints_graphs() {
 }
 
 #[test]
+fn explain_marks_scalar_libm_calls() {
+    let dir = std::env::temp_dir().join(format!("arr-explain-libm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("e.arr");
+    let code = "let x = linspace(0.5, 2.0, 64)\nprint(sum(exp(x) + x ** x + atan2(x, 2.0)))\n\
+                print(sum(asinh(x) * gamma(x)))\n";
+    std::fs::write(&script, code).expect("write");
+    let out = arr(&["explain", script.to_str().expect("utf-8 path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Only the second print's kernel calls libm per element; exp, pow and atan2 are inline.
+    let (first, second) = text
+        .split_once("plan: ")
+        .and_then(|(_, t)| t.split_once("plan: "))
+        .expect("two plans");
+    assert!(!first.contains("scalar calls per element"), "{first}");
+    assert!(
+        second.contains("scalar calls per element (libm, not inlined; one lane):\n"),
+        "{second}"
+    );
+    assert!(second.contains(": asinh, gamma\n"), "{second}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn version_and_time() {
     let out = arr(&["--version"]);
     assert!(out.status.success());

@@ -84,6 +84,8 @@ fn elementwise_operations_match() {
         "atan(x) + asin(x / 3.0) + acos(sp) + atan(sp)",
         "erf(x) + erfc(x * 3.0) + erf(sp) + erfc(sp)",
         "atan2(sp, sp[::-1]) + atan2(x, 0.5) + atan2(sp, -0.0) + atan2(-0.0, sp)",
+        "pow(sp, sp[::-1]) + pow(abs(x), 2.5) + pow(-2.0, sp) + pow(abs(x), x * 40.0)",
+        "pow(sp, -3.0) + pow(sp, 0.5) + pow(x, 2.0) + pow(sp, 1075.0) + pow(sp, x)",
         "exp(f)",
         "rand(1000, seed=4) * x[:1000]",
     ] {

@@ -80,6 +80,7 @@ fn every_width_gives_the_interpreters_bits() {
         "log2(x) + log10(y)",
         "cbrt(x * 1e5) + cbrt(y)",
         "erf(x / 4) + erfc(y / 4)",
+        "abs(x) ** y + x ** 3.5 + 1.5 ** x + pow(abs(y), x * 40)",
         "sqrt(abs(x)) + floor(x) - ceil(y) + trunc(x * 0.5) + round(y)",
         "exp(-x * x) * sin(3 * y) + log1p(abs(x))",
         "-exp(x / 50) / (1 + cos(y))",

@@ -11,7 +11,8 @@
 //! `sinh`, `cosh`, `tanh` ≤ 2 ulp (fdlibm's, in `hyperbolic`), `exp2` and `cbrt` ≤ 2 ulp
 //! (`powers`), `log2` and `log10` ≤ 2 ulp (msun's, in `logs`), `tan` ≤ 2 ulp below 1e5
 //! (fdlibm's kernel, in `tan`), `erf` and `erfc` ≤ 2 ulp of the `libm` crate's (fdlibm's,
-//! in `erf`). The polynomials
+//! in `erf`), `pow` ≤ 2 ulp (fdlibm's, in `pow`; exact for representable integer powers of
+//! integers). The polynomials
 //! are fdlibm's (`e_log.c`, `k_sin.c`, `k_cos.c`) and a degree-13 Taylor series for `exp`
 //! on |r| ≤ ln2/2.
 
@@ -25,6 +26,7 @@ mod hyperbolic;
 mod hypot;
 mod inverse;
 mod logs;
+mod pow;
 mod powers;
 mod scalar;
 mod tan;
@@ -34,6 +36,7 @@ pub use hyperbolic::{cosh, expm1, sinh, tanh};
 pub use hypot::hypot;
 pub use inverse::{acos, asin, atan, atan2};
 pub use logs::{log2, log10};
+pub use pow::pow;
 pub use powers::{cbrt, exp2};
 pub use scalar::Scalar;
 pub use tan::tan;
@@ -67,7 +70,7 @@ pub fn decomposed(op: UnaryOp) -> bool {
 
 /// Whether every backend computes `op` of two f64 values with the decompositions here.
 pub fn decomposed_binary(op: BinaryOp) -> bool {
-    matches!(op, BinaryOp::Hypot | BinaryOp::Atan2)
+    matches!(op, BinaryOp::Hypot | BinaryOp::Atan2 | BinaryOp::Pow)
 }
 
 /// `op(a, b)` for an `op` that is [`decomposed_binary`].
@@ -76,6 +79,7 @@ pub fn binary<O: Ops>(o: &mut O, op: BinaryOp, a: O::F, b: O::F) -> O::F {
     match op {
         BinaryOp::Hypot => hypot(o, a, b),
         BinaryOp::Atan2 => atan2(o, a, b),
+        BinaryOp::Pow => pow(o, a, b),
         _ => unreachable!("`{}` is not decomposed", op.name()),
     }
 }

@@ -423,7 +423,10 @@ impl Translator<'_> {
 
     fn unary(&mut self, op: UnaryOp, x: ir::Value, dtype: DType) -> ir::Value {
         use UnaryOp::*;
-        let code = self.b.ins().iconst(types::I32, op as i64);
+        if let Some(shim) = shims::unary_shim(dtype, op) {
+            let code = self.b.ins().iconst(types::I32, op as i64);
+            return self.call(shim, &[code, x]);
+        }
         let ins = self.b.ins();
         match (dtype, op) {
             (DType::Bool, Not) => ins.bxor_imm_s(x, 1),
@@ -451,11 +454,8 @@ impl Translator<'_> {
             (DType::F64 | DType::F32, Round) => ins.nearest(x),
             (DType::F64 | DType::F32, Real | Conj) => x,
             (DType::F64, op) if math::decomposed(op) => math::unary(self, op, x),
-            (DType::F64, _) => self.call("arr_unary_f64", &[code, x]),
-            (DType::F32, _) => self.call("arr_unary_f32", &[code, x]),
             (DType::I64, Neg) => ins.ineg(x),
             (DType::I64, Invert) => ins.bnot(x),
-            (DType::I64, _) => self.call("arr_unary_i64", &[code, x]),
             _ => unreachable!("lowering casts operands to a dtype the op accepts"),
         }
     }
@@ -463,7 +463,10 @@ impl Translator<'_> {
     /// `op` over operands of dtype `dtype` (the compute dtype).
     fn binary(&mut self, op: BinaryOp, a: ir::Value, c: ir::Value, dtype: DType) -> ir::Value {
         use BinaryOp::*;
-        let code = self.b.ins().iconst(types::I32, op as i64);
+        if let Some(shim) = shims::binary_shim(dtype, op) {
+            let code = self.b.ins().iconst(types::I32, op as i64);
+            return self.call(shim, &[code, a, c]);
+        }
         let ins = self.b.ins();
         let float = matches!(dtype, DType::F64 | DType::F32);
         if let Some((fcc, icc)) = conditions(op) {
@@ -523,12 +526,9 @@ impl Translator<'_> {
                 let first = ins.icmp(cc, a, c);
                 self.b.ins().select(first, a, c)
             }
-            (DType::F64, _) => self.call("arr_binary_f64", &[code, a, c]),
-            (DType::F32, _) => self.call("arr_binary_f32", &[code, a, c]),
             (DType::I64, Add) => ins.iadd(a, c),
             (DType::I64, Sub) => ins.isub(a, c),
             (DType::I64, Mul) => ins.imul(a, c),
-            (DType::I64, _) => self.call("arr_binary_i64", &[code, a, c]),
             _ => unreachable!("complex values are computed as two f64 halves"),
         }
     }

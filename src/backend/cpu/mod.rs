@@ -290,6 +290,24 @@ fn cache_key(kernel: &Kernel, columns: bool) -> u64 {
     kernel.code_key() ^ u64::from(columns) ^ simd::layout_key(kernel)
 }
 
+/// `explain`'s note of the kernels that call a shim per element (libm functions not
+/// decomposed in `fuse::math`): those run at one lane, no vector width.
+fn shim_lines(plan: &Plan) -> String {
+    let mut text = String::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Step::Kernel { kernel, .. } = step {
+            let calls = shims::shim_calls(kernel);
+            if !calls.is_empty() {
+                text.push_str(&format!("  step {i}: {}\n", calls.join(", ")));
+            }
+        }
+    }
+    if text.is_empty() {
+        return text;
+    }
+    format!("scalar calls per element (libm, not inlined; one lane):\n{text}")
+}
+
 /// Computes a plan step that is not a kernel (a library call, gather, scan) from its
 /// inputs' values, row-major: matrix products read their operands' strided views in place.
 pub(crate) fn library_step(
@@ -431,7 +449,8 @@ impl Backend for Cpu {
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {
-        Plan::build(roots, false).to_string()
+        let plan = Plan::build(roots, false);
+        format!("{plan}{}", shim_lines(&plan))
     }
 
     fn code(&self, roots: &[NodeRef]) -> Option<String> {

@@ -3,7 +3,68 @@
 //! are bit-identical across backends.
 
 use crate::backend::interp::elementwise as scalar;
+use crate::dtype::DType;
+use crate::fuse::{Inst, Kernel, math};
 use crate::graph::{BinaryOp, UnaryOp};
+
+/// The shim a compiled kernel calls, once per element, for `op` of a `dtype` operand: libm's
+/// functions `fuse::math` does not decompose, and integer ops without an instruction.
+/// `None` where the kernel computes `op` inline (`codegen` calls exactly these).
+pub(crate) fn unary_shim(dtype: DType, op: UnaryOp) -> Option<&'static str> {
+    use UnaryOp::*;
+    let float_inline = matches!(
+        op,
+        IsNan | IsInf | IsFinite | Neg | Abs | Sqrt | Floor | Ceil | Trunc | Round | Real | Conj
+    );
+    match dtype {
+        DType::F64 if !float_inline && !math::decomposed(op) => Some("arr_unary_f64"),
+        DType::F32 if !float_inline => Some("arr_unary_f32"),
+        DType::I64 if !matches!(op, Neg | Invert) => Some("arr_unary_i64"),
+        _ => None,
+    }
+}
+
+/// The shim a compiled kernel calls, once per element, for `op` of two `dtype` operands
+/// (see [`unary_shim`]).
+pub(crate) fn binary_shim(dtype: DType, op: BinaryOp) -> Option<&'static str> {
+    use BinaryOp::*;
+    if super::codegen::conditions(op).is_some() {
+        return None;
+    }
+    match dtype {
+        DType::F64 if !matches!(op, Add | Sub | Mul | Div | Minimum | Maximum) => {
+            (!math::decomposed_binary(op)).then_some("arr_binary_f64")
+        }
+        DType::F32 if !matches!(op, Add | Sub | Mul | Div | Minimum | Maximum) => {
+            Some("arr_binary_f32")
+        }
+        DType::I64
+            if !matches!(
+                op,
+                Add | Sub | Mul | Minimum | Maximum | BitAnd | BitOr | BitXor | Shl | Shr
+            ) =>
+        {
+            Some("arr_binary_i64")
+        }
+        _ => None,
+    }
+}
+
+/// The functions `kernel` calls through a shim (once per element, at one lane), by name.
+pub(crate) fn shim_calls(kernel: &Kernel) -> Vec<&'static str> {
+    let mut names = vec![];
+    for v in &kernel.body {
+        let name = match v.inst {
+            Inst::Unary(op, a) => unary_shim(kernel.body[a].dtype, op).map(|_| op.name()),
+            Inst::Binary(op, a, _) => binary_shim(kernel.body[a].dtype, op).map(|_| op.name()),
+            _ => None,
+        };
+        if let Some(name) = name.filter(|n| !names.contains(n)) {
+            names.push(name);
+        }
+    }
+    names
+}
 
 /// `UnaryOp::ALL[op]` of an f64.
 pub extern "C" fn unary_f64(op: u32, x: f64) -> f64 {

@@ -15,7 +15,7 @@ trait Real: Copy + PartialOrd + std::ops::Neg<Output = Self> + 'static {
 }
 
 macro_rules! impl_real {
-    ($t:ty, $j0:path, $j1:path, $y0:path, $y1:path, $erf:path, $erfc:path, $gamma:path, $lgamma:path, $hypot:path, $atan2:path) => {
+    ($t:ty, $j0:path, $j1:path, $y0:path, $y1:path, $erf:path, $erfc:path, $gamma:path, $lgamma:path, $hypot:path, $atan2:path, $pow:path) => {
         impl Real for $t {
             fn apply(self, op: UnaryOp) -> $t {
                 use UnaryOp::*;
@@ -94,7 +94,7 @@ macro_rules! impl_real {
                     Div => a / b,
                     FloorDiv => divmod(a as f64, b as f64).0 as $t,
                     Mod => divmod(a as f64, b as f64).1 as $t,
-                    Pow => a.powf(b),
+                    Pow => $pow(a, b),
                     // NumPy's: NaN if either is; the second operand when they compare
                     // equal (`minimum(0.0, -0.0)` is `-0.0`).
                     Minimum => {
@@ -140,7 +140,8 @@ impl_real!(
     libm::tgamma,
     libm::lgamma,
     hypot_f64,
-    atan2_f64
+    atan2_f64,
+    pow_f64
 );
 impl_real!(
     f32,
@@ -153,13 +154,19 @@ impl_real!(
     libm::tgammaf,
     libm::lgammaf,
     f32::hypot,
-    f32::atan2
+    f32::atan2,
+    f32::powf
 );
 
 /// `hypot` of f64 values (and `abs` of complex numbers): the shared decomposition of
 /// `fuse::math`, which compiled kernels inline.
 pub(crate) fn hypot_f64(x: f64, y: f64) -> f64 {
     crate::fuse::math::hypot(&mut crate::fuse::math::Scalar, x, y)
+}
+
+/// `x^y` of f64 values: the shared decomposition of `fuse::math`.
+fn pow_f64(x: f64, y: f64) -> f64 {
+    crate::fuse::math::pow(&mut crate::fuse::math::Scalar, x, y)
 }
 
 /// `atan2` of f64 values: the shared decomposition of `fuse::math`.
