@@ -414,9 +414,7 @@ impl Evaluator {
     }
 
     fn eval_call(&mut self, name: &str, name_span: Span, args: &[Arg], span: Span) -> Ev<Value> {
-        if self.resolve(name).is_none() {
-            self.bind_stdlib(name)?;
-        }
+        self.resolve_or_stdlib(name)?;
         if let Some(Binding::Func(def)) = self.lookup(name) {
             let def = def.clone();
             return self.call_user(&def, args, span);

@@ -482,10 +482,8 @@ impl Evaluator {
     /// Reads a name's binding for its value: like [`Evaluator::lookup`], but a loop
     /// recording turns values from outside the body into parameters or guarded constants.
     pub(crate) fn read_var(&mut self, name: &str) -> Result<Option<Binding>> {
-        let scope = match self.resolve(name) {
-            Some(scope) => scope,
-            None if self.bind_stdlib(name)? => 0,
-            None => return Ok(None),
+        let Some(scope) = self.resolve_or_stdlib(name)? else {
+            return Ok(None);
         };
         if let Some(b) = self.recorded_read(scope, name)? {
             return Ok(Some(b));

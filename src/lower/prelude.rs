@@ -6,7 +6,7 @@
 //!
 //! *Invariant:* a program sees the same bindings as with the stdlib run eagerly first —
 //! every path that looks a name up for a use (`read_var`, calls, assignments) calls
-//! [`Evaluator::bind_stdlib`] when the name is not visible, and [`Evaluator::functions`]
+//! [`Evaluator::resolve_or_stdlib`] in place of `resolve`, and [`Evaluator::functions`]
 //! lists pending functions too. A pending function stays pending once bound: a binding
 //! dropped later (a scope restored) is bound again on its next use.
 
@@ -68,16 +68,19 @@ impl Evaluator {
         }
     }
 
-    /// Binds the stdlib function `name` at top level, where it is one; for a lookup that
-    /// found no visible binding of `name` (running the stdlib first would have bound it
-    /// there). Whether it bound one.
-    pub(crate) fn bind_stdlib(&mut self, name: &str) -> Result<bool> {
+    /// The scope `name` resolves to (see [`Evaluator::resolve`]), binding the stdlib
+    /// function of that name at top level first when nothing visible has it (running the
+    /// stdlib first would have bound it there).
+    pub(crate) fn resolve_or_stdlib(&mut self, name: &str) -> Result<Option<usize>> {
+        if let Some(scope) = self.resolve(name) {
+            return Ok(Some(scope));
+        }
         let Some(pending) = self.prelude.get(name) else {
-            return Ok(false);
+            return Ok(None);
         };
         let def = pending.def()?;
         self.scopes[0].insert(name.to_string(), Binding::Func(def));
-        Ok(true)
+        Ok(Some(0))
     }
 
     /// User and stdlib functions visible at top level, with their doc lines, by name.

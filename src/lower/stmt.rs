@@ -128,9 +128,7 @@ impl Evaluator {
     /// function); read through a loop recording when the assignment reads it (`x += v`,
     /// `x[i] = v`).
     fn assign_current(&mut self, target: &Name, reads: bool) -> Ev<Value> {
-        if self.resolve(&target.text).is_none() {
-            self.bind_stdlib(&target.text)?;
-        }
+        self.resolve_or_stdlib(&target.text)?;
         let binding = if reads {
             self.read_var(&target.text)?
         } else {

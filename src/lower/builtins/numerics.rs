@@ -149,20 +149,10 @@ fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
             "internal error: complex parts are not f64",
         ));
     };
-    let z: Vec<Complex64> = match (re.as_slice(), im.as_slice()) {
-        (Some(re), Some(im)) => re
-            .iter()
-            .zip(im)
-            .map(|(&r, &i)| Complex64::new(r, i))
-            .collect(),
-        _ => re
-            .iter()
-            .zip(im.iter())
-            .map(|(&r, &i)| Complex64::new(r, i))
-            .collect(),
-    };
-    let z = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), z)
-        .map_err(|e| crate::diag::value_error(e.to_string()))?;
+    // Both parts are `shape` (broadcast above); Zip walks contiguous parts as slices.
+    let z = ndarray::Zip::from(re)
+        .and(im)
+        .map_collect(|&r, &i| Complex64::new(r, i));
     Ok(Value::Array(ev.graph.constant(
         Array::C128(z),
         weak,
