@@ -307,6 +307,9 @@ proptest! {
 
     #[test]
     fn gpu_matches_interp(e in expr_strategy(), m in 1usize..50, n in 1usize..60, seed in 0u64..1000) {
+        // A float product on the GPU sums in its tiles' order, within 2·γ_k of the
+        // interpreter's (`matmul_within_its_error_bound`), not bit for bit.
+        prop_assume!(!e.contains('@'));
         if !gpu_available() {
             return Ok(());
         }
