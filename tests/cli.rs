@@ -447,6 +447,55 @@ fn explain_marks_scalar_libm_calls() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The `(compiled, loaded from disk)` kernel counts of a `--time` line.
+fn kernel_counts(err: &str) -> (u64, u64) {
+    let counts = err
+        .split_once(" kernels compiled, ")
+        .and_then(|(before, after)| {
+            let compiled = before.rsplit('(').next()?.parse().ok()?;
+            let loaded = after.split(' ').next()?.parse().ok()?;
+            Some((compiled, loaded))
+        });
+    counts.unwrap_or_else(|| panic!("no kernel counts in {err}"))
+}
+
+#[test]
+fn kernels_compiled_once_are_loaded_by_the_next_run() {
+    let (dir, script) = temp_script(
+        "stored",
+        "k.arr",
+        "let x = linspace(0, 1, 5000)\nprint(sum(exp(x) * sin(3.0 * x)))\n\
+         print(max(sqrt(x) - x * 0.75))\nprint(sum(x[::3] > 0.5))\n",
+    );
+    let store = dir.join("kernels");
+    let store_dir = store.to_str().expect("utf-8");
+    let run = |cache: &str| {
+        let out = arr_env(&["run", "--time", &script], &[("ARR_KERNEL_CACHE", cache)]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (stdout(&out), kernel_counts(&stderr(&out)))
+    };
+    let (first, (compiled, loaded)) = run(store_dir);
+    assert!(compiled >= 3 && loaded == 0, "{compiled} {loaded}");
+    let (second, counts) = run(store_dir);
+    assert_eq!(second, first);
+    assert_eq!(counts, (0, compiled), "the second run loads every kernel");
+    // Damaged entries are compiled again, never run.
+    for build in std::fs::read_dir(&store).expect("store") {
+        for entry in std::fs::read_dir(build.expect("build").path()).expect("entries") {
+            let path = entry.expect("entry").path();
+            let mut data = std::fs::read(&path).expect("entry");
+            let middle = data.len() / 2;
+            data[middle] ^= 0x40;
+            std::fs::write(&path, data).expect("write");
+        }
+    }
+    let (third, counts) = run(store_dir);
+    assert_eq!((third, counts), (first.clone(), (compiled, 0)));
+    let (off, counts) = run("off");
+    assert_eq!((off, counts), (first, (compiled, 0)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn version_and_time() {
     let out = arr(&["--version"]);

@@ -180,6 +180,9 @@ pub struct BackendStats {
     pub compile: Duration,
     /// Kernels compiled.
     pub kernels_compiled: u64,
+    /// Kernels whose machine code an earlier run compiled, loaded from the kernel store on
+    /// disk (`backend/cpu/stored.rs`) instead of compiling them.
+    pub kernels_loaded: u64,
     /// Kernels found already compiled.
     pub cache_hits: u64,
     /// Kernel runs.

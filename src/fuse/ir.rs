@@ -245,44 +245,51 @@ impl Kernel {
     /// streams: kernels with equal code compile to the same machine code, so this is the
     /// compile-cache key.
     pub fn code_key(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
+        use std::hash::Hasher;
         let mut h = rustc_hash::FxHasher::default();
+        self.hash_code(&mut h);
+        h.finish()
+    }
+
+    /// Feeds `h` what [`Kernel::code_key`] hashes: everything the compiled code depends
+    /// on (so a wider hash of it can name the code on disk, `backend/cpu/stored.rs`).
+    pub fn hash_code(&self, h: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
         for i in &self.inputs {
-            matches!(i.source, Source::Counter).hash(&mut h);
-            i.dtype.hash(&mut h);
+            matches!(i.source, Source::Counter).hash(h);
+            i.dtype.hash(h);
         }
         for v in &self.body {
-            v.dtype.hash(&mut h);
-            std::mem::discriminant(&v.inst).hash(&mut h);
+            v.dtype.hash(h);
+            std::mem::discriminant(&v.inst).hash(h);
             match &v.inst {
-                Inst::Load(n) => n.hash(&mut h),
+                Inst::Load(n) => n.hash(h),
                 Inst::Const(s) => match s {
-                    Scalar::Bool(b) => b.hash(&mut h),
-                    Scalar::I64(x) => x.hash(&mut h),
-                    Scalar::F32(x) => x.to_bits().hash(&mut h),
-                    Scalar::F64(x) => x.to_bits().hash(&mut h),
-                    Scalar::C128(z) => (z.re.to_bits(), z.im.to_bits()).hash(&mut h),
+                    Scalar::Bool(b) => b.hash(h),
+                    Scalar::I64(x) => x.hash(h),
+                    Scalar::F32(x) => x.to_bits().hash(h),
+                    Scalar::F64(x) => x.to_bits().hash(h),
+                    Scalar::C128(z) => (z.re.to_bits(), z.im.to_bits()).hash(h),
                 },
-                Inst::Unary(op, a) => (op, a).hash(&mut h),
-                Inst::Binary(op, a, b) => (op, a, b).hash(&mut h),
-                Inst::Select(c, a, b) => (c, a, b).hash(&mut h),
-                Inst::Cast(a) => a.hash(&mut h),
-                Inst::Complex(re, im) => (re, im).hash(&mut h),
+                Inst::Unary(op, a) => (op, a).hash(h),
+                Inst::Binary(op, a, b) => (op, a, b).hash(h),
+                Inst::Select(c, a, b) => (c, a, b).hash(h),
+                Inst::Cast(a) => a.hash(h),
+                Inst::Complex(re, im) => (re, im).hash(h),
                 // A draw's distribution, stream and draw number are arguments of the
                 // kernel (the host fills its values), so every draw shares one kernel.
-                Inst::Random { counter, .. } => counter.hash(&mut h),
+                Inst::Random { counter, .. } => counter.hash(h),
             }
         }
         match &self.output {
-            Output::Store(v) => (0u8, v).hash(&mut h),
+            Output::Store(v) => (0u8, v).hash(h),
             Output::Reduce {
                 combine,
                 value,
                 axis,
                 divide,
-            } => (1u8, combine, value, axis, divide).hash(&mut h),
+            } => (1u8, combine, value, axis, divide).hash(h),
         }
-        h.finish()
     }
 }
 

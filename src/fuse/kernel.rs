@@ -502,6 +502,12 @@ impl<'p> Builder<'p> {
                     b = self.planner.contiguous_copy(x, b);
                 }
                 let strides = contiguous_strides(&node.shape);
+                if dtype == DType::C128 {
+                    // The current half: every other f64, the real half first.
+                    let halves: Vec<i64> = strides.iter().map(|s| 2 * s).collect();
+                    let offset = i64::from(self.part == Part::Im);
+                    return self.load(Source::Buffer(b), DType::F64, offset, &halves, view);
+                }
                 self.load(Source::Buffer(b), dtype, 0, &strides, view)
             }
             _ => unreachable!("only fusible ops reach emit_op"),

@@ -200,6 +200,16 @@ impl Graph {
         Ok(Some(n))
     }
 
+    /// `complex(re, im)` of real parts (cast to f64, broadcast): a c128 value, weak when
+    /// both parts are.
+    pub fn complex(&mut self, re: &NodeRef, im: &NodeRef, span: Span) -> Result<NodeRef> {
+        let shape = broadcast_shapes(&re.shape, &im.shape).map_err(|e| e.with_span(span))?;
+        let weak = re.weak && im.weak;
+        let re = self.cast(re, DType::F64, span)?;
+        let im = self.cast(im, DType::F64, span)?;
+        self.make(Op::Complex, vec![re, im], shape, DType::C128, weak, span)
+    }
+
     /// `where(cond, a, b)`.
     pub fn select(
         &mut self,

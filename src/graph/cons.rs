@@ -103,6 +103,7 @@ impl ConsKey {
             Op::Param(n) => words.extend([18, *n as u64]),
             Op::Device(_) => return None,
             Op::Position { axis, len } => words.extend([19, *axis as u64, *len as u64]),
+            Op::Complex => words.push(20),
             Op::Library(_) | Op::Random { .. } => {
                 words.push(17);
                 text = Some(format!("{op:?}"));

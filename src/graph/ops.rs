@@ -424,6 +424,10 @@ pub enum Op {
     Binary { op: BinaryOp, compute: DType },
     /// `where(c, a, b)` over inputs 0, 1, 2 (broadcast).
     Where,
+    /// `complex(re, im)`: a c128 value from its real and imaginary parts, inputs 0 and 1
+    /// (f64, broadcast). Never `re + im * 1j`, which turns an infinite `im` into a NaN
+    /// real part and loses the sign of a zero `re`.
+    Complex,
     /// Input 0 converted to the node's dtype.
     Cast,
     /// A reduction of input 0 over `axis` (all axes when `None`).
@@ -491,6 +495,7 @@ impl Op {
             Op::Unary(u) => u.name().to_string(),
             Op::Binary { op, .. } => op.name().to_string(),
             Op::Where => "where".into(),
+            Op::Complex => "complex".into(),
             Op::Cast => "cast".into(),
             Op::Reduce {
                 op,

@@ -191,9 +191,7 @@ impl Evaluator {
                         // `x` first: the mask's kernel then reads `x`'s buffer instead of
                         // computing `x` again.
                         let both = match x.value() {
-                            None if node.value().is_none() && !x.reads_param => {
-                                vec![x.clone(), node.clone()]
-                            }
+                            None if !x.reads_param => vec![x.clone(), node.clone()],
                             _ => vec![node.clone()],
                         };
                         let mask = self

@@ -39,13 +39,14 @@ impl PhaseTimes {
         };
         format!(
             "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
-             ({} kernels compiled, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
+             ({} kernels compiled, {} loaded from disk, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
              {} arrays copied for updates, {} updated in place, {} loop iterations replayed{transfers})",
             ms(self.parse),
             ms(self.trace),
             ms(b.fuse),
             ms(b.compile),
             b.kernels_compiled,
+            b.kernels_loaded,
             b.cache_hits,
             ms(run),
             self.forced,
@@ -71,6 +72,7 @@ impl PhaseTimes {
                 fuse: a.fuse.saturating_sub(e.fuse),
                 compile: a.compile.saturating_sub(e.compile),
                 kernels_compiled: a.kernels_compiled - e.kernels_compiled,
+                kernels_loaded: a.kernels_loaded - e.kernels_loaded,
                 cache_hits: a.cache_hits - e.cache_hits,
                 kernels_run: a.kernels_run - e.kernels_run,
                 updates_copied: a.updates_copied - e.updates_copied,

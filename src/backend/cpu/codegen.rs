@@ -11,7 +11,7 @@
 //! What Cranelift has natively (arithmetic, comparisons, `sqrt`, rounding, casts, select) is
 //! generated inline; other functions call the shims, the same code `interp` runs.
 
-use super::{shims, simd};
+use super::{shims, simd, stored};
 use crate::dtype::DType;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, UnaryOp};
@@ -22,7 +22,7 @@ use cranelift_codegen::ir::{self, AbiParam, FuncRef, InstBuilder, MemFlagsData, 
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module};
+use cranelift_module::{FuncId, Linkage, Module, ModuleReloc};
 use std::collections::HashMap;
 
 /// A compiled kernel (see the module docs for the arguments).
@@ -40,6 +40,15 @@ pub(super) fn clif_type(d: DType) -> Type {
     }
 }
 
+/// The signature of every kernel ([`KernelFn`]).
+fn kernel_signature(module: &JITModule) -> ir::Signature {
+    let mut sig = module.make_signature();
+    let ptr = types::I64;
+    sig.params
+        .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
+    sig
+}
+
 /// Owns the JIT module all kernels of a backend live in.
 pub struct Jit {
     module: JITModule,
@@ -48,6 +57,8 @@ pub struct Jit {
     /// Shims in declaration order (so generated IR is deterministic).
     shims: Vec<(&'static str, FuncId)>,
     next: usize,
+    /// Machine code of earlier runs (`None`: compile every kernel).
+    store: Option<stored::Store>,
 }
 
 impl Jit {
@@ -75,6 +86,8 @@ impl Jit {
             .map_err(|e| e.to_string())?
             .finish(settings::Flags::new(flags))
             .map_err(|e| e.to_string())?;
+        let isa_flags: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
+        let target = format!("{} {isa_flags:?} {}", isa.triple(), isa.flags());
         let mut jb = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
         for (name, ptr) in shims::symbols() {
             jb.symbol(name, ptr);
@@ -96,6 +109,7 @@ impl Jit {
             fctx: FunctionBuilderContext::new(),
             shims: shim_ids,
             next: 0,
+            store: stored::Store::open(&target),
         })
     }
 
@@ -107,37 +121,66 @@ impl Jit {
         text
     }
 
-    /// Compiles a kernel to native code. With `columns`, a reduction over the last axis is
-    /// compiled to run along the *previous* axis instead, combining each element into the
-    /// accumulator row `out` (`out[j] = out[j] ∘ v(j)`): the host then feeds it one reduced
-    /// index at a time, which walks memory contiguously when the reduced axis is strided.
+    /// Compiles a kernel to native code, or loads the code an earlier run compiled for it
+    /// from the kernel store (then `true`). With `columns`, a reduction over the last axis
+    /// is compiled to run along the *previous* axis instead, combining each element into
+    /// the accumulator row `out` (`out[j] = out[j] ∘ v(j)`): the host then feeds it one
+    /// reduced index at a time, which walks memory contiguously when the reduced axis is
+    /// strided.
     #[allow(unsafe_code)]
-    pub fn compile(&mut self, kernel: &Kernel, columns: bool) -> Result<KernelFn, String> {
-        self.translate(kernel, columns);
+    pub fn compile(&mut self, kernel: &Kernel, columns: bool) -> Result<(KernelFn, bool), String> {
+        let key = (self.store.as_ref()).map(|s| s.key(kernel, columns, simd::layout_key(kernel)));
+        let shims = self.shims.len() as u32;
+        let saved = (self.store.as_ref())
+            .zip(key)
+            .and_then(|(s, k)| s.load(k, shims));
+        let loaded = saved.is_some();
         self.next += 1;
         let name = format!("kernel{}", self.next);
         let id = self
             .module
-            .declare_function(&name, Linkage::Local, &self.ctx.func.signature)
+            .declare_function(&name, Linkage::Local, &kernel_signature(&self.module))
             .map_err(|e| e.to_string())?;
+        let code = match saved {
+            Some(code) => code,
+            None => {
+                self.translate(kernel, columns);
+                self.ctx
+                    .compile(self.module.isa(), &mut Default::default())
+                    .map_err(|e| format!("{e:?}"))?;
+                let compiled = (self.ctx.compiled_code()).ok_or("no code was compiled")?;
+                let code = stored::Code {
+                    align: u64::from(compiled.buffer.alignment),
+                    bytes: compiled.code_buffer().to_vec(),
+                    relocs: (compiled.buffer.relocs().iter())
+                        .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
+                        .collect(),
+                };
+                self.module.clear_context(&mut self.ctx);
+                if let (Some(store), Some(key)) = (&self.store, key) {
+                    store.save(key, &code);
+                }
+                code
+            }
+        };
         self.module
-            .define_function(id, &mut self.ctx)
-            .map_err(|e| format!("{e:?}"))?;
-        self.module.clear_context(&mut self.ctx);
+            .define_function_bytes(id, code.align, &code.bytes, &code.relocs)
+            .map_err(|e| e.to_string())?;
         self.module
             .finalize_definitions()
             .map_err(|e| e.to_string())?;
-        let code = self.module.get_finalized_function(id);
-        // SAFETY: the function was generated with exactly the signature of `KernelFn`.
-        Ok(unsafe { std::mem::transmute::<*const u8, KernelFn>(code) })
+        let f = self.module.get_finalized_function(id);
+        // SAFETY: the code was generated (now or by an earlier run of this build, see
+        // `stored`) with exactly the signature of `KernelFn`.
+        Ok((
+            unsafe { std::mem::transmute::<*const u8, KernelFn>(f) },
+            loaded,
+        ))
     }
 
     fn translate(&mut self, kernel: &Kernel, columns: bool) {
         self.module.clear_context(&mut self.ctx);
-        let ptr = types::I64;
-        let sig = &mut self.ctx.func.signature;
-        sig.params
-            .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
+        self.ctx.func.signature = kernel_signature(&self.module);
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         let mut refs = HashMap::new();
         for &(name, id) in &self.shims {

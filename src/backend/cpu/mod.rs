@@ -12,6 +12,7 @@ mod run;
 pub mod share;
 mod shims;
 mod simd;
+mod stored;
 pub mod wide;
 
 pub use codegen::Jit;
@@ -142,14 +143,18 @@ impl Cpu {
             return Ok(f);
         }
         let start = Instant::now();
-        let f = self.jit.compile(kernel, columns).map_err(|e| {
+        let (f, loaded) = self.jit.compile(kernel, columns).map_err(|e| {
             Error::new(
                 ErrorKind::Value,
                 format!("internal error: a kernel failed to compile: {e}"),
             )
         })?;
         self.stats.compile += start.elapsed();
-        self.stats.kernels_compiled += 1;
+        if loaded {
+            self.stats.kernels_loaded += 1;
+        } else {
+            self.stats.kernels_compiled += 1;
+        }
         // Leaked like the JIT's code: both live as long as the process's compile cache.
         let wide =
             wide::Program::new(kernel, columns, self.width).map(|p| &*Box::leak(Box::new(p)));

@@ -529,6 +529,7 @@ impl Backend for Gpu {
         let cpu = self.cpu.stats();
         BackendStats {
             kernels_compiled: self.stats.kernels_compiled + cpu.kernels_compiled,
+            kernels_loaded: cpu.kernels_loaded,
             cache_hits: self.stats.cache_hits + cpu.cache_hits,
             compile: self.stats.compile + cpu.compile,
             ..self.stats

@@ -7,6 +7,7 @@ use crate::dtype::DType;
 use crate::graph::{BinaryOp, UnaryOp};
 use crate::runtime::Array;
 use ndarray::{ArrayD, IxDyn, Zip};
+use num_complex::Complex64;
 
 /// Float functions both f32 and f64 provide, so one generic kernel serves both.
 trait Real: Copy + PartialOrd + std::ops::Neg<Output = Self> + 'static {
@@ -506,6 +507,24 @@ pub fn binary(
         },
         _ => unreachable!("both operands were cast to the compute dtype"),
     })
+}
+
+/// `complex(re, im)` over the broadcast `shape`: each element built from its parts'
+/// values, cast to f64 first.
+pub fn complex(re: &Array, im: &Array, shape: &[usize]) -> Array {
+    let (re, im) = (re.in_dtype(DType::F64), im.in_dtype(DType::F64));
+    let (Array::F64(re), Array::F64(im)) = (&*re, &*im) else {
+        unreachable!("cast to f64 above")
+    };
+    let dim = IxDyn(shape);
+    let (Some(re), Some(im)) = (re.broadcast(dim.clone()), im.broadcast(dim)) else {
+        unreachable!("checked when built")
+    };
+    Array::C128(
+        Zip::from(&re)
+            .and(&im)
+            .map_collect(|&r, &i| Complex64::new(r, i)),
+    )
 }
 
 /// `where(c, a, b)` over the broadcast `shape`; `a` and `b` already share the result dtype.

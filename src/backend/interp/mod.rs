@@ -156,6 +156,7 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
             elementwise::binary(*op, x(), &inputs[1], *compute, &node.shape)?
         }
         Op::Where => elementwise::select(x(), &inputs[1], &inputs[2], &node.shape, node.dtype),
+        Op::Complex => elementwise::complex(x(), &inputs[1], &node.shape),
         Op::Cast => x().cast(node.dtype),
         Op::Reduce {
             op,

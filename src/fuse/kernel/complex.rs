@@ -25,7 +25,12 @@ pub(super) enum Part {
 pub(super) fn fusible(node: &NodeRef) -> Option<bool> {
     if node.dtype == DType::C128 {
         return Some(match &node.op {
-            Op::Fill(_) | Op::Cast | Op::BroadcastTo | Op::Transpose(_) => true,
+            Op::Fill(_)
+            | Op::Cast
+            | Op::BroadcastTo
+            | Op::Transpose(_)
+            | Op::Reshape
+            | Op::Complex => true,
             Op::Unary(op) => matches!(op, UnaryOp::Neg | UnaryOp::Conj),
             Op::Binary { op, compute } => {
                 *compute == DType::C128
@@ -89,6 +94,11 @@ impl Builder<'_> {
         let f64_op = |b: &mut Self, op, x, y| b.push(Inst::Binary(op, x, y), DType::F64);
         match &node.op {
             Op::Fill(s) => self.constant_part(*s),
+            // Both parts are real (f64): read as real values, whichever half is emitted.
+            Op::Complex => {
+                let i = usize::from(part == Part::Im);
+                self.in_part(Part::Re, |b| b.complex_operand(node, i, view, Part::Re))
+            }
             Op::Cast => self.complex_operand(node, 0, view, part),
             Op::Unary(op) => {
                 let x = self.complex_operand(node, 0, view, part);

@@ -7,8 +7,6 @@ use crate::diag::{Result, type_error, value_error};
 use crate::dtype::DType;
 use crate::graph::{Distribution, NodeRef, RandomInput};
 use crate::lower::{Evaluator, Value};
-use crate::runtime::Array;
-use num_complex::Complex64;
 
 pub(super) fn builtins() -> Vec<Builtin> {
     vec![
@@ -128,34 +126,6 @@ fn complex(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     if re.dtype == DType::C128 || im.dtype == DType::C128 {
         return Err(type_error("complex() takes real parts").with_span(span));
     }
-    // Built from the parts' values, never as `re + im * 1j`: that product turns an
-    // infinite `im` into a NaN real part and loses the sign of a zero `re`.
-    let shape =
-        crate::graph::broadcast_shapes(&re.shape, &im.shape).map_err(|e| e.with_span(span))?;
-    let weak = re.weak && im.weak;
-    let mut parts = vec![];
-    for x in [&re, &im] {
-        let x = ev.graph.cast(x, DType::F64, span)?;
-        parts.push(ev.graph.broadcast_to(&x, shape.clone(), span)?);
-    }
-    let values = ev.force_all(&parts)?;
-    // Read in place (both are f64 already, cast above): one pass, no copies of the parts.
-    let (re, im) = (
-        values[0].in_dtype(DType::F64),
-        values[1].in_dtype(DType::F64),
-    );
-    let (Array::F64(re), Array::F64(im)) = (&*re, &*im) else {
-        return Err(crate::diag::value_error(
-            "internal error: complex parts are not f64",
-        ));
-    };
-    // Both parts are `shape` (broadcast above); Zip walks contiguous parts as slices.
-    let z = ndarray::Zip::from(re)
-        .and(im)
-        .map_collect(|&r, &i| Complex64::new(r, i));
-    Ok(Value::Array(ev.graph.constant(
-        Array::C128(z),
-        weak,
-        span,
-    )?))
+    // A lazy node, fused with what computes the parts and what reads the result.
+    Ok(Value::Array(ev.graph.complex(&re, &im, span)?))
 }
