@@ -33,9 +33,21 @@ enum Owner {
 }
 
 /// Calls `f` on every integer of `plan` that may move with a loop variable, in a fixed
-/// order. `usize` fields are passed as `i64` and written back; a negative value written
-/// to one sets `negative`.
-fn visit(plan: &mut Plan, negative: &mut bool, f: &mut dyn FnMut(Owner, &mut i64)) {
+/// order, with its number in that order. `usize` fields are passed as `i64` and written
+/// back; a negative value written to one sets `negative`. With `only`, the integers of
+/// steps it marks false are skipped (but numbered). Returns how many integers there are.
+fn visit(
+    plan: &mut Plan,
+    negative: &mut bool,
+    only: Option<&[bool]>,
+    f: &mut dyn FnMut(usize, Owner, &mut i64),
+) -> usize {
+    let n = std::cell::Cell::new(0);
+    let mut f = |owner, v: &mut i64| {
+        f(n.get(), owner, v);
+        n.set(n.get() + 1);
+    };
+    let f = &mut f;
     for (b, buffer) in plan.buffers.iter_mut().enumerate() {
         if let Buffer::Param { shape, .. } | Buffer::Temp { shape, .. } = buffer {
             sizes(f, Owner::Buffer(b), shape, negative);
@@ -43,6 +55,10 @@ fn visit(plan: &mut Plan, negative: &mut bool, f: &mut dyn FnMut(Owner, &mut i64
     }
     for (s, step) in plan.steps.iter_mut().enumerate() {
         let owner = Owner::Step(s);
+        if only.is_some_and(|o| !o.get(s).copied().unwrap_or(true)) {
+            n.set(n.get() + integers_of(step));
+            continue;
+        }
         match step {
             Step::Kernel { kernel, shape, .. } => {
                 sizes(f, owner, &mut kernel.dims, negative);
@@ -69,6 +85,24 @@ fn visit(plan: &mut Plan, negative: &mut bool, f: &mut dyn FnMut(Owner, &mut i64
             }
         }
     }
+    n.get()
+}
+
+/// How many integers [`visit`] passes for `step`.
+fn integers_of(step: &Step) -> usize {
+    match step {
+        Step::Kernel { kernel, shape, .. } => {
+            let inputs: usize = kernel.inputs.iter().map(|i| 1 + i.strides.len()).sum();
+            kernel.dims.len() + shape.len() + inputs + 1 + kernel.out_strides.len()
+        }
+        Step::Node { node, inputs, .. } => {
+            let views = inputs.iter().filter_map(|a| a.view.as_ref());
+            node.shape.len()
+                + views
+                    .map(|v| 1 + v.strides.len() + v.shape.len())
+                    .sum::<usize>()
+        }
+    }
 }
 
 /// [`visit`] over sizes: each passed as an `i64`, written back, `negative` set when one
@@ -85,7 +119,7 @@ fn sizes(f: &mut dyn FnMut(Owner, &mut i64), owner: Owner, xs: &mut [usize], neg
 /// The integers of `plan` and their owners, in [`visit`]'s order.
 fn integers(plan: &Plan) -> Vec<(Owner, i64)> {
     let mut out = vec![];
-    visit(&mut plan.clone(), &mut false, &mut |owner, v| {
+    visit(&mut plan.clone(), &mut false, None, &mut |_, owner, v| {
         out.push((owner, *v))
     });
     out
@@ -269,12 +303,11 @@ impl Family {
     /// would fall outside its buffer: the plan must then not run.
     pub fn instantiate(&self, plan: &mut Plan, at: i64) -> bool {
         let delta = at - self.at;
-        let mut n = 0;
         let mut negative = false;
         let mut overflow = false;
-        visit(plan, &mut negative, &mut |_, v| {
+        // Steps none of whose integers vary keep them as they are.
+        let n = visit(plan, &mut negative, Some(&self.varies), &mut |n, _, v| {
             let (b, s) = (self.base.get(n), self.slope.get(n));
-            n += 1;
             match (b, s) {
                 (Some(&b), Some(&s)) => match s.checked_mul(delta).and_then(|d| b.checked_add(d)) {
                     Some(x) => *v = x,

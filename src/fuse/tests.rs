@@ -28,3 +28,32 @@ fn a_value_already_in_a_buffer_is_read_not_recomputed() {
     assert!(!text.contains("negative"), "negation recomputed:\n{plan}");
     insta::assert_snapshot!(plan.to_string());
 }
+
+#[test]
+fn complex_values_are_built_inside_the_kernel_that_reads_them() {
+    // `reshape(complex(re, im), n) * z`: one kernel builds the grid from the two vectors
+    // it broadcasts (no buffers of broadcast parts), and the product's kernel reads the
+    // reshaped grid as a strided view of its pairs (no copy step: every step a kernel).
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let draw = |g: &mut Graph, seed, shape| {
+        g.random(Distribution::Uniform, seed, 0, shape, DType::F64, s)
+            .expect("draw")
+    };
+    let re = draw(&mut g, 1, vec![1, 40]);
+    let im = draw(&mut g, 2, vec![30, 1]);
+    let grid = g.complex(&re, &im, s).expect("complex");
+    let flat = g.reshape(&grid, vec![1200], s).expect("reshape");
+    let real = draw(&mut g, 3, vec![1200]);
+    let z = g.cast(&real, DType::C128, s).expect("cast");
+    let product = g.binary(BinaryOp::Mul, &flat, &z, s).expect("mul");
+    let plan = Plan::build(&[product], false);
+    let kernels = plan
+        .steps
+        .iter()
+        .filter(|step| matches!(step, Step::Kernel { .. }))
+        .count();
+    assert_eq!(kernels, plan.steps.len(), "{plan}");
+    assert!(plan.to_string().contains("complex v0 v1"), "{plan}");
+    insta::assert_snapshot!(plan.to_string());
+}

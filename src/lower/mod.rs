@@ -102,6 +102,9 @@ pub struct Evaluator {
     /// What a replayed program's unread loop-variable and draw-count parameters are bound
     /// to (no array made for them each iteration).
     unread_param: Rc<crate::runtime::Array>,
+    /// The 0-d arrays last bound to the loop variable and the draw count, rewritten for
+    /// the next iteration when nothing else holds them.
+    scalar_params: [Option<Rc<crate::runtime::Array>>; 2],
     /// The progress line of the outermost running loop (`progress`).
     progress: Option<progress::LoopProgress>,
     /// The node of each literal evaluated so far, by source position (file, first byte):
@@ -160,6 +163,7 @@ impl Evaluator {
             unread_param: Rc::new(crate::runtime::Array::scalar(crate::runtime::Scalar::I64(
                 0,
             ))),
+            scalar_params: Default::default(),
             progress: None,
             literals: Default::default(),
             stmt_index: 0,

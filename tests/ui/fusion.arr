@@ -22,3 +22,14 @@ print(sum(v), prod(v[1:4]), min(v), argmax(v), any(v > 19990), all(v < 20000))
 let w = rand(5000, 40, seed=9)
 print(sum(w, axis=0)[:3], mean(w, axis=0)[-2:], max(w * 2 - 1, axis=0)[:2], sum(w[::-1, ::2] > 0.5, axis=0)[:4])
 print(sum(reshape(w, 50, 100, 40), axis=1)[7, :3], prod(w[:30] + 0.5, axis=0)[:2])
+# complex() is fused: a grid built from broadcast parts, filtered by a mask each step.
+let c = reshape(complex(reshape(linspace(-2, 1, 60), 1, 60) + zeros(50, 1), reshape(linspace(-1.5, 1.5, 50), 50, 1) + zeros(1, 60)), 3000)
+let z = zeros(3000) + complex(0.0, 0.0)
+for k in 0..8 {
+  z = z * z + c
+  let keep = abs(z) <= 2.0
+  z = z[keep]
+  c = c[keep]
+}
+print(len(z), sum(real(z)), sum(imag(c)), z[:2])
+print(complex(-0.0, inf), complex(real(c[:2]), -0.0), complex(3, arange(3) * 0.5) * complex(1.5, -2.0))

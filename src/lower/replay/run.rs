@@ -26,8 +26,8 @@ impl Evaluator {
                 ParamSource::LoopVar | ParamSource::DrawBase if !read => {
                     Operand::Host(self.unread_param.clone())
                 }
-                ParamSource::LoopVar => host(Scalar::I64(var.unwrap_or(0))),
-                ParamSource::DrawBase => host(Scalar::I64(self.draws as i64)),
+                ParamSource::LoopVar => reused(&mut self.scalar_params[0], var.unwrap_or(0)),
+                ParamSource::DrawBase => reused(&mut self.scalar_params[1], self.draws as i64),
                 ParamSource::Var(slot) => {
                     let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
                         return Ok(false);
@@ -189,9 +189,21 @@ fn same_value(now: &Value, then: &Value) -> bool {
     }
 }
 
-/// A 0-d host parameter.
-fn host(s: Scalar) -> Operand {
-    Operand::Host(Rc::new(Array::scalar(s)))
+/// A 0-d i64 parameter holding `x`: the array in `slot` rewritten when nothing else holds
+/// it (no allocation per iteration), else a new one kept there.
+fn reused(slot: &mut Option<Rc<Array>>, x: i64) -> Operand {
+    let written = match slot.as_mut().and_then(Rc::get_mut) {
+        Some(Array::I64(a)) if a.ndim() == 0 => {
+            a.fill(x);
+            true
+        }
+        _ => false,
+    };
+    if !written {
+        *slot = Some(Rc::new(Array::scalar(Scalar::I64(x))));
+    }
+    let array = slot.get_or_insert_with(|| Rc::new(Array::scalar(Scalar::I64(x))));
+    Operand::Host(array.clone())
 }
 
 /// A row-major version of `a` (itself when it already is).
