@@ -21,6 +21,7 @@ use cranelift_module::{ModuleReloc, ModuleRelocTarget};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Build folders kept beside the current one.
 const BUILDS_KEPT: usize = 8;
@@ -61,9 +62,12 @@ impl Store {
             return None;
         }
         let dir = root.join(format!("{build:016x}"));
-        if !dir.is_dir() {
-            std::fs::create_dir(&dir).ok()?;
-            prune(&root, &dir);
+        match std::fs::create_dir(&dir) {
+            // A new build: make room for it.
+            Ok(()) => prune(&root, &dir),
+            // Made already (by an earlier run, or a process starting beside this one).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(_) => return None,
         }
         Some(Store { dir, build })
     }
@@ -97,8 +101,12 @@ impl Store {
         let Some(data) = encode(key, code) else {
             return;
         };
+        // A name of its own per save: processes and threads saving one kernel at once
+        // each write their own file, and the last rename wins (the entries are equal).
+        static SAVES: AtomicU64 = AtomicU64::new(0);
+        let save = SAVES.fetch_add(1, Ordering::Relaxed);
         let path = self.path(key);
-        let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+        let temporary = path.with_extension(format!("{}-{save}.tmp", std::process::id()));
         let written = std::fs::File::create(&temporary).and_then(|mut f| f.write_all(&data));
         if written.is_err() || std::fs::rename(&temporary, &path).is_err() {
             let _ = std::fs::remove_file(&temporary);
