@@ -34,12 +34,13 @@ enum Owner {
 
 /// Calls `f` on every integer of `plan` that may move with a loop variable, in a fixed
 /// order, with its number in that order. `usize` fields are passed as `i64` and written
-/// back; a negative value written to one sets `negative`. With `only`, the integers of
-/// steps it marks false are skipped (but numbered). Returns how many integers there are.
+/// back; a negative value written to one sets `negative`. With `only` (per step: whether
+/// to visit it, and how many integers it has), the integers of steps it marks false are
+/// skipped (but numbered). Returns how many integers there are.
 fn visit(
     plan: &mut Plan,
     negative: &mut bool,
-    only: Option<&[bool]>,
+    only: Option<(&[bool], &[usize])>,
     f: &mut dyn FnMut(usize, Owner, &mut i64),
 ) -> usize {
     let n = std::cell::Cell::new(0);
@@ -55,8 +56,10 @@ fn visit(
     }
     for (s, step) in plan.steps.iter_mut().enumerate() {
         let owner = Owner::Step(s);
-        if only.is_some_and(|o| !o.get(s).copied().unwrap_or(true)) {
-            n.set(n.get() + integers_of(step));
+        if let Some((visited, counts)) = only
+            && !visited.get(s).copied().unwrap_or(true)
+        {
+            n.set(n.get() + counts.get(s).copied().unwrap_or(0));
             continue;
         }
         match step {
@@ -86,23 +89,6 @@ fn visit(
         }
     }
     n.get()
-}
-
-/// How many integers [`visit`] passes for `step`.
-fn integers_of(step: &Step) -> usize {
-    match step {
-        Step::Kernel { kernel, shape, .. } => {
-            let inputs: usize = kernel.inputs.iter().map(|i| 1 + i.strides.len()).sum();
-            kernel.dims.len() + shape.len() + inputs + 1 + kernel.out_strides.len()
-        }
-        Step::Node { node, inputs, .. } => {
-            let views = inputs.iter().filter_map(|a| a.view.as_ref());
-            node.shape.len()
-                + views
-                    .map(|v| 1 + v.strides.len() + v.shape.len())
-                    .sum::<usize>()
-        }
-    }
 }
 
 /// [`visit`] over sizes: each passed as an `i64`, written back, `negative` set when one
@@ -234,6 +220,8 @@ pub struct Family {
     at: i64,
     /// Per step: whether any of its integers (or its buffers' sizes) varies.
     varies: Vec<bool>,
+    /// Per step: how many of the integers are its own.
+    counts: Vec<usize>,
 }
 
 impl Family {
@@ -290,11 +278,18 @@ impl Family {
             };
             varies[s] |= touches;
         }
+        let mut counts = vec![0; plans[0].steps.len()];
+        for (owner, _) in &ints[0] {
+            if let Owner::Step(s) = owner {
+                counts[*s] += 1;
+            }
+        }
         Some(Family {
             base: ints[0].iter().map(|&(_, v)| v).collect(),
             slope,
             at: at[0],
             varies,
+            counts,
         })
     }
 
@@ -306,16 +301,23 @@ impl Family {
         let mut negative = false;
         let mut overflow = false;
         // Steps none of whose integers vary keep them as they are.
-        let n = visit(plan, &mut negative, Some(&self.varies), &mut |n, _, v| {
-            let (b, s) = (self.base.get(n), self.slope.get(n));
-            match (b, s) {
-                (Some(&b), Some(&s)) => match s.checked_mul(delta).and_then(|d| b.checked_add(d)) {
-                    Some(x) => *v = x,
-                    None => overflow = true,
-                },
-                _ => overflow = true,
-            }
-        });
+        let n = visit(
+            plan,
+            &mut negative,
+            Some((&self.varies, &self.counts)),
+            &mut |n, _, v| {
+                let (b, s) = (self.base.get(n), self.slope.get(n));
+                match (b, s) {
+                    (Some(&b), Some(&s)) => {
+                        match s.checked_mul(delta).and_then(|d| b.checked_add(d)) {
+                            Some(x) => *v = x,
+                            None => overflow = true,
+                        }
+                    }
+                    _ => overflow = true,
+                }
+            },
+        );
         if negative || overflow || n != self.base.len() {
             return false;
         }

@@ -312,13 +312,24 @@ impl<'p> Builder<'p> {
         }
         let b = self.planner.materialize(node);
         let (_, strides) = self.planner.layout(b);
-        if node.dtype == DType::C128 {
-            // A c128 element is two f64: the real half first.
+        self.load_element(b, node.dtype, &strides, view)
+    }
+
+    /// An element of buffer `b` (laid out with element `strides`) at `view`; of a c128
+    /// buffer, the current half: a c128 element is two f64, the real half first.
+    fn load_element(
+        &mut self,
+        b: super::BufId,
+        dtype: DType,
+        strides: &[i64],
+        view: &View,
+    ) -> ValueId {
+        if dtype == DType::C128 {
             let halves: Vec<i64> = strides.iter().map(|s| 2 * s).collect();
             let offset = i64::from(self.part == Part::Im);
             return self.load(Source::Buffer(b), DType::F64, offset, &halves, view);
         }
-        self.load(Source::Buffer(b), node.dtype, 0, &strides, view)
+        self.load(Source::Buffer(b), dtype, 0, strides, view)
     }
 
     fn emit_root(&mut self, node: &NodeRef) -> ValueId {
@@ -502,13 +513,7 @@ impl<'p> Builder<'p> {
                     b = self.planner.contiguous_copy(x, b);
                 }
                 let strides = contiguous_strides(&node.shape);
-                if dtype == DType::C128 {
-                    // The current half: every other f64, the real half first.
-                    let halves: Vec<i64> = strides.iter().map(|s| 2 * s).collect();
-                    let offset = i64::from(self.part == Part::Im);
-                    return self.load(Source::Buffer(b), DType::F64, offset, &halves, view);
-                }
-                self.load(Source::Buffer(b), dtype, 0, &strides, view)
+                self.load_element(b, dtype, &strides, view)
             }
             _ => unreachable!("only fusible ops reach emit_op"),
         }

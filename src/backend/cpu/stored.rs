@@ -144,7 +144,7 @@ fn private(dir: &Path) -> bool {
         return false;
     }
     if meta.mode() & 0o022 != 0 {
-        // Made by us just now with the default umask: restrict it.
+        // Ours but writable by the group or others (a umask of 002): restrict it.
         let restricted = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         return restricted.is_ok();
     }

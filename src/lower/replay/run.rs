@@ -192,18 +192,18 @@ fn same_value(now: &Value, then: &Value) -> bool {
 /// A 0-d i64 parameter holding `x`: the array in `slot` rewritten when nothing else holds
 /// it (no allocation per iteration), else a new one kept there.
 fn reused(slot: &mut Option<Rc<Array>>, x: i64) -> Operand {
-    let written = match slot.as_mut().and_then(Rc::get_mut) {
+    let array = match slot.as_mut().and_then(Rc::get_mut) {
         Some(Array::I64(a)) if a.ndim() == 0 => {
             a.fill(x);
-            true
+            slot.clone()
         }
-        _ => false,
+        _ => None,
     };
-    if !written {
-        *slot = Some(Rc::new(Array::scalar(Scalar::I64(x))));
-    }
-    let array = slot.get_or_insert_with(|| Rc::new(Array::scalar(Scalar::I64(x))));
-    Operand::Host(array.clone())
+    Operand::Host(array.unwrap_or_else(|| {
+        let fresh = Rc::new(Array::scalar(Scalar::I64(x)));
+        *slot = Some(fresh.clone());
+        fresh
+    }))
 }
 
 /// A row-major version of `a` (itself when it already is).
