@@ -13,8 +13,8 @@
 //! read an array before the root that updates it, and [`cannot_fail`] names the steps after
 //! which a backend may already update a lent parameter in place.
 
-use super::contiguous_strides;
 use super::ir::{Kernel, Source};
+use smallvec::SmallVec;
 
 /// Whether `kernel`, an indexed update storing into buffer `buf` of `shape` (row-major),
 /// can run on that buffer itself.
@@ -75,13 +75,20 @@ fn axis_ranges(
     strides: &[i64],
     dims: &[usize],
     shape: &[usize],
-) -> Option<Vec<Range>> {
-    let cs = contiguous_strides(shape);
+) -> Option<SmallVec<[Range; 4]>> {
+    // Row-major strides (`super::contiguous_strides`), on the stack: this runs per iteration of a
+    // replayed loop whose update moves.
+    let mut cs: SmallVec<[i64; 4]> = smallvec::smallvec![0; shape.len()];
+    let mut acc = 1i64;
+    for d in (0..shape.len()).rev() {
+        cs[d] = acc;
+        acc *= shape[d].max(1) as i64;
+    }
     let size: i64 = shape.iter().map(|&d| d as i64).product();
     if offset < 0 || offset >= size.max(1) {
         return None;
     }
-    let mut ranges: Vec<Range> = Vec::with_capacity(shape.len());
+    let mut ranges: SmallVec<[Range; 4]> = SmallVec::with_capacity(shape.len());
     let mut rest = offset;
     for &c in &cs {
         ranges.push(Range {
@@ -200,24 +207,24 @@ mod tests {
         // Column 5 of a 4×6 array: rows 0..4 at stride 6.
         assert_eq!(
             axis_ranges(5, &[6], &[4], &[4, 6]),
-            Some(vec![r(0, 3, 1), r(5, 5, 0)])
+            Some(smallvec::smallvec![r(0, 3, 1), r(5, 5, 0)])
         );
         // Row 1 without its ends.
         assert_eq!(
             axis_ranges(7, &[1], &[4], &[4, 6]),
-            Some(vec![r(1, 1, 0), r(1, 4, 1)])
+            Some(smallvec::smallvec![r(1, 1, 0), r(1, 4, 1)])
         );
         // A merged walk over rows wraps into the next axis: unknown.
         assert_eq!(axis_ranges(0, &[1], &[24], &[4, 6]), None);
         // Reversed.
         assert_eq!(
             axis_ranges(5, &[-1], &[6], &[4, 6]),
-            Some(vec![r(0, 0, 0), r(0, 5, 1)])
+            Some(smallvec::smallvec![r(0, 0, 0), r(0, 5, 1)])
         );
         // Every other column from 1.
         assert_eq!(
             axis_ranges(1, &[2], &[3], &[4, 6]),
-            Some(vec![r(0, 0, 0), r(1, 5, 2)])
+            Some(smallvec::smallvec![r(0, 0, 0), r(1, 5, 2)])
         );
     }
 

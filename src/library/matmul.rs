@@ -164,6 +164,9 @@ pub fn matmul_strided(
             }),
         }
     }
+    if let Some(v) = vector_dot(a, b) {
+        return Ok(v);
+    }
     Ok(match (a.0, b.0) {
         (Array::F64(x), Array::F64(y)) => {
             Array::F64(product(pick(x, a.1)?, pick(y, b.1)?, out_shape))
@@ -179,6 +182,54 @@ pub fn matmul_strided(
         }
         _ => unreachable!("matmul operands share a numeric dtype when built"),
     })
+}
+
+/// `a · b` when both are vectors: read straight from their buffers (a reversed one copied
+/// backwards), with the bits of [`matvec::dot`]. `None` for any other shape, dtype or
+/// layout (the general path takes them). A dot product in a loop (`dot(flip(r[:k]),
+/// y[:k])`) then costs its arithmetic, not building views.
+fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> Option<Array> {
+    fn of<T: Element>(
+        x: &ArrayD<T>,
+        y: &ArrayD<T>,
+        a: Option<&Strided>,
+        b: Option<&Strided>,
+    ) -> Option<ArrayD<T>> {
+        let (x, y) = (vector(x, a)?, vector(y, b)?);
+        (x.len() == y.len()).then(|| ArrayD::from_elem(IxDyn(&[]), matvec::dot_contiguous(&x, &y)))
+    }
+    Some(match (a.0, b.0) {
+        (Array::F64(x), Array::F64(y)) => Array::F64(of(x, y, a.1, b.1)?),
+        (Array::F32(x), Array::F32(y)) => Array::F32(of(x, y, a.1, b.1)?),
+        (Array::C128(x), Array::C128(y)) => Array::C128(of(x, y, a.1, b.1)?),
+        (Array::I64(x), Array::I64(y)) => Array::I64(of(x, y, a.1, b.1)?),
+        _ => return None,
+    })
+}
+
+/// The elements of a vector operand (a 1-D array, or a 1-D view stepping 1 or -1 through a
+/// row-major buffer) in order: borrowed, or copied when reversed.
+fn vector<'a, T: Copy>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Option<std::borrow::Cow<'a, [T]>> {
+    use std::borrow::Cow;
+    let data = x.as_slice()?;
+    let Some(s) = s else {
+        return (x.ndim() == 1).then_some(Cow::Borrowed(data));
+    };
+    let (&[n], &[step]) = (&s.shape[..], &s.strides[..]) else {
+        return None;
+    };
+    let (lo, hi) = strided::span(s.offset, &s.strides, &s.shape);
+    if n == 0 || lo < 0 || hi >= data.len() as i64 {
+        return None;
+    }
+    let at = s.offset as usize;
+    match step {
+        1 => Some(Cow::Borrowed(&data[at..at + n])),
+        -1 => Some(Cow::Owned(
+            data[at + 1 - n..=at].iter().rev().copied().collect(),
+        )),
+        _ => None,
+    }
 }
 
 /// `a @ b` for views of one element type.

@@ -130,9 +130,13 @@ fn contiguous<'a, T: Element>(v: &'a ArrayView1<'_, T>) -> std::borrow::Cow<'a, 
 
 /// `x · y` for vectors of one length.
 pub fn dot<T: Element>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
-    let (x, y) = (contiguous(&x), contiguous(&y));
+    dot_contiguous(&contiguous(&x), &contiguous(&y))
+}
+
+/// `x · y` for slices of one length: in fixed chunks, on all threads, when long.
+pub(super) fn dot_contiguous<T: Element>(x: &[T], y: &[T]) -> T {
     if x.len() < 2 * DOT_CHUNK {
-        return dot_slices(&x, &y);
+        return dot_slices(x, y);
     }
     let chunk = |c: usize| {
         let at = c * DOT_CHUNK..((c + 1) * DOT_CHUNK).min(x.len());

@@ -464,16 +464,16 @@ impl Evaluator {
     /// The index of the scope a name is found in: the current function's scopes, innermost
     /// first, then the globals.
     pub(crate) fn resolve(&self, name: &str) -> Option<usize> {
-        let floor = self
-            .frames
-            .last()
-            .copied()
-            .unwrap_or(1)
-            .min(self.scopes.len());
-        (floor..self.scopes.len())
+        self.scope_order()
+            .find(|&i| self.scopes[i].contains_key(name))
+    }
+
+    /// The scopes a name is looked up in, in order (see [`Evaluator::resolve`]).
+    fn scope_order(&self) -> impl Iterator<Item = usize> + use<> {
+        let floor = self.frames.last().copied().unwrap_or(1);
+        (floor.min(self.scopes.len())..self.scopes.len())
             .rev()
             .chain(std::iter::once(0))
-            .find(|&i| self.scopes[i].contains_key(name))
     }
 
     /// Looks a name up (see [`Evaluator::resolve`]), as a loop recording sees it.

@@ -21,6 +21,12 @@ pub use format::{PrintOptions, format_array, format_scalar, print_options, set_p
 pub use operand::{DeviceValue, Operand, placeholder, with_host_params};
 pub use pyformat::format_with_spec;
 
+/// Whether two shapes are equal, compared inline: shapes are short, and the call to
+/// `memcmp` that `==` makes showed in profiles of replayed loops (a few per step).
+pub fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && (0..a.len()).all(|d| a[d] == b[d])
+}
+
 /// The default memory limit: half of physical memory (8 GiB when it cannot be read).
 pub fn default_memory_limit() -> u64 {
     let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {

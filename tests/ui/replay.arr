@@ -115,3 +115,23 @@ for i in 0..10 {
     dotted = dotted + ramp[i] * ramp[9 - i]
 }
 print(dotted)
+
+# Levinson–Durbin (PolyBench durbin): a family whose vector loops read a row backwards
+# (`flip(y[:k])`) and broadcast a 0-d parameter (`alpha`) along it, odd and even lengths;
+# the dot product reads a reversed view in place.
+let rr = (101.0 - arange(40)) / 4000.0
+let yy = zeros(40)
+let zz = zeros(40)
+let al = -rr[0]
+let be = 1.0
+yy[0] = -rr[0]
+for k in 1..40 {
+  be = (1 - al * al) * be
+  al = -(rr[k] + dot(flip(rr[:k]), yy[:k])) / be
+  zz[:k] = yy[:k] + al * flip(yy[:k])
+  yy[:k] = zz[:k]
+  yy[k] = al
+}
+print(sum(yy), yy[:3], yy[-2:], be)
+let g2 = reshape(arange(35) * 0.25, 5, 7)
+print(g2[:, ::-1] * 2.0 + reshape(arange(5) * 1.0, 5, 1), flip(g2, axis=1)[1:3, 2:] - g2[1:3, :5])

@@ -308,9 +308,9 @@ fn next_row(dims: &[usize], jumps: &[i64], outer: &mut [usize], bases: &mut [i64
 
 /// An array a store kernel writes into instead of a new one.
 pub(super) struct Target {
-    /// Row-major and owned: an indexed update's copy of its array, its own array, or a
-    /// recycled array.
-    pub(super) array: Array,
+    /// Held only here (so written in place, and handed back in the same allocation): an
+    /// indexed update's copy of its array, its own array, or a recycled array.
+    pub(super) array: Rc<Array>,
     /// What the kernel's pieces copy from the update's old array first, if anything.
     pub(super) gaps: Option<super::memory::Gaps>,
     /// The buffer `array` was taken from when the kernel also reads it (its reads never
@@ -329,7 +329,7 @@ pub(super) fn run(
     target: Option<Target>,
     columns: bool,
     share: Option<&dyn Share>,
-) -> Array {
+) -> Rc<Array> {
     let (target, gaps, in_place) = match target {
         Some(Target {
             array,
@@ -360,18 +360,28 @@ pub(super) fn run(
             let fresh = whole && shared.is_none();
             let mut out: Vec<$t> = match target {
                 None if fresh => Vec::with_capacity(total),
-                Some(Array::$variant(a)) => {
-                    // Row-major, but possibly a window of a larger allocation.
-                    let n = a.len();
-                    let (v, offset) = a.into_raw_vec_and_offset();
-                    let offset = offset.unwrap_or(0);
-                    if offset == 0 && v.len() == n {
-                        v
-                    } else {
-                        v[offset..offset + n].to_vec()
+                // Written where it is (possibly a window of a larger allocation), made
+                // row-major of `shape` first when it is not (a recycled array of another
+                // shape).
+                Some(mut target) => {
+                    let Some(Array::$variant(a)) = Rc::get_mut(&mut target) else {
+                        unreachable!("a target keeps its dtype and is held only here")
+                    };
+                    if !a.is_standard_layout() || !crate::runtime::same_shape(a.shape(), shape) {
+                        let old = std::mem::take(a);
+                        *a = (old.as_standard_layout().into_owned())
+                            .into_shape_with_order(IxDyn(shape))
+                            .expect("a target has the kernel's size");
                     }
+                    let address = a.as_mut_ptr() as i64;
+                    store(
+                        f,
+                        &Rows::new(kernel, buffers, Some((address, size)), in_place),
+                        gaps.as_ref().map(|g| (g, address)),
+                        positions,
+                    );
+                    return target;
                 }
-                Some(_) => unreachable!("an update keeps its dtype"),
                 None => zeroed_vec(total),
             };
             let address = out.as_mut_ptr() as i64;
@@ -416,7 +426,9 @@ pub(super) fn run(
                     }
                 }
             };
-            Array::$variant(ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"))
+            Rc::new(Array::$variant(
+                ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"),
+            ))
         }};
     }
     match dtype {
@@ -427,7 +439,9 @@ pub(super) fn run(
         // Only stores make complex values (`fuse::kernel`).
         DType::C128 => {
             let v = stored!(num_complex::Complex64, C128);
-            Array::C128(ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"))
+            Rc::new(Array::C128(
+                ArrayD::from_shape_vec(IxDyn(shape), v).expect("kernel sizes agree"),
+            ))
         }
     }
 }

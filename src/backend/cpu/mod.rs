@@ -175,13 +175,14 @@ impl Cpu {
         let columns = reduce::by_columns(kernel);
         let f = self.kernel_fn(kernel, cache_key(kernel, columns), columns)?;
         let target = into.map(|array| exec::Target {
-            array,
+            array: Rc::new(array),
             gaps: None,
             in_place: None,
         });
         self.stats.kernels_run += 1;
         let share = self.share.as_deref();
-        Ok(exec::run(f, kernel, buffers, shape, target, columns, share))
+        let value = exec::run(f, kernel, buffers, shape, target, columns, share);
+        Ok(Rc::unwrap_or_clone(value))
     }
 
     /// Whether the plan is small and needs compiling a kernel that is not hot yet: then the

@@ -120,20 +120,19 @@ impl Cpu {
                                     }
                                     Buffer::Value(_) | Buffer::Device(_) => false,
                                 };
-                            let owned = match Rc::try_unwrap(old) {
-                                Ok(a) if dead && !reads_it => a,
-                                kept => {
-                                    let old = kept.map_or_else(|shared| shared, Rc::new);
-                                    let (copy, g) = self.copy_of(old, &mut buffers[b], kernel);
-                                    gaps = g;
-                                    copy
-                                }
-                            };
-                            Some(owned.into_standard_layout())
+                            let mut old = old;
+                            if dead && !reads_it && Rc::get_mut(&mut old).is_some() {
+                                // Written in place, in its own allocation.
+                                Some(old)
+                            } else {
+                                let (copy, g) = self.copy_of(old, &mut buffers[b], kernel);
+                                gaps = g;
+                                Some(Rc::new(copy))
+                            }
                         }
                         None if matches!(kernel.output, crate::fuse::Output::Store(_)) => {
                             spare_array(&mut scratch.spare[*out], dtype, len)
-                                .or_else(|| self.pool.take(dtype, len))
+                                .or_else(|| self.pool.take(dtype, len).map(Rc::new))
                         }
                         None => None,
                     };
@@ -145,7 +144,7 @@ impl Cpu {
                     });
                     let share = self.share.as_deref();
                     let value = exec::run(f, kernel, &buffers, shape, target, columns, share);
-                    buffers[*out] = Some(Rc::new(value));
+                    buffers[*out] = Some(value);
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
@@ -191,12 +190,12 @@ fn spare_array(
     slot: &mut Option<Rc<Array>>,
     dtype: crate::dtype::DType,
     len: usize,
-) -> Option<Array> {
-    let spare = slot.take()?;
-    if spare.dtype() != dtype || spare.len() != len {
+) -> Option<Rc<Array>> {
+    let mut spare = slot.take()?;
+    if spare.dtype() != dtype || spare.len() != len || Rc::get_mut(&mut spare).is_none() {
         return None;
     }
-    Rc::try_unwrap(spare).ok()
+    Some(spare)
 }
 
 /// A 0-d array holding `x`: `spare` overwritten when it is one nothing else holds, of the

@@ -31,12 +31,19 @@ pub(super) fn math_call(inst: &Inst) -> bool {
 }
 
 /// Bytes between the elements of each input in a vector loop: 16 where the kernel reads
-/// every other f64 (one part of a complex buffer: two loads fill a vector), else 8. The
-/// loop runs only when a run's steps are these, and the compiled code depends on them
-/// (`layout_key`).
+/// every other f64 (one part of a complex buffer), -8 where it reads a row backwards
+/// (`flip(y)`), 0 where it broadcasts one value along the row (a 0-d parameter of a
+/// replayed loop), else 8. A step of 8 is one vector load, 0 one load splat, and any other
+/// two scalar loads. The loop runs only when a run's steps are these, and the compiled code
+/// depends on them (`layout_key`).
 pub(super) fn lane_steps(kernel: &Kernel) -> Vec<i64> {
     (kernel.inputs.iter())
-        .map(|i| if i.strides.last() == Some(&2) { 16 } else { 8 })
+        .map(|i| match i.strides.last() {
+            Some(2) => 16,
+            Some(-1) => -8,
+            Some(0) => 0,
+            _ => 8,
+        })
         .collect()
 }
 
@@ -44,9 +51,14 @@ pub(super) fn lane_steps(kernel: &Kernel) -> Vec<i64> {
 /// mix into its compile-cache key.
 pub(super) fn layout_key(kernel: &Kernel) -> u64 {
     (lane_steps(kernel).iter().enumerate())
-        .filter(|(_, s)| **s == 16)
-        .fold(0, |key, (k, _)| {
-            key ^ (0x9e37_79b9_7f4a_7c15u64.rotate_left(k as u32 % 64))
+        .filter(|(_, s)| **s != 8)
+        .fold(0, |key, (k, &s)| {
+            let kind = match s {
+                16 => 0,
+                0 => 21,
+                _ => 42,
+            };
+            key ^ (0x9e37_79b9_7f4a_7c15u64.rotate_left((k as u32 + kind) % 64))
         })
 }
 
@@ -146,6 +158,10 @@ impl Translator<'_> {
             let ins = self.b.ins();
             let x = match &v.inst {
                 Inst::Load(k) if steps[*k] == 8 => ins.load(V, vector_flags(), at[*k], 8 * first),
+                Inst::Load(k) if steps[*k] == 0 => {
+                    let x = ins.load(types::F64, vector_flags(), at[*k], 0);
+                    self.b.ins().splat(V, x)
+                }
                 Inst::Load(k) => {
                     let offset = steps[*k] as i32 * first;
                     let lo = ins.load(types::F64, vector_flags(), at[*k], offset);

@@ -265,8 +265,8 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
     }
 }
 
-/// The value of `node` over `inputs` when it is arithmetic or a comparison on 0-d f64
-/// values (`(1 - alpha * alpha) * beta` in a loop body): the element functions every
+/// The value of `node` over `inputs` when it is arithmetic or a comparison computed in f64
+/// on 0-d f64 or i64 values (`(1 - alpha * alpha) * beta` in a loop body): the element functions every
 /// backend uses, without the array machinery. `None` for anything else.
 pub(crate) fn scalar_f64(node: &Node, inputs: &[Rc<Array>]) -> Option<Scalar> {
     if !node.shape.is_empty() {
@@ -276,6 +276,11 @@ pub(crate) fn scalar_f64(node: &Node, inputs: &[Rc<Array>]) -> Option<Scalar> {
         Some(Array::F64(a)) if a.ndim() == 0 => a.first().copied(),
         _ => None,
     };
+    // A binary operation computing in f64 casts an integer operand (`1 - a * a`).
+    let operand = |i: usize| match inputs.get(i).map(|a| &**a) {
+        Some(Array::I64(a)) if a.ndim() == 0 => a.first().map(|&x| x as f64),
+        _ => value(i),
+    };
     let scalar = match node.op {
         Op::Unary(op) if node.dtype == DType::F64 => {
             Scalar::F64(elementwise::unary_f64(op, value(0)?))
@@ -284,7 +289,7 @@ pub(crate) fn scalar_f64(node: &Node, inputs: &[Rc<Array>]) -> Option<Scalar> {
             op,
             compute: DType::F64,
         } => {
-            let (a, b) = (value(0)?, value(1)?);
+            let (a, b) = (operand(0)?, operand(1)?);
             match node.dtype {
                 DType::F64 if !op.is_predicate() => Scalar::F64(elementwise::binary_f64(op, a, b)),
                 DType::Bool if op.is_predicate() => Scalar::Bool(elementwise::compare(op, a, b)),

@@ -5,6 +5,7 @@ use super::{Binding, Evaluator, OutputValue, ParamSource, Program, Slot, Value};
 use crate::diag::{Result, Span};
 use crate::graph::{Node, NodeRef, Op};
 use crate::runtime::{Array, Operand, Scalar};
+use smallvec::SmallVec;
 use std::rc::Rc;
 
 impl Evaluator {
@@ -20,7 +21,7 @@ impl Evaluator {
                 _ => return Ok(false),
             }
         }
-        let mut params = Vec::with_capacity(program.params.len());
+        let mut params: SmallVec<[Operand; 8]> = SmallVec::with_capacity(program.params.len());
         for (p, &read) in program.params.iter().zip(&program.read) {
             let value = match &p.source {
                 ParamSource::LoopVar | ParamSource::DrawBase if !read => {
@@ -32,7 +33,10 @@ impl Evaluator {
                     let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
                         return Ok(false);
                     };
-                    if node.shape != p.shape || node.dtype != p.dtype || node.weak != p.weak {
+                    if !crate::runtime::same_shape(&node.shape, &p.shape)
+                        || node.dtype != p.dtype
+                        || node.weak != p.weak
+                    {
                         return Ok(false);
                     }
                     match (&node.op, node.value()) {
@@ -57,9 +61,13 @@ impl Evaluator {
             Ok(results) => results,
             Err(e) => {
                 // Unchanged on failure (`Backend::run_prepared`): bind them again.
-                for (n, slot, weak, span) in lent {
+                for (n, weak, span) in lent {
+                    let ParamSource::Var(slot) = &program.params[n].source else {
+                        continue;
+                    };
                     let node = self.operand_node(params[n].clone(), weak, span)?;
-                    self.scopes[slot.0].insert(slot.1, Binding::Value(Value::Array(node)));
+                    let binding = Binding::Value(Value::Array(node));
+                    self.scopes[slot.0].insert(slot.1.clone(), binding);
                 }
                 return Err(e);
             }
@@ -73,7 +81,7 @@ impl Evaluator {
                 self.backend.recycle(array);
             }
         }
-        let mut replaced = Vec::with_capacity(program.outputs.len());
+        let mut replaced: SmallVec<[Binding; 8]> = SmallVec::with_capacity(program.outputs.len());
         for (slot, out) in &program.outputs {
             let value = match out {
                 OutputValue::Root { n, weak, span } => {
@@ -125,19 +133,22 @@ impl Evaluator {
     /// Lets the program update arrays in place: a parameter from a name the program
     /// assigns, whose array nothing but that name holds, is unbound for the run so that
     /// `params` holds the only reference (`y[:, j] = …` then writes one column, not a copy
-    /// of `y`). Returns what to bind again if the run fails: (parameter, slot, weak, span).
+    /// of `y`). Returns what to bind again if the run fails: (parameter, weak, span).
     fn lend_params(
         &mut self,
         program: &Program,
         params: &mut [Operand],
-    ) -> Vec<(usize, Slot, bool, Span)> {
-        let mut lent = Vec::new();
+    ) -> SmallVec<[(usize, bool, Span); 4]> {
+        let mut lent = SmallVec::new();
         for &n in &program.lendable {
             let ParamSource::Var(slot) = &program.params[n].source else {
                 continue;
             };
-            let sole = match self.scopes[slot.0].get(&slot.1) {
-                Some(Binding::Value(Value::Array(node))) => {
+            let Some(binding) = self.scopes[slot.0].get_mut(&slot.1) else {
+                continue;
+            };
+            let sole = match &*binding {
+                Binding::Value(Value::Array(node)) => {
                     Rc::strong_count(node) == 1
                         && matches!((&node.op, &params[n]), (Op::Const(a), Operand::Host(p)) if Rc::ptr_eq(a, p) && Rc::strong_count(a) == 2)
                 }
@@ -146,21 +157,25 @@ impl Evaluator {
             if !sole {
                 continue;
             }
-            let Some(Binding::Value(Value::Array(node))) = self.scopes[slot.0].remove(&slot.1)
+            // The name stays bound (to nothing) until the program's output replaces it: no
+            // key removed and inserted again per iteration.
+            let Binding::Value(Value::Array(node)) =
+                std::mem::replace(binding, Binding::Value(Value::Unit))
             else {
                 continue;
             };
-            lent.push((n, slot.clone(), node.weak, node.span));
+            lent.push((n, node.weak, node.span));
         }
         lent
     }
 
-    /// The binding in `slot`, provided name resolution still finds it there.
+    /// The binding in `slot`, provided name resolution still finds it there (one lookup
+    /// per scope searched).
     pub(super) fn binding_at(&self, slot: &Slot) -> Option<Binding> {
-        if self.resolve(&slot.1) != Some(slot.0) {
-            return None;
-        }
-        self.scopes[slot.0].get(&slot.1).cloned()
+        let (scope, binding) = self
+            .scope_order()
+            .find_map(|i| Some((i, self.scopes[i].get(&slot.1)?)))?;
+        (scope == slot.0).then(|| binding.clone())
     }
 }
 
