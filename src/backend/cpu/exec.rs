@@ -223,8 +223,16 @@ pub(super) fn segments(
     if start >= end {
         return;
     }
-    let inner = rows.dims[rows.dims.len() - 1];
     let resolved = rows.steps();
+    if rows.dims.len() == 1 && rows.randoms.is_empty() {
+        // One row (a vector kernel, a single element): no odometer, no scratch.
+        let bases: PerInput<i64> = (rows.inputs.iter())
+            .map(|i| i.base + i.strides[0] * start as i64 * i.scale)
+            .collect();
+        visit(&bases, &resolved, end - start, start);
+        return;
+    }
+    let inner = rows.dims[rows.dims.len() - 1];
     let n = rows.inputs.len();
     let outer_dims = &rows.dims[..rows.dims.len() - 1];
     // Byte steps per outer dimension and input, flat: moving one along dimension `d` moves

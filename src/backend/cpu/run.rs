@@ -148,17 +148,20 @@ impl Cpu {
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
-                    let args: SmallVec<[Rc<Array>; 4]> = inputs
-                        .iter()
-                        .map(|a| {
-                            buffers[a.buf]
-                                .clone()
-                                .expect("plan order: inputs computed first")
-                        })
-                        .collect();
-                    let value = match crate::backend::interp::scalar_f64(node, &args) {
+                    let input = |i: usize| inputs.get(i).and_then(|a| buffers[a.buf].as_deref());
+                    let value = match crate::backend::interp::scalar_f64(node, input) {
                         Some(x) => overwrite(scratch.spare[*out].take(), x),
-                        None => Rc::new(library_step(node, inputs, &args)?),
+                        None => {
+                            let args: SmallVec<[Rc<Array>; 4]> = inputs
+                                .iter()
+                                .map(|a| {
+                                    buffers[a.buf]
+                                        .clone()
+                                        .expect("plan order: inputs computed first")
+                                })
+                                .collect();
+                            Rc::new(library_step(node, inputs, &args)?)
+                        }
                     };
                     buffers[*out] = Some(value);
                 }

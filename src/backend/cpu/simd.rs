@@ -33,8 +33,8 @@ pub(super) fn math_call(inst: &Inst) -> bool {
 /// Bytes between the elements of each input in a vector loop: 16 where the kernel reads
 /// every other f64 (one part of a complex buffer), -8 where it reads a row backwards
 /// (`flip(y)`), 0 where it broadcasts one value along the row (a 0-d parameter of a
-/// replayed loop), else 8. A step of 8 is one vector load, 0 one load splat, and any other
-/// two scalar loads. The loop runs only when a run's steps are these, and the compiled code
+/// replayed loop), else 8. A step of 8 is one vector load, -8 one load with its lanes
+/// swapped, 0 one load splat, and 16 two scalar loads. The loop runs only when a run's steps are these, and the compiled code
 /// depends on them (`layout_key`).
 pub(super) fn lane_steps(kernel: &Kernel) -> Vec<i64> {
     (kernel.inputs.iter())
@@ -158,6 +158,12 @@ impl Translator<'_> {
             let ins = self.b.ins();
             let x = match &v.inst {
                 Inst::Load(k) if steps[*k] == 8 => ins.load(V, vector_flags(), at[*k], 8 * first),
+                Inst::Load(k) if steps[*k] == -8 => {
+                    // Elements `first + 1` and `first` lie in that order at the lower address:
+                    // one load, then the lanes swapped.
+                    let pair = ins.load(V, vector_flags(), at[*k], -8 * first - 8);
+                    self.swap_lanes(pair)
+                }
                 Inst::Load(k) if steps[*k] == 0 => {
                     let x = ins.load(types::F64, vector_flags(), at[*k], 0);
                     self.b.ins().splat(V, x)
@@ -368,6 +374,21 @@ impl Translator<'_> {
             }
         }
         self.b.ins().jump(scalar, &[]);
+    }
+
+    /// The pair's lanes swapped (one `pshufd`).
+    fn swap_lanes(&mut self, pair: ir::Value) -> ir::Value {
+        let little = MemFlagsData::new().with_endianness(ir::Endianness::Little);
+        let bytes = self.b.ins().bitcast(types::I8X16, little, pair);
+        let order: Vec<u8> = (8..16).chain(0..8).collect();
+        let mask = self
+            .b
+            .func
+            .dfg
+            .immediates
+            .push(ir::ConstantData::from(order));
+        let swapped = self.b.ins().shuffle(bytes, bytes, mask);
+        self.b.ins().bitcast(V, little, swapped)
     }
 
     /// The two bools (bytes 0 or 1, as an i16 to store) of a comparison's lane masks.

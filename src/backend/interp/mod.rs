@@ -143,7 +143,7 @@ fn compute_checked(node: &Node, inputs: &[Rc<Array>]) -> Result<Rc<Array>> {
 
 /// Computes one node from its input values.
 pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
-    if let Some(v) = scalar_f64(node, inputs).map(Array::scalar) {
+    if let Some(v) = scalar_f64(node, |i| inputs.get(i).map(|a| &**a)).map(Array::scalar) {
         return Ok(v);
     }
     let x = || &*inputs[0];
@@ -267,17 +267,21 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
 
 /// The value of `node` over `inputs` when it is arithmetic or a comparison computed in f64
 /// on 0-d f64 or i64 values (`(1 - alpha * alpha) * beta` in a loop body): the element functions every
-/// backend uses, without the array machinery. `None` for anything else.
-pub(crate) fn scalar_f64(node: &Node, inputs: &[Rc<Array>]) -> Option<Scalar> {
+/// backend uses, without the array machinery. `None` for anything else. `input(i)` is the
+/// value of input `i`.
+pub(crate) fn scalar_f64<'a>(
+    node: &Node,
+    input: impl Fn(usize) -> Option<&'a Array>,
+) -> Option<Scalar> {
     if !node.shape.is_empty() {
         return None;
     }
-    let value = |i: usize| match inputs.get(i).map(|a| &**a) {
+    let value = |i: usize| match input(i) {
         Some(Array::F64(a)) if a.ndim() == 0 => a.first().copied(),
         _ => None,
     };
     // A binary operation computing in f64 casts an integer operand (`1 - a * a`).
-    let operand = |i: usize| match inputs.get(i).map(|a| &**a) {
+    let operand = |i: usize| match input(i) {
         Some(Array::I64(a)) if a.ndim() == 0 => a.first().map(|&x| x as f64),
         _ => value(i),
     };
