@@ -285,13 +285,11 @@ impl Translator<'_> {
             let vals = self.vector_body(&at, 2 * u);
             let x = match (write, &stored.inst) {
                 (RowWrite::Store, Inst::Complex(re, im)) => {
-                    // Interleaved: re₀ im₀ re₁ im₁.
-                    for lane in 0..2u8 {
-                        for (part, value) in [vals[*re], vals[*im]].into_iter().enumerate() {
-                            let x = self.b.ins().extractlane(value, lane);
-                            let at = offset + 16 * i32::from(lane) + 8 * part as i32;
-                            self.b.ins().store(vector_flags(), x, addr, at);
-                        }
+                    // Interleaved: (re₀ im₀) (re₁ im₁), one unpack and one store each.
+                    for (lane, lanes) in [(0..8, 16..24), (8..16, 24..32)].into_iter().enumerate() {
+                        let x = self.interleave(vals[*re], vals[*im], lanes);
+                        let at = offset + 16 * lane as i32;
+                        self.b.ins().store(vector_flags(), x, addr, at);
                     }
                     continue;
                 }
@@ -378,17 +376,39 @@ impl Translator<'_> {
 
     /// The pair's lanes swapped (one `pshufd`).
     fn swap_lanes(&mut self, pair: ir::Value) -> ir::Value {
+        self.shuffle(pair, pair, (8..16).chain(0..8))
+    }
+
+    /// One lane of `a` and one of `b` (bytes `lanes.0` of `a` and `lanes.1` of the pair
+    /// `a`, `b`): an `unpcklpd` or `unpckhpd`.
+    fn interleave(
+        &mut self,
+        a: ir::Value,
+        b: ir::Value,
+        lanes: (std::ops::Range<u8>, std::ops::Range<u8>),
+    ) -> ir::Value {
+        self.shuffle(a, b, lanes.0.chain(lanes.1))
+    }
+
+    /// The bytes `order` picks from `a` (0 to 15) and `b` (16 to 31), as a pair of f64.
+    fn shuffle(
+        &mut self,
+        a: ir::Value,
+        b: ir::Value,
+        order: impl Iterator<Item = u8>,
+    ) -> ir::Value {
         let little = MemFlagsData::new().with_endianness(ir::Endianness::Little);
-        let bytes = self.b.ins().bitcast(types::I8X16, little, pair);
-        let order: Vec<u8> = (8..16).chain(0..8).collect();
+        let a = self.b.ins().bitcast(types::I8X16, little, a);
+        let b = self.b.ins().bitcast(types::I8X16, little, b);
+        let order: Vec<u8> = order.collect();
         let mask = self
             .b
             .func
             .dfg
             .immediates
             .push(ir::ConstantData::from(order));
-        let swapped = self.b.ins().shuffle(bytes, bytes, mask);
-        self.b.ins().bitcast(V, little, swapped)
+        let picked = self.b.ins().shuffle(a, b, mask);
+        self.b.ins().bitcast(V, little, picked)
     }
 
     /// The two bools (bytes 0 or 1, as an i16 to store) of a comparison's lane masks.
