@@ -195,8 +195,29 @@ fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> O
         a: Option<&Strided>,
         b: Option<&Strided>,
     ) -> Option<ArrayD<T>> {
-        let (x, y) = (vector(x, a)?, vector(y, b)?);
-        (x.len() == y.len()).then(|| ArrayD::from_elem(IxDyn(&[]), matvec::dot_contiguous(&x, &y)))
+        let ((x, x_reversed), (y, y_reversed)) = (vector(x, a)?, vector(y, b)?);
+        let n = x.len();
+        if n != y.len() {
+            return None;
+        }
+        let value = if !x_reversed && !y_reversed {
+            matvec::dot_contiguous(x, y)
+        } else if matvec::one_chunk(n) {
+            // Read in place, backwards where reversed (no copy in a loop's every step).
+            let xi = |i: usize| x[if x_reversed { n - 1 - i } else { i }];
+            let yi = |i: usize| y[if y_reversed { n - 1 - i } else { i }];
+            matvec::dot_lanes_at(n, xi, yi)
+        } else {
+            let forward = |v: &[T], reversed: bool| -> Vec<T> {
+                if reversed {
+                    v.iter().rev().copied().collect()
+                } else {
+                    v.to_vec()
+                }
+            };
+            matvec::dot_contiguous(&forward(x, x_reversed), &forward(y, y_reversed))
+        };
+        Some(ArrayD::from_elem(IxDyn(&[]), value))
     }
     Some(match (a.0, b.0) {
         (Array::F64(x), Array::F64(y)) => Array::F64(of(x, y, a.1, b.1)?),
@@ -208,12 +229,11 @@ fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> O
 }
 
 /// The elements of a vector operand (a 1-D array, or a 1-D view stepping 1 or -1 through a
-/// row-major buffer) in order: borrowed, or copied when reversed.
-fn vector<'a, T: Copy>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Option<std::borrow::Cow<'a, [T]>> {
-    use std::borrow::Cow;
+/// row-major buffer) as they lie in memory, and whether the vector reads them backwards.
+fn vector<'a, T: Copy>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Option<(&'a [T], bool)> {
     let data = x.as_slice()?;
     let Some(s) = s else {
-        return (x.ndim() == 1).then_some(Cow::Borrowed(data));
+        return (x.ndim() == 1).then_some((data, false));
     };
     let (&[n], &[step]) = (&s.shape[..], &s.strides[..]) else {
         return None;
@@ -224,10 +244,8 @@ fn vector<'a, T: Copy>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Option<std::bor
     }
     let at = s.offset as usize;
     match step {
-        1 => Some(Cow::Borrowed(&data[at..at + n])),
-        -1 => Some(Cow::Owned(
-            data[at + 1 - n..=at].iter().rev().copied().collect(),
-        )),
+        1 => Some((&data[at..at + n], false)),
+        -1 => Some((&data[at + 1 - n..=at], true)),
         _ => None,
     }
 }

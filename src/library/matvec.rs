@@ -47,6 +47,30 @@ pub(super) fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
     combine(acc, tail)
 }
 
+/// [`dot_lanes`] of the vectors whose `i`-th elements are `x(i)` and `y(i)`, `n` long: for
+/// a reversed operand read in place (`dot(flip(r[:k]), y[:k])`), with the bits of the
+/// contiguous forms.
+pub(super) fn dot_lanes_at<T: Element>(
+    n: usize,
+    x: impl Fn(usize) -> T,
+    y: impl Fn(usize) -> T,
+) -> T {
+    let mut acc = [T::default(); LANES];
+    let body = n / LANES * LANES;
+    for c in (0..body).step_by(LANES) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a = T::add(*a, T::mul(x(c + l), y(c + l)));
+        }
+    }
+    let tail = (body..n).fold(T::default(), |s, i| T::add(s, T::mul(x(i), y(i))));
+    combine(acc, tail)
+}
+
+/// Whether a dot product of `n` elements is one chunk ([`dot_contiguous`] sums no chunks).
+pub(super) fn one_chunk(n: usize) -> bool {
+    n < 2 * DOT_CHUNK
+}
+
 /// The fixed tree over the 16 lane sums, then the tail.
 fn combine<T: Element>(mut lanes: [T; LANES], tail: T) -> T {
     let mut width = LANES;
@@ -135,7 +159,7 @@ pub fn dot<T: Element>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> T {
 
 /// `x · y` for slices of one length: in fixed chunks, on all threads, when long.
 pub(super) fn dot_contiguous<T: Element>(x: &[T], y: &[T]) -> T {
-    if x.len() < 2 * DOT_CHUNK {
+    if one_chunk(x.len()) {
         return dot_slices(x, y);
     }
     let chunk = |c: usize| {
@@ -372,6 +396,37 @@ mod tests {
                 out32.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 rows32
             );
+        }
+    }
+
+    /// A dot product read in place, backwards on either side, has the bits of the vector
+    /// kernels' dot product of the reversed copies (full lane chunks and tails).
+    #[test]
+    fn indexed_dot_products_match_the_vector_kernels() {
+        for n in [0, 1, 15, 16, 17, 33, 100, 1001] {
+            let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() * 1e3).collect();
+            let y: Vec<f64> = (0..n).map(|i| 1.0 / (i as f64 + 0.3)).collect();
+            let rx: Vec<f64> = x.iter().rev().copied().collect();
+            let at = |v: &[f64], i: usize| v[n - 1 - i];
+            let want = dot_slices(&rx, &y).to_bits();
+            assert_eq!(
+                dot_lanes_at(n, |i| at(&x, i), |i| y[i]).to_bits(),
+                want,
+                "{n}"
+            );
+            let want = dot_slices(&rx, &rx).to_bits();
+            assert_eq!(
+                dot_lanes_at(n, |i| at(&x, i), |i| at(&x, i)).to_bits(),
+                want
+            );
+            let (x32, y32): (Vec<f32>, Vec<f32>) = x
+                .iter()
+                .zip(&y)
+                .map(|(&a, &b)| (a as f32, b as f32))
+                .unzip();
+            let rx32: Vec<f32> = x32.iter().rev().copied().collect();
+            let got = dot_lanes_at(n, |i| x32[n - 1 - i], |i| y32[i]);
+            assert_eq!(got.to_bits(), dot_slices(&rx32, &y32).to_bits(), "f32 {n}");
         }
     }
 }
