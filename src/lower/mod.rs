@@ -97,8 +97,9 @@ pub struct Evaluator {
     cancel: Arc<AtomicBool>,
     /// The loop body being recorded for replay, if any (`replay`).
     recording: Option<replay::Recording>,
-    /// Recorded programs and replay state of each loop, by the loop's source position.
-    loops: rustc_hash::FxHashMap<(u32, u32), replay::LoopState>,
+    /// Recorded programs and replay state of each loop, by the loop's source position
+    /// (boxed: each replayed iteration takes its loop's state out and puts it back).
+    loops: rustc_hash::FxHashMap<(u32, u32), Box<replay::LoopState>>,
     /// What a replayed program's unread loop-variable and draw-count parameters are bound
     /// to (no array made for them each iteration).
     unread_param: Rc<crate::runtime::Array>,

@@ -482,7 +482,7 @@ impl Evaluator {
 
     /// Forgets every loop program (the REPL's `:reset`).
     pub(super) fn forget_loops(&mut self) {
-        for (_, state) in self.loops.drain() {
+        for state in self.loops.drain().map(|(_, state)| *state) {
             for p in state.program.into_iter().chain(state.trail) {
                 self.backend.release(p.id);
             }

@@ -512,11 +512,9 @@ fn store(f: Code, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>, positi
     let inner = rows.dims[rows.dims.len() - 1];
     let threads = crate::runtime::team::threads();
     // An element read or written across rows (a column) costs a cache line of its own.
-    let strided = rows
-        .steps()
-        .iter()
-        .zip(&rows.inputs)
-        .any(|(&step, i)| step.unsigned_abs() * i.scale.unsigned_abs() > 64);
+    let last = rows.dims.len() - 1;
+    let strided =
+        (rows.inputs.iter()).any(|i| i.strides[last].unsigned_abs() * i.scale.unsigned_abs() > 64);
     let work_size = if strided { total * STRIDED_COST } else { total };
     let piece = if work_size < TEAM_MIN {
         total.max(1)
