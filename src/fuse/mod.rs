@@ -484,12 +484,18 @@ fn scalar_arithmetic(node: &NodeRef) -> bool {
 /// Row-major element strides of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<i64> {
     let mut strides = vec![0; shape.len()];
+    fill_contiguous_strides(shape, &mut strides);
+    strides
+}
+
+/// Writes [`contiguous_strides`] of `shape` into `strides` (as long as `shape`), for
+/// callers that keep them on the stack.
+pub fn fill_contiguous_strides(shape: &[usize], strides: &mut [i64]) {
     let mut acc = 1i64;
     for d in (0..shape.len()).rev() {
         strides[d] = acc;
         acc *= shape[d].max(1) as i64;
     }
-    strides
 }
 
 /// Whether an index spec is basic (positions and slices only), so it is a strided view.

@@ -76,14 +76,9 @@ fn axis_ranges(
     dims: &[usize],
     shape: &[usize],
 ) -> Option<SmallVec<[Range; 4]>> {
-    // Row-major strides (`super::contiguous_strides`), on the stack: this runs per iteration of a
-    // replayed loop whose update moves.
+    // On the stack: this runs per iteration of a replayed loop whose update moves.
     let mut cs: SmallVec<[i64; 4]> = smallvec::smallvec![0; shape.len()];
-    let mut acc = 1i64;
-    for d in (0..shape.len()).rev() {
-        cs[d] = acc;
-        acc *= shape[d].max(1) as i64;
-    }
+    super::fill_contiguous_strides(shape, &mut cs);
     let size: i64 = shape.iter().map(|&d| d as i64).product();
     if offset < 0 || offset >= size.max(1) {
         return None;

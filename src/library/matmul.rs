@@ -184,14 +184,14 @@ pub fn matmul_strided(
     })
 }
 
-/// `a · b` when both are vectors: read straight from their buffers (a reversed one copied
-/// backwards), with the bits of [`matvec::dot`]. `None` for any other shape, dtype or
+/// `a · b` when both are vectors: read straight from their buffers (a reversed one read
+/// backwards in place), with the bits of [`matvec::dot`]. `None` for any other shape, dtype or
 /// layout (the general path takes them). A dot product in a loop (`dot(flip(r[:k]),
 /// y[:k])`) then costs its arithmetic, not building views.
 fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> Option<Array> {
-    fn of<T: Element>(
-        x: &ArrayD<T>,
-        y: &ArrayD<T>,
+    fn of<'a, T: Element>(
+        x: &'a ArrayD<T>,
+        y: &'a ArrayD<T>,
         a: Option<&Strided>,
         b: Option<&Strided>,
     ) -> Option<ArrayD<T>> {
@@ -208,14 +208,16 @@ fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> O
             let yi = |i: usize| y[if y_reversed { n - 1 - i } else { i }];
             matvec::dot_lanes_at(n, xi, yi)
         } else {
-            let forward = |v: &[T], reversed: bool| -> Vec<T> {
+            // Chunked on the team: through contiguous copies.
+            let view = |v: &'a [T], reversed: bool| {
+                let v = ndarray::ArrayView1::from(v);
                 if reversed {
-                    v.iter().rev().copied().collect()
+                    v.slice_move(ndarray::s![..;-1])
                 } else {
-                    v.to_vec()
+                    v
                 }
             };
-            matvec::dot_contiguous(&forward(x, x_reversed), &forward(y, y_reversed))
+            matvec::dot(view(x, x_reversed), view(y, y_reversed))
         };
         Some(ArrayD::from_elem(IxDyn(&[]), value))
     }

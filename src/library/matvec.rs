@@ -32,24 +32,11 @@ pub(super) fn dot_slices<T: Element>(x: &[T], y: &[T]) -> T {
 
 /// The portable form of [`dot_slices`].
 pub(super) fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
-    let mut acc = [T::default(); LANES];
-    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let tail = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .fold(T::default(), |s, (&a, &b)| T::add(s, T::mul(a, b)));
-    for (a, b) in xc.zip(yc) {
-        for l in 0..LANES {
-            acc[l] = T::add(acc[l], T::mul(a[l], b[l]));
-        }
-    }
-    combine(acc, tail)
+    dot_lanes_at(x.len(), |i| x[i], |i| y[i])
 }
 
-/// [`dot_lanes`] of the vectors whose `i`-th elements are `x(i)` and `y(i)`, `n` long: for
-/// a reversed operand read in place (`dot(flip(r[:k]), y[:k])`), with the bits of the
-/// contiguous forms.
+/// [`dot_lanes`] of the vectors whose `i`-th elements are `x(i)` and `y(i)`, `n` long (a
+/// reversed operand is read in place: `dot(flip(r[:k]), y[:k])`).
 pub(super) fn dot_lanes_at<T: Element>(
     n: usize,
     x: impl Fn(usize) -> T,

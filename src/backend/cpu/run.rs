@@ -105,7 +105,7 @@ impl Cpu {
                                     .inputs
                                     .iter()
                                     .any(|i| i.source == crate::fuse::Source::Buffer(b));
-                            let old = buffers[b]
+                            let mut old = buffers[b]
                                 .take()
                                 .expect("plan order: inputs computed first");
                             let dead = last_use[b] == s
@@ -120,7 +120,6 @@ impl Cpu {
                                     }
                                     Buffer::Value(_) | Buffer::Device(_) => false,
                                 };
-                            let mut old = old;
                             if dead && !reads_it && Rc::get_mut(&mut old).is_some() {
                                 // Written in place, in its own allocation.
                                 Some(old)

@@ -34,8 +34,8 @@ pub(super) fn math_call(inst: &Inst) -> bool {
 /// every other f64 (one part of a complex buffer), -8 where it reads a row backwards
 /// (`flip(y)`), 0 where it broadcasts one value along the row (a 0-d parameter of a
 /// replayed loop), else 8. A step of 8 is one vector load, -8 one load with its lanes
-/// swapped, 0 one load splat, and 16 two scalar loads. The loop runs only when a run's steps are these, and the compiled code
-/// depends on them (`layout_key`).
+/// swapped, 0 one load splat, and 16 two scalar loads. The loop runs only when a run's
+/// steps are these, and the compiled code depends on them (`layout_key`).
 pub(super) fn lane_steps(kernel: &Kernel) -> Vec<i64> {
     (kernel.inputs.iter())
         .map(|i| match i.strides.last() {

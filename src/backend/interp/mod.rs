@@ -265,8 +265,8 @@ fn arange(start: Scalar, step: Scalar, len: usize, dtype: DType) -> Array {
     }
 }
 
-/// The value of `node` over `inputs` when it is arithmetic or a comparison computed in f64
-/// on 0-d f64 or i64 values (`(1 - alpha * alpha) * beta` in a loop body): the element functions every
+/// The value of `node` when it is arithmetic or a comparison computed in f64 on 0-d f64 or
+/// i64 values (`(1 - alpha * alpha) * beta` in a loop body): the element functions every
 /// backend uses, without the array machinery. `None` for anything else. `input(i)` is the
 /// value of input `i`.
 pub(crate) fn scalar_f64<'a>(

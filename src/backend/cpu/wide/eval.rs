@@ -101,18 +101,9 @@ unsafe fn rows<L: Lanes>(
                 unsafe {
                     let copy_s = std::slice::from_raw_parts_mut(copy, vectors * L::W);
                     let (head, pad) = copy_s.split_at_mut(n);
-                    if step == 2 {
-                        // One part of a complex buffer: a constant stride the compiler
-                        // turns into vector loads and permutes.
-                        let parts = std::slice::from_raw_parts(at, 2 * n - 1);
-                        head.iter_mut()
-                            .zip(parts.iter().step_by(2))
-                            .for_each(|(c, &x)| *c = x);
-                    } else {
-                        head.iter_mut()
-                            .enumerate()
-                            .for_each(|(i, c)| *c = *at.offset(i as isize * step));
-                    }
+                    head.iter_mut()
+                        .enumerate()
+                        .for_each(|(i, c)| *c = *at.offset(i as isize * step));
                     pad.fill(0.0);
                 }
                 copy
