@@ -1,15 +1,13 @@
 //! The MPI backend (cargo feature `mpi`): one arr process per MPI rank, all running the same
 //! script (SPMD). Every rank traces the same graph and fuses the same plans; the CPU backend
-//! runs them, sharing the kernels worth sharing between the ranks (`cpu::share`: reductions
-//! and costly elementwise kernels over 2^16 elements and more, each rank computing its
-//! contiguous part, gathered with `MPI_Allgatherv`). Every rank therefore holds every value,
-//! bit for bit what one process computes, so conditions decide alike everywhere and no rank
-//! waits on a collective another never calls. Rank 0 alone writes the program's output and
-//! files; `clock()` reads rank 0's clock. An error or a panic on any rank ends the whole job
-//! (`MPI_Abort`) with the error printed once, naming its rank.
-//!
-//! Arrays are replicated, not yet block-distributed: memory-bound stencils run at one
-//! process's speed on every rank (see ARCHITECTURE.md, "MPI").
+//! runs them with the ranks as its [`Share`]: large stores are spread by rows (each rank
+//! computes and holds its own block of rows, fetching the rows its kernels read from their
+//! owners, see `cpu::spread`), and large reductions are shared (each rank its part of the
+//! fixed tree, the partials gathered with `MPI_Allgatherv`). Every value observed is
+//! gathered whole, bit for bit what one process computes, so conditions decide alike
+//! everywhere and no rank waits on a collective another never calls. Rank 0 alone writes the
+//! program's output and files; `clock()` reads rank 0's clock. An error or a panic on any
+//! rank ends the whole job (`MPI_Abort`) with the error printed once, naming its rank.
 
 use super::cpu::Cpu;
 use super::cpu::share::Share;
@@ -17,7 +15,7 @@ use super::{Backend, BackendStats, ProgramId};
 use crate::diag::{Result, value_error};
 use crate::graph::NodeRef;
 use crate::runtime::{Array, Operand};
-use mpi::datatype::PartitionMut;
+use mpi::datatype::{Partition, PartitionMut};
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
@@ -70,6 +68,62 @@ impl Share for World {
             }
         }
     }
+
+    fn all_to_all(
+        &self,
+        sent: &[u8],
+        send_counts: &[usize],
+        received: &mut [u8],
+        recv_counts: &[usize],
+    ) {
+        let fits = |n: usize| i32::try_from(n).is_ok();
+        let as_i32 = |v: &[usize]| v.iter().map(|&c| c as i32).collect::<Vec<i32>>();
+        if fits(sent.len() + 1) && fits(received.len() + 1) {
+            let (sc, sd) = (as_i32(send_counts), as_i32(&offsets(send_counts)));
+            let (rc, rd) = (as_i32(recv_counts), as_i32(&offsets(recv_counts)));
+            // An empty slice's address is 1, which OpenMPI reads as MPI_IN_PLACE: an empty
+            // buffer is replaced by a byte that does not move.
+            let mut spare = [0u8; 2];
+            let (one, other) = spare.split_at_mut(1);
+            let sent = if sent.is_empty() { &*one } else { sent };
+            let received = if received.is_empty() { other } else { received };
+            let out = Partition::new(sent, &sc[..], &sd[..]);
+            let mut parts = PartitionMut::new(received, &rc[..], &rd[..]);
+            self.0.all_to_all_varcount_into(&out, &mut parts);
+            return;
+        }
+        // MPI counts bytes in 32-bit integers: move larger exchanges in rounds of at most
+        // ROUND bytes per pair of processes.
+        const ROUND: usize = 1 << 26;
+        let (s_starts, r_starts) = (offsets(send_counts), offsets(recv_counts));
+        let most = (send_counts.iter().chain(recv_counts))
+            .copied()
+            .max()
+            .unwrap_or(0);
+        for round in 0..most.div_ceil(ROUND) {
+            let at = round * ROUND;
+            let now = |c: &[usize]| -> Vec<usize> {
+                c.iter().map(|&c| c.saturating_sub(at).min(ROUND)).collect()
+            };
+            let (s_now, r_now) = (now(send_counts), now(recv_counts));
+            let mut out = Vec::with_capacity(s_now.iter().sum::<usize>() + 1);
+            for (p, &n) in s_now.iter().enumerate() {
+                out.extend_from_slice(&sent[s_starts[p] + at..s_starts[p] + at + n]);
+            }
+            out.push(0); // never empty (see above)
+            let mut buffer = vec![0u8; r_now.iter().sum::<usize>() + 1];
+            let (sc, sd) = (as_i32(&s_now), as_i32(&offsets(&s_now)));
+            let (rc, rd) = (as_i32(&r_now), as_i32(&offsets(&r_now)));
+            let out = Partition::new(&out[..], &sc[..], &sd[..]);
+            let mut parts = PartitionMut::new(&mut buffer[..], &rc[..], &rd[..]);
+            self.0.all_to_all_varcount_into(&out, &mut parts);
+            for (p, &n) in r_now.iter().enumerate() {
+                let from = rd[p] as usize;
+                received[r_starts[p] + at..r_starts[p] + at + n]
+                    .copy_from_slice(&buffer[from..from + n]);
+            }
+        }
+    }
 }
 
 /// Where each part starts when parts of `counts` bytes follow each other.
@@ -84,7 +138,7 @@ fn offsets(counts: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// The MPI backend: the CPU backend, sharing kernels between the ranks.
+/// The MPI backend: the CPU backend, spreading and sharing kernels between the ranks.
 pub struct Mpi {
     cpu: Cpu,
     world: SimpleCommunicator,
@@ -112,7 +166,7 @@ impl Mpi {
         }
         let world = SimpleCommunicator::world();
         Ok(Mpi {
-            cpu: Cpu::new()?.shared(Box::new(World(SimpleCommunicator::world()))),
+            cpu: Cpu::new()?.shared(Rc::new(World(SimpleCommunicator::world()))),
             world,
         })
     }
@@ -169,8 +223,9 @@ impl Backend for Mpi {
     fn explain(&self, roots: &[NodeRef]) -> String {
         let (rank, ranks) = self.place();
         format!(
-            "on MPI rank {rank} of {ranks} (reductions and costly kernels of 2^16 elements \
-             and more shared between the ranks)\n{}",
+            "on MPI rank {rank} of {ranks} (stores into arrays of 2^15 elements and more spread \
+             by rows between the ranks, halo rows exchanged; reductions of 2^16 elements and \
+             more shared)\n{}",
             self.cpu.explain(roots)
         )
     }

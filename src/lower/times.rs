@@ -37,10 +37,19 @@ impl PhaseTimes {
         } else {
             String::new()
         };
+        let spread = if b.kernels_spread + b.bytes_received > 0 {
+            format!(
+                ", {} kernels spread between MPI ranks, {:.3} MB received from other ranks",
+                b.kernels_spread,
+                b.bytes_received as f64 / 1e6
+            )
+        } else {
+            String::new()
+        };
         format!(
             "time: parse {:.3} ms, trace {:.3} ms, fuse {:.3} ms, compile {:.3} ms \
              ({} kernels compiled, {} loaded from disk, {} cache hits), run {:.3} ms ({} values computed, {} kernel runs, \
-             {} arrays copied for updates, {} updated in place, {} loop iterations replayed{transfers})",
+             {} arrays copied for updates, {} updated in place, {} loop iterations replayed{transfers}{spread})",
             ms(self.parse),
             ms(self.trace),
             ms(b.fuse),
@@ -78,6 +87,8 @@ impl PhaseTimes {
                 updates_copied: a.updates_copied - e.updates_copied,
                 uploads: a.uploads - e.uploads,
                 readbacks: a.readbacks - e.readbacks,
+                kernels_spread: a.kernels_spread - e.kernels_spread,
+                bytes_received: a.bytes_received - e.bytes_received,
             },
         }
     }

@@ -327,8 +327,11 @@ pub(super) struct Target {
 }
 
 /// Computes a kernel into a new array of `shape`, or into `target`, whose elements it
-/// overwrites where it stores; with `share`, shared with the other processes of a job
-/// where worth it (see [`share`]).
+/// overwrites where it stores: all its positions, or only `own` (this process's rows of a
+/// spread array, see [`super::spread`]; a new array's other elements are then zero). With
+/// `share`, a reduction is shared with the other processes of a job where worth it (see
+/// [`share`]).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     f: Code,
     kernel: &Kernel,
@@ -337,6 +340,7 @@ pub(super) fn run(
     target: Option<Target>,
     columns: bool,
     share: Option<&dyn Share>,
+    own: Option<Range<usize>>,
 ) -> Rc<Array> {
     let (target, gaps, in_place) = match target {
         Some(Target {
@@ -356,16 +360,8 @@ pub(super) fn run(
             // The kernel's positions: every element of a new array, a region of a target.
             let stores: usize = kernel.dims.iter().product();
             let whole = target.is_none() && stores == total;
-            // Shared between processes: this one stores its part, the gather the rest.
-            let shared = share.filter(|_| whole && share::worth_sharing(kernel, total));
-            let positions = match shared {
-                Some(s) => {
-                    let (me, ranks) = s.place();
-                    share::part(total, me, ranks)
-                }
-                None => 0..stores,
-            };
-            let fresh = whole && shared.is_none();
+            let fresh = whole && own.is_none();
+            let positions = own.clone().unwrap_or(0..stores);
             let mut out: Vec<$t> = match target {
                 None if fresh => Vec::with_capacity(total),
                 // Written where it is (possibly a window of a larger allocation), made
@@ -399,9 +395,6 @@ pub(super) fn run(
                 gaps.as_ref().map(|g| (g, address)),
                 positions,
             );
-            if let Some(s) = shared {
-                share::gather_parts(s, &mut out);
-            }
             if fresh {
                 // SAFETY: the store wrote all `total` elements (its iteration space has
                 // `total` positions, row-major over the array); a failed piece unwinds

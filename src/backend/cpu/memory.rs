@@ -56,34 +56,60 @@ impl Gaps {
     /// stores kernel positions `start..end` (rows of `inner` elements); the piece that
     /// reaches position `positions` (the last) also copies the gap after the last row.
     pub(super) fn copy(&self, dst: i64, inner: usize, start: usize, end: usize, positions: usize) {
-        let copy = |from: usize, to: usize| {
-            if to > from {
-                let n = (to - from) * self.size;
-                let (s, d) = (
-                    self.src as usize + from * self.size,
-                    dst as usize + from * self.size,
-                );
-                // SAFETY: both arrays are row-major with `total` elements, `from..to` lies
-                // inside them, and they are different allocations (the new array is a
-                // pooled one, the old one still bound in its buffer).
-                #[allow(unsafe_code)]
-                unsafe {
-                    std::ptr::copy_nonoverlapping(s as *const u8, d as *mut u8, n)
-                };
-            }
-        };
         for r in start.div_ceil(inner)..end.div_ceil(inner) {
             let from = if r == 0 {
                 0
             } else {
                 self.starts[r - 1] + inner
             };
-            copy(from, self.starts[r]);
+            self.copy_span(dst, from, self.starts[r]);
         }
         if end == positions
             && let Some(&last) = self.starts.last()
         {
-            copy(last + inner, self.total);
+            self.copy_span(dst, last + inner, self.total);
+        }
+    }
+
+    /// The gaps (element ranges kept from the old array) inside elements `span`, for a
+    /// region of rows of `inner` elements.
+    pub(super) fn within(
+        &self,
+        inner: usize,
+        span: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let n = self.starts.len();
+        let first = self.starts.partition_point(|&s| s + inner <= span.start);
+        let last = self.starts.partition_point(|&s| s < span.end).min(n);
+        (first..=last).filter_map(move |r| {
+            let from = if r == 0 {
+                0
+            } else {
+                self.starts[r - 1] + inner
+            };
+            let to = if r == n { self.total } else { self.starts[r] };
+            let (from, to) = (from.max(span.start), to.min(span.end));
+            (to > from).then_some(from..to)
+        })
+    }
+
+    /// Copies elements `from..to` of the old array into `dst` (the new array's byte
+    /// address).
+    pub(super) fn copy_span(&self, dst: i64, from: usize, to: usize) {
+        let to = to.min(self.total);
+        if to > from {
+            let n = (to - from) * self.size;
+            let (s, d) = (
+                self.src as usize + from * self.size,
+                dst as usize + from * self.size,
+            );
+            // SAFETY: both arrays are row-major with `total` elements, `from..to` lies
+            // inside them, and they are different allocations (the new array is a pooled
+            // one, the old one still bound in its buffer).
+            #[allow(unsafe_code)]
+            unsafe {
+                std::ptr::copy_nonoverlapping(s as *const u8, d as *mut u8, n)
+            };
         }
     }
 }
@@ -181,6 +207,30 @@ mod tests {
             for i in 0..total {
                 let want = if in_region(i) { -1.0 } else { src[i] };
                 assert_eq!(dst[i], want, "element {i}, pieces of {piece}");
+            }
+        }
+    }
+
+    /// The gaps inside any span of elements are exactly the elements of the span outside
+    /// the region's rows (what one process of a spread update copies for its own rows).
+    #[test]
+    fn gaps_within_a_span_are_the_span_outside_the_region() {
+        let (rows, cols, inner) = (7usize, 9usize, 5usize);
+        let total = rows * cols;
+        let starts: Vec<usize> = (1..6).map(|r| r * cols + 2).collect();
+        let in_region = |i: usize| starts.iter().any(|&s| (s..s + inner).contains(&i));
+        let gaps = Gaps {
+            src: 0,
+            size: 8,
+            total,
+            starts: starts.clone(),
+        };
+        for lo in 0..=total {
+            for hi in lo..=total {
+                let mut got: Vec<usize> = gaps.within(inner, lo..hi).flatten().collect();
+                got.sort_unstable();
+                let want: Vec<usize> = (lo..hi).filter(|&i| !in_region(i)).collect();
+                assert_eq!(got, want, "span {lo}..{hi}");
             }
         }
     }

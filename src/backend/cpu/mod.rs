@@ -12,6 +12,7 @@ mod run;
 pub mod share;
 mod shims;
 mod simd;
+pub mod spread;
 mod stored;
 pub mod wide;
 
@@ -47,7 +48,7 @@ pub struct Cpu {
     programs: Programs<Prepared>,
     stats: BackendStats,
     /// The processes this one shares large kernels with (the MPI backend's ranks).
-    share: Option<Box<dyn share::Share>>,
+    share: Option<Rc<dyn share::Share>>,
     /// The vector width kernels run at (see [`wide`]).
     width: wide::Width,
 }
@@ -123,7 +124,7 @@ impl Cpu {
 
     /// The same backend sharing large kernels with the other processes of an SPMD job
     /// (see [`share`]): every process must run the same plans in the same order.
-    pub fn shared(mut self, share: Box<dyn share::Share>) -> Cpu {
+    pub fn shared(mut self, share: Rc<dyn share::Share>) -> Cpu {
         self.share = Some(share);
         self
     }
@@ -181,7 +182,7 @@ impl Cpu {
         });
         self.stats.kernels_run += 1;
         let share = self.share.as_deref();
-        let value = exec::run(f, kernel, buffers, shape, target, columns, share);
+        let value = exec::run(f, kernel, buffers, shape, target, columns, share, None);
         Ok(Rc::unwrap_or_clone(value))
     }
 
@@ -352,6 +353,7 @@ impl Backend for Cpu {
             &kernels,
             &Lifetimes::of(&plan),
             &mut [],
+            &mut spread::Spreads::gathered(),
             &mut run::Scratch::default(),
             cancel,
         )?;
@@ -388,18 +390,21 @@ impl Backend for Cpu {
                 "internal error: a program family was run at a value it does not fit",
             ));
         }
+        // Spread arrays (the MPI backend's, see `spread`) come in as this process's copies.
+        let mut spreads = spread::Spreads::kept(params);
         let result = with_host_params(params, |params| {
             self.execute(
                 &prepared.plan,
                 &prepared.kernels,
                 &prepared.lifetimes,
                 params,
+                &mut spreads,
                 &mut prepared.scratch,
                 cancel,
             )
         });
         self.programs.put_back(program, prepared);
-        result
+        spreads.hand_back(params, result, |a| self.pool.give(a))
     }
 
     fn release(&mut self, program: ProgramId) {

@@ -268,6 +268,24 @@ pub(super) fn reduce<T: Acc>(
     gathered(share, outputs, part, computed, T::identity(c))
 }
 
+/// The positions process `p` of `ranks` reads when a reduction over `dims` is shared (see
+/// [`reduce`]): those of its part of the blocks (`axis` false) or of the outputs.
+pub(super) fn shared_positions(
+    dims: &[usize],
+    axis: bool,
+    p: usize,
+    ranks: usize,
+) -> std::ops::Range<usize> {
+    let total: usize = dims.iter().product();
+    if !axis {
+        let part = super::share::part(total.div_ceil(BLOCK), p, ranks);
+        return (part.start * BLOCK).min(total)..(part.end * BLOCK).min(total);
+    }
+    let r = dims[dims.len() - 1].max(1);
+    let part = super::share::part(total / r, p, ranks);
+    part.start * r..part.end * r
+}
+
 /// All `n` values of a reduction, given this process's `computed` ones (at `part`): the
 /// other processes' gathered in with `share`, else `computed` is all of them.
 fn gathered<T: Acc>(

@@ -4,6 +4,7 @@
 //! the last run could hand on: its buffer table, its kernels with run-time positions
 //! resolved, and its small temporaries.
 
+use super::spread::{Held, Spread, Spreading, Spreads};
 use super::{Compiled, Cpu, Lifetimes, exec, library_step};
 use crate::diag::{Error, ErrorKind, Result};
 use crate::fuse::{Buffer, Kernel, Plan, Step};
@@ -30,23 +31,41 @@ const SPARE_LEN: usize = 64;
 impl Cpu {
     /// Runs a plan whose kernels are compiled, with `params` bound to its parameters. The
     /// buffer table comes from `scratch` and goes back to it after a run that succeeds (a
-    /// failed run's table is dropped).
+    /// failed run's table is dropped). In an SPMD job, large stores are spread between the
+    /// processes (see [`super::spread`]): `spreads` tells which parameters come in spread
+    /// and receives which values go out so.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn execute(
         &mut self,
         plan: &Plan,
         kernels: &Compiled,
         lifetimes: &Lifetimes,
         params: &mut [Rc<Array>],
+        spreads: &mut Spreads,
         scratch: &mut Scratch,
         cancel: &dyn Fn() -> bool,
     ) -> Result<Vec<Rc<Array>>> {
         let mut buffers = std::mem::take(&mut scratch.buffers);
         let last_use = &lifetimes.last_use;
-        for b in &plan.buffers {
-            buffers.push(match b {
+        let share = self.share.clone();
+        let spreading = share
+            .as_deref()
+            .and_then(|s| Spreading::new(s, spreads.keep));
+        let mut held = vec![Held::Whole; plan.buffers.len()];
+        for (b, buffer) in plan.buffers.iter().enumerate() {
+            buffers.push(match buffer {
                 Buffer::Value(a) => Some(a.clone()),
-                Buffer::Param { index, .. } => params.get(*index).cloned(),
-                Buffer::Device(d) => return Err(d.foreign()),
+                Buffer::Param { index, .. } => {
+                    held[b] = spreads.param(*index);
+                    params.get(*index).cloned()
+                }
+                Buffer::Device(d) => match Spread::borrowed(d) {
+                    Some(a) if spreading.is_some() => {
+                        held[b] = Held::Rows;
+                        Some(a)
+                    }
+                    _ => return Err(d.foreign()),
+                },
                 Buffer::Temp { .. } => None,
             });
         }
@@ -94,6 +113,25 @@ impl Cpu {
                     } else {
                         (kernel, *in_place_ok)
                     };
+                    // Spread between processes: the rows each one's positions read and it
+                    // lacks are fetched first, then it computes its own positions.
+                    let mut own = None;
+                    if let Some(sp) = &spreading {
+                        let work = sp.work(kernel, shape, into.is_some(), columns);
+                        let wants = sp.wants(kernel, &work, &held, &buffers);
+                        if !wants.is_empty() {
+                            let wanted = wants.iter().map(|w| w.buffer);
+                            let lent = own_alone(plan, params, &mut buffers, wanted);
+                            let received = sp.exchange(&wants, &mut buffers);
+                            self.stats.bytes_received += received as u64;
+                            give_back(params, &buffers, lent);
+                            for w in wants.iter().filter(|w| w.whole()) {
+                                held[w.buffer] = Held::Whole;
+                            }
+                        }
+                        own = sp.own(&work);
+                        self.stats.kernels_spread += u64::from(own.is_some());
+                    }
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
                     let mut gaps = None;
@@ -124,8 +162,16 @@ impl Cpu {
                                 // Written in place, in its own allocation.
                                 Some(old)
                             } else {
-                                let (copy, g) = self.copy_of(old, &mut buffers[b], kernel);
+                                let (mut copy, g) = self.copy_of(old, &mut buffers[b], kernel);
                                 gaps = g;
+                                // A process storing its own rows copies their gaps.
+                                if let (Some(sp), Some(_), Some(g), Some(old)) =
+                                    (&spreading, &own, &gaps, &buffers[b])
+                                {
+                                    let inner = kernel.dims.last().copied().unwrap_or(1);
+                                    sp.copy_own_gaps(&mut copy, old, g, inner);
+                                    gaps = None;
+                                }
                                 Some(Rc::new(copy))
                             }
                         }
@@ -141,12 +187,24 @@ impl Cpu {
                         gaps,
                         in_place,
                     });
-                    let share = self.share.as_deref();
-                    let value = exec::run(f, kernel, &buffers, shape, target, columns, share);
+                    let spread_into = into.is_some_and(|b| held[b] == Held::Rows);
+                    held[*out] = if own.is_some() || spread_into {
+                        Held::Rows
+                    } else {
+                        Held::Whole
+                    };
+                    let share = share.as_deref();
+                    let value = exec::run(f, kernel, &buffers, shape, target, columns, share, own);
                     buffers[*out] = Some(value);
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
+                    // A library step reads its spread inputs whole.
+                    if let Some(sp) = &spreading {
+                        let spread = inputs.iter().map(|a| a.buf);
+                        let received = gather(sp, plan, params, &mut buffers, &mut held, spread);
+                        self.stats.bytes_received += received as u64;
+                    }
                     let input = |i: usize| inputs.get(i).and_then(|a| buffers[a.buf].as_deref());
                     let value = match crate::backend::interp::scalar_f64(node, input) {
                         Some(x) => overwrite(scratch.spare[*out].take(), x),
@@ -175,14 +233,91 @@ impl Cpu {
                 }
             }
         }
-        // The roots, then the values the plan keeps (`Plan::kept`).
-        let values = (plan.roots.iter())
+        // The roots, then the values the plan keeps (`Plan::kept`), gathered whole unless
+        // they may go out spread.
+        let outs: SmallVec<[usize; 8]> = (plan.roots.iter())
             .chain(plan.kept.iter().map(|(b, _)| b))
+            .copied()
+            .collect();
+        if let Some(sp) = spreading.as_ref().filter(|_| !spreads.keep) {
+            let received = gather(
+                sp,
+                plan,
+                params,
+                &mut buffers,
+                &mut held,
+                outs.iter().copied(),
+            );
+            self.stats.bytes_received += received as u64;
+        }
+        spreads.values = outs.iter().map(|&b| held[b]).collect();
+        let values = (outs.iter())
             .map(|&r| buffers[r].clone().expect("roots are computed"))
             .collect();
         buffers.clear();
         scratch.buffers = buffers;
         Ok(values)
+    }
+}
+
+/// Makes the spread buffers among `wanted` whole on every process: the bytes received.
+fn gather(
+    sp: &Spreading,
+    plan: &Plan,
+    params: &mut [Rc<Array>],
+    buffers: &mut [Option<Rc<Array>>],
+    held: &mut [Held],
+    wanted: impl Iterator<Item = usize>,
+) -> usize {
+    let spread: SmallVec<[usize; 4]> = wanted.filter(|&b| held[b] == Held::Rows).collect();
+    let lent = own_alone(plan, params, buffers, spread.iter().copied());
+    let mut received = 0;
+    for &b in &spread {
+        if let Some(a) = buffers[b].as_mut().and_then(Rc::get_mut) {
+            received += sp.gather(a);
+        }
+        held[b] = Held::Whole;
+    }
+    give_back(params, buffers, lent);
+    received
+}
+
+/// Makes each buffer of `wanted` held by the buffer table alone, to be written: a
+/// parameter's array is taken from `params` for the while (see [`give_back`]), any other
+/// holder keeps its own copy. The parameters taken, with their buffers.
+fn own_alone(
+    plan: &Plan,
+    params: &mut [Rc<Array>],
+    buffers: &mut [Option<Rc<Array>>],
+    wanted: impl Iterator<Item = usize>,
+) -> SmallVec<[(usize, usize); 2]> {
+    let mut lent = SmallVec::new();
+    for b in wanted {
+        let Some(array) = buffers[b].as_mut() else {
+            continue;
+        };
+        if let Buffer::Param { index, .. } = plan.buffers[b]
+            && params.get(index).is_some_and(|p| Rc::ptr_eq(p, array))
+        {
+            params[index] = crate::runtime::placeholder();
+            lent.push((index, b));
+        }
+        Rc::make_mut(array);
+    }
+    lent
+}
+
+/// Returns to `params` the arrays [`own_alone`] took (written or not, they are the
+/// parameters' values).
+fn give_back(
+    params: &mut [Rc<Array>],
+    buffers: &[Option<Rc<Array>>],
+    lent: SmallVec<[(usize, usize); 2]>,
+) {
+    for (index, b) in lent {
+        if let Some(a) = &buffers[b] {
+            params[index] = a.clone();
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! Sharing a kernel's work between the processes of an SPMD job (the MPI backend's ranks).
-//! Every process runs the same plan; a kernel worth sharing is cut into one contiguous part
-//! of its positions per process — of its output's elements for a store, of the fixed
-//! tree's blocks for a whole reduction, of its outputs for an axis reduction — and the
-//! parts are gathered, so every process ends with the whole result. Each part computes
+//! Every process runs the same plan; a reduction worth sharing is cut into one contiguous
+//! part per process — of the fixed tree's blocks for a whole reduction, of its outputs for
+//! an axis reduction — and the parts are gathered, so every process ends with the whole
+//! result. (A store is spread by rows instead, see [`super::spread`].) Each part computes
 //! exactly what one process alone computes there (the same pieces, blocks and combines),
 //! so results are bit-identical for any number of processes.
 
@@ -19,10 +19,22 @@ pub trait Share {
     /// `mine`), written to `out` in process order. Every process calls it with the same
     /// `counts`.
     fn all_gather(&self, mine: &[u8], counts: &[usize], out: &mut [u8]);
+
+    /// Sends each process `q` its `send_counts[q]` bytes of `sent` (in process order) and
+    /// receives `recv_counts[p]` bytes from each process `p` into `received` (in process
+    /// order). Every process calls it, with counts that match.
+    fn all_to_all(
+        &self,
+        sent: &[u8],
+        send_counts: &[usize],
+        received: &mut [u8],
+        recv_counts: &[usize],
+    );
 }
 
 /// Positions below which a kernel runs whole on every process: gathering a small result
-/// costs more than computing it.
+/// costs more than computing it (for a store into a new array in a one-off plan, see
+/// `spread`).
 const SHARE_MIN: usize = 1 << 16;
 
 /// The part of `n` items (positions, blocks or outputs) process `p` of `ranks` takes:
@@ -36,8 +48,7 @@ pub fn part(n: usize, p: usize, ranks: usize) -> Range<usize> {
 /// Whether a kernel over `positions` elements is worth sharing: a reduction always (its
 /// parts gather to a few values), a store into a new array only when each element costs
 /// much more than moving it (transcendental functions, powers, random draws), as every
-/// process receives the whole result. (Updates of existing arrays run whole: their
-/// regions are not one run of memory; the caller does not ask.)
+/// process may need the whole result.
 pub(super) fn worth_sharing(kernel: &Kernel, positions: usize) -> bool {
     if positions < SHARE_MIN {
         return false;
@@ -83,7 +94,7 @@ pub(super) fn gather_parts<T: Plain>(share: &dyn Share, out: &mut [T]) {
 
 /// The bytes of plain values (floats, integers, bools and complex numbers).
 #[allow(unsafe_code)]
-fn as_bytes<T: Plain>(v: &[T]) -> &[u8] {
+pub(super) fn as_bytes<T: Plain>(v: &[T]) -> &[u8] {
     // SAFETY: `Plain` types have no padding, every byte is initialised, and u8 has
     // alignment 1.
     unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
@@ -92,7 +103,7 @@ fn as_bytes<T: Plain>(v: &[T]) -> &[u8] {
 /// [`as_bytes`], writable: every byte pattern written is a value some process computed
 /// for the same element.
 #[allow(unsafe_code)]
-fn as_bytes_mut<T: Plain>(v: &mut [T]) -> &mut [u8] {
+pub(super) fn as_bytes_mut<T: Plain>(v: &mut [T]) -> &mut [u8] {
     // SAFETY: as for `as_bytes`; the bytes written come from the same type's values.
     unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v)) }
 }

@@ -150,7 +150,15 @@ impl Evaluator {
             let sole = match &*binding {
                 Binding::Value(Value::Array(node)) => {
                     Rc::strong_count(node) == 1
-                        && matches!((&node.op, &params[n]), (Op::Const(a), Operand::Host(p)) if Rc::ptr_eq(a, p) && Rc::strong_count(a) == 2)
+                        && match (&node.op, &params[n]) {
+                            (Op::Const(a), Operand::Host(p)) => {
+                                Rc::ptr_eq(a, p) && Rc::strong_count(a) == 2
+                            }
+                            (Op::Device(a), Operand::Device(p)) => {
+                                Rc::ptr_eq(&a.handle, &p.handle) && Rc::strong_count(&a.handle) == 2
+                            }
+                            _ => false,
+                        }
                 }
                 _ => false,
             };

@@ -1,0 +1,552 @@
+//! Arrays spread by rows across the processes of an SPMD job (the MPI backend's ranks).
+//!
+//! An array of [`SPREAD_MIN`] elements or more that a store kernel writes is *spread*: each
+//! process computes only the elements in its own block of rows along axis 0
+//! (`share::part(rows, p, ranks)`: contiguous, in order, sizes differing by at most one),
+//! and holds only those valid (owner computes). The array keeps its full size on every
+//! process; the other rows are stale there. A kernel that reads a spread array first
+//! fetches the rows its positions read and the process lacks, from their owners, in one
+//! all-to-all exchange per kernel — for a stencil, the halo rows of its neighbours. Every
+//! process knows every other's positions (they follow from the plan and the rows), so each
+//! computes what it sends and receives without asking. A step that is not a kernel (a
+//! library call) gathers its spread inputs whole first, as a result observed outside a
+//! prepared program is gathered (see `Cpu::compute`).
+//!
+//! Each process computes its elements exactly as one process alone computes them (the same
+//! kernel, the same positions), so results are bit-identical for any number of processes.
+
+use super::memory::Gaps;
+use super::share::{self, Share, part};
+use crate::diag::Result;
+use crate::fuse::{Input, Kernel, Source};
+use crate::runtime::{Array, DeviceValue, Operand, placeholder};
+use std::cell::RefCell;
+use std::ops::Range;
+use std::rc::Rc;
+
+/// Elements below which an array is never spread: moving its rows costs more than
+/// computing them all.
+pub(super) const SPREAD_MIN: usize = 1 << 15;
+
+/// Which elements of a buffer this process holds valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(super) enum Held {
+    /// All of them.
+    #[default]
+    Whole,
+    /// Those of its own block of rows (axis 0) only.
+    Rows,
+}
+
+/// A spread array as a prepared program hands it back ([`crate::runtime::Operand::Device`]):
+/// this process's copy, valid in its own rows, until something observes it whole.
+pub struct Spread {
+    /// The array, full-sized.
+    array: RefCell<Rc<Array>>,
+}
+
+impl Spread {
+    /// `array` (valid in this process's rows only) as a device value.
+    pub(super) fn value(array: Rc<Array>) -> DeviceValue {
+        DeviceValue {
+            shape: array.shape().to_vec(),
+            dtype: array.dtype(),
+            handle: Rc::new(Spread {
+                array: RefCell::new(array),
+            }),
+        }
+    }
+
+    /// The array of a device value made by [`Spread::value`]; taken out of the value when
+    /// nothing else holds it (so that an update may write it in place).
+    pub(super) fn array(d: DeviceValue) -> Option<Rc<Array>> {
+        let spread: Rc<Spread> = d.handle.downcast().ok()?;
+        Some(match Rc::try_unwrap(spread) {
+            Ok(s) => s.array.into_inner(),
+            Err(shared) => shared.array.borrow().clone(),
+        })
+    }
+
+    /// The array of a device value made by [`Spread::value`], shared.
+    pub(super) fn borrowed(d: &DeviceValue) -> Option<Rc<Array>> {
+        let spread = d.handle.downcast_ref::<Spread>()?;
+        Some(spread.array.borrow().clone())
+    }
+}
+
+/// Which arrays a run of a plan takes and hands back spread.
+pub(super) struct Spreads {
+    /// Per parameter: how it comes in.
+    params: Vec<Held>,
+    /// Per value (roots, then kept values): how it goes out.
+    pub(super) values: Vec<Held>,
+    /// Whether values may go out spread (a prepared program's, handed back as device
+    /// values to its next run) or are gathered whole first (a one-off plan's, which the
+    /// evaluator observes).
+    pub(super) keep: bool,
+}
+
+impl Spreads {
+    /// A one-off plan's: no parameters, every value gathered whole.
+    pub(super) fn gathered() -> Spreads {
+        Spreads {
+            params: Vec::new(),
+            values: Vec::new(),
+            keep: false,
+        }
+    }
+
+    /// A prepared program's: its spread parameters (device values made by [`Spread`])
+    /// replaced by this process's copies of their arrays, to run on.
+    pub(super) fn kept(params: &mut [Operand]) -> Spreads {
+        let params = (params.iter_mut())
+            .map(|p| {
+                let Operand::Device(d) = p else {
+                    return Held::Whole;
+                };
+                if !(*d.handle).is::<Spread>() {
+                    return Held::Whole; // another backend's: refused when the run starts
+                }
+                let taken = std::mem::replace(p, Operand::Host(placeholder()));
+                if let Operand::Device(d) = taken
+                    && let Some(array) = Spread::array(d)
+                {
+                    *p = Operand::Host(array);
+                }
+                Held::Rows
+            })
+            .collect();
+        Spreads {
+            params,
+            values: Vec::new(),
+            keep: true,
+        }
+    }
+
+    /// How parameter `index` comes in.
+    pub(super) fn param(&self, index: usize) -> Held {
+        self.params.get(index).copied().unwrap_or_default()
+    }
+
+    /// `params` and the run's `result` with their spread arrays as device values again (a
+    /// parameter taken to be updated in place stays the placeholder it left). After a run
+    /// that succeeded, a spread parameter held by `params` alone (lent by the evaluator)
+    /// goes to `recycle` instead, leaving a placeholder: nothing reads it again.
+    pub(super) fn hand_back(
+        self,
+        params: &mut [Operand],
+        result: Result<Vec<Operand>>,
+        mut recycle: impl FnMut(Rc<Array>),
+    ) -> Result<Vec<Operand>> {
+        let spread = |a: &Rc<Array>| Operand::Device(Spread::value(a.clone()));
+        for (p, held) in params.iter_mut().zip(&self.params) {
+            let Operand::Host(a) = p else {
+                continue;
+            };
+            if *held == Held::Rows && !Rc::ptr_eq(a, &placeholder()) {
+                if result.is_ok() && Rc::strong_count(a) == 1 {
+                    recycle(std::mem::replace(a, placeholder()));
+                } else {
+                    *p = spread(a);
+                }
+            }
+        }
+        let values = result?;
+        let held = self
+            .values
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(Held::Whole));
+        Ok((values.into_iter().zip(held))
+            .map(|(v, held)| match v {
+                Operand::Host(a) if held == Held::Rows => spread(&a),
+                v => v,
+            })
+            .collect())
+    }
+}
+
+/// The processes of a job while one plan runs, and which buffers are spread.
+pub(super) struct Spreading<'a> {
+    share: &'a dyn Share,
+    /// This process's index.
+    me: usize,
+    /// The number of processes.
+    ranks: usize,
+    /// Spread every large store (a prepared program, whose results stay spread), or only
+    /// those whose elements cost much more than moving them (a one-off plan, whose results
+    /// are gathered).
+    every_store: bool,
+}
+
+/// Which positions of a kernel each process computes.
+pub(super) enum Work {
+    /// All of them, on every process.
+    Whole(usize),
+    /// A store's positions by the rows of its array: each process those in its own rows.
+    Rows(RowMap),
+    /// A reduction shared between the processes (see `reduce::shared_positions`).
+    Reduce(Vec<usize>, bool),
+}
+
+/// How a store's positions follow the rows of the array it writes: position `p` writes row
+/// `first + step · (p / inner)` of an array of `rows` rows.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RowMap {
+    rows: usize,
+    first: i64,
+    step: i64,
+    count: usize,
+    inner: usize,
+}
+
+impl RowMap {
+    /// The map of a store of `kernel` into an array of `shape` (a new one, `update` false,
+    /// else the kernel's region of it). None when a position's row is not a function of
+    /// its coordinate along the kernel's first dimension alone.
+    fn of(kernel: &Kernel, shape: &[usize], update: bool) -> Option<RowMap> {
+        let (&rows, rest) = shape.split_first()?;
+        let row_len: usize = rest.iter().product();
+        let total = rows * row_len;
+        if row_len == 0 {
+            return None;
+        }
+        if !update {
+            return Some(RowMap {
+                rows,
+                first: 0,
+                step: 1,
+                count: rows,
+                inner: row_len,
+            });
+        }
+        let t = row_len as i64;
+        let off = kernel.out_offset;
+        let Some((&count, inner_dims)) = kernel.dims.split_first() else {
+            return (0..total as i64).contains(&off).then_some(RowMap {
+                rows,
+                first: off / t,
+                step: 1,
+                count: 1,
+                inner: 1,
+            });
+        };
+        let s0 = kernel.out_strides[0];
+        let step = if count == 1 { t } else { s0 };
+        if off < 0 || step <= 0 || step % t != 0 {
+            return None;
+        }
+        let rem = off % t;
+        let spans = kernel.out_strides[1..]
+            .iter()
+            .zip(inner_dims)
+            .map(|(&s, &d)| s * (d as i64 - 1).max(0));
+        let lo = rem + spans.clone().map(|s| s.min(0)).sum::<i64>();
+        let hi = rem + spans.map(|s| s.max(0)).sum::<i64>();
+        (lo >= 0 && hi < t).then_some(RowMap {
+            rows,
+            first: off / t,
+            step: step / t,
+            count,
+            inner: inner_dims.iter().product(),
+        })
+    }
+
+    /// The positions writing rows `rows` (contiguous, as positions follow rows in order).
+    fn positions(&self, rows: Range<usize>) -> Range<usize> {
+        let coordinate = |row: usize| {
+            let d = row as i64 - self.first;
+            let c = if d <= 0 {
+                0
+            } else {
+                (d + self.step - 1) / self.step
+            };
+            c.min(self.count as i64) as usize * self.inner
+        };
+        coordinate(rows.start)..coordinate(rows.end)
+    }
+}
+
+impl Work {
+    /// The positions process `p` of `ranks` computes.
+    pub(super) fn positions(&self, p: usize, ranks: usize) -> Range<usize> {
+        match self {
+            Work::Whole(n) => 0..*n,
+            Work::Rows(map) => map.positions(part(map.rows, p, ranks)),
+            Work::Reduce(dims, axis) => super::reduce::shared_positions(dims, *axis, p, ranks),
+        }
+    }
+}
+
+/// Rows of a spread buffer that each process's positions of a kernel read.
+pub(super) struct Want {
+    /// The buffer.
+    pub(super) buffer: usize,
+    /// Its rows.
+    rows: usize,
+    /// Per process, the rows it reads (empty where none).
+    reads: Vec<Range<usize>>,
+}
+
+impl Want {
+    /// Whether every process reads every row (so holds it whole after the exchange).
+    pub(super) fn whole(&self) -> bool {
+        self.reads.iter().all(|r| *r == (0..self.rows))
+    }
+}
+
+impl<'a> Spreading<'a> {
+    /// The job of `share` as one plan sees it; None for a job of one process.
+    pub(super) fn new(share: &'a dyn Share, every_store: bool) -> Option<Spreading<'a>> {
+        let (me, ranks) = share.place();
+        (ranks > 1).then_some(Spreading {
+            share,
+            me,
+            ranks,
+            every_store,
+        })
+    }
+
+    /// Which positions of `kernel` each process computes: a store into an array of
+    /// `shape` (new, or `update`d) is spread when the array is large and its positions
+    /// follow its rows; a reduction as `reduce` shares it; anything else runs whole.
+    pub(super) fn work(
+        &self,
+        kernel: &Kernel,
+        shape: &[usize],
+        update: bool,
+        columns: bool,
+    ) -> Work {
+        let positions: usize = kernel.dims.iter().product();
+        let total: usize = shape.iter().product();
+        match kernel.output {
+            crate::fuse::Output::Store(_) => {
+                let worth = total >= SPREAD_MIN
+                    && shape.first().is_some_and(|&rows| rows >= self.ranks)
+                    && (self.every_store || (!update && share::worth_sharing(kernel, total)));
+                match worth.then(|| RowMap::of(kernel, shape, update)).flatten() {
+                    Some(map) => Work::Rows(map),
+                    None => Work::Whole(positions),
+                }
+            }
+            crate::fuse::Output::Reduce { axis, .. } => {
+                if !columns && share::worth_sharing(kernel, positions) {
+                    Work::Reduce(kernel.dims.clone(), axis)
+                } else {
+                    Work::Whole(positions)
+                }
+            }
+        }
+    }
+
+    /// This process's positions of `work`, or None when it computes them all.
+    pub(super) fn own(&self, work: &Work) -> Option<Range<usize>> {
+        match work {
+            Work::Rows(_) => Some(work.positions(self.me, self.ranks)),
+            Work::Whole(_) | Work::Reduce(..) => None,
+        }
+    }
+
+    /// The rows of spread buffers (`held`) that some process's positions of `kernel` read
+    /// and it does not hold.
+    pub(super) fn wants(
+        &self,
+        kernel: &Kernel,
+        work: &Work,
+        held: &[Held],
+        buffers: &[Option<Rc<Array>>],
+    ) -> Vec<Want> {
+        let mut wants: Vec<Want> = Vec::new();
+        for input in &kernel.inputs {
+            let Source::Buffer(b) = input.source else {
+                continue;
+            };
+            let Some(array) = buffers[b].as_deref() else {
+                continue;
+            };
+            if held[b] != Held::Rows || wants.iter().any(|w| w.buffer == b) {
+                continue;
+            }
+            let (rows, row_len) = rows_of(array);
+            let reads: Vec<Range<usize>> = (0..self.ranks)
+                .map(|q| {
+                    let positions = work.positions(q, self.ranks);
+                    (kernel.inputs.iter())
+                        .filter(|i| i.source == Source::Buffer(b))
+                        .filter_map(|i| elements_read(i, &kernel.dims, positions.clone()))
+                        .map(|(lo, hi)| lo / row_len..(hi / row_len + 1).min(rows))
+                        .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
+                        .unwrap_or(0..0)
+                })
+                .collect();
+            let lacking = reads.iter().enumerate().any(|(q, r)| {
+                let own = part(rows, q, self.ranks);
+                !r.is_empty() && (r.start < own.start || r.end > own.end)
+            });
+            if lacking {
+                wants.push(Want {
+                    buffer: b,
+                    rows,
+                    reads,
+                });
+            }
+        }
+        wants
+    }
+
+    /// Sends every process the rows of `wants` it reads from this one, and receives into
+    /// `buffers` (each held only there) those this one reads from the others: the bytes
+    /// received.
+    pub(super) fn exchange(&self, wants: &[Want], buffers: &mut [Option<Rc<Array>>]) -> usize {
+        // The rows `reader` reads from `owner`'s block, per want.
+        let between = |w: &Want, rows: usize, reader: usize, owner: usize| {
+            if reader == owner {
+                return 0..0;
+            }
+            let own = part(rows, owner, self.ranks);
+            let r = &w.reads[reader];
+            let (s, e) = (r.start.max(own.start), r.end.min(own.end));
+            s..e.max(s)
+        };
+        let shapes: Vec<(usize, usize)> = (wants.iter())
+            .map(|w| {
+                let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
+                let (rows, row_len) = rows_of(a);
+                (rows, row_len * a.dtype().size_bytes())
+            })
+            .collect();
+        let bytes = |reader: usize, owner: usize| -> usize {
+            (wants.iter().zip(&shapes))
+                .map(|(w, &(rows, row_bytes))| between(w, rows, reader, owner).len() * row_bytes)
+                .sum()
+        };
+        let moved: usize = (0..self.ranks)
+            .flat_map(|r| (0..self.ranks).map(move |o| (r, o)))
+            .map(|(r, o)| bytes(r, o))
+            .sum();
+        if moved == 0 {
+            return 0;
+        }
+        let send_counts: Vec<usize> = (0..self.ranks).map(|q| bytes(q, self.me)).collect();
+        let recv_counts: Vec<usize> = (0..self.ranks).map(|p| bytes(self.me, p)).collect();
+        let mut sent = Vec::with_capacity(send_counts.iter().sum());
+        for q in 0..self.ranks {
+            for (w, &(rows, row_bytes)) in wants.iter().zip(&shapes) {
+                let r = between(w, rows, q, self.me);
+                let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
+                sent.extend_from_slice(&bytes_of(a)[r.start * row_bytes..r.end * row_bytes]);
+            }
+        }
+        let mut received = vec![0u8; recv_counts.iter().sum()];
+        self.share
+            .all_to_all(&sent, &send_counts, &mut received, &recv_counts);
+        let mut at = 0;
+        for p in 0..self.ranks {
+            for (w, &(rows, row_bytes)) in wants.iter().zip(&shapes) {
+                let r = between(w, rows, self.me, p);
+                let n = r.len() * row_bytes;
+                let a = buffers[w.buffer].as_mut().and_then(Rc::get_mut);
+                let a = a.expect("the caller holds wanted buffers alone");
+                bytes_of_mut(a)[r.start * row_bytes..r.end * row_bytes]
+                    .copy_from_slice(&received[at..at + n]);
+                at += n;
+            }
+        }
+        at
+    }
+
+    /// Copies into `to` what an update keeps of `from` (its old array, of the same shape
+    /// and dtype) in this process's rows: the `gaps` between the rows of the region its
+    /// kernel stores, in rows of `inner` elements.
+    pub(super) fn copy_own_gaps(&self, to: &mut Array, from: &Array, gaps: &Gaps, inner: usize) {
+        let (rows, row_len) = rows_of(from);
+        let size = from.dtype().size_bytes();
+        let own = part(rows, self.me, self.ranks);
+        let (to, from) = (bytes_of_mut(to), bytes_of(from));
+        for gap in gaps.within(inner, own.start * row_len..own.end * row_len) {
+            let span = gap.start * size..gap.end * size;
+            to[span.clone()].copy_from_slice(&from[span]);
+        }
+    }
+
+    /// Makes `array`, held in this process's rows, whole: every process's rows gathered.
+    /// The bytes received.
+    pub(super) fn gather(&self, array: &mut Array) -> usize {
+        let (rows, row_len) = rows_of(array);
+        let row_bytes = row_len * array.dtype().size_bytes();
+        let counts: Vec<usize> = (0..self.ranks)
+            .map(|p| part(rows, p, self.ranks).len() * row_bytes)
+            .collect();
+        let own = part(rows, self.me, self.ranks);
+        let all = bytes_of_mut(array);
+        let mine = all[own.start * row_bytes..own.end * row_bytes].to_vec();
+        self.share.all_gather(&mine, &counts, all);
+        all.len() - mine.len()
+    }
+}
+
+/// An array's rows along axis 0 and the elements in each (a 0-d array is one row).
+fn rows_of(a: &Array) -> (usize, usize) {
+    match a.shape().split_first() {
+        Some((&rows, rest)) => (rows, rest.iter().product()),
+        None => (1, 1),
+    }
+}
+
+/// The least and greatest element `input` reads at `positions` of a kernel over `dims`
+/// (bounds: the box of coordinates the positions span), or None for no positions.
+fn elements_read(input: &Input, dims: &[usize], positions: Range<usize>) -> Option<(usize, usize)> {
+    if positions.is_empty() {
+        return None;
+    }
+    let (mut first, mut last) = (positions.start, positions.end - 1);
+    let (mut lo, mut hi) = (input.offset, input.offset);
+    let mut spanned = false;
+    for (d, (&n, &stride)) in dims.iter().zip(&input.strides).enumerate() {
+        let (a, b) = if spanned {
+            (0, n.saturating_sub(1))
+        } else {
+            let inner: usize = dims[d + 1..].iter().product();
+            let (a, b) = (first / inner, last / inner);
+            spanned = a != b;
+            first %= inner;
+            last %= inner;
+            (a, b)
+        };
+        let (x, y) = (stride * a as i64, stride * b as i64);
+        lo += x.min(y);
+        hi += x.max(y);
+    }
+    Some((lo.max(0) as usize, hi.max(0) as usize))
+}
+
+/// The bytes of a row-major array.
+fn bytes_of(a: &Array) -> &[u8] {
+    macro_rules! bytes {
+        ($($variant:ident),*) => {
+            match a {
+                $(Array::$variant(x) => share::as_bytes(
+                    x.as_slice().expect("spread arrays are row-major"),
+                ),)*
+            }
+        };
+    }
+    bytes!(F64, F32, I64, Bool, C128)
+}
+
+/// The bytes of a row-major array, to overwrite with values of its own dtype.
+fn bytes_of_mut(a: &mut Array) -> &mut [u8] {
+    macro_rules! bytes {
+        ($($variant:ident),*) => {
+            match a {
+                $(Array::$variant(x) => share::as_bytes_mut(
+                    x.as_slice_mut().expect("spread arrays are row-major"),
+                ),)*
+            }
+        };
+    }
+    bytes!(F64, F32, I64, Bool, C128)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+//! Unit tests of how store positions follow rows and how input reads are bounded.
+
+use super::{RowMap, elements_read, part};
+use crate::dtype::DType;
+use crate::fuse::{Input, Kernel, Output, Source};
+
+/// A store kernel over `dims` writing at `offset` with `strides`.
+fn store(dims: &[usize], offset: i64, strides: &[i64]) -> Kernel {
+    Kernel {
+        dims: dims.to_vec(),
+        inputs: Vec::new(),
+        body: Vec::new(),
+        output: Output::Store(0),
+        out_offset: offset,
+        out_dynamic: Vec::new(),
+        out_strides: strides.to_vec(),
+    }
+}
+
+/// The element each position of `k` writes, row-major over its dims.
+fn writes(k: &Kernel) -> Vec<i64> {
+    let n: usize = k.dims.iter().product();
+    (0..n)
+        .map(|mut p| {
+            let mut e = k.out_offset;
+            for d in (0..k.dims.len()).rev() {
+                e += k.out_strides[d] * (p % k.dims[d]) as i64;
+                p /= k.dims[d];
+            }
+            e
+        })
+        .collect()
+}
+
+/// Each process's positions are exactly those writing its rows, for regions that follow
+/// the rows (interiors, columns, single elements, strided rows), at 1 to 5 processes.
+#[test]
+fn positions_follow_rows() {
+    let shape = [10usize, 8];
+    let cases = [
+        store(&[8, 6], 9, &[8, 1]),
+        store(&[10], 3, &[8]),
+        store(&[], 42, &[]),
+        store(&[4, 8], 8, &[16, 1]),
+        store(&[1, 5], 17, &[8, 1]),
+    ];
+    for k in &cases {
+        let map = RowMap::of(k, &shape, true).expect("follows rows");
+        let rows = writes(k);
+        for ranks in 1..=5 {
+            for p in 0..ranks {
+                let own = part(shape[0], p, ranks);
+                let positions = map.positions(own.clone());
+                for (q, &e) in rows.iter().enumerate() {
+                    let mine = own.contains(&((e / 8) as usize));
+                    assert_eq!(positions.contains(&q), mine, "{k:?} at {ranks}: {q}");
+                }
+            }
+        }
+    }
+    // A transposed write and a row-crossing one do not follow the rows.
+    assert!(RowMap::of(&store(&[8, 10], 0, &[1, 8]), &shape, true).is_none());
+    assert!(RowMap::of(&store(&[2, 12], 0, &[16, 1]), &shape, true).is_none());
+}
+
+/// The bounds an input's reads get for any range of positions hold every element read.
+#[test]
+fn reads_stay_inside_their_bounds() {
+    let dims = [5usize, 4, 3];
+    let input = Input {
+        source: Source::Buffer(0),
+        dtype: DType::F64,
+        offset: 40,
+        dynamic: Vec::new(),
+        strides: vec![-7, 3, 1],
+    };
+    let at = |mut p: usize| {
+        let mut e = input.offset;
+        for d in (0..3).rev() {
+            e += input.strides[d] * (p % dims[d]) as i64;
+            p /= dims[d];
+        }
+        e
+    };
+    for start in 0..60 {
+        for end in start + 1..=60 {
+            let (lo, hi) = elements_read(&input, &dims, start..end).expect("positions");
+            for p in start..end {
+                assert!((lo..=hi).contains(&(at(p) as usize)), "{start}..{end}: {p}");
+            }
+        }
+    }
+    assert!(elements_read(&input, &dims, 3..3).is_none());
+}
