@@ -22,6 +22,9 @@ pub(super) struct Scratch {
     /// Per buffer: the small array it held when it died last run, to be overwritten by the
     /// next run's value (the pool keeps only large arrays).
     spare: Vec<Option<Rc<Array>>>,
+    /// Per buffer: which of its elements this process holds (see [`super::spread`];
+    /// rewritten each run).
+    held: Vec<Held>,
 }
 
 /// Arrays below this many elements are kept as a buffer's spare (larger ones go to the
@@ -51,7 +54,9 @@ impl Cpu {
         let spreading = share
             .as_deref()
             .and_then(|s| Spreading::new(s, spreads.keep));
-        let mut held = vec![Held::Whole; plan.buffers.len()];
+        let mut held = std::mem::take(&mut scratch.held);
+        held.clear();
+        held.resize(plan.buffers.len(), Held::Whole);
         for (b, buffer) in plan.buffers.iter().enumerate() {
             buffers.push(match buffer {
                 Buffer::Value(a) => Some(a.clone()),
@@ -250,12 +255,15 @@ impl Cpu {
             );
             self.stats.bytes_received += received as u64;
         }
-        spreads.values = outs.iter().map(|&b| held[b]).collect();
+        if spreading.is_some() {
+            spreads.values = outs.iter().map(|&b| held[b]).collect();
+        }
         let values = (outs.iter())
             .map(|&r| buffers[r].clone().expect("roots are computed"))
             .collect();
         buffers.clear();
         scratch.buffers = buffers;
+        scratch.held = held;
         Ok(values)
     }
 }

@@ -99,6 +99,13 @@ impl Spreads {
     /// A prepared program's: its spread parameters (device values made by [`Spread`])
     /// replaced by this process's copies of their arrays, to run on.
     pub(super) fn kept(params: &mut [Operand]) -> Spreads {
+        if !params.iter().any(|p| matches!(p, Operand::Device(_))) {
+            return Spreads {
+                params: Vec::new(),
+                values: Vec::new(),
+                keep: true,
+            };
+        }
         let params = (params.iter_mut())
             .map(|p| {
                 let Operand::Device(d) = p else {
