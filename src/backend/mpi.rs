@@ -2,7 +2,8 @@
 //! script (SPMD). Every rank traces the same graph and fuses the same plans; the CPU backend
 //! runs them with the ranks as its [`Share`]: large stores are spread by rows (each rank
 //! computes and holds its own block of rows, fetching the rows its kernels read from their
-//! owners, see `cpu::spread`), and large reductions are shared (each rank its part of the
+//! owners, see `cpu::spread`), large matrix products likewise by the rows of their result,
+//! and large reductions are shared (each rank its part of the
 //! fixed tree, the partials gathered with `MPI_Allgatherv`). Every value observed is
 //! gathered whole, bit for bit what one process computes, so conditions decide alike
 //! everywhere and no rank waits on a collective another never calls. Rank 0 alone writes the
@@ -224,8 +225,9 @@ impl Backend for Mpi {
         let (rank, ranks) = self.place();
         format!(
             "on MPI rank {rank} of {ranks} (stores into arrays of 2^15 elements and more spread \
-             by rows between the ranks, halo rows exchanged; reductions of 2^16 elements and \
-             more shared)\n{}",
+             by rows between the ranks, halo rows exchanged; matrix products of 2^18 \
+             multiply-adds and more spread by the rows of their result; reductions of 2^16 \
+             elements and more shared; other library steps gather their inputs whole)\n{}",
             self.cpu.explain(roots)
         )
     }

@@ -20,6 +20,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn};
 use num_complex::Complex64;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Multiply-adds per product from which a batch runs its products one after another (each
 /// on all threads) instead of several at once (each on one thread).
@@ -156,14 +157,6 @@ pub fn matmul_strided(
     b: (&Array, Option<&Strided>),
     out_shape: &[usize],
 ) -> Result<Array> {
-    fn pick<'a, T>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Result<ArrayViewD<'a, T>> {
-        match s {
-            None => Ok(x.view()),
-            Some(s) => strided::view(x, s).ok_or_else(|| {
-                value_error("internal error: a matmul view reaches outside its array")
-            }),
-        }
-    }
     if let Some(v) = vector_dot(a, b) {
         return Ok(v);
     }
@@ -182,6 +175,69 @@ pub fn matmul_strided(
         }
         _ => unreachable!("matmul operands share a numeric dtype when built"),
     })
+}
+
+/// Products of fewer multiply-adds than this go to faer's small-matrix kernels (nano-gemm),
+/// whose sums run in another order than its large kernels' (faer's `NANO_GEMM_THRESHOLD`).
+const SMALL_PRODUCT: usize = 16 * 16 * 16;
+
+/// Rows `rows` of `a @ b`, for a 2-D `a` (matrix × matrix or matrix × vector), in an array
+/// of the whole result's shape `out_shape` whose other elements are zero (their pages
+/// untouched): what one process computes of a product spread by rows between processes.
+/// Each row has the bits of the same row of [`matmul_strided`]'s result: the routine the
+/// whole product's shape calls for (GEMM, or GEMV for a vector `b`) runs on the rows, and
+/// neither computes an element differently for the rows around it (faer's large kernels
+/// block the sums over k by k alone; GEMV's rows are independent dot products). None when
+/// the product has another form, or the rows are too few for that promise (fewer than
+/// two, or few enough for faer's small-matrix kernels).
+pub fn matmul_rows(
+    a: (&Array, Option<&Strided>),
+    b: (&Array, Option<&Strided>),
+    out_shape: &[usize],
+    rows: Range<usize>,
+) -> Result<Option<Array>> {
+    fn of<T: Element>(
+        a: ArrayViewD<'_, T>,
+        b: ArrayViewD<'_, T>,
+        out_shape: &[usize],
+        rows: Range<usize>,
+    ) -> Option<ArrayD<T>> {
+        let a = a.into_dimensionality::<Ix2>().ok()?;
+        let b = match b.ndim() {
+            1 => b.insert_axis(Axis(1)),
+            _ => b,
+        };
+        let b = b.into_dimensionality::<Ix2>().ok()?;
+        let ((m, k), n) = (a.dim(), b.ncols());
+        if rows.len() < 2 || rows.end > m || b.nrows() != k || rows.len() * n * k <= SMALL_PRODUCT {
+            return None;
+        }
+        let mut out = crate::runtime::zeroed_vec::<T>(m * n);
+        let own = &mut out[rows.start * n..rows.end * n];
+        one(a.slice_move(ndarray::s![rows, ..]), b, own, true);
+        ArrayD::from_shape_vec(IxDyn(out_shape), out).ok()
+    }
+    let (x, y) = (a, b);
+    macro_rules! rows_of {
+        ($($variant:ident),*) => {
+            match (x.0, y.0) {
+                $((Array::$variant(a), Array::$variant(b)) => {
+                    of(pick(a, x.1)?, pick(b, y.1)?, out_shape, rows).map(Array::$variant)
+                })*
+                _ => None,
+            }
+        };
+    }
+    Ok(rows_of!(F64, F32, C128, I64))
+}
+
+/// A view of `x`, or of its elements that `s` addresses.
+fn pick<'a, T>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Result<ArrayViewD<'a, T>> {
+    match s {
+        None => Ok(x.view()),
+        Some(s) => strided::view(x, s)
+            .ok_or_else(|| value_error("internal error: a matmul view reaches outside its array")),
+    }
 }
 
 /// `a · b` when both are vectors: read straight from their buffers (a reversed one read
@@ -400,3 +456,6 @@ fn one<T: Element>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, out: &mut [T], pa
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

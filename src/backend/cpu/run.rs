@@ -204,25 +204,48 @@ impl Cpu {
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
-                    // A library step reads its spread inputs whole.
+                    // A large matrix product is spread by rows; any other library step reads
+                    // its spread inputs whole.
+                    let mut spread_rows = None;
                     if let Some(sp) = &spreading {
-                        let spread = inputs.iter().map(|a| a.buf);
-                        let received = gather(sp, plan, params, &mut buffers, &mut held, spread);
+                        let product = sp.product(node, inputs, &buffers, &held);
+                        spread_rows = product.as_ref().map(|_| sp);
+                        let whole = match product {
+                            Some(whole) => whole,
+                            None => inputs.iter().map(|a| a.buf).collect(),
+                        };
+                        let wanted = whole.into_iter();
+                        let received = gather(sp, plan, params, &mut buffers, &mut held, wanted);
                         self.stats.bytes_received += received as u64;
                     }
                     let input = |i: usize| inputs.get(i).and_then(|a| buffers[a.buf].as_deref());
                     let value = match crate::backend::interp::scalar_f64(node, input) {
                         Some(x) => overwrite(scratch.spare[*out].take(), x),
                         None => {
-                            let args: SmallVec<[Rc<Array>; 4]> = inputs
-                                .iter()
-                                .map(|a| {
-                                    buffers[a.buf]
-                                        .clone()
-                                        .expect("plan order: inputs computed first")
-                                })
-                                .collect();
-                            Rc::new(library_step(node, inputs, &args)?)
+                            let args = |buffers: &[Option<Rc<Array>>]| -> SmallVec<[_; 4]> {
+                                (inputs.iter())
+                                    .map(|a| buffers[a.buf].clone().expect("plan order"))
+                                    .collect()
+                            };
+                            let own = match spread_rows {
+                                Some(sp) => sp.product_rows(node, inputs, &args(&buffers))?,
+                                None => None,
+                            };
+                            if let Some(own) = own {
+                                held[*out] = Held::Rows;
+                                self.stats.kernels_spread += 1;
+                                Rc::new(own)
+                            } else {
+                                // Refused (alike on every process): run whole, inputs whole.
+                                if let Some(sp) = spread_rows {
+                                    let wanted = inputs.iter().map(|a| a.buf);
+                                    let received =
+                                        gather(sp, plan, params, &mut buffers, &mut held, wanted);
+                                    self.stats.bytes_received += received as u64;
+                                }
+                                held[*out] = Held::Whole;
+                                Rc::new(library_step(node, inputs, &args(&buffers))?)
+                            }
                         }
                     };
                     buffers[*out] = Some(value);

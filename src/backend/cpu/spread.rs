@@ -8,9 +8,10 @@
 //! fetches the rows its positions read and the process lacks, from their owners, in one
 //! all-to-all exchange per kernel — for a stencil, the halo rows of its neighbours. Every
 //! process knows every other's positions (they follow from the plan and the rows), so each
-//! computes what it sends and receives without asking. A step that is not a kernel (a
-//! library call) gathers its spread inputs whole first, as a result observed outside a
-//! prepared program is gathered (see `Cpu::compute`).
+//! computes what it sends and receives without asking. A large matrix product is spread
+//! by the rows of its result ([`product`]); any other step that is not a kernel (a library
+//! call) gathers its spread inputs whole first, as a result observed outside a prepared
+//! program is gathered (see `Cpu::compute`).
 //!
 //! Each process computes its elements exactly as one process alone computes them (the same
 //! kernel, the same positions), so results are bit-identical for any number of processes.
@@ -555,5 +556,6 @@ fn bytes_of_mut(a: &mut Array) -> &mut [u8] {
     bytes!(F64, F32, I64, Bool, C128)
 }
 
+mod product;
 #[cfg(test)]
 mod tests;
