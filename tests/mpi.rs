@@ -207,6 +207,41 @@ fn mpi_refuses_what_ranks_would_decide_apart() {
     assert!(err.contains("--backend mpi takes no"), "{err}");
 }
 
+/// `explain` under MPI says, step by step, how the work is divided between the ranks and
+/// the bytes each step brings rank 0: a stencil's halo rows, a product spread by rows
+/// whose transposed operand is gathered first, a small reduction reading spread rows.
+#[test]
+fn explain_shows_what_moves_between_ranks() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("moves.arr");
+    std::fs::write(
+        &script,
+        "let u = rand(300, 300, seed=1)\n\
+         let v = u[1:-1, 1:-1] + u[2:, 1:-1] + u[:-2, 1:-1] + exp(u[1:-1, 1:-1])\n\
+         print(sum(v.T @ v[:, 0:5]))\n",
+    )
+    .expect("write script");
+    let out = mpirun(3)
+        .arg(mpi)
+        .args(["explain", "--backend", "mpi"])
+        .arg(&script)
+        .output()
+        .expect("mpirun runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let moves: String = (text.lines())
+        .skip_while(|l| !l.starts_with("between the"))
+        .take_while(|l| l.starts_with("between") || l.starts_with("  "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(moves);
+}
+
 /// A fresh folder under the target dir for one test's files.
 fn tempdir() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -461,7 +461,13 @@ impl Backend for Cpu {
 
     fn explain(&self, roots: &[NodeRef]) -> String {
         let plan = Plan::build(roots, false);
-        format!("{plan}{}", shim_lines(&plan))
+        // Under MPI, what each step moves between the ranks.
+        let spreading = self
+            .share
+            .as_deref()
+            .and_then(|s| spread::Spreading::new(s, false));
+        let moved = spreading.map(|sp| sp.explain(&plan)).unwrap_or_default();
+        format!("{plan}{}{moved}", shim_lines(&plan))
     }
 
     fn code(&self, roots: &[NodeRef]) -> Option<String> {

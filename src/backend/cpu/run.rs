@@ -123,7 +123,7 @@ impl Cpu {
                     let mut own = None;
                     if let Some(sp) = &spreading {
                         let work = sp.work(kernel, shape, into.is_some(), columns);
-                        let wants = sp.wants(kernel, &work, &held, &buffers);
+                        let wants = sp.wants(kernel, &work, &held, |b| shape_of(&buffers, b));
                         if !wants.is_empty() {
                             let wanted = wants.iter().map(|w| w.buffer);
                             let lent = own_alone(plan, params, &mut buffers, wanted);
@@ -208,7 +208,7 @@ impl Cpu {
                     // its spread inputs whole.
                     let mut spread_rows = None;
                     if let Some(sp) = &spreading {
-                        let product = sp.product(node, inputs, &buffers, &held);
+                        let product = sp.product(node, inputs, &held, |b| shape_of(&buffers, b));
                         spread_rows = product.as_ref().map(|_| sp);
                         let whole = match product {
                             Some(whole) => whole,
@@ -289,6 +289,11 @@ impl Cpu {
         scratch.held = held;
         Ok(values)
     }
+}
+
+/// The shape of buffer `b`'s array, once computed.
+fn shape_of(buffers: &[Option<Rc<Array>>], b: usize) -> Option<&[usize]> {
+    buffers[b].as_deref().map(Array::shape)
 }
 
 /// Makes the spread buffers among `wanted` whole on every process: the bytes received.

@@ -301,6 +301,17 @@ impl Want {
     pub(super) fn whole(&self) -> bool {
         self.reads.iter().all(|r| *r == (0..self.rows))
     }
+
+    /// The rows `reader` reads from `owner`'s block (none from its own), of `ranks`.
+    fn between(&self, reader: usize, owner: usize, ranks: usize) -> Range<usize> {
+        if reader == owner {
+            return 0..0;
+        }
+        let own = part(self.rows, owner, ranks);
+        let r = &self.reads[reader];
+        let (s, e) = (r.start.max(own.start), r.end.min(own.end));
+        s..e.max(s)
+    }
 }
 
 impl<'a> Spreading<'a> {
@@ -355,27 +366,27 @@ impl<'a> Spreading<'a> {
         }
     }
 
-    /// The rows of spread buffers (`held`) that some process's positions of `kernel` read
-    /// and it does not hold.
-    pub(super) fn wants(
+    /// The rows of spread buffers (`held`, of shapes `shape_of`) that some process's
+    /// positions of `kernel` read and it does not hold.
+    pub(super) fn wants<'s>(
         &self,
         kernel: &Kernel,
         work: &Work,
         held: &[Held],
-        buffers: &[Option<Rc<Array>>],
+        shape_of: impl Fn(usize) -> Option<&'s [usize]>,
     ) -> Vec<Want> {
         let mut wants: Vec<Want> = Vec::new();
         for input in &kernel.inputs {
             let Source::Buffer(b) = input.source else {
                 continue;
             };
-            let Some(array) = buffers[b].as_deref() else {
+            let Some(shape) = shape_of(b) else {
                 continue;
             };
             if held[b] != Held::Rows || wants.iter().any(|w| w.buffer == b) {
                 continue;
             }
-            let (rows, row_len) = rows_of(array);
+            let (rows, row_len) = rows_of(shape);
             let reads: Vec<Range<usize>> = (0..self.ranks)
                 .map(|q| {
                     let positions = work.positions(q, self.ranks);
@@ -406,26 +417,16 @@ impl<'a> Spreading<'a> {
     /// `buffers` (each held only there) those this one reads from the others: the bytes
     /// received.
     pub(super) fn exchange(&self, wants: &[Want], buffers: &mut [Option<Rc<Array>>]) -> usize {
-        // The rows `reader` reads from `owner`'s block, per want.
-        let between = |w: &Want, rows: usize, reader: usize, owner: usize| {
-            if reader == owner {
-                return 0..0;
-            }
-            let own = part(rows, owner, self.ranks);
-            let r = &w.reads[reader];
-            let (s, e) = (r.start.max(own.start), r.end.min(own.end));
-            s..e.max(s)
-        };
-        let shapes: Vec<(usize, usize)> = (wants.iter())
+        let ranks = self.ranks;
+        let row_bytes: Vec<usize> = (wants.iter())
             .map(|w| {
                 let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
-                let (rows, row_len) = rows_of(a);
-                (rows, row_len * a.dtype().size_bytes())
+                rows_of(a.shape()).1 * a.dtype().size_bytes()
             })
             .collect();
         let bytes = |reader: usize, owner: usize| -> usize {
-            (wants.iter().zip(&shapes))
-                .map(|(w, &(rows, row_bytes))| between(w, rows, reader, owner).len() * row_bytes)
+            (wants.iter().zip(&row_bytes))
+                .map(|(w, &row_bytes)| w.between(reader, owner, ranks).len() * row_bytes)
                 .sum()
         };
         let moved: usize = (0..self.ranks)
@@ -439,8 +440,8 @@ impl<'a> Spreading<'a> {
         let recv_counts: Vec<usize> = (0..self.ranks).map(|p| bytes(self.me, p)).collect();
         let mut sent = Vec::with_capacity(send_counts.iter().sum());
         for q in 0..self.ranks {
-            for (w, &(rows, row_bytes)) in wants.iter().zip(&shapes) {
-                let r = between(w, rows, q, self.me);
+            for (w, &row_bytes) in wants.iter().zip(&row_bytes) {
+                let r = w.between(q, self.me, ranks);
                 let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
                 sent.extend_from_slice(&bytes_of(a)[r.start * row_bytes..r.end * row_bytes]);
             }
@@ -450,8 +451,8 @@ impl<'a> Spreading<'a> {
             .all_to_all(&sent, &send_counts, &mut received, &recv_counts);
         let mut at = 0;
         for p in 0..self.ranks {
-            for (w, &(rows, row_bytes)) in wants.iter().zip(&shapes) {
-                let r = between(w, rows, self.me, p);
+            for (w, &row_bytes) in wants.iter().zip(&row_bytes) {
+                let r = w.between(self.me, p, ranks);
                 let n = r.len() * row_bytes;
                 let a = buffers[w.buffer].as_mut().and_then(Rc::get_mut);
                 let a = a.expect("the caller holds wanted buffers alone");
@@ -467,7 +468,7 @@ impl<'a> Spreading<'a> {
     /// and dtype) in this process's rows: the `gaps` between the rows of the region its
     /// kernel stores, in rows of `inner` elements.
     pub(super) fn copy_own_gaps(&self, to: &mut Array, from: &Array, gaps: &Gaps, inner: usize) {
-        let (rows, row_len) = rows_of(from);
+        let (rows, row_len) = rows_of(from.shape());
         let size = from.dtype().size_bytes();
         let own = part(rows, self.me, self.ranks);
         let (to, from) = (bytes_of_mut(to), bytes_of(from));
@@ -480,7 +481,7 @@ impl<'a> Spreading<'a> {
     /// Makes `array`, held in this process's rows, whole: every process's rows gathered.
     /// The bytes received.
     pub(super) fn gather(&self, array: &mut Array) -> usize {
-        let (rows, row_len) = rows_of(array);
+        let (rows, row_len) = rows_of(array.shape());
         let row_bytes = row_len * array.dtype().size_bytes();
         let counts: Vec<usize> = (0..self.ranks)
             .map(|p| part(rows, p, self.ranks).len() * row_bytes)
@@ -493,9 +494,10 @@ impl<'a> Spreading<'a> {
     }
 }
 
-/// An array's rows along axis 0 and the elements in each (a 0-d array is one row).
-fn rows_of(a: &Array) -> (usize, usize) {
-    match a.shape().split_first() {
+/// The rows along axis 0 of an array of `shape`, and the elements in each (a 0-d array is
+/// one row).
+fn rows_of(shape: &[usize]) -> (usize, usize) {
+    match shape.split_first() {
         Some((&rows, rest)) => (rows, rest.iter().product()),
         None => (1, 1),
     }
@@ -556,6 +558,7 @@ fn bytes_of_mut(a: &mut Array) -> &mut [u8] {
     bytes!(F64, F32, I64, Bool, C128)
 }
 
+mod explain;
 mod product;
 #[cfg(test)]
 mod tests;

@@ -23,22 +23,22 @@ const PRODUCT_DEPTH_MIN: usize = 32;
 const SMALL_PRODUCT: usize = 16 * 16 * 16;
 
 impl Spreading<'_> {
-    /// For a matrix product `node` of `inputs` worth spreading by rows: the buffers to make
-    /// whole first (the right operand, and the left one unless this process holds the
+    /// For a matrix product `node` of `inputs` (buffers held as `held`, of shapes
+    /// `shape_of`) worth spreading by rows: the buffers to make whole first (the right operand, and the left one unless this process holds the
     /// rows it reads). None when the product runs whole on every process. Every process
     /// decides the same (from shapes alone).
-    pub(in crate::backend::cpu) fn product(
+    pub(in crate::backend::cpu) fn product<'s>(
         &self,
         node: &NodeRef,
         inputs: &[Arg],
-        buffers: &[Option<Rc<Array>>],
         held: &[Held],
+        shape_of: impl Fn(usize) -> Option<&'s [usize]>,
     ) -> Option<SmallVec<[usize; 2]>> {
         let (Op::MatMul, [a, b]) = (&node.op, inputs) else {
             return None;
         };
-        let array = buffers[a.buf].as_deref()?;
-        let shape = a.view.as_ref().map_or(array.shape(), |v| &v.shape[..]);
+        let array_shape = shape_of(a.buf)?;
+        let shape = a.view.as_ref().map_or(array_shape, |v| &v.shape[..]);
         let (&[m, k], &[rows, ..]) = (shape, &node.shape[..]) else {
             return None;
         };
@@ -58,7 +58,7 @@ impl Spreading<'_> {
         let same_rows = match &a.view {
             None => true,
             Some(v) => {
-                let (array_rows, row_len) = rows_of(array);
+                let (array_rows, row_len) = rows_of(array_shape);
                 let last = v.offset + (k as i64 - 1) * v.strides[1];
                 array_rows == m
                     && v.strides[0] == row_len as i64

@@ -1,0 +1,127 @@
+//! What a plan moves between the processes of a job, step by step, as `arr explain` shows
+//! it under MPI: the same decisions [`Cpu::execute`](crate::backend::cpu::Cpu) takes (which
+//! work is spread, which rows are fetched, what is gathered), made from the plan's shapes
+//! without running it.
+
+use super::{Held, Spreading, Work, part, rows_of};
+use crate::fuse::{Buffer, Plan, Step};
+use std::fmt::Write;
+
+impl Spreading<'_> {
+    /// One line per step of `plan` (a one-off plan, as `explain` builds): how its work is
+    /// divided between the processes and the bytes this process receives for it.
+    pub(in crate::backend::cpu) fn explain(&self, plan: &Plan) -> String {
+        let shape_of = |b: usize| -> Option<&[usize]> {
+            Some(match &plan.buffers[b] {
+                Buffer::Value(a) => a.shape(),
+                Buffer::Param { shape, .. } | Buffer::Temp { shape, .. } => shape,
+                Buffer::Device(d) => &d.shape,
+            })
+        };
+        let row_bytes = |b: usize| {
+            let dtype = match &plan.buffers[b] {
+                Buffer::Value(a) => a.dtype(),
+                Buffer::Param { dtype, .. } | Buffer::Temp { dtype, .. } => *dtype,
+                Buffer::Device(d) => d.dtype,
+            };
+            shape_of(b).map_or(0, |s| rows_of(s).1 * dtype.size_bytes())
+        };
+        // The bytes gathering spread buffer `b` brings this process: the others' rows.
+        let gathered = |b: usize| {
+            let rows = shape_of(b).map_or(1, |s| rows_of(s).0);
+            (rows - part(rows, self.me, self.ranks).len()) * row_bytes(b)
+        };
+        let mut held = vec![Held::Whole; plan.buffers.len()];
+        let mut text = format!(
+            "between the {} MPI ranks, as rank {} sees it:\n",
+            self.ranks, self.me
+        );
+        for step in &plan.steps {
+            match step {
+                Step::Kernel {
+                    kernel,
+                    out,
+                    shape,
+                    into,
+                    ..
+                } => {
+                    let columns = super::super::reduce::by_columns(kernel);
+                    let work = self.work(kernel, shape, into.is_some(), columns);
+                    let wants = self.wants(kernel, &work, &held, shape_of);
+                    let received: usize = (wants.iter())
+                        .map(|w| {
+                            let rows: usize = (0..self.ranks)
+                                .map(|p| w.between(self.me, p, self.ranks).len())
+                                .sum();
+                            rows * row_bytes(w.buffer)
+                        })
+                        .sum();
+                    for w in wants.iter().filter(|w| w.whole()) {
+                        held[w.buffer] = Held::Whole;
+                    }
+                    let what = match &work {
+                        Work::Rows(_) => {
+                            let own = work.positions(self.me, self.ranks);
+                            format!(
+                                "spread by rows (this rank: positions {}..{} of {})",
+                                own.start,
+                                own.end,
+                                kernel.dims.iter().product::<usize>()
+                            )
+                        }
+                        Work::Reduce(..) => "reduction shared (partials all-gathered)".into(),
+                        Work::Whole(_) => "whole on every rank".into(),
+                    };
+                    let spread_into = into.is_some_and(|b| held[b] == Held::Rows);
+                    held[*out] = if matches!(work, Work::Rows(_)) || spread_into {
+                        Held::Rows
+                    } else {
+                        Held::Whole
+                    };
+                    let _ = write!(text, "  buf{out}: kernel {what}");
+                    if received > 0 {
+                        let _ = write!(text, ", receives {received} bytes of others' rows");
+                    }
+                    text.push('\n');
+                }
+                Step::Node { node, inputs, out } => {
+                    let product = self.product(node, inputs, &held, shape_of);
+                    let what = if product.is_some() {
+                        "matrix product spread by the rows of its result"
+                    } else {
+                        "library step, whole on every rank"
+                    };
+                    let whole = match product {
+                        Some(whole) => whole,
+                        None => inputs.iter().map(|a| a.buf).collect(),
+                    };
+                    let mut bytes = 0;
+                    for b in whole {
+                        if held[b] == Held::Rows {
+                            bytes += gathered(b);
+                            held[b] = Held::Whole;
+                        }
+                    }
+                    held[*out] = if what.starts_with("matrix") {
+                        Held::Rows
+                    } else {
+                        Held::Whole
+                    };
+                    let _ = write!(text, "  buf{out}: {what}");
+                    if bytes > 0 {
+                        let _ = write!(text, ", gathers its inputs first: {bytes} bytes");
+                    }
+                    text.push('\n');
+                }
+            }
+        }
+        let results: usize = (plan.roots.iter())
+            .filter(|&&b| held[b] == Held::Rows)
+            .map(|&b| gathered(b))
+            .sum();
+        if results > 0 {
+            let _ = writeln!(text, "  results gathered whole: {results} bytes");
+        }
+        text
+    }
+}
