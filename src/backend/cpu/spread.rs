@@ -19,7 +19,7 @@
 use super::memory::Gaps;
 use super::share::{self, Share, part};
 use crate::diag::Result;
-use crate::fuse::{Input, Kernel, Source};
+use crate::fuse::{Kernel, Source};
 use crate::runtime::{Array, DeviceValue, Operand, placeholder};
 use std::cell::RefCell;
 use std::ops::Range;
@@ -294,12 +294,22 @@ pub(super) struct Want {
     rows: usize,
     /// Per process, the rows it reads (empty where none).
     reads: Vec<Range<usize>>,
+    /// Per process, the elements of each of those rows it reads.
+    columns: Vec<Range<usize>>,
+    /// The elements in a row.
+    row_len: usize,
 }
 
 impl Want {
     /// Whether every process reads every row (so holds it whole after the exchange).
     pub(super) fn whole(&self) -> bool {
-        self.reads.iter().all(|r| *r == (0..self.rows))
+        (self.reads.iter().zip(&self.columns))
+            .all(|(r, c)| *r == (0..self.rows) && *c == (0..self.row_len))
+    }
+
+    /// The bytes (elements of `size` bytes) `reader` fetches from `owner`, of `ranks`.
+    fn bytes(&self, reader: usize, owner: usize, ranks: usize, size: usize) -> usize {
+        self.between(reader, owner, ranks).len() * self.columns[reader].len() * size
     }
 
     /// The rows `reader` reads from `owner`'s block (none from its own), of `ranks`.
@@ -387,17 +397,24 @@ impl<'a> Spreading<'a> {
                 continue;
             }
             let (rows, row_len) = rows_of(shape);
-            let reads: Vec<Range<usize>> = (0..self.ranks)
+            let union = |a: Range<usize>, b: Range<usize>| a.start.min(b.start)..a.end.max(b.end);
+            // Per process, the union of what its reads of the buffer lack (a read of its
+            // own rows alone lacks nothing: `u + u.T` fetches the transpose's columns only).
+            let (reads, columns): (Vec<_>, Vec<_>) = (0..self.ranks)
                 .map(|q| {
                     let positions = work.positions(q, self.ranks);
+                    let own = part(rows, q, self.ranks);
                     (kernel.inputs.iter())
                         .filter(|i| i.source == Source::Buffer(b))
-                        .filter_map(|i| elements_read(i, &kernel.dims, positions.clone()))
-                        .map(|(lo, hi)| lo / row_len..(hi / row_len + 1).min(rows))
-                        .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
-                        .unwrap_or(0..0)
+                        .filter_map(|i| {
+                            let p = positions.clone();
+                            reads::rows_and_columns(i, &kernel.dims, p, rows, row_len)
+                        })
+                        .filter(|(r, _)| r.start < own.start || r.end > own.end)
+                        .reduce(|(r, c), (s, d)| (union(r, s), union(c, d)))
+                        .unwrap_or((0..0, 0..0))
                 })
-                .collect();
+                .unzip();
             let lacking = reads.iter().enumerate().any(|(q, r)| {
                 let own = part(rows, q, self.ranks);
                 !r.is_empty() && (r.start < own.start || r.end > own.end)
@@ -407,6 +424,8 @@ impl<'a> Spreading<'a> {
                     buffer: b,
                     rows,
                     reads,
+                    columns,
+                    row_len,
                 });
             }
         }
@@ -418,16 +437,21 @@ impl<'a> Spreading<'a> {
     /// received.
     pub(super) fn exchange(&self, wants: &[Want], buffers: &mut [Option<Rc<Array>>]) -> usize {
         let ranks = self.ranks;
-        let row_bytes: Vec<usize> = (wants.iter())
+        let sizes: Vec<usize> = (wants.iter())
             .map(|w| {
                 let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
-                rows_of(a.shape()).1 * a.dtype().size_bytes()
+                a.dtype().size_bytes()
             })
             .collect();
         let bytes = |reader: usize, owner: usize| -> usize {
-            (wants.iter().zip(&row_bytes))
-                .map(|(w, &row_bytes)| w.between(reader, owner, ranks).len() * row_bytes)
+            (wants.iter().zip(&sizes))
+                .map(|(w, &size)| w.bytes(reader, owner, ranks, size))
                 .sum()
+        };
+        // The bytes of row `r`'s columns that `reader` reads, in a buffer of `w`.
+        let segment = |w: &Want, r: usize, reader: usize, size: usize| {
+            let c = &w.columns[reader];
+            (r * w.row_len + c.start) * size..(r * w.row_len + c.end) * size
         };
         let moved: usize = (0..self.ranks)
             .flat_map(|r| (0..self.ranks).map(move |o| (r, o)))
@@ -440,10 +464,11 @@ impl<'a> Spreading<'a> {
         let recv_counts: Vec<usize> = (0..self.ranks).map(|p| bytes(self.me, p)).collect();
         let mut sent = Vec::with_capacity(send_counts.iter().sum());
         for q in 0..self.ranks {
-            for (w, &row_bytes) in wants.iter().zip(&row_bytes) {
-                let r = w.between(q, self.me, ranks);
+            for (w, &size) in wants.iter().zip(&sizes) {
                 let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
-                sent.extend_from_slice(&bytes_of(a)[r.start * row_bytes..r.end * row_bytes]);
+                for r in w.between(q, self.me, ranks) {
+                    sent.extend_from_slice(&bytes_of(a)[segment(w, r, q, size)]);
+                }
             }
         }
         let mut received = vec![0u8; recv_counts.iter().sum()];
@@ -451,14 +476,15 @@ impl<'a> Spreading<'a> {
             .all_to_all(&sent, &send_counts, &mut received, &recv_counts);
         let mut at = 0;
         for p in 0..self.ranks {
-            for (w, &row_bytes) in wants.iter().zip(&row_bytes) {
-                let r = w.between(self.me, p, ranks);
-                let n = r.len() * row_bytes;
+            for (w, &size) in wants.iter().zip(&sizes) {
                 let a = buffers[w.buffer].as_mut().and_then(Rc::get_mut);
-                let a = a.expect("the caller holds wanted buffers alone");
-                bytes_of_mut(a)[r.start * row_bytes..r.end * row_bytes]
-                    .copy_from_slice(&received[at..at + n]);
-                at += n;
+                let a = bytes_of_mut(a.expect("the caller holds wanted buffers alone"));
+                for r in w.between(self.me, p, ranks) {
+                    let span = segment(w, r, self.me, size);
+                    let n = span.len();
+                    a[span].copy_from_slice(&received[at..at + n]);
+                    at += n;
+                }
             }
         }
         at
@@ -503,33 +529,6 @@ fn rows_of(shape: &[usize]) -> (usize, usize) {
     }
 }
 
-/// The least and greatest element `input` reads at `positions` of a kernel over `dims`
-/// (bounds: the box of coordinates the positions span), or None for no positions.
-fn elements_read(input: &Input, dims: &[usize], positions: Range<usize>) -> Option<(usize, usize)> {
-    if positions.is_empty() {
-        return None;
-    }
-    let (mut first, mut last) = (positions.start, positions.end - 1);
-    let (mut lo, mut hi) = (input.offset, input.offset);
-    let mut spanned = false;
-    for (d, (&n, &stride)) in dims.iter().zip(&input.strides).enumerate() {
-        let (a, b) = if spanned {
-            (0, n.saturating_sub(1))
-        } else {
-            let inner: usize = dims[d + 1..].iter().product();
-            let (a, b) = (first / inner, last / inner);
-            spanned = a != b;
-            first %= inner;
-            last %= inner;
-            (a, b)
-        };
-        let (x, y) = (stride * a as i64, stride * b as i64);
-        lo += x.min(y);
-        hi += x.max(y);
-    }
-    Some((lo.max(0) as usize, hi.max(0) as usize))
-}
-
 /// The bytes of a row-major array.
 fn bytes_of(a: &Array) -> &[u8] {
     macro_rules! bytes {
@@ -560,5 +559,6 @@ fn bytes_of_mut(a: &mut Array) -> &mut [u8] {
 
 mod explain;
 mod product;
+mod reads;
 #[cfg(test)]
 mod tests;

@@ -18,14 +18,12 @@ impl Spreading<'_> {
                 Buffer::Device(d) => &d.shape,
             })
         };
-        let row_bytes = |b: usize| {
-            let dtype = match &plan.buffers[b] {
-                Buffer::Value(a) => a.dtype(),
-                Buffer::Param { dtype, .. } | Buffer::Temp { dtype, .. } => *dtype,
-                Buffer::Device(d) => d.dtype,
-            };
-            shape_of(b).map_or(0, |s| rows_of(s).1 * dtype.size_bytes())
+        let size_of = |b: usize| match &plan.buffers[b] {
+            Buffer::Value(a) => a.dtype().size_bytes(),
+            Buffer::Param { dtype, .. } | Buffer::Temp { dtype, .. } => dtype.size_bytes(),
+            Buffer::Device(d) => d.dtype.size_bytes(),
         };
+        let row_bytes = |b: usize| shape_of(b).map_or(0, |s| rows_of(s).1 * size_of(b));
         // The bytes gathering spread buffer `b` brings this process: the others' rows.
         let gathered = |b: usize| {
             let rows = shape_of(b).map_or(1, |s| rows_of(s).0);
@@ -49,12 +47,8 @@ impl Spreading<'_> {
                     let work = self.work(kernel, shape, into.is_some(), columns);
                     let wants = self.wants(kernel, &work, &held, shape_of);
                     let received: usize = (wants.iter())
-                        .map(|w| {
-                            let rows: usize = (0..self.ranks)
-                                .map(|p| w.between(self.me, p, self.ranks).len())
-                                .sum();
-                            rows * row_bytes(w.buffer)
-                        })
+                        .flat_map(|w| (0..self.ranks).map(move |p| (w, p)))
+                        .map(|(w, p)| w.bytes(self.me, p, self.ranks, size_of(w.buffer)))
                         .sum();
                     for w in wants.iter().filter(|w| w.whole()) {
                         held[w.buffer] = Held::Whole;

@@ -1,6 +1,7 @@
 //! Unit tests of how store positions follow rows and how input reads are bounded.
 
-use super::{RowMap, elements_read, part};
+use super::reads::rows_and_columns;
+use super::{RowMap, part};
 use crate::dtype::DType;
 use crate::fuse::{Input, Kernel, Output, Source};
 
@@ -63,32 +64,57 @@ fn positions_follow_rows() {
     assert!(RowMap::of(&store(&[2, 12], 0, &[16, 1]), &shape, true).is_none());
 }
 
-/// The bounds an input's reads get for any range of positions hold every element read.
+/// The rows and columns an input's reads get for any range of positions hold every
+/// element read, and a transposed read gets the columns of its positions' rows only.
 #[test]
-fn reads_stay_inside_their_bounds() {
-    let dims = [5usize, 4, 3];
-    let input = Input {
-        source: Source::Buffer(0),
-        dtype: DType::F64,
-        offset: 40,
-        dynamic: Vec::new(),
-        strides: vec![-7, 3, 1],
-    };
-    let at = |mut p: usize| {
-        let mut e = input.offset;
-        for d in (0..3).rev() {
-            e += input.strides[d] * (p % dims[d]) as i64;
-            p /= dims[d];
-        }
-        e
-    };
-    for start in 0..60 {
-        for end in start + 1..=60 {
-            let (lo, hi) = elements_read(&input, &dims, start..end).expect("positions");
-            for p in start..end {
-                assert!((lo..=hi).contains(&(at(p) as usize)), "{start}..{end}: {p}");
+fn reads_stay_inside_their_rows_and_columns() {
+    /// Kernel dims, the input's offset and strides, the array's rows and row length.
+    type Case = (&'static [usize], i64, &'static [i64], usize, usize);
+    let cases: [Case; 5] = [
+        (&[5, 4, 3], 40, &[-7, 3, 1], 9, 7),
+        (&[5, 4, 3], 40, &[-7, 3, 1], 6, 12),
+        (&[5, 4, 3], 2, &[20, 5, 1], 5, 20),
+        (&[12, 12], 0, &[1, 12], 12, 12),
+        (&[10, 6], 5, &[12, -1], 10, 12),
+    ];
+    for (dims, offset, strides, rows, row_len) in cases {
+        let input = Input {
+            source: Source::Buffer(0),
+            dtype: DType::F64,
+            offset,
+            dynamic: Vec::new(),
+            strides: strides.to_vec(),
+        };
+        let at = |mut p: usize| {
+            let mut e = input.offset;
+            for d in (0..dims.len()).rev() {
+                e += input.strides[d] * (p % dims[d]) as i64;
+                p /= dims[d];
+            }
+            e as usize
+        };
+        let n: usize = dims.iter().product();
+        for start in 0..n {
+            for end in start + 1..=n {
+                let (r, c) =
+                    rows_and_columns(&input, dims, start..end, rows, row_len).expect("positions");
+                for p in start..end {
+                    let e = at(p);
+                    assert!(r.contains(&(e / row_len)), "{dims:?} {start}..{end}: {p}");
+                    assert!(c.contains(&(e % row_len)), "{dims:?} {start}..{end}: {p}");
+                }
             }
         }
+        assert!(rows_and_columns(&input, dims, 3..3, rows, row_len).is_none());
     }
-    assert!(elements_read(&input, &dims, 3..3).is_none());
+    // Rows 3..6 of a transpose read columns 3..6 of every row.
+    let transposed = Input {
+        source: Source::Buffer(0),
+        dtype: DType::F64,
+        offset: 0,
+        dynamic: Vec::new(),
+        strides: vec![1, 12],
+    };
+    let read = rows_and_columns(&transposed, &[12, 12], 36..72, 12, 12);
+    assert_eq!(read, Some((0..12, 3..6)));
 }
