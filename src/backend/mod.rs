@@ -193,7 +193,8 @@ pub struct BackendStats {
     pub uploads: u64,
     /// Arrays read back from a GPU.
     pub readbacks: u64,
-    /// Kernels whose work was spread by rows between MPI ranks (each its own rows).
+    /// Kernels and matrix products whose work was spread by rows between MPI ranks (each
+    /// its own rows).
     pub kernels_spread: u64,
     /// Bytes this MPI rank received of other ranks' rows (halos, gathers).
     pub bytes_received: u64,

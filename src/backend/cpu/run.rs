@@ -129,7 +129,7 @@ impl Cpu {
                             let lent = own_alone(plan, params, &mut buffers, wanted);
                             let received = sp.exchange(&wants, &mut buffers);
                             self.stats.bytes_received += received as u64;
-                            give_back(params, &buffers, lent);
+                            give_back(plan, params, &buffers, lent);
                             for w in wants.iter().filter(|w| w.whole()) {
                                 held[w.buffer] = Held::Whole;
                             }
@@ -314,45 +314,57 @@ fn gather(
         }
         held[b] = Held::Whole;
     }
-    give_back(params, buffers, lent);
+    give_back(plan, params, buffers, lent);
     received
 }
 
 /// Makes each buffer of `wanted` held by the buffer table alone, to be written: a
-/// parameter's array is taken from `params` for the while (see [`give_back`]), any other
-/// holder keeps its own copy. The parameters taken, with their buffers.
+/// parameter's array is taken from `params` for the while, a spread device value's from
+/// the value (see [`give_back`]), any other holder keeps its own copy. (Writing other
+/// processes' rows into a spread array is harmless to its holders, who read only this
+/// process's rows of it, so the array is lent rather than copied.) The buffers taken.
 fn own_alone(
     plan: &Plan,
     params: &mut [Rc<Array>],
     buffers: &mut [Option<Rc<Array>>],
     wanted: impl Iterator<Item = usize>,
-) -> SmallVec<[(usize, usize); 2]> {
+) -> SmallVec<[usize; 2]> {
     let mut lent = SmallVec::new();
     for b in wanted {
         let Some(array) = buffers[b].as_mut() else {
             continue;
         };
-        if let Buffer::Param { index, .. } = plan.buffers[b]
-            && params.get(index).is_some_and(|p| Rc::ptr_eq(p, array))
-        {
-            params[index] = crate::runtime::placeholder();
-            lent.push((index, b));
+        match &plan.buffers[b] {
+            Buffer::Param { index, .. }
+                if params.get(*index).is_some_and(|p| Rc::ptr_eq(p, array)) =>
+            {
+                params[*index] = crate::runtime::placeholder();
+                lent.push(b);
+            }
+            Buffer::Device(d) if Spread::lend(d, array) => lent.push(b),
+            _ => {}
         }
         Rc::make_mut(array);
     }
     lent
 }
 
-/// Returns to `params` the arrays [`own_alone`] took (written or not, they are the
-/// parameters' values).
+/// Returns to `params` and spread device values the arrays [`own_alone`] took (written or
+/// not, they are their values).
 fn give_back(
+    plan: &Plan,
     params: &mut [Rc<Array>],
     buffers: &[Option<Rc<Array>>],
-    lent: SmallVec<[(usize, usize); 2]>,
+    lent: SmallVec<[usize; 2]>,
 ) {
-    for (index, b) in lent {
-        if let Some(a) = &buffers[b] {
-            params[index] = a.clone();
+    for b in lent {
+        let Some(a) = &buffers[b] else {
+            continue;
+        };
+        match &plan.buffers[b] {
+            Buffer::Param { index, .. } => params[*index] = a.clone(),
+            Buffer::Device(d) => Spread::put_back(d, a.clone()),
+            _ => {}
         }
     }
 }

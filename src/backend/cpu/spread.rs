@@ -73,6 +73,27 @@ impl Spread {
         let spread = d.handle.downcast_ref::<Spread>()?;
         Some(spread.array.borrow().clone())
     }
+
+    /// Takes `array` out of device value `d` when `d` holds it, leaving a placeholder
+    /// until [`Spread::put_back`] returns it: whether it did.
+    pub(super) fn lend(d: &DeviceValue, array: &Rc<Array>) -> bool {
+        let Some(spread) = d.handle.downcast_ref::<Spread>() else {
+            return false;
+        };
+        let mut held = spread.array.borrow_mut();
+        if !Rc::ptr_eq(&held, array) {
+            return false;
+        }
+        *held = placeholder();
+        true
+    }
+
+    /// Returns to device value `d` the array [`Spread::lend`] took (or what it became).
+    pub(super) fn put_back(d: &DeviceValue, array: Rc<Array>) {
+        if let Some(spread) = d.handle.downcast_ref::<Spread>() {
+            *spread.array.borrow_mut() = array;
+        }
+    }
 }
 
 /// Which arrays a run of a plan takes and hands back spread.
