@@ -179,7 +179,7 @@ pub fn matmul_strided(
 
 /// Products of fewer multiply-adds than this go to faer's small-matrix kernels (nano-gemm),
 /// whose sums run in another order than its large kernels' (faer's `NANO_GEMM_THRESHOLD`).
-const SMALL_PRODUCT: usize = 16 * 16 * 16;
+pub(crate) const SMALL_PRODUCT: usize = 16 * 16 * 16;
 
 /// Rows `rows` of `a @ b`, for a 2-D `a` (matrix × matrix or matrix × vector), in an array
 /// of the whole result's shape `out_shape` whose other elements are zero (their pages

@@ -80,7 +80,8 @@ impl Spreading<'_> {
                 }
                 Step::Node { node, inputs, out } => {
                     let product = self.product(node, inputs, &held, shape_of);
-                    let what = if product.is_some() {
+                    let spread = product.is_some();
+                    let what = if spread {
                         "matrix product spread by the rows of its result"
                     } else {
                         "library step, whole on every rank"
@@ -96,11 +97,7 @@ impl Spreading<'_> {
                             held[b] = Held::Whole;
                         }
                     }
-                    held[*out] = if what.starts_with("matrix") {
-                        Held::Rows
-                    } else {
-                        Held::Whole
-                    };
+                    held[*out] = if spread { Held::Rows } else { Held::Whole };
                     let _ = write!(text, "  buf{out}: {what}");
                     if bytes > 0 {
                         let _ = write!(text, ", gathers its inputs first: {bytes} bytes");

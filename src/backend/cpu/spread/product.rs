@@ -19,14 +19,12 @@ const PRODUCT_SPREAD_MIN: usize = 1 << 18;
 /// Multiply-adds per result element from which a product is worth spreading.
 const PRODUCT_DEPTH_MIN: usize = 32;
 
-/// Multiply-adds below which faer's small-matrix kernels run (their sums in another order).
-const SMALL_PRODUCT: usize = 16 * 16 * 16;
-
 impl Spreading<'_> {
     /// For a matrix product `node` of `inputs` (buffers held as `held`, of shapes
-    /// `shape_of`) worth spreading by rows: the buffers to make whole first (the right operand, and the left one unless this process holds the
-    /// rows it reads). None when the product runs whole on every process. Every process
-    /// decides the same (from shapes alone).
+    /// `shape_of`) worth spreading by rows: the buffers to make whole first (the right
+    /// operand, and the left one unless this process holds the rows it reads). None when
+    /// the product runs whole on every process. Every process decides the same (from
+    /// shapes alone; rows too few for `matmul_rows` are refused here).
     pub(in crate::backend::cpu) fn product<'s>(
         &self,
         node: &NodeRef,
@@ -47,7 +45,7 @@ impl Spreading<'_> {
         let worth = rows == m
             && node.shape.len() <= 2
             && fewest >= 2
-            && fewest * n * k > SMALL_PRODUCT
+            && fewest * n * k > crate::library::matmul::SMALL_PRODUCT
             && k >= PRODUCT_DEPTH_MIN
             && m * n * k >= PRODUCT_SPREAD_MIN;
         if !worth {
