@@ -36,7 +36,7 @@ fn array_equal(a, b) {
 
 ## The number of non-zero elements (along axis), as numpy.count_nonzero.
 ## example: count_nonzero([[0, 1], [2, 0]], axis=0)
-fn count_nonzero(x, axis = None, keepdims = false) = sum(x != 0, axis=axis, keepdims=keepdims)
+fn count_nonzero(x, axis = None, keepdims = false) = sum(bool(x), axis=axis, keepdims=keepdims)
 
 ## Sum treating NaN as zero, as numpy.nansum.
 ## example: nansum([1.0, nan, 2.0])

@@ -121,6 +121,46 @@ fn every_width_gives_the_interpreters_bits() {
     }
 }
 
+/// Counts, `any` and `all` of bools (kept as f64 `1.0`/`0.0` in the program, counted into
+/// i64 lanes), with and without a transcendental, whole and along an axis: the
+/// interpreter's values at every width, on rows of every length around a block's.
+#[test]
+fn bool_reductions_give_the_interpreters_values_at_every_width() {
+    let masks = [
+        "x < y",
+        "x != x",
+        "exp(x / 50) > 1.2",
+        "(x * y >= 0.5) == (y > 0)",
+        "hypot(real(z), imag(z)) <= 2.0",
+        "where(x > 0, x, y) > 1",
+        "m > 0",
+        "x != 1e-5",
+    ];
+    let mut interp = session(None);
+    interp.run_str(PRELUDE).expect("prelude");
+    for width in wide::widths() {
+        let mut cpu = session(Some(width));
+        cpu.run_str(PRELUDE).expect("prelude");
+        for mask in masks {
+            for code in [
+                format!("sum({mask})"),
+                format!("count_nonzero({mask})"),
+                format!("any({mask})"),
+                format!("all({mask})"),
+                format!("all(~({mask}))"),
+                format!("sum(({mask})[:255]) + sum(({mask})[1:258]) + sum(({mask})[:31])"),
+                format!("sum(where({mask}, 1.5, -0.25))"),
+                format!("sum(reshape(({mask})[:1036], 28, 37), axis=1)"),
+                format!("any(reshape(({mask})[:1036], 28, 37), axis=0)"),
+            ] {
+                let want = value(&mut interp, &code);
+                let got = value(&mut cpu, &code);
+                assert_eq!(got, want, "{code} at {}", width.name());
+            }
+        }
+    }
+}
+
 #[test]
 fn the_width_is_named_and_ordered() {
     let widths = wide::widths();

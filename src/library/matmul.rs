@@ -259,10 +259,16 @@ fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> O
         let value = if !x_reversed && !y_reversed {
             matvec::dot_contiguous(x, y)
         } else if matvec::one_chunk(n) {
-            // Read in place, backwards where reversed (no copy in a loop's every step).
-            let xi = |i: usize| x[if x_reversed { n - 1 - i } else { i }];
-            let yi = |i: usize| y[if y_reversed { n - 1 - i } else { i }];
-            matvec::dot_lanes_at(n, xi, yi)
+            // A reversed operand copied forwards (a vectorised pass), then the lanes of the
+            // vector dot: cheaper than reading it backwards element by element.
+            let forwards = |v: &'a [T], reversed: bool| -> std::borrow::Cow<'a, [T]> {
+                if reversed {
+                    std::borrow::Cow::Owned(v.iter().rev().copied().collect())
+                } else {
+                    std::borrow::Cow::Borrowed(v)
+                }
+            };
+            matvec::dot_slices(&forwards(x, x_reversed), &forwards(y, y_reversed))
         } else {
             // Chunked on the team: through contiguous copies.
             let view = |v: &'a [T], reversed: bool| {

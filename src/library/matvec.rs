@@ -32,24 +32,18 @@ pub(super) fn dot_slices<T: Element>(x: &[T], y: &[T]) -> T {
 
 /// The portable form of [`dot_slices`].
 pub(super) fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
-    dot_lanes_at(x.len(), |i| x[i], |i| y[i])
-}
-
-/// [`dot_lanes`] of the vectors whose `i`-th elements are `x(i)` and `y(i)`, `n` long (a
-/// reversed operand is read in place: `dot(flip(r[:k]), y[:k])`).
-pub(super) fn dot_lanes_at<T: Element>(
-    n: usize,
-    x: impl Fn(usize) -> T,
-    y: impl Fn(usize) -> T,
-) -> T {
+    let n = x.len();
     let mut acc = [T::default(); LANES];
     let body = n / LANES * LANES;
-    for c in (0..body).step_by(LANES) {
-        for (l, a) in acc.iter_mut().enumerate() {
-            *a = T::add(*a, T::mul(x(c + l), y(c + l)));
+    for (xs, ys) in x[..body]
+        .chunks_exact(LANES)
+        .zip(y[..body].chunks_exact(LANES))
+    {
+        for ((a, &u), &v) in acc.iter_mut().zip(xs).zip(ys) {
+            *a = T::add(*a, T::mul(u, v));
         }
     }
-    let tail = (body..n).fold(T::default(), |s, i| T::add(s, T::mul(x(i), y(i))));
+    let tail = (body..n).fold(T::default(), |s, i| T::add(s, T::mul(x[i], y[i])));
     combine(acc, tail)
 }
 
@@ -383,37 +377,6 @@ mod tests {
                 out32.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 rows32
             );
-        }
-    }
-
-    /// A dot product read in place, backwards on either side, has the bits of the vector
-    /// kernels' dot product of the reversed copies (full lane chunks and tails).
-    #[test]
-    fn indexed_dot_products_match_the_vector_kernels() {
-        for n in [0, 1, 15, 16, 17, 33, 100, 1001] {
-            let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() * 1e3).collect();
-            let y: Vec<f64> = (0..n).map(|i| 1.0 / (i as f64 + 0.3)).collect();
-            let rx: Vec<f64> = x.iter().rev().copied().collect();
-            let at = |v: &[f64], i: usize| v[n - 1 - i];
-            let want = dot_slices(&rx, &y).to_bits();
-            assert_eq!(
-                dot_lanes_at(n, |i| at(&x, i), |i| y[i]).to_bits(),
-                want,
-                "{n}"
-            );
-            let want = dot_slices(&rx, &rx).to_bits();
-            assert_eq!(
-                dot_lanes_at(n, |i| at(&x, i), |i| at(&x, i)).to_bits(),
-                want
-            );
-            let (x32, y32): (Vec<f32>, Vec<f32>) = x
-                .iter()
-                .zip(&y)
-                .map(|(&a, &b)| (a as f32, b as f32))
-                .unzip();
-            let rx32: Vec<f32> = x32.iter().rev().copied().collect();
-            let got = dot_lanes_at(n, |i| x32[n - 1 - i], |i| y32[i]);
-            assert_eq!(got.to_bits(), dot_slices(&rx32, &y32).to_bits(), "f32 {n}");
         }
     }
 }

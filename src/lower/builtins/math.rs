@@ -535,6 +535,13 @@ fn scan(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
 fn cast(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let dtype = DType::parse(a.name).ok_or_else(|| type_error("unknown dtype"))?;
     let x = a.array(ev, "x")?;
+    if x.dtype == DType::C128 && dtype == DType::Bool {
+        // True where either part is non-zero, as NumPy casts.
+        let zero = crate::runtime::Array::scalar(crate::runtime::Scalar::F64(0.0));
+        let zero = ev.graph.constant(zero, true, a.span)?;
+        let n = ev.graph.binary(BinaryOp::Ne, &x, &zero, a.span)?;
+        return Ok(Value::Array(ev.fold(n)?));
+    }
     if x.dtype == DType::C128 && dtype != DType::C128 {
         // NumPy discards the imaginary part with a warning; arr does the same, silently.
         let re = ev.graph.unary(UnaryOp::Real, &x, a.span)?;

@@ -79,9 +79,15 @@ unsafe fn rows<L: Lanes>(
     for &(s, x) in &p.consts {
         unsafe { std::slice::from_raw_parts_mut(slot(s), used) }.fill(x);
     }
+    // The four lanes of the fixed tree (`out`), by the end's accumulator type.
     let mut acc = [0.0f64; 4];
-    if let End::Reduce(_) = p.end {
-        acc = unsafe { *(out as *const [f64; 4]) };
+    let mut counts = [0i64; 4];
+    let mut logical = [false; 4];
+    match p.end {
+        End::Reduce(_) => acc = unsafe { *(out as *const [f64; 4]) },
+        End::Count => counts = unsafe { *(out as *const [i64; 4]) },
+        End::Logical(_) => logical = unsafe { *(out as *const [bool; 4]) },
+        End::Store | End::StoreBools => {}
     }
     let mut inputs: smallvec::SmallVec<[*const f64; 8]> =
         smallvec::smallvec![std::ptr::null(); p.read.len()];
@@ -148,12 +154,51 @@ unsafe fn rows<L: Lanes>(
                 let x = unsafe { std::slice::from_raw_parts(result, n) };
                 fold(&mut acc, x, c);
             }
+            // Integer sums and logical reductions are the same in any order: the block's
+            // count goes to lane 0.
+            End::Count => {
+                let trues = unsafe { count::<L>(result, n) };
+                counts[0] = counts[0].wrapping_add(trues as i64);
+            }
+            End::Logical(c) => {
+                let trues = unsafe { count::<L>(result, n) };
+                logical[0] = match c {
+                    Combine::All => logical[0] && trues == n,
+                    _ => logical[0] || trues > 0,
+                };
+            }
         }
         start += n;
     }
-    if let End::Reduce(_) = p.end {
-        unsafe { *(out as *mut [f64; 4]) = acc };
+    match p.end {
+        End::Reduce(_) => unsafe { *(out as *mut [f64; 4]) = acc },
+        End::Count => unsafe { *(out as *mut [i64; 4]) = counts },
+        End::Logical(_) => unsafe { *(out as *mut [bool; 4]) = logical },
+        End::Store | End::StoreBools => {}
     }
+}
+
+/// How many of the `n ≤ BLOCK` bools at `x` (`1.0` or `0.0` each) are true: summed in f64
+/// vectors, exact.
+///
+/// # Safety
+/// `x..x + n` is readable.
+#[inline(always)]
+unsafe fn count<L: Lanes>(x: *const f64, n: usize) -> usize {
+    let mut o = L::default();
+    let whole = n / L::W;
+    // Four independent sums (one would wait on each add's latency).
+    let mut acc = [o.c(0.0); 4];
+    for v in 0..whole {
+        acc[v % 4] = o.add(acc[v % 4], unsafe { L::load(x.add(v * L::W)) });
+    }
+    let mut lanes = [0.0f64; 8];
+    let mut total: f64 = (whole * L::W..n).map(|i| unsafe { *x.add(i) }).sum();
+    for a in acc {
+        unsafe { L::store(lanes.as_mut_ptr(), a) };
+        total += lanes[..L::W].iter().sum::<f64>();
+    }
+    total as usize
 }
 
 /// Combines `x` into the fixed tree's four lanes, element `i` into lane `i % 4` (a block
@@ -317,40 +362,46 @@ unsafe fn compare<L: Lanes>(
 ) {
     let mut o = L::default();
     let (one, zero) = (o.c(1.0), o.c(0.0));
-    for v in 0..vectors {
-        unsafe {
-            let x = L::load(a.add(v * L::W));
-            let y = L::load(b.add(v * L::W));
-            let r = match op {
-                BinaryOp::Lt => {
-                    let c = o.lt(x, y);
-                    o.select(c, one, zero)
+    // One loop per operator (a `match` inside the loop is a jump per vector).
+    macro_rules! each {
+        (|$o:ident, $x:ident, $y:ident| $e:expr) => {
+            for v in 0..vectors {
+                unsafe {
+                    let $x = L::load(a.add(v * L::W));
+                    let $y = L::load(b.add(v * L::W));
+                    let $o = &mut o;
+                    L::store(d.add(v * L::W), $e);
                 }
-                BinaryOp::Gt => {
-                    let c = o.lt(y, x);
-                    o.select(c, one, zero)
-                }
-                BinaryOp::Le => {
-                    let (c, e) = (o.lt(x, y), o.eq(x, y));
-                    let r = o.select(e, one, zero);
-                    o.select(c, one, r)
-                }
-                BinaryOp::Ge => {
-                    let (c, e) = (o.lt(y, x), o.eq(x, y));
-                    let r = o.select(e, one, zero);
-                    o.select(c, one, r)
-                }
-                BinaryOp::Eq => {
-                    let c = o.eq(x, y);
-                    o.select(c, one, zero)
-                }
-                _ => {
-                    let c = o.eq(x, y);
-                    o.select(c, zero, one)
-                }
-            };
-            L::store(d.add(v * L::W), r);
-        }
+            }
+        };
+    }
+    match op {
+        BinaryOp::Lt => each!(|o, x, y| {
+            let c = o.lt(x, y);
+            o.select(c, one, zero)
+        }),
+        BinaryOp::Gt => each!(|o, x, y| {
+            let c = o.lt(y, x);
+            o.select(c, one, zero)
+        }),
+        BinaryOp::Le => each!(|o, x, y| {
+            let (c, e) = (o.lt(x, y), o.eq(x, y));
+            let r = o.select(e, one, zero);
+            o.select(c, one, r)
+        }),
+        BinaryOp::Ge => each!(|o, x, y| {
+            let (c, e) = (o.lt(y, x), o.eq(x, y));
+            let r = o.select(e, one, zero);
+            o.select(c, one, r)
+        }),
+        BinaryOp::Eq => each!(|o, x, y| {
+            let c = o.eq(x, y);
+            o.select(c, one, zero)
+        }),
+        _ => each!(|o, x, y| {
+            let c = o.eq(x, y);
+            o.select(c, zero, one)
+        }),
     }
 }
 

@@ -129,13 +129,17 @@ enum Step {
 }
 
 /// What a program does with the final value.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum End {
     /// Stores f64 values.
     Store,
     /// Stores bools (one byte each).
     StoreBools,
     Reduce(Combine),
+    /// Counts the true bools (into four i64 lanes).
+    Count,
+    /// Any or all of the bools (into four bool lanes).
+    Logical(Combine),
 }
 
 /// A kernel body as block instructions over scratch slots (slots are reused once a value is
@@ -166,17 +170,20 @@ fn operands(inst: &Inst) -> Vec<usize> {
 }
 
 /// The work a program is worth starting for: a transcendental, or a random draw (its
-/// scratch row is read like a buffer, and the rest is cheap beside it at two lanes).
+/// scratch row is read like a buffer, and the rest is cheap beside it at two lanes); or a
+/// body Cranelift's code runs one element at a time (bools feeding a reduction or a
+/// select, see `simd::vectorisable`).
 fn worth_it(kernel: &Kernel) -> bool {
     (kernel.body.iter())
         .any(|v| super::simd::math_call(&v.inst) || matches!(v.inst, Inst::Random { .. }))
+        || !super::simd::vectorisable(kernel)
 }
 
 impl Program {
     /// The program of a kernel run by rows, at `width` when that is wider than two lanes
     /// and the kernel is f64 arithmetic (with comparisons, selects and random f64 draws)
-    /// worth it ([`worth_it`]), ending in a store of f64 or bool values or a sum or
-    /// product.
+    /// worth it ([`worth_it`]), ending in a store of f64 or bool values, a sum or product,
+    /// or a count, `any` or `all` of bools.
     pub(super) fn new(kernel: &Kernel, columns: bool, width: Width) -> Option<Program> {
         if columns || width == Width::Sse2 || !worth_it(kernel) {
             return None;
@@ -189,6 +196,15 @@ impl Program {
                 Combine::Sum | Combine::Prod => End::Reduce(combine),
                 _ => return None,
             },
+            // Of bools only (checked below, once aliases are known).
+            Output::Reduce {
+                combine: Combine::Sum,
+                ..
+            } if stored == DType::I64 => End::Count,
+            Output::Reduce {
+                combine: combine @ (Combine::Any | Combine::All),
+                ..
+            } if stored == DType::Bool => End::Logical(combine),
             _ => return None,
         };
         // A cast of a bool to f64, `real` and `conj` of an f64 are their operand's alias.
@@ -200,8 +216,21 @@ impl Program {
                 Inst::Cast(a) if kernel.body[a].dtype == DType::Bool && v.dtype == DType::F64 => {
                     rep[a]
                 }
+                // Counted: a bool as an i64 (only as the reduced value, see below).
+                Inst::Cast(a)
+                    if end == End::Count
+                        && kernel.body[a].dtype == DType::Bool
+                        && v.dtype == DType::I64 =>
+                {
+                    rep[a]
+                }
                 _ => i,
             });
+        }
+        let reduced = rep[kernel.output.value()];
+        if matches!(end, End::Count | End::Logical(_)) && kernel.body[reduced].dtype != DType::Bool
+        {
+            return None;
         }
         // The last use of each value (the result lives to the end).
         let mut last = vec![0; n];
