@@ -161,6 +161,28 @@ fn bool_reductions_give_the_interpreters_values_at_every_width() {
     }
 }
 
+/// Draws in a replayed loop (their numbers a parameter of the recorded program, resolved
+/// before the rows run) go through the wide program too, with the interpreter's values.
+#[test]
+fn draws_in_a_replayed_loop_give_the_interpreters_values_at_every_width() {
+    let code = "let t = 0.0
+let c = 0
+for k in 0..6 {
+    t += sum(exp(rand(1053)) * 2 + randn(1053))
+    c += sum(rand(1053) ** 2 + rand(1053) ** 2 <= 1)
+}
+[t, f64(c)]";
+    let want = value(&mut session(None), code);
+    for width in wide::widths() {
+        assert_eq!(
+            value(&mut session(Some(width)), code),
+            want,
+            "{}",
+            width.name()
+        );
+    }
+}
+
 #[test]
 fn the_width_is_named_and_ordered() {
     let widths = wide::widths();

@@ -280,9 +280,10 @@ impl Program {
                     Source::Counter => None,
                     Source::Buffer(_) => return None,
                 },
+                // A draw numbered at run time (a replayed loop's) is resolved to a fixed
+                // number before its rows run, and filled into a scratch row like any other.
                 Inst::Random {
                     dist: Distribution::Uniform | Distribution::Normal,
-                    base: None,
                     ..
                 } if v.dtype == DType::F64 => {
                     program.read.push(true);
