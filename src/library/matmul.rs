@@ -240,8 +240,8 @@ fn pick<'a, T>(x: &'a ArrayD<T>, s: Option<&Strided>) -> Result<ArrayViewD<'a, T
     }
 }
 
-/// `a · b` when both are vectors: read straight from their buffers (a reversed one read
-/// backwards in place), with the bits of [`matvec::dot`]. `None` for any other shape, dtype or
+/// `a · b` when both are vectors: read straight from their buffers (a reversed one copied
+/// forwards), with the bits of [`matvec::dot`]. `None` for any other shape, dtype or
 /// layout (the general path takes them). A dot product in a loop (`dot(flip(r[:k]),
 /// y[:k])`) then costs its arithmetic, not building views.
 fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> Option<Array> {
@@ -258,19 +258,9 @@ fn vector_dot(a: (&Array, Option<&Strided>), b: (&Array, Option<&Strided>)) -> O
         }
         let value = if !x_reversed && !y_reversed {
             matvec::dot_contiguous(x, y)
-        } else if matvec::one_chunk(n) {
-            // A reversed operand copied forwards (a vectorised pass), then the lanes of the
-            // vector dot: cheaper than reading it backwards element by element.
-            let forwards = |v: &'a [T], reversed: bool| -> std::borrow::Cow<'a, [T]> {
-                if reversed {
-                    std::borrow::Cow::Owned(v.iter().rev().copied().collect())
-                } else {
-                    std::borrow::Cow::Borrowed(v)
-                }
-            };
-            matvec::dot_slices(&forwards(x, x_reversed), &forwards(y, y_reversed))
         } else {
-            // Chunked on the team: through contiguous copies.
+            // A reversed operand is copied forwards (one vectorised pass), then the vector
+            // dot runs: cheaper than reading it backwards element by element.
             let view = |v: &'a [T], reversed: bool| {
                 let v = ndarray::ArrayView1::from(v);
                 if reversed {

@@ -48,7 +48,7 @@ pub(super) fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
 }
 
 /// Whether a dot product of `n` elements is one chunk ([`dot_contiguous`] sums no chunks).
-pub(super) fn one_chunk(n: usize) -> bool {
+fn one_chunk(n: usize) -> bool {
     n < 2 * DOT_CHUNK
 }
 
