@@ -1,8 +1,8 @@
 //! Random loop bodies indexing with the loop variable — reads and writes of rows, columns
 //! and elements at offsets from it, aliases taken before or inside the body, indexes that
-//! go out of bounds on some iteration — must print exactly what tracing every iteration on
-//! the interpreter prints, or fail with the same error, when they are recorded and replayed
-//! on `cpu` (every kernel compiled, nothing folded): positions are program arguments,
+//! go out of bounds on some iteration, whole arrays rebound — must print exactly what
+//! tracing every iteration on the interpreter prints, or fail with the same error, when
+//! they are recorded and replayed on `cpu` (every kernel compiled, nothing folded): positions are program arguments,
 //! arrays are lent and updated in place, and a failing iteration is traced again.
 
 use arr::lower::Options;
@@ -46,6 +46,10 @@ fn statement() -> impl Strategy<Value = String> {
             .prop_map(|a| format!("keep = y\ny[(j + {a}) % 5, (j + 2) % 7] = keep[0, 0] + j")),
         (0i64..12).prop_map(|a| format!("v[j + {a}] = sum(y[:, j % 7])")),
         Just("s = s + v[j % 9] * y[j % 5, j % 7]".to_string()),
+        // Whole arrays rebound (a replayed result takes its name's last node, unless an
+        // alias still holds it).
+        Just("prev = v\nv = v * 0.5 + j".to_string()),
+        Just("y = y * 0.5 + j".to_string()),
     ]
 }
 
@@ -60,8 +64,8 @@ proptest! {
     ) {
         let program = format!(
             "let y = reshape(f64(arange(35)), 5, 7) / 10\nlet v = f64(arange(9))\n\
-             let keep = y\nlet s = 0.0\nlet before = y\n\
-             for j in {start}..{end} {{\n{body}\n}}\nprint(y, v, s, keep, before)",
+             let keep = y\nlet s = 0.0\nlet before = y\nlet prev = v\n\
+             for j in {start}..{end} {{\n{body}\n}}\nprint(y, v, s, keep, before, prev)",
             end = start + len,
             body = body.join("\n"),
         );

@@ -62,7 +62,7 @@ pub trait Backend {
         program: ProgramId,
         params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Operand>>;
+    ) -> Result<crate::runtime::Operands>;
 
     /// Forgets a prepared program.
     fn release(&mut self, program: ProgramId);
@@ -97,7 +97,7 @@ pub trait Backend {
     }
 
     /// Takes back an array nothing else holds, to reuse its memory for a later result.
-    fn recycle(&mut self, _value: Array) {}
+    fn recycle(&mut self, _value: Rc<Array>) {}
 
     /// Whether this process writes the program's output and files: true but on the MPI
     /// ranks other than 0 (every rank runs the whole program).
@@ -119,7 +119,9 @@ pub struct ProgramId(pub u64);
 /// A backend's prepared programs, by handle.
 #[derive(Debug)]
 pub(crate) struct Programs<T> {
-    table: rustc_hash::FxHashMap<u64, T>,
+    /// Boxed: taking one out to run it and putting it back moves a pointer, not the
+    /// program (a replayed loop does both every iteration).
+    table: rustc_hash::FxHashMap<u64, Box<T>>,
     next: u64,
 }
 
@@ -136,28 +138,33 @@ impl<T> Programs<T> {
     /// Keeps `program` and returns its new handle.
     pub(crate) fn insert(&mut self, program: T) -> ProgramId {
         self.next += 1;
-        self.table.insert(self.next, program);
+        self.table.insert(self.next, Box::new(program));
         ProgramId(self.next)
     }
 
     /// The program of a handle.
     pub(crate) fn get(&self, id: ProgramId) -> Result<&T> {
-        self.table.get(&id.0).ok_or_else(unknown_program)
+        self.table
+            .get(&id.0)
+            .map(|p| &**p)
+            .ok_or_else(unknown_program)
     }
 
     /// The program of a handle, to change it.
     pub(crate) fn get_mut(&mut self, id: ProgramId) -> Result<&mut T> {
-        self.table.get_mut(&id.0).ok_or_else(unknown_program)
+        (self.table.get_mut(&id.0))
+            .map(|p| &mut **p)
+            .ok_or_else(unknown_program)
     }
 
     /// Takes a program out (to run it while the backend is borrowed mutably); give it back
     /// with [`Programs::put_back`].
-    pub(crate) fn take(&mut self, id: ProgramId) -> Result<T> {
+    pub(crate) fn take(&mut self, id: ProgramId) -> Result<Box<T>> {
         self.table.remove(&id.0).ok_or_else(unknown_program)
     }
 
     /// Returns a program taken out with [`Programs::take`].
-    pub(crate) fn put_back(&mut self, id: ProgramId, program: T) {
+    pub(crate) fn put_back(&mut self, id: ProgramId, program: Box<T>) {
         self.table.insert(id.0, program);
     }
 

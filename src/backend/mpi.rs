@@ -249,7 +249,7 @@ impl Backend for Mpi {
         program: ProgramId,
         params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Operand>> {
+    ) -> Result<crate::runtime::Operands> {
         self.cpu.run_prepared(program, params, cancel)
     }
 
@@ -273,7 +273,7 @@ impl Backend for Mpi {
         self.cpu.writes_donated_params()
     }
 
-    fn recycle(&mut self, value: Array) {
+    fn recycle(&mut self, value: Rc<Array>) {
         self.cpu.recycle(value)
     }
 

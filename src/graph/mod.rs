@@ -164,6 +164,37 @@ impl Graph {
         self.leaf(Op::Const(value), shape, dtype, weak, span)
     }
 
+    /// Makes `node`, a computed constant nothing else holds (see [`Graph::computed`]), the
+    /// node of `value`, of the same shape and dtype: a fresh id (no plan or cache takes it
+    /// for the old value), its allocation and shape kept (a replayed loop rebinds its
+    /// results every iteration). Returns the old value; `None`, changing nothing, when the
+    /// node is held elsewhere or is not such a constant.
+    pub fn refill(
+        &mut self,
+        node: &mut NodeRef,
+        value: Rc<Array>,
+        weak: bool,
+        span: Span,
+    ) -> Option<Rc<Array>> {
+        let n = Rc::get_mut(node)?;
+        let Op::Const(old) = &mut n.op else {
+            return None;
+        };
+        if !n.inputs.is_empty()
+            || n.reads_param
+            || n.dtype != value.dtype()
+            || !crate::runtime::same_shape(&n.shape, value.shape())
+        {
+            return None;
+        }
+        self.next_id += 1;
+        n.id = self.next_id;
+        n.weak = weak;
+        n.span = span;
+        *n.value.get_mut() = None;
+        Some(std::mem::replace(old, value))
+    }
+
     /// A leaf node outside hash-consing.
     fn leaf(&mut self, op: Op, shape: Vec<usize>, dtype: DType, weak: bool, span: Span) -> NodeRef {
         self.next_id += 1;

@@ -18,7 +18,7 @@ pub use alloc::{
 };
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{PrintOptions, format_array, format_scalar, print_options, set_print_options};
-pub use operand::{DeviceValue, Operand, placeholder, with_host_params};
+pub use operand::{DeviceValue, HostValues, Operand, Operands, placeholder, with_host_params};
 pub use pyformat::format_with_spec;
 
 /// Whether two shapes are equal, compared inline: shapes are short, and the call to

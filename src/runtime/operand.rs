@@ -5,9 +5,17 @@
 use super::Array;
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
+use smallvec::SmallVec;
 use std::any::Any;
 use std::fmt;
 use std::rc::Rc;
+
+/// A prepared program's results (`Backend::run_prepared`), inline up to four: running a
+/// small loop body allocates no list.
+pub type Operands = SmallVec<[Operand; 4]>;
+
+/// A prepared program's results as host arrays (what a host backend computes).
+pub type HostValues = SmallVec<[Rc<Array>; 4]>;
 
 /// An array held on a backend's device: its shape and dtype, and a handle only the backend
 /// that made it can read. It lives as long as its last holder (the device memory with it).
@@ -72,13 +80,13 @@ pub fn placeholder() -> Rc<Array> {
 /// leaving a placeholder, see `Backend::run_prepared`); its results as host operands.
 pub fn with_host_params(
     params: &mut [Operand],
-    run: impl FnOnce(&mut [Rc<Array>]) -> Result<Vec<Rc<Array>>>,
-) -> Result<Vec<Operand>> {
+    run: impl FnOnce(&mut [Rc<Array>]) -> Result<HostValues>,
+) -> Result<Operands> {
     if let Some(Operand::Device(d)) = params.iter().find(|p| matches!(p, Operand::Device(_))) {
         return Err(d.foreign());
     }
     let placeholder = || Operand::Host(placeholder());
-    let mut hosts = Vec::with_capacity(params.len());
+    let mut hosts: SmallVec<[Rc<Array>; 8]> = SmallVec::with_capacity(params.len());
     for p in params.iter_mut() {
         if let Operand::Host(a) = std::mem::replace(p, placeholder()) {
             hosts.push(a);

@@ -143,7 +143,8 @@ pub(super) fn copy_into(dst: &mut Array, src: &Array) {
 /// them (double buffering) instead of allocating and faulting in fresh pages every step.
 #[derive(Default)]
 pub(super) struct Pool {
-    arrays: Vec<Array>,
+    /// Each held by the pool alone, in its `Rc` (handing one out allocates nothing).
+    arrays: Vec<Rc<Array>>,
 }
 
 impl Pool {
@@ -154,19 +155,26 @@ impl Pool {
 
     /// Keeps `a` if nothing else holds it and it is large.
     pub(super) fn give(&mut self, a: Rc<Array>) {
-        if let Ok(a) = Rc::try_unwrap(a)
+        if Rc::strong_count(&a) == 1
+            && Rc::weak_count(&a) == 0
             && a.len() >= Self::MIN_LEN
             && a.dtype() != crate::dtype::DType::C128
         {
             if self.arrays.len() == Self::CAPACITY {
                 self.arrays.remove(0);
             }
-            self.arrays.push(a.into_standard_layout());
+            let a = if a.is_standard_layout() {
+                a
+            } else {
+                Rc::new(Rc::unwrap_or_clone(a).into_standard_layout())
+            };
+            self.arrays.push(a);
         }
     }
 
     /// A kept array of `dtype` and `len` elements (its contents are to be overwritten).
-    pub(super) fn take(&mut self, dtype: crate::dtype::DType, len: usize) -> Option<Array> {
+    /// Nothing else holds it.
+    pub(super) fn take(&mut self, dtype: crate::dtype::DType, len: usize) -> Option<Rc<Array>> {
         let i = self
             .arrays
             .iter()

@@ -232,7 +232,8 @@ impl Cpu {
     ) -> (Array, Option<memory::Gaps>) {
         self.stats.updates_copied += 1;
         let mut gaps = None;
-        let copy = match self.pool.take(old.dtype(), old.len()) {
+        let pooled = self.pool.take(old.dtype(), old.len());
+        let copy = match pooled.and_then(|a| Rc::try_unwrap(a).ok()) {
             Some(mut copy) => {
                 let starts = old
                     .is_standard_layout()
@@ -360,7 +361,7 @@ impl Backend for Cpu {
         for ((_, node), value) in plan.kept.iter().zip(values.drain(roots.len()..)) {
             node.set_value(value);
         }
-        Ok(values)
+        Ok(values.into_vec())
     }
 
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
@@ -381,7 +382,7 @@ impl Backend for Cpu {
         program: ProgramId,
         params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Operand>> {
+    ) -> Result<crate::runtime::Operands> {
         // Taken out while it runs (execute needs the backend mutably), then put back.
         let mut prepared = self.programs.take(program)?;
         if let Some((_, false)) = prepared.family {
@@ -455,8 +456,8 @@ impl Backend for Cpu {
         true
     }
 
-    fn recycle(&mut self, value: Array) {
-        self.pool.give(Rc::new(value));
+    fn recycle(&mut self, value: Rc<Array>) {
+        self.pool.give(value);
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {

@@ -47,7 +47,7 @@ impl Cpu {
         spreads: &mut Spreads,
         scratch: &mut Scratch,
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Rc<Array>>> {
+    ) -> Result<crate::runtime::HostValues> {
         let mut buffers = std::mem::take(&mut scratch.buffers);
         let last_use = &lifetimes.last_use;
         let share = self.share.clone();
@@ -182,7 +182,7 @@ impl Cpu {
                         }
                         None if matches!(kernel.output, crate::fuse::Output::Store(_)) => {
                             spare_array(&mut scratch.spare[*out], dtype, len)
-                                .or_else(|| self.pool.take(dtype, len).map(Rc::new))
+                                .or_else(|| self.pool.take(dtype, len))
                         }
                         None => None,
                     };

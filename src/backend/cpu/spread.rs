@@ -164,9 +164,9 @@ impl Spreads {
     pub(super) fn hand_back(
         self,
         params: &mut [Operand],
-        result: Result<Vec<Operand>>,
+        result: Result<crate::runtime::Operands>,
         mut recycle: impl FnMut(Rc<Array>),
-    ) -> Result<Vec<Operand>> {
+    ) -> Result<crate::runtime::Operands> {
         let spread = |a: &Rc<Array>| Operand::Device(Spread::value(a.clone()));
         for (p, held) in params.iter_mut().zip(&self.params) {
             let Operand::Host(a) = p else {

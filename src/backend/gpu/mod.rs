@@ -486,7 +486,7 @@ impl Backend for Gpu {
         program: ProgramId,
         params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Operand>> {
+    ) -> Result<crate::runtime::Operands> {
         let plan = self.programs.take(program)?;
         let result = self.execute(&plan, params, cancel);
         // Results stay where they are: on the device unless they were computed on the host.

@@ -44,7 +44,7 @@ impl Backend for Interp {
         program: ProgramId,
         params: &mut [Operand],
         cancel: &dyn Fn() -> bool,
-    ) -> Result<Vec<Operand>> {
+    ) -> Result<crate::runtime::Operands> {
         let roots = self.programs.get(program)?;
         with_host_params(params, |params| {
             let mut memo = HashMap::default();

@@ -76,9 +76,8 @@ impl Evaluator {
         for (n, param) in params.into_iter().enumerate() {
             if lent.iter().any(|l| l.0 == n)
                 && let Operand::Host(param) = param
-                && let Ok(array) = Rc::try_unwrap(param)
             {
-                self.backend.recycle(array);
+                self.backend.recycle(param);
             }
         }
         let mut replaced: SmallVec<[Binding; 8]> = SmallVec::with_capacity(program.outputs.len());
@@ -90,6 +89,16 @@ impl Evaluator {
                             "internal error: a program returned too few values",
                         ));
                     };
+                    // The name's last value, a node nothing else holds, takes the new one
+                    // (no node built and freed per iteration).
+                    if let Operand::Host(a) = v
+                        && let Some(Binding::Value(Value::Array(node))) =
+                            self.scopes[slot.0].get_mut(&slot.1)
+                        && let Some(old) = self.graph.refill(node, a.clone(), *weak, *span)
+                    {
+                        self.backend.recycle(old);
+                        continue;
+                    }
                     Value::Array(self.operand_node(v.clone(), *weak, *span)?)
                 }
                 OutputValue::Fixed(v) => v.clone(),
@@ -238,10 +247,10 @@ fn row_major(a: Rc<Array>) -> Rc<Array> {
 }
 
 /// The array of a computed constant node nothing else holds.
-fn sole_value(node: NodeRef) -> Option<Array> {
+fn sole_value(node: NodeRef) -> Option<Rc<Array>> {
     let Node { op, .. } = Rc::try_unwrap(node).ok()?;
     match op {
-        Op::Const(a) => Rc::try_unwrap(a).ok(),
+        Op::Const(a) => Some(a),
         _ => None,
     }
 }
