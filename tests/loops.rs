@@ -2,8 +2,9 @@
 //! and elements at offsets from it, aliases taken before or inside the body, indexes that
 //! go out of bounds on some iteration, whole arrays rebound — must print exactly what
 //! tracing every iteration on the interpreter prints, or fail with the same error, when
-//! they are recorded and replayed on `cpu` (every kernel compiled, nothing folded): positions are program arguments,
-//! arrays are lent and updated in place, and a failing iteration is traced again.
+//! they are recorded and replayed on `cpu` (every kernel compiled, nothing folded):
+//! positions are program arguments, arrays are lent and updated in place, and a failing
+//! iteration is traced again.
 
 use arr::lower::Options;
 use arr::{BackendKind, Session};
