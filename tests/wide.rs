@@ -67,6 +67,10 @@ fn every_width_gives_the_interpreters_bits() {
         "sin(x)",
         "cos(x)",
         "hypot(x, y)",
+        // Around where hypot scales (2^±511) and where the smaller part stops counting
+        // (2^-54 of the larger): whole blocks of its common case and blocks that leave it.
+        "hypot(x * 1.7e152, y * 1.7e152) + hypot(x * 4e-156, y * 4e-156)",
+        "hypot(x, x * 5.5e-17) + hypot(y * 5.6e-17, y) + hypot(x * 1e-20, 1.0)",
         "atan2(x, y) + atan2(y, 0.5) + atan2(-0.0, x)",
         "atan(x)",
         "asin(x / 40)",

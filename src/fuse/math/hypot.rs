@@ -8,20 +8,8 @@ use super::Ops;
 /// when the smaller is under 2^-54 of the larger), written without branches. ≤ 1 ulp.
 #[inline(always)]
 pub fn hypot<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
-    let magnitude = o.ci(i64::MAX);
-    let abs = |o: &mut O, v: O::F| {
-        let b = o.bits(v);
-        let b = o.iand(b, magnitude);
-        o.float_from_bits(b)
-    };
-    let (x, y) = (abs(o, x), abs(o, y));
-    let swap = o.lt(x, y);
-    let ax = o.select(swap, y, x);
-    let ay = o.select(swap, x, y);
-    let (large, tiny) = (
-        o.c(f64::from_bits(0x5FE0_0000_0000_0000)),
-        o.c(f64::from_bits(0x2000_0000_0000_0000)),
-    );
+    let [x, y, ax, ay] = magnitudes(o, x, y);
+    let (large, tiny) = (o.c(LARGE), o.c(TINY));
     let big = o.lt(large, ax);
     let small = o.lt(ay, tiny);
     let (down, up, one) = (
@@ -37,7 +25,7 @@ pub fn hypot<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
     let h = hypot_kernel(o, sx, sy);
     let h = o.mul(h, unscale);
     // The smaller is negligible (also both zero, and NaN, which the sum propagates).
-    let two54 = o.c(18_014_398_509_481_984.0);
+    let two54 = o.c(TWO54);
     let ay54 = o.mul(ay, two54);
     let counts = o.lt(ax, ay54);
     let sum = o.add(ax, ay);
@@ -50,10 +38,51 @@ pub fn hypot<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
     o.select(y_inf, inf, h)
 }
 
+/// Above this the inputs are scaled down (2^511).
+const LARGE: f64 = f64::from_bits(0x5FE0_0000_0000_0000);
+/// Below this the inputs are scaled up (2^-511).
+const TINY: f64 = f64::from_bits(0x2000_0000_0000_0000);
+/// 2^54: a smaller part under 2^-54 of the larger one is negligible.
+const TWO54: f64 = 18_014_398_509_481_984.0;
+
+/// `|x|`, `|y|`, the larger of them and the smaller (as [`hypot`] orders them: a NaN in `y`
+/// is the smaller).
+#[inline(always)]
+pub fn magnitudes<O: Ops>(o: &mut O, x: O::F, y: O::F) -> [O::F; 4] {
+    let magnitude = o.ci(i64::MAX);
+    let abs = |o: &mut O, v: O::F| {
+        let b = o.bits(v);
+        let b = o.iand(b, magnitude);
+        o.float_from_bits(b)
+    };
+    let (x, y) = (abs(o, x), abs(o, y));
+    let swap = o.lt(x, y);
+    let ax = o.select(swap, y, x);
+    let ay = o.select(swap, x, y);
+    [x, y, ax, ay]
+}
+
+/// Where [`hypot`] of the larger magnitude `ax` and the smaller `ay` (see [`magnitudes`])
+/// takes its common case: no scaling (`ax ≤ 2^511`, `ay ≥ 2^-511`), the smaller not
+/// negligible (`ax < 2^54·ay`), and so no infinity or NaN. There it is
+/// [`hypot_kernel`]`(ax, ay)` to the bit (its scalings are by one, its other cases not
+/// taken). The case holds where all three conditions do.
+#[inline(always)]
+pub fn common_case<O: Ops>(o: &mut O, ax: O::F, ay: O::F) -> [O::B; 3] {
+    let above_large = o.c(f64::from_bits(LARGE.to_bits() + 1));
+    let below_tiny = o.c(f64::from_bits(TINY.to_bits() - 1));
+    let not_big = o.lt(ax, above_large);
+    let not_small = o.lt(below_tiny, ay);
+    let two54 = o.c(TWO54);
+    let ay54 = o.mul(ay, two54);
+    let counts = o.lt(ax, ay54);
+    [not_big, not_small, counts]
+}
+
 /// `sqrt(ax² + ay²)` for `ax ≥ ay` in range, corrected by one Newton-like step (Borges'
 /// MyHypot3, glibc's non-FMA kernel).
 #[inline(always)]
-fn hypot_kernel<O: Ops>(o: &mut O, ax: O::F, ay: O::F) -> O::F {
+pub fn hypot_kernel<O: Ops>(o: &mut O, ax: O::F, ay: O::F) -> O::F {
     let (two, four) = (o.c(2.0), o.c(4.0));
     let xx = o.mul(ax, ax);
     let yy = o.mul(ay, ay);

@@ -40,6 +40,8 @@ pub(super) trait Lanes: Ops<F = Self::Vf> + Default {
     fn ceil(&mut self, a: Self::Vf) -> Self::Vf;
     /// Rounding toward zero.
     fn trunc(&mut self, a: Self::Vf) -> Self::Vf;
+    /// Whether every condition holds in every lane.
+    fn all<const N: usize>(&mut self, conditions: [Self::B; N]) -> bool;
 }
 
 /// Four f64 lanes (AVX2 with FMA; FMA is never used: products are rounded apart from sums,
@@ -240,6 +242,13 @@ impl Lanes for Avx2 {
     fn trunc(&mut self, a: F4) -> F4 {
         avx2!(of4(_mm256_round_pd::<ZERO>(f4(a))))
     }
+    #[inline(always)]
+    fn all<const N: usize>(&mut self, conditions: [F4; N]) -> bool {
+        let both = conditions
+            .into_iter()
+            .reduce(|a, b| avx2!(of4(_mm256_and_pd(f4(a), f4(b)))));
+        both.is_none_or(|c| avx2!(_mm256_movemask_pd(f4(c))) == 0xF)
+    }
 }
 
 macro_rules! avx512 {
@@ -404,5 +413,9 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn trunc(&mut self, a: F8) -> F8 {
         avx512!(of8(_mm512_roundscale_pd::<ZERO>(f8(a))))
+    }
+    #[inline(always)]
+    fn all<const N: usize>(&mut self, conditions: [u8; N]) -> bool {
+        conditions.into_iter().fold(0xFF, |a, b| a & b) == 0xFF
     }
 }
