@@ -181,6 +181,10 @@ impl Spreads {
             }
         }
         let values = result?;
+        if self.values.iter().all(|&h| h == Held::Whole) {
+            // Nothing goes out spread (always so outside an SPMD job).
+            return Ok(values);
+        }
         let held = self
             .values
             .iter()

@@ -17,7 +17,7 @@ impl Evaluator {
         }
         for g in &program.guards {
             match self.binding_at(&g.slot) {
-                Some(Binding::Value(v)) if same_value(&v, &g.value) => {}
+                Some(Binding::Value(v)) if same_value(v, &g.value) => {}
                 _ => return Ok(false),
             }
         }
@@ -33,6 +33,7 @@ impl Evaluator {
                     let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
                         return Ok(false);
                     };
+                    let node = node.clone();
                     if !crate::runtime::same_shape(&node.shape, &p.shape)
                         || node.dtype != p.dtype
                         || node.weak != p.weak
@@ -188,11 +189,11 @@ impl Evaluator {
 
     /// The binding in `slot`, provided name resolution still finds it there (one lookup
     /// per scope searched).
-    pub(super) fn binding_at(&self, slot: &Slot) -> Option<Binding> {
+    fn binding_at(&self, slot: &Slot) -> Option<&Binding> {
         let (scope, binding) = self
             .scope_order()
             .find_map(|i| Some((i, self.scopes[i].get(&slot.1)?)))?;
-        (scope == slot.0).then(|| binding.clone())
+        (scope == slot.0).then_some(binding)
     }
 }
 
