@@ -96,7 +96,8 @@ pub trait Backend {
         false
     }
 
-    /// Takes back an array nothing else holds, to reuse its memory for a later result.
+    /// Takes back an array the evaluator is done with, to reuse its memory for a later
+    /// result if nothing else holds it.
     fn recycle(&mut self, _value: Rc<Array>) {}
 
     /// Whether this process writes the program's output and files: true but on the MPI
