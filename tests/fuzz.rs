@@ -132,6 +132,26 @@ proptest! {
     }
 }
 
+/// A complex value times a negative zero (a real scalar, promoted to `(-0.0, 0.0)`): the
+/// kernel's two zero constants once merged (`-0.0 == 0.0`), which turned the imaginary part
+/// of the product from `-0.0` into `0.0` (found by `complex_kernels_match_interp`).
+#[test]
+fn signed_zero_constants_stay_apart_in_complex_kernels() {
+    let prelude = "let a = rand(1, 1, seed=17) * 8 - 4\n\
+                   let z = complex(a, rand(1, 1, seed=18) - 0.5)";
+    for code in ["z * (-(0.5 - 0.5))", "z * -0.0 + (-0.0) * z"] {
+        let want = outcome(prelude, code, None);
+        for width in wide::widths() {
+            assert_eq!(
+                outcome(prelude, code, Some(width)),
+                want,
+                "{code} at {}",
+                width.name()
+            );
+        }
+    }
+}
+
 /// i64 values where integer arithmetic overflows or divides badly.
 const INT_EDGES: &str = "[-9223372036854775807 - 1, -9223372036854775807, -2, -1, 0, 1, 2, \
                          9223372036854775806, 9223372036854775807]";

@@ -237,11 +237,13 @@ impl<'p> Builder<'p> {
     }
 
     fn push(&mut self, inst: Inst, dtype: DType) -> ValueId {
-        if let Some(i) = self
-            .body
-            .iter()
-            .position(|v| v.inst == inst && v.dtype == dtype)
-        {
+        // Constants are the same value only with the same bits: `-0.0 == 0.0`, but a
+        // product with one differs from a product with the other in the sign of zero.
+        let same = |v: &Value| match (&v.inst, &inst) {
+            (Inst::Const(x), Inst::Const(y)) => x.same_bits(*y),
+            (a, b) => a == b,
+        };
+        if let Some(i) = self.body.iter().position(|v| same(v) && v.dtype == dtype) {
             return i;
         }
         self.body.push(Value { inst, dtype });
