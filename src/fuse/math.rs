@@ -33,7 +33,7 @@ mod tan;
 
 pub use erf::{erf, erfc};
 pub use hyperbolic::{cosh, expm1, sinh, tanh};
-pub use hypot::{common_case as hypot_common_case, hypot, hypot_kernel, magnitudes};
+pub use hypot::{common_case as hypot_common_case, hypot, hypot_kernel, hypot_of, magnitudes};
 pub use inverse::{acos, asin, atan, atan2};
 pub use logs::{log2, log10};
 pub use pow::pow;

@@ -8,7 +8,14 @@ use super::Ops;
 /// when the smaller is under 2^-54 of the larger), written without branches. ≤ 1 ulp.
 #[inline(always)]
 pub fn hypot<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
-    let [x, y, ax, ay] = magnitudes(o, x, y);
+    let m = magnitudes(o, x, y);
+    hypot_of(o, m)
+}
+
+/// [`hypot`] from its operands' [`magnitudes`] (a caller that tested them for the
+/// [`common_case`] first does not compute them again).
+#[inline(always)]
+pub fn hypot_of<O: Ops>(o: &mut O, [x, y, ax, ay]: [O::F; 4]) -> O::F {
     let (large, tiny) = (o.c(LARGE), o.c(TINY));
     let big = o.lt(large, ax);
     let small = o.lt(ay, tiny);

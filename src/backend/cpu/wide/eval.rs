@@ -352,12 +352,12 @@ unsafe fn binary<L: Lanes>(
 /// more than a third of the whole.
 #[inline(always)]
 fn hypot<L: Lanes>(o: &mut L, x: L::Vf, y: L::Vf) -> L::Vf {
-    let [_, _, ax, ay] = math::magnitudes(o, x, y);
+    let m @ [_, _, ax, ay] = math::magnitudes(o, x, y);
     let common = math::hypot_common_case(o, ax, ay);
     if o.all(common) {
         math::hypot_kernel(o, ax, ay)
     } else {
-        math::hypot(o, x, y)
+        math::hypot_of(o, m)
     }
 }
 
