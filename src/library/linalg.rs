@@ -2,13 +2,13 @@
 //! and c128) and norms, and the helpers the decompositions (`decomp`) share. Real inputs are
 //! computed in f64 (f32 results are rounded back).
 
+use super::lu::Lu;
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
 use crate::graph::NormOrd;
 use crate::runtime::Array;
-use faer::linalg::solvers::{DenseSolveCore, PartialPivLu, SolveCore};
 use faer::traits::ComplexField;
-use faer::{Mat, MatMut, MatRef, c64};
+use faer::{MatMut, MatRef, c64};
 use ndarray::{ArrayD, Axis, Ix2, IxDyn};
 use std::borrow::Cow;
 
@@ -47,21 +47,11 @@ pub(super) fn mat_view<T: ComplexField>(a: &ArrayD<T>, column: bool) -> MatRef<'
     super::matmul::faer_ref(&v.into_dimensionality::<Ix2>().expect("at most 2-D"))
 }
 
-/// A column-major f64 copy of a 2-D array (as [`mat_view`] reads it).
-pub(super) fn to_mat(x: &Array, column: bool) -> Mat<f64> {
-    mat_view(&as_f64(x), column).to_owned()
-}
-
 /// The row-major elements of a faer matrix.
 pub(super) fn row_major<T: ComplexField + Copy>(m: MatRef<'_, T>) -> Vec<T> {
     let mut v = vec![T::zero_impl(); m.nrows() * m.ncols()];
     MatMut::from_row_major_slice_mut(&mut v, m.nrows(), m.ncols()).copy_from(m);
     v
-}
-
-/// A faer matrix as an arr array of `shape`, in the dtype the inputs asked for.
-pub(super) fn from_mat(m: MatRef<'_, f64>, shape: &[usize], dtype: DType) -> Array {
-    from_vec(row_major(m), shape, dtype)
 }
 
 pub(super) fn from_vec(v: Vec<f64>, shape: &[usize], dtype: DType) -> Array {
@@ -92,9 +82,13 @@ pub(super) fn order(x: &Array, what: &str) -> Result<usize> {
     }
 }
 
-fn singular() -> crate::diag::Error {
-    value_error("singular matrix")
-        .with_help("the matrix has no inverse; lstsq finds a least-squares solution")
+/// `lu`, or the error of a singular matrix.
+fn invertible<T: Field>(lu: Lu<T>) -> Result<Lu<T>> {
+    if lu.singular() {
+        return Err(value_error("singular matrix")
+            .with_help("the matrix has no inverse; lstsq finds a least-squares solution"));
+    }
+    Ok(lu)
 }
 
 /// An element type the linear-algebra calls take: f64 or c128.
@@ -131,49 +125,29 @@ impl Field for c64 {
     }
 }
 
-/// LU with partial pivoting; `None` for an exactly singular matrix.
-fn lu<T: Field>(a: MatRef<'_, T>) -> Option<PartialPivLu<T>> {
-    let lu = a.partial_piv_lu();
-    let u = lu.U();
-    let bad = (0..u.nrows()).any(|i| u[(i, i)].bad_pivot());
-    (!bad).then_some(lu)
-}
-
-/// The diagonal of U and the parity of the row permutation of an LU (`None` when singular).
-fn lu_diagonal<T: Field>(a: MatRef<'_, T>) -> Option<(Vec<T>, bool)> {
-    let lu = lu(a)?;
-    let (forward, _) = lu.P().arrays();
-    let mut seen = vec![false; forward.len()];
-    let mut odd = false;
-    for start in 0..forward.len() {
-        let mut k = start;
-        let mut len = 0;
-        while !seen[k] {
-            seen[k] = true;
-            k = forward[k];
-            len += 1;
-        }
-        odd ^= len > 0 && len % 2 == 0;
-    }
-    let u = lu.U();
-    Some(((0..u.nrows()).map(|i| u[(i, i)]).collect(), odd))
-}
-
 /// The inverse of a square matrix (f64 or c128).
 pub fn inv(x: &Array) -> Result<Array> {
-    let n = order(x, "inv")?;
-    if x.dtype() == DType::C128 {
-        let a = as_c64(x);
-        let lu = lu(mat_view(&a, false)).ok_or_else(singular)?;
-        return Ok(from_complex(row_major(lu.inverse().as_ref()), &[n, n]));
+    fn run<T: Field>(x: &Array, n: usize) -> Result<Array> {
+        let lu = invertible(Lu::<T>::new(x, n))?;
+        Ok(T::pack(lu.inverse(), &[n, n], out_dtype(x)))
     }
-    let a = as_f64(x);
-    let lu = lu(mat_view(&a, false)).ok_or_else(singular)?;
-    Ok(from_mat(lu.inverse().as_ref(), &[n, n], out_dtype(x)))
+    let n = order(x, "inv")?;
+    match x.dtype() {
+        DType::C128 => run::<c64>(x, n),
+        _ => run::<f64>(x, n),
+    }
 }
 
 /// The solution of `a @ x = b` for a vector or matrix `b` (f64 or c128).
 pub fn solve(a: &Array, b: &Array) -> Result<Array> {
+    fn run<T: Field>(a: &Array, b: &Array, n: usize) -> Result<Array> {
+        let lu = invertible(Lu::<T>::new(a, n))?;
+        let rhs = T::view(b);
+        let mut rhs = mat_view(&rhs, true).to_owned();
+        lu.solve_in_place(rhs.as_mut());
+        let dtype = out_dtype(a).max(out_dtype(b));
+        Ok(T::pack(row_major(rhs.as_ref()), b.shape(), dtype))
+    }
     let n = order(a, "solve")?;
     let br = b.shape().first().copied().unwrap_or(1);
     if br != n || b.shape().len() > 2 {
@@ -183,70 +157,60 @@ pub fn solve(a: &Array, b: &Array) -> Result<Array> {
         )));
     }
     if a.dtype() == DType::C128 || b.dtype() == DType::C128 {
-        let (m, rhs) = (as_c64(a), as_c64(b));
-        let lu = lu(mat_view(&m, false)).ok_or_else(singular)?;
-        let mut rhs = mat_view(&rhs, true).to_owned();
-        lu.solve_in_place_with_conj(faer::Conj::No, rhs.as_mut());
-        return Ok(from_complex(row_major(rhs.as_ref()), b.shape()));
+        run::<c64>(a, b, n)
+    } else {
+        run::<f64>(a, b, n)
     }
-    let m = as_f64(a);
-    let lu = lu(mat_view(&m, false)).ok_or_else(singular)?;
-    let mut rhs = to_mat(b, true);
-    lu.solve_in_place_with_conj(faer::Conj::No, rhs.as_mut());
-    Ok(from_mat(
-        rhs.as_ref(),
-        b.shape(),
-        out_dtype(a).max(out_dtype(b)),
-    ))
 }
 
-/// The determinant of a square matrix (f64 or c128).
+/// The determinant of a square matrix (f64 or c128): the product of the pivots, in order,
+/// signed by the row exchanges, up to the first zero pivot (faer's later ones are NaN;
+/// NumPy's determinant of a singular matrix is 0).
 pub fn det(x: &Array) -> Result<Array> {
-    let n = order(x, "det")?;
-    if x.dtype() == DType::C128 {
-        let a = as_c64(x);
-        let d = if n == 0 {
-            c64::new(1.0, 0.0)
-        } else {
-            mat_view(&a, false).determinant()
-        };
-        // A singular matrix's determinant is +0, as NumPy's (LAPACK reports the zero pivot
-        // and NumPy returns sign 0): adding +0 turns a -0 product into +0.
-        return Ok(from_complex(vec![d + c64::new(0.0, 0.0)], &[]));
+    fn run<T: Field>(x: &Array, n: usize) -> Array {
+        let lu = Lu::<T>::new(x, n);
+        let (zero, one) = (T::zero_impl(), T::one_impl());
+        let mut d = if lu.odd() { -&one } else { one };
+        for p in lu.diagonal() {
+            d *= p;
+            if p == zero {
+                break;
+            }
+        }
+        // Adding +0 turns a -0 product into +0, as NumPy's.
+        T::pack(vec![d + zero], &[], out_dtype(x))
     }
-    let a = as_f64(x);
-    let d = if n == 0 {
-        1.0
-    } else {
-        mat_view(&a, false).determinant()
-    };
-    Ok(from_vec(vec![d + 0.0], &[], out_dtype(x)))
+    let n = order(x, "det")?;
+    Ok(match x.dtype() {
+        DType::C128 => run::<c64>(x, n),
+        _ => run::<f64>(x, n),
+    })
 }
 
 /// `slogdet`: `[sign, log|det|]` packed in one array (c128 for complex input, whose
 /// second member has no imaginary part), as NumPy computes them from LU (a singular
 /// matrix gives sign 0 and −∞).
 pub fn slogdet(x: &Array) -> Result<Array> {
-    order(x, "slogdet")?;
+    let n = order(x, "slogdet")?;
     if x.dtype() == DType::C128 {
-        let a = as_c64(x);
-        let (sign, log) = match lu_diagonal(mat_view(&a, false)) {
-            None => (c64::new(0.0, 0.0), f64::NEG_INFINITY),
-            Some((diag, odd)) => {
-                let start = c64::new(if odd { -1.0 } else { 1.0 }, 0.0);
-                let sign = diag.iter().fold(start, |s, p| s * (p / p.norm()));
-                (sign, diag.iter().map(|p| p.norm().ln()).sum())
+        let lu = Lu::<c64>::new(x, n);
+        let (sign, log) = match lu.singular() {
+            true => (c64::new(0.0, 0.0), f64::NEG_INFINITY),
+            false => {
+                let start = c64::new(if lu.odd() { -1.0 } else { 1.0 }, 0.0);
+                let sign = lu.diagonal().fold(start, |s, p| s * (p / p.norm()));
+                (sign, lu.diagonal().map(|p| p.norm().ln()).sum())
             }
         };
         return Ok(from_complex(vec![sign, c64::new(log, 0.0)], &[2]));
     }
-    let a = as_f64(x);
-    let (sign, log) = match lu_diagonal(mat_view(&a, false)) {
-        None => (0.0, f64::NEG_INFINITY),
-        Some((diag, odd)) => {
-            let start = if odd { -1.0 } else { 1.0 };
-            let sign = diag.iter().fold(start, |s, p| s * p.signum());
-            (sign, diag.iter().map(|p| p.abs().ln()).sum())
+    let lu = Lu::<f64>::new(x, n);
+    let (sign, log) = match lu.singular() {
+        true => (0.0, f64::NEG_INFINITY),
+        false => {
+            let start = if lu.odd() { -1.0 } else { 1.0 };
+            let sign = lu.diagonal().fold(start, |s, p| s * p.signum());
+            (sign, lu.diagonal().map(|p| p.abs().ln()).sum())
         }
     };
     Ok(from_vec(vec![sign, log], &[2], out_dtype(x)))

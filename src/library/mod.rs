@@ -5,6 +5,7 @@
 mod decomp;
 pub mod fft;
 pub mod linalg;
+mod lu;
 pub mod matmul;
 mod matvec;
 pub mod search;
