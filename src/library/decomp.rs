@@ -1,5 +1,6 @@
 //! Matrix decompositions on faer with `numpy.linalg`'s conventions: `eigh`, `eigvalsh`,
-//! `svd`, `qr`, `cholesky`, `lstsq` (SVD-based minimum-norm), `eig`, `pinv`.
+//! `svd`, `qr`, `cholesky`, `lstsq` (minimum-norm: QR at full column rank, else the SVD), `eig`,
+//! `pinv`.
 //!
 //! A decomposition with several results returns them *packed*: the row-major elements of
 //! each, one after another, in one 1-D array (the layouts are on [`LibCall`]'s variants);
@@ -176,7 +177,8 @@ fn rank(s: &[f64], rcond: f64) -> usize {
     s.iter().filter(|&&v| v > cut).count()
 }
 
-/// `lstsq`: NumPy's minimum-norm least-squares solution through the SVD, packed
+/// `lstsq`: NumPy's minimum-norm least-squares solution (by QR at full column rank, else
+/// through the SVD), packed
 /// `[x | residuals | rank | s]`, with `residuals` one sum of squares per column of `b`
 /// (lowering drops them, as NumPy does, unless `a` has full column rank and more rows than
 /// columns). `rcond` defaults to machine epsilon times the larger dimension. c128 input
