@@ -199,7 +199,7 @@ pub fn slogdet(x: &Array) -> Result<Array> {
             false => {
                 let start = c64::new(if lu.odd() { -1.0 } else { 1.0 }, 0.0);
                 let sign = lu.diagonal().fold(start, |s, p| s * (p / p.norm()));
-                (sign, lu.diagonal().map(|p| p.norm().ln()).sum())
+                (sign, log_sum(lu.diagonal().map(|p| p.norm())))
             }
         };
         return Ok(from_complex(vec![sign, c64::new(log, 0.0)], &[2]));
@@ -210,10 +210,16 @@ pub fn slogdet(x: &Array) -> Result<Array> {
         false => {
             let start = if lu.odd() { -1.0 } else { 1.0 };
             let sign = lu.diagonal().fold(start, |s, p| s * p.signum());
-            (sign, lu.diagonal().map(|p| p.abs().ln()).sum())
+            (sign, log_sum(lu.diagonal().map(f64::abs)))
         }
     };
     Ok(from_vec(vec![sign, log], &[2], out_dtype(x)))
+}
+
+/// `Σ ln(m)` over the pivots' magnitudes, +0 for none (Rust's empty f64 sum is -0; NumPy's
+/// `slogdet` of a 0×0 matrix is `(1, 0)`).
+fn log_sum(magnitudes: impl Iterator<Item = f64>) -> f64 {
+    magnitudes.map(f64::ln).sum::<f64>() + 0.0
 }
 
 /// Vector and matrix norms with NumPy's `ord` meanings.

@@ -18,4 +18,4 @@ print(eig([[0.0, -1.0], [1.0, 0.0]]))
 print(eigvals([[2.0, 0.0], [0.0, 3.0]]), eigvals([[2.0, 0.0], [0.0, 3.0]]).dtype)
 let C = [[1 + 1j, 2], [3, 4 - 1j]]
 print(inv(C), det(C), solve(C, [1, 1j]))
-print(det(zeros(3, 3)), det([[0.0, 1], [1, 0]]), slogdet(zeros(2, 2)))
+print(det(zeros(3, 3)), det([[0.0, 1], [1, 0]]), slogdet(zeros(2, 2)), slogdet(zeros(0, 0)), det(zeros(0, 0)))
