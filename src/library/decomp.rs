@@ -13,7 +13,7 @@ use crate::diag::{Result, shape_error, value_error};
 use crate::graph::QrMode;
 use crate::runtime::Array;
 use faer::linalg::solvers::SolveLstsq;
-use faer::{Mat, MatRef, Side, c64};
+use faer::{Mat, MatMut, MatRef, Side, c64};
 use ndarray::{ArrayD, IxDyn};
 
 /// The dims of a 2-D matrix, or a value error naming `what`.
@@ -171,6 +171,14 @@ fn truncated<T: Field<Real = f64>>(
     })
 }
 
+/// Multiplies column `j` of `m` by `1 / s[j]` for each singular value kept.
+fn divide_columns<T: Field<Real = f64>>(mut m: MatMut<'_, T>, s: &[f64]) {
+    for (j, &v) in s.iter().enumerate() {
+        let inv = 1.0 / v;
+        (m.as_mut().col_mut(j).iter_mut()).for_each(|c| *c = T::mul_real_impl(c, &inv));
+    }
+}
+
 /// How many singular values (largest first) are more than `rcond` times the largest.
 fn rank(s: &[f64], rcond: f64) -> usize {
     let cut = rcond * s.first().copied().unwrap_or(0.0);
@@ -211,13 +219,7 @@ pub fn lstsq(a: &Array, b: &Array, rcond: Option<f64>) -> Result<Array> {
                 let t = truncated(am, rcond, "lstsq")?;
                 let k = t.rank;
                 let mut coef = t.u.as_ref().subcols(0, k).adjoint() * bm;
-                for i in 0..k {
-                    let inv = 1.0 / t.s[i];
-                    coef.as_mut()
-                        .row_mut(i)
-                        .iter_mut()
-                        .for_each(|c| *c = T::mul_real_impl(c, &inv));
-                }
+                divide_columns(coef.as_mut().transpose_mut(), &t.s[..k]);
                 (t.v.as_ref().subcols(0, k) * &coef, t.s, k)
             }
         };
@@ -247,13 +249,7 @@ pub fn pinv(x: &Array, rcond: f64) -> Result<Array> {
         let t = truncated(mat_view(&data, false), rcond, "pinv")?;
         let k = t.rank;
         let mut vs = t.v.as_ref().subcols(0, k).to_owned();
-        for j in 0..k {
-            let inv = 1.0 / t.s[j];
-            vs.as_mut()
-                .col_mut(j)
-                .iter_mut()
-                .for_each(|c| *c = T::mul_real_impl(c, &inv));
-        }
+        divide_columns(vs.as_mut(), &t.s[..k]);
         let p = vs * t.u.as_ref().subcols(0, k).adjoint();
         Ok(T::pack(row_major(p.as_ref()), &[n, m], out_dtype(x)))
     }
