@@ -1,5 +1,5 @@
-//! Criterion benchmarks of fused kernels (issue: CPU backend), W1–W12 and each inline
-//! function (`workloads.rs`), through the public API so they include tracing, fusion and dispatch.
+//! Criterion benchmarks of fused kernels (issue: CPU backend), W1–W12 (`workloads.rs`),
+//! kernels of integers, bools and `min`/`max`, and each inline function, through the public API so they include tracing, fusion and dispatch.
 //! `benches/compare` runs the same workloads in NumPy and numexpr and prints the ratios and
 //! each memory-bound workload's multiple of the STREAM bandwidth bound.
 
@@ -38,6 +38,25 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("F_erfc", "erfc"),
 ];
 
+const INTS: &str = "let i = eval(arange(10000000))\nlet j = eval(arange(10000000) * 7)";
+const FLOATS: &str = "let a = eval(rand(10000000, seed=1))\nlet b = eval(rand(10000000, seed=2))";
+
+/// Kernels of integers, bools, `min`/`max` and floor division (N = 10^7), each beside
+/// NumPy's in `benches/compare`: name, setup, code.
+const ELEMENTS: &[(&str, &str, &str)] = &[
+    ("K_int_arith", INTS, "i*3 + j"),
+    ("K_int_to_f64", INTS, "f64(i) * 0.5"),
+    ("K_int_sum", INTS, "sum(i)"),
+    ("K_int_floordiv", INTS, "i // 7"),
+    ("K_int_divmod", INTS, "i // 7 + i % 7"),
+    ("K_f64_mod", FLOATS, "a % 0.3"),
+    ("K_f64_floordiv", FLOATS, "a // 0.3"),
+    ("K_count", FLOATS, "sum(a < 0.5)"),
+    ("K_where", FLOATS, "where(a < 0.5, a, b)"),
+    ("K_max", FLOATS, "max(a)"),
+    ("K_min_expr", FLOATS, "min(a*b)"),
+];
+
 fn session_with(setup: &str) -> Session {
     let mut s = Session::new().expect("session");
     s.run_str(setup).expect("setup runs");
@@ -50,7 +69,7 @@ fn bench(c: &mut Criterion, name: &str, setup: &str, code: &str) {
 }
 
 fn kernels(c: &mut Criterion) {
-    for (name, setup, code) in workloads::WORKLOADS {
+    for (name, setup, code) in workloads::WORKLOADS.iter().chain(ELEMENTS) {
         bench(c, name, setup, code);
     }
     let mut s = session_with("let a = eval(rand(10000000, seed=1))");

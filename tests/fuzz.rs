@@ -170,8 +170,8 @@ fn slice_bound() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
-    /// Every integer operator over every pair of edge values (as a 9×9 broadcast), and
-    /// unary functions of them: no panic, and cpu gives the interpreter's bits (wrapping as
+    /// Every integer operator over every pair of edge values (as a 9×9 broadcast) and with
+    /// a constant, and unary functions of them: no panic, and cpu gives the interpreter's bits (wrapping as
     /// NumPy wraps) or the same error.
     #[test]
     fn integer_edges_never_panic(
@@ -183,9 +183,18 @@ proptest! {
             Just("abs"), Just("-"), Just("sign"), Just("f64"), Just("f32"), Just("bool"),
             Just("sum"), Just("prod"), Just("cumsum"), Just("max"), Just("mean")
         ],
+        // A constant operand: a divisor the compiled code divides by directly (by its
+        // magic number), or one of those it must not (0, -1).
+        k in prop_oneof![
+            Just("7"), Just("-3"), Just("4"), Just("1"), Just("0"), Just("-1"),
+            Just("(-9223372036854775807 - 1)"), Just("9223372036854775807")
+        ],
     ) {
         let prelude = format!("let e = {INT_EDGES}\nlet r = reshape(e, 9, 1)\nlet c = reshape(e, 1, 9)");
-        for code in [format!("r {op} c"), format!("{unary}(r {op} c)"), format!("{unary}(e)")] {
+        for code in [
+            format!("r {op} c"), format!("{unary}(r {op} c)"), format!("{unary}(e)"),
+            format!("e {op} {k}"), format!("{k} {op} e"), "fmod(r, c)".to_string(), format!("fmod(e, {k})"),
+        ] {
             let want = outcome(&prelude, &code, None);
             let got = outcome(&prelude, &code, Some(wide::width()));
             prop_assert_eq!(got, want, "expression {}", code);

@@ -506,6 +506,9 @@ impl Translator<'_> {
     /// `op` over operands of dtype `dtype` (the compute dtype).
     fn binary(&mut self, op: BinaryOp, a: ir::Value, c: ir::Value, dtype: DType) -> ir::Value {
         use BinaryOp::*;
+        if dtype == DType::I64 && matches!(op, FloorDiv | Mod | Fmod) {
+            return self.int_divide(op, a, c);
+        }
         if let Some(shim) = shims::binary_shim(dtype, op) {
             let code = self.b.ins().iconst(types::I32, op as i64);
             return self.call(shim, &[code, a, c]);

@@ -2,6 +2,7 @@
 //! with Cranelift (`codegen`, cached by the kernel's code), and runs kernels on all cores in
 //! fixed pieces (`exec`). Plan steps that are not kernels run the interpreter's code.
 
+mod clif_int;
 mod clif_math;
 mod codegen;
 mod exec;

@@ -41,7 +41,18 @@ pub(crate) fn binary_shim(dtype: DType, op: BinaryOp) -> Option<&'static str> {
         DType::I64
             if !matches!(
                 op,
-                Add | Sub | Mul | Minimum | Maximum | BitAnd | BitOr | BitXor | Shl | Shr
+                Add | Sub
+                    | Mul
+                    | FloorDiv
+                    | Mod
+                    | Fmod
+                    | Minimum
+                    | Maximum
+                    | BitAnd
+                    | BitOr
+                    | BitXor
+                    | Shl
+                    | Shr
             ) =>
         {
             Some("arr_binary_i64")
