@@ -111,6 +111,8 @@ fn every_width_gives_the_interpreters_bits() {
                 format!("sum({f})"),
                 format!("prod(1 + {f} * 1e-3)"),
                 format!("mean({f}[:40])"),
+                format!("max({f}) + min({f}[3:]) + max({f}[::-1])"),
+                format!("max(m * {f}[:37], axis=1) - min(m - {f}[:37], axis=1)"),
                 format!("sum(exp(m / 40) * {f}[:37], axis=1)"),
                 format!("({f})[3:29]"),
                 // Bools stored from a comparison, and the mean of one.
@@ -120,6 +122,36 @@ fn every_width_gives_the_interpreters_bits() {
                 let want = value(&mut interp, &code);
                 let got = value(&mut cpu, &code);
                 assert_eq!(got, want, "{code} at {}", width.name());
+            }
+        }
+    }
+}
+
+/// `max` and `min` of signed zeros and NaN in every position of rows of every length
+/// around the vector loops' groups (eight, then four): −0 below +0, NaN if any is one.
+#[test]
+fn extremes_of_signed_zeros_and_nan_give_the_interpreters_bits() {
+    let prelude = "let k = arange(300)\nlet zeros = where(k % 5 == 2, 0.0, -0.0)\n\
+                   let negative = -zeros\nlet holes = where(k == 211, 0.0 / 0.0, x[:300])";
+    let mut interp = session(None);
+    interp.run_str(PRELUDE).expect("prelude");
+    interp.run_str(prelude).expect("prelude");
+    for width in wide::widths() {
+        let mut cpu = session(Some(width));
+        cpu.run_str(PRELUDE).expect("prelude");
+        cpu.run_str(prelude).expect("prelude");
+        for a in ["zeros", "negative", "holes"] {
+            for n in [1, 3, 4, 7, 8, 9, 15, 16, 17, 23, 200, 212, 300] {
+                for code in [
+                    format!("max({a}[:{n}])"),
+                    format!("min({a}[:{n}])"),
+                    format!("max({a}[{n}::-1])"),
+                    format!("min({a}[:{n}] * 1.0)"),
+                ] {
+                    let want = value(&mut interp, &code);
+                    let got = value(&mut cpu, &code);
+                    assert_eq!(got, want, "{code} at {}", width.name());
+                }
             }
         }
     }

@@ -342,7 +342,19 @@ impl Translator<'_> {
         let init23 = pair(self, lanes[2], lanes[3]);
         self.b.def_var(acc01, init01);
         self.b.def_var(acc23, init23);
-        self.b.ins().brif(ok, header, &[], scalar, &[]);
+        let first = if matches!(combine, Combine::Min | Combine::Max) {
+            let eights = self.b.create_block();
+            self.b.ins().brif(ok, eights, &[], scalar, &[]);
+            self.b.switch_to_block(eights);
+            self.vector_extremes(n4, (i, cursors), v, combine, [acc01, acc23]);
+            self.b.ins().jump(header, &[]);
+            None
+        } else {
+            Some(ok)
+        };
+        if let Some(ok) = first {
+            self.b.ins().brif(ok, header, &[], scalar, &[]);
+        }
         self.b.switch_to_block(header);
         let iv = self.b.use_var(i);
         let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n4);
@@ -372,6 +384,61 @@ impl Translator<'_> {
             }
         }
         self.b.ins().jump(scalar, &[]);
+    }
+
+    /// Groups of eight of a `min` or `max` (before [`Self::vector_reduce`]'s groups of four):
+    /// Cranelift's NaN-aware `fmin`/`fmax` is a chain of several instructions, so two
+    /// accumulators wait on it; four keep the vector unit busy. Both give one value in any
+    /// order (NaN if any element is one, −0 below +0), so the extra pair starts as a copy
+    /// of `accs` and is folded into them after, leaving the fixed tree's lanes as they would
+    /// be.
+    fn vector_extremes(
+        &mut self,
+        n4: ir::Value,
+        (i, cursors): (Variable, &[Variable]),
+        v: usize,
+        combine: Combine,
+        accs: [Variable; 2],
+    ) {
+        let (header, body, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let n8 = self.b.ins().band_imm_s(n4, !7);
+        let copies = accs.map(|acc| {
+            let copy = self.b.declare_var(V);
+            let x = self.b.use_var(acc);
+            self.b.def_var(copy, x);
+            copy
+        });
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n8);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
+        let targets = [accs[0], accs[1], copies[0], copies[1]];
+        for (acc, first) in targets.into_iter().zip([0, 2, 4, 6]) {
+            let x = self.vector_body(&at, first)[v];
+            let a = self.b.use_var(acc);
+            let c = self.vector_combine(combine, a, x);
+            self.b.def_var(acc, c);
+        }
+        for ((k, &c), step) in cursors.iter().enumerate().zip(lane_steps(self.kernel)) {
+            let bumped = self.b.ins().iadd_imm_s(at[k], 8 * step);
+            self.b.def_var(c, bumped);
+        }
+        let next = self.b.ins().iadd_imm_s(iv, 8);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(done);
+        for (acc, copy) in accs.into_iter().zip(copies) {
+            let (a, b) = (self.b.use_var(acc), self.b.use_var(copy));
+            let c = self.vector_combine(combine, a, b);
+            self.b.def_var(acc, c);
+        }
     }
 
     /// The pair's lanes swapped (one `pshufd`).
