@@ -6,7 +6,11 @@
 //! after the inputs come one slot per random draw (a scratch row of the draw's values, with
 //! a step of one element) and, for stores, the output's step. `n` is the row length, and
 //! `out` either the row's first output element (store) or four accumulator lanes of the
-//! fixed reduction tree (reduce; read, updated and written back).
+//! fixed reduction tree (reduce; read, updated and written back). A store kernel without
+//! draws runs `rows` consecutive rows in one call, moving every input and the output by
+//! its `jumps` entry (bytes) from one row to the next — the host's per-row work and the
+//! kernel's prologue paid once for a whole 2-D region (`jumps` is read only when `rows`
+//! is above one); every other kernel runs one row (`rows` is 1).
 //!
 //! What Cranelift has natively (arithmetic, comparisons, `sqrt`, rounding, casts, select) is
 //! generated inline; other functions call the shims, the same code `interp` runs.
@@ -26,8 +30,14 @@ use cranelift_module::{FuncId, Linkage, Module, ModuleReloc};
 use std::collections::HashMap;
 
 /// A compiled kernel (see the module docs for the arguments).
-pub type KernelFn =
-    unsafe extern "C" fn(bases: *const i64, steps: *const i64, n: i64, out: *mut u8);
+pub type KernelFn = unsafe extern "C" fn(
+    bases: *const i64,
+    steps: *const i64,
+    n: i64,
+    out: *mut u8,
+    rows: i64,
+    jumps: *const i64,
+);
 
 /// The Cranelift type holding a dtype's elements (bool is a 0/1 byte).
 pub(super) fn clif_type(d: DType) -> Type {
@@ -45,7 +55,7 @@ fn kernel_signature(module: &JITModule) -> ir::Signature {
     let mut sig = module.make_signature();
     let ptr = types::I64;
     sig.params
-        .extend([ptr, ptr, types::I64, ptr].map(AbiParam::new));
+        .extend([ptr, ptr, types::I64, ptr, types::I64, ptr].map(AbiParam::new));
     sig
 }
 
@@ -190,7 +200,7 @@ impl Jit {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let p = b.block_params(entry).to_vec();
-        let (bases_ptr, steps_ptr, n, out) = (p[0], p[1], p[2], p[3]);
+        let (bases_ptr, steps_ptr, n, out, rows, jumps) = (p[0], p[1], p[2], p[3], p[4], p[5]);
         let flags = MemFlagsData::trusted();
         let mut bases = vec![];
         let mut steps = vec![];
@@ -227,13 +237,17 @@ impl Jit {
                 let step = t.b.ins().load(types::I64, flags, steps_ptr, 8 * out_slot);
                 let size = kernel.body[v].dtype.size_bytes() as i64;
                 let out_step = t.b.ins().imul_imm_s(step, size);
-                t.row_loop(n, out, out_step, v, RowWrite::Store)
+                if t.random_slots.is_empty() {
+                    t.rows_loop((n, rows, jumps), out, out_step, v)
+                } else {
+                    t.row_loop(n, out, out_step, v, RowWrite::Store, None)
+                }
             }
             Output::Reduce { combine, value, .. } if columns => {
                 // The accumulator row is contiguous.
                 let size = kernel.body[value].dtype.size_bytes() as i64;
                 let out_step = t.b.ins().iconst(types::I64, size);
-                t.row_loop(n, out, out_step, value, RowWrite::Combine(combine))
+                t.row_loop(n, out, out_step, value, RowWrite::Combine(combine), None)
             }
             Output::Reduce { combine, value, .. } => t.reduce_loop(n, out, value, combine),
         }
@@ -292,67 +306,6 @@ impl Translator<'_> {
                 var
             })
             .collect()
-    }
-
-    /// `for i in 0..n { out[i·step] = v(i) }` (store) or `out[i·step] ∘= v(i)` (combining
-    /// into an accumulator row), bumping one address per input.
-    fn row_loop(
-        &mut self,
-        n: ir::Value,
-        out: ir::Value,
-        out_step: ir::Value,
-        v: usize,
-        write: RowWrite,
-    ) {
-        let i = self.counter();
-        let cursors = self.cursors();
-        let out_cursor = self.b.declare_var(types::I64);
-        self.b.def_var(out_cursor, out);
-        let (header, body, exit) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        if simd::vectorisable(self.kernel) {
-            self.vector_row(n, out_step, (i, &cursors, out_cursor), v, write, header);
-        } else {
-            self.b.ins().jump(header, &[]);
-        }
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
-        self.b.switch_to_block(body);
-        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let vals = self.body(&at);
-        let addr = self.b.use_var(out_cursor);
-        let flags = MemFlagsData::trusted();
-        match (write, &self.kernel.body[v].inst) {
-            (RowWrite::Store, Inst::Complex(re, im)) => {
-                self.b.ins().store(flags, vals[*re], addr, 0);
-                self.b.ins().store(flags, vals[*im], addr, 8);
-            }
-            (RowWrite::Store, _) => {
-                self.b.ins().store(flags, vals[v], addr, 0);
-            }
-            (RowWrite::Combine(combine), _) => {
-                let dtype = self.kernel.body[v].dtype;
-                let old = self.b.ins().load(clif_type(dtype), flags, addr, 0);
-                let x = self.combine(combine, dtype, old, vals[v]);
-                self.b.ins().store(flags, x, addr, 0);
-            }
-        }
-        for (k, &c) in cursors.iter().enumerate() {
-            let next = self.b.ins().iadd(at[k], self.steps[k]);
-            self.b.def_var(c, next);
-        }
-        let next_out = self.b.ins().iadd(addr, out_step);
-        self.b.def_var(out_cursor, next_out);
-        let next = self.b.ins().iadd_imm_s(iv, 1);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(exit);
-        self.b.ins().return_(&[]);
     }
 
     pub(super) fn call(&mut self, shim: &'static str, args: &[ir::Value]) -> ir::Value {

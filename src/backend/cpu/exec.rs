@@ -476,8 +476,61 @@ pub(super) fn call(f: Code, bases: &[i64], steps: &[i64], len: usize, out: usize
     let f = f.jit;
     // SAFETY: `bases`/`steps` hold one entry per kernel input, every address the kernel
     // forms stays inside its buffer (the plan's strides come from the buffers' shapes),
-    // and `out` points at `len` writable elements (store) or four lanes (reduce).
-    unsafe { f(bases.as_ptr(), steps.as_ptr(), len as i64, out as *mut u8) }
+    // and `out` points at `len` writable elements (store) or four lanes (reduce). One row
+    // reads no jumps.
+    unsafe {
+        f(
+            bases.as_ptr(),
+            steps.as_ptr(),
+            len as i64,
+            out as *mut u8,
+            1,
+            std::ptr::null(),
+        )
+    }
+}
+
+/// Runs a store kernel without draws over `rows` whole rows of `len` elements from `bases`
+/// (inputs, then the output), moving by `jumps` (bytes, one per entry) from row to row.
+#[allow(unsafe_code)]
+fn call_rows(f: Code, bases: &[i64], steps: &[i64], len: usize, rows: usize, jumps: &[i64]) {
+    let (out, inputs) = bases.split_last().expect("the output entry");
+    // SAFETY: as `call`'s, for every row; `jumps` has an entry per input and the output,
+    // each the distance between the rows' first elements.
+    unsafe {
+        (f.jit)(
+            inputs.as_ptr(),
+            steps.as_ptr(),
+            len as i64,
+            *out as *mut u8,
+            rows as i64,
+            jumps.as_ptr(),
+        )
+    }
+}
+
+/// Stores positions `start..end` of a two-dimensional kernel without draws or a wide
+/// program: a partial first and last row alone, the whole rows between in one call.
+fn store_rows(f: Code, rows: &Rows, start: usize, end: usize) {
+    let inner = rows.dims[1];
+    let one_by_one = |from: usize, to: usize| {
+        segments(rows, from, to, |bases, steps, len, _| {
+            let (out, inputs) = bases.split_last().expect("the output entry");
+            call(f, inputs, steps, len, *out as usize)
+        })
+    };
+    let first_whole = start.next_multiple_of(inner).min(end);
+    one_by_one(start, first_whole);
+    let whole = (end - first_whole) / inner;
+    if whole > 0 {
+        let mut bases: PerInput<i64> = smallvec::smallvec![0; rows.inputs.len()];
+        rows.bases(first_whole / inner, 0, &mut bases);
+        let jumps: PerInput<i64> = (rows.inputs.iter())
+            .map(|i| i.strides[0] * i.scale)
+            .collect();
+        call_rows(f, &bases, &rows.steps(), inner, whole, &jumps);
+    }
+    one_by_one(first_whole + whole * inner, end);
 }
 
 /// `f(0)`, …, `f(n - 1)` in index order: on the team when the `n` pieces cover at least
@@ -519,6 +572,10 @@ fn store(f: Code, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>, positi
         let end = (start + piece).min(positions.end);
         if let Some((g, dst)) = gaps {
             g.copy(dst, inner, start, end, all);
+        }
+        if rows.dims.len() == 2 && rows.randoms.is_empty() && f.wide.is_none() {
+            store_rows(f, rows, start, end);
+            return;
         }
         segments(rows, start, end, |bases, steps, len, _| {
             let (out, inputs) = bases.split_last().expect("the output entry");

@@ -9,6 +9,7 @@ mod exec;
 mod memory;
 mod reduce;
 mod reduce_loops;
+mod row_loops;
 mod run;
 pub mod share;
 mod shims;

@@ -1,6 +1,6 @@
 //! The loop of reduction kernels by rows: the fixed tree's four lanes in registers,
 //! unrolled by four, addresses bumped once per iteration, then up to three more elements.
-//! (By columns, reductions are a row loop combining into an accumulator row: `codegen`.)
+//! (By columns, reductions are a row loop combining into an accumulator row: `row_loops`.)
 
 use super::codegen::{Translator, clif_type};
 use super::simd;
