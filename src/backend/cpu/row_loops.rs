@@ -7,12 +7,13 @@ use super::simd;
 use crate::fuse::Inst;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, types};
-use cranelift_frontend::Variable;
 
 impl Translator<'_> {
     /// [`Self::row_loop`] storing `rows` rows, one after the other: every input's address
     /// and the output's move by their `jumps` entry (in bytes, the output's last) between
-    /// rows.
+    /// rows. The rows' starts, the row count and `jumps` wait in a stack slot while a row
+    /// runs, so the row loop has the registers it has in a one-row kernel (a strided row's
+    /// scalar loop keeps every cursor and step in one).
     pub(super) fn rows_loop(
         &mut self,
         (n, rows, jumps): (ir::Value, ir::Value, ir::Value),
@@ -20,47 +21,65 @@ impl Translator<'_> {
         out_step: ir::Value,
         v: usize,
     ) {
-        let row = self.counter();
-        let starts: Vec<Variable> = (self.bases.iter().chain([&out]))
-            .map(|&at| {
-                let var = self.b.declare_var(types::I64);
-                self.b.def_var(var, at);
-                var
-            })
-            .collect();
-        let (header, body, latch, advance, exit) = (
-            self.b.create_block(),
+        let entries = self.bases.len() + 1;
+        let (row_at, rows_at, jumps_at) = (8 * entries, 8 * entries + 8, 8 * entries + 16);
+        let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            8 * entries as u32 + 24,
+            3,
+        ));
+        let starts: Vec<ir::Value> = self.bases.iter().chain([&out]).copied().collect();
+        for (k, &at) in starts.iter().enumerate() {
+            self.b.ins().stack_store(types::I64, at, slot, 8 * k as i32);
+        }
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b
+            .ins()
+            .stack_store(types::I64, zero, slot, row_at as i32);
+        self.b
+            .ins()
+            .stack_store(types::I64, rows, slot, rows_at as i32);
+        self.b
+            .ins()
+            .stack_store(types::I64, jumps, slot, jumps_at as i32);
+        let (body, latch, advance, exit) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(header);
-        let r = self.b.use_var(row);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, r, rows);
-        self.b.ins().brif(more, body, &[], exit, &[]);
+        // `rows` is at least one.
+        self.b.ins().jump(body, &[]);
         self.b.switch_to_block(body);
-        let (inputs, out_start) = starts.split_at(starts.len() - 1);
-        self.bases = inputs.iter().map(|&at| self.b.use_var(at)).collect();
-        let out = self.b.use_var(out_start[0]);
+        let load = |t: &mut Self, at: usize| {
+            t.b.ins()
+                .stack_load(types::I64, types::I64, slot, at as i32)
+        };
+        self.bases = (0..entries - 1).map(|k| load(self, 8 * k)).collect();
+        let out = load(self, 8 * (entries - 1));
         self.row_loop(n, out, out_step, v, RowWrite::Store, Some(latch));
         self.b.switch_to_block(latch);
-        let r = self.b.use_var(row);
+        let r = load(self, row_at);
         let next = self.b.ins().iadd_imm_s(r, 1);
-        self.b.def_var(row, next);
+        self.b
+            .ins()
+            .stack_store(types::I64, next, slot, row_at as i32);
+        let rows = load(self, rows_at);
         let more = self.b.ins().icmp(IntCC::SignedLessThan, next, rows);
         self.b.ins().brif(more, advance, &[], exit, &[]);
         // Only with another row to go: a one-row call passes no jumps.
         self.b.switch_to_block(advance);
-        for (k, &at) in starts.iter().enumerate() {
+        let jumps = load(self, jumps_at);
+        for k in 0..entries {
             let flags = MemFlagsData::trusted();
             let jump = self.b.ins().load(types::I64, flags, jumps, 8 * k as i32);
-            let start = self.b.use_var(at);
+            let start = load(self, 8 * k);
             let moved = self.b.ins().iadd(start, jump);
-            self.b.def_var(at, moved);
+            self.b
+                .ins()
+                .stack_store(types::I64, moved, slot, 8 * k as i32);
         }
-        self.b.ins().jump(header, &[]);
+        self.b.ins().jump(body, &[]);
         self.b.switch_to_block(exit);
         self.b.ins().return_(&[]);
     }
