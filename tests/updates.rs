@@ -99,3 +99,53 @@ fn a_failing_update_leaves_the_array_bound_and_unchanged() {
         .expect("A is still bound");
     assert_eq!(s.take_output(), "10000.0 1.0\n");
 }
+
+/// Store kernels over 2-D regions run a piece's whole rows in one call (the kernel loops
+/// over the rows) and a piece's partial first and last rows alone: the interpreter's bits
+/// for 1, 2 and 3 threads (pieces that start and end mid-row), over strided, reversed,
+/// transposed and broadcast inputs, complex and bool results, in-place stencil updates and
+/// column updates (rows of one element).
+#[test]
+fn two_dimensional_regions_give_the_interpreters_bits_for_any_thread_count() {
+    let program = "\
+let u = rand(201, 333, seed=1)
+let v = rand(333, 201, seed=2)
+let w = u + transpose(v) * 2.0
+print(sum(w), w[200, 332], w[100, 7])
+let z = complex(u, transpose(v))
+let zz = z * z + 1.0
+print(sum(real(zz)), sum(imag(zz)), zz[57, 300])
+let b = u[::-1, ::2] > 0.5
+print(sum(b), b[3, 4], b[200, 166])
+u[1:-1, 1:-1] = 0.25 * (u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:])
+u[:, -1] = u[:, -2] * 3.0
+u[1::2, ::3] += 1.0
+print(sum(u), u[150, 200], u[7, 332])
+let i = reshape(arange(201 * 333), 201, 333)
+let j = i * 3 + transpose(reshape(arange(333 * 201), 333, 201)) // 7
+print(sum(j), j[200, 332])
+let s = u[::3, 5:299:7] * 2.0 - v[::5, ::3][:67, :42]
+print(sum(s), s[66, 41])
+let t = sin(u[:, ::-1]) + v[:201, :1]
+print(sum(t), t[200, 0])
+";
+    let on = |kind: BackendKind, threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        pool.install(|| {
+            let options = Options {
+                fold_limit: 0,
+                ..Options::default()
+            };
+            let mut s = Session::with_options(kind, options).expect("session");
+            s.run_str(program).expect("runs");
+            s.take_output()
+        })
+    };
+    let want = on(BackendKind::Interp, 2);
+    for threads in [1, 2, 3] {
+        assert_eq!(on(BackendKind::Cpu, threads), want, "{threads} threads");
+    }
+}
