@@ -509,16 +509,19 @@ fn call_rows(f: Code, bases: &[i64], steps: &[i64], len: usize, rows: usize, jum
     }
 }
 
+/// Stores positions `start..end` one call per row segment.
+fn store_segments(f: Code, rows: &Rows, start: usize, end: usize) {
+    segments(rows, start, end, |bases, steps, len, _| {
+        let (out, inputs) = bases.split_last().expect("the output entry");
+        call(f, inputs, steps, len, *out as usize)
+    });
+}
+
 /// Stores positions `start..end` of a two-dimensional kernel without draws or a wide
 /// program: a partial first and last row alone, the whole rows between in one call.
 fn store_rows(f: Code, rows: &Rows, start: usize, end: usize) {
     let inner = rows.dims[1];
-    let one_by_one = |from: usize, to: usize| {
-        segments(rows, from, to, |bases, steps, len, _| {
-            let (out, inputs) = bases.split_last().expect("the output entry");
-            call(f, inputs, steps, len, *out as usize)
-        })
-    };
+    let one_by_one = |from: usize, to: usize| store_segments(f, rows, from, to);
     let first_whole = start.next_multiple_of(inner).min(end);
     one_by_one(start, first_whole);
     let whole = (end - first_whole) / inner;
@@ -575,12 +578,9 @@ fn store(f: Code, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>, positi
         }
         if rows.dims.len() == 2 && rows.randoms.is_empty() && f.wide.is_none() {
             store_rows(f, rows, start, end);
-            return;
+        } else {
+            store_segments(f, rows, start, end);
         }
-        segments(rows, start, end, |bases, steps, len, _| {
-            let (out, inputs) = bases.split_last().expect("the output entry");
-            call(f, inputs, steps, len, *out as usize)
-        });
     };
     let pieces = total.div_ceil(piece);
     crate::runtime::team::run(pieces, &work);
