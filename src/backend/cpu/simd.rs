@@ -325,11 +325,6 @@ impl Translator<'_> {
         combine: Combine,
         scalar: Block,
     ) {
-        let (header, body, done) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
         let ok = self.contiguous(None);
         let pair = |t: &mut Self, a: Variable, b: Variable| {
             let (x, y) = (t.b.use_var(a), t.b.use_var(b));
@@ -342,40 +337,13 @@ impl Translator<'_> {
         let init23 = pair(self, lanes[2], lanes[3]);
         self.b.def_var(acc01, init01);
         self.b.def_var(acc23, init23);
-        let first = if matches!(combine, Combine::Min | Combine::Max) {
-            let eights = self.b.create_block();
-            self.b.ins().brif(ok, eights, &[], scalar, &[]);
-            self.b.switch_to_block(eights);
+        let vectors = self.b.create_block();
+        self.b.ins().brif(ok, vectors, &[], scalar, &[]);
+        self.b.switch_to_block(vectors);
+        if matches!(combine, Combine::Min | Combine::Max) {
             self.vector_extremes(n4, (i, cursors), v, combine, [acc01, acc23]);
-            self.b.ins().jump(header, &[]);
-            None
-        } else {
-            Some(ok)
-        };
-        if let Some(ok) = first {
-            self.b.ins().brif(ok, header, &[], scalar, &[]);
         }
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n4);
-        self.b.ins().brif(more, body, &[], done, &[]);
-        self.b.switch_to_block(body);
-        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let x01 = self.vector_body(&at, 0)[v];
-        let x23 = self.vector_body(&at, 2)[v];
-        for (acc, x) in [(acc01, x01), (acc23, x23)] {
-            let a = self.b.use_var(acc);
-            let c = self.vector_combine(combine, a, x);
-            self.b.def_var(acc, c);
-        }
-        for ((k, &c), step) in cursors.iter().enumerate().zip(lane_steps(self.kernel)) {
-            let bumped = self.b.ins().iadd_imm_s(at[k], 4 * step);
-            self.b.def_var(c, bumped);
-        }
-        let next = self.b.ins().iadd_imm_s(iv, 4);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(done);
+        self.vector_groups(n4, (i, cursors), v, combine, &[acc01, acc23]);
         for (acc, pair) in [(acc01, &lanes[..2]), (acc23, &lanes[2..])] {
             let a = self.b.use_var(acc);
             for (l, &lane) in pair.iter().enumerate() {
@@ -400,11 +368,6 @@ impl Translator<'_> {
         combine: Combine,
         accs: [Variable; 2],
     ) {
-        let (header, body, done) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
         let n8 = self.b.ins().band_imm_s(n4, !7);
         let copies = accs.map(|acc| {
             let copy = self.b.declare_var(V);
@@ -412,33 +375,60 @@ impl Translator<'_> {
             self.b.def_var(copy, x);
             copy
         });
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(header);
-        let iv = self.b.use_var(i);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, n8);
-        self.b.ins().brif(more, body, &[], done, &[]);
-        self.b.switch_to_block(body);
-        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
-        let targets = [accs[0], accs[1], copies[0], copies[1]];
-        for (acc, first) in targets.into_iter().zip([0, 2, 4, 6]) {
-            let x = self.vector_body(&at, first)[v];
-            let a = self.b.use_var(acc);
-            let c = self.vector_combine(combine, a, x);
-            self.b.def_var(acc, c);
-        }
-        for ((k, &c), step) in cursors.iter().enumerate().zip(lane_steps(self.kernel)) {
-            let bumped = self.b.ins().iadd_imm_s(at[k], 8 * step);
-            self.b.def_var(c, bumped);
-        }
-        let next = self.b.ins().iadd_imm_s(iv, 8);
-        self.b.def_var(i, next);
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(done);
+        self.vector_groups(
+            n8,
+            (i, cursors),
+            v,
+            combine,
+            &[accs[0], accs[1], copies[0], copies[1]],
+        );
         for (acc, copy) in accs.into_iter().zip(copies) {
             let (a, b) = (self.b.use_var(acc), self.b.use_var(copy));
             let c = self.vector_combine(combine, a, b);
             self.b.def_var(acc, c);
         }
+    }
+
+    /// From the current block: while `i < limit`, combines elements `2a, 2a + 1` of each
+    /// group of `2 · accs.len()` into accumulator `a`, bumping the cursors and `i` past the
+    /// group; then continues in a new block (the current one on return).
+    fn vector_groups(
+        &mut self,
+        limit: ir::Value,
+        (i, cursors): (Variable, &[Variable]),
+        v: usize,
+        combine: Combine,
+        accs: &[Variable],
+    ) {
+        let (header, body, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let group = 2 * accs.len() as i64;
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let iv = self.b.use_var(i);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, iv, limit);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        let at: Vec<ir::Value> = cursors.iter().map(|&c| self.b.use_var(c)).collect();
+        let xs: Vec<ir::Value> = (0..accs.len())
+            .map(|a| self.vector_body(&at, 2 * a as i32)[v])
+            .collect();
+        for (&acc, x) in accs.iter().zip(xs) {
+            let a = self.b.use_var(acc);
+            let c = self.vector_combine(combine, a, x);
+            self.b.def_var(acc, c);
+        }
+        for ((k, &c), step) in cursors.iter().enumerate().zip(lane_steps(self.kernel)) {
+            let bumped = self.b.ins().iadd_imm_s(at[k], group * step);
+            self.b.def_var(c, bumped);
+        }
+        let next = self.b.ins().iadd_imm_s(iv, group);
+        self.b.def_var(i, next);
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(done);
     }
 
     /// The pair's lanes swapped (one `pshufd`).
