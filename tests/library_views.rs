@@ -186,11 +186,7 @@ fn run(
     threads: usize,
     pick: fn(&(&'static str, &'static str)) -> &'static str,
 ) -> Vec<Bits> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("thread pool");
-    pool.install(|| {
+    common::with_threads(threads, || {
         // No folding: every call runs as a plan step of the backend under test.
         let options = Options {
             fold_limit: 0,

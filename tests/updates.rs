@@ -4,6 +4,8 @@
 //! of the array inside the value at shifted positions, aliases taken before, failures
 //! midway — and copy nothing when the name is all that holds the array.
 
+mod common;
+
 use arr::lower::Options;
 use arr::{BackendKind, Session};
 use proptest::prelude::*;
@@ -130,11 +132,7 @@ let t = sin(u[:, ::-1]) + v[:201, :1]
 print(sum(t), t[200, 0])
 ";
     let on = |kind: BackendKind, threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool");
-        pool.install(|| {
+        common::with_threads(threads, || {
             let options = Options {
                 fold_limit: 0,
                 ..Options::default()

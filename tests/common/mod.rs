@@ -147,3 +147,12 @@ pub fn expr_strategy() -> impl Strategy<Value = String> {
         ]
     })
 }
+
+/// `f` on a pool of `threads` threads (the kernel team sizes itself by the pool it runs in).
+pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+        .install(f)
+}
