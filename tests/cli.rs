@@ -496,6 +496,39 @@ fn kernels_compiled_once_are_loaded_by_the_next_run() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// One plan's kernels compile together (on every thread of the kernel team): a plan whose
+/// kernels are partly in the store loads those and compiles the others, with the results of
+/// compiling them all.
+#[test]
+fn a_plan_with_stored_and_new_kernels_loads_some_and_compiles_the_rest() {
+    let first = "let x = linspace(0, 1, 5000)\nprint(sum(exp(x) * sin(3.0 * x)))\n";
+    let both = "let x = linspace(0, 1, 5000)\nprint(sum(exp(x) * sin(3.0 * x)) + \
+                max(sqrt(x) - x * 0.75) + sum(x[::3] > 0.5) + min(x * x - 0.25) + sum(abs(x - 0.5)))\n";
+    let (dir, script) = temp_script("batch", "a.arr", first);
+    let both_script = dir.join("b.arr");
+    std::fs::write(&both_script, both).expect("write");
+    let both_script = both_script.to_str().expect("utf-8");
+    let store = dir.join("kernels");
+    let run = |script: &str, cache: &str| {
+        let out = arr_env(&["run", "--time", script], &[("ARR_KERNEL_CACHE", cache)]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (stdout(&out), kernel_counts(&stderr(&out)))
+    };
+    let (_, (stored, _)) = run(&script, store.to_str().expect("utf-8"));
+    let (mixed, (compiled, loaded)) = run(both_script, store.to_str().expect("utf-8"));
+    assert_eq!(loaded, stored, "the first script's kernels are loaded");
+    assert!(
+        compiled >= 4,
+        "the four new reductions are compiled: {compiled}"
+    );
+    let (alone, counts) = run(both_script, "off");
+    assert_eq!(counts, (compiled + loaded, 0));
+    let interp = arr(&["run", "--backend", "interp", both_script]);
+    assert_eq!(mixed, stdout(&interp), "each kernel's code is its own");
+    assert_eq!(alone, stdout(&interp));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn version_and_time() {
     let out = arr(&["--version"]);

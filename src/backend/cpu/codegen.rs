@@ -20,9 +20,11 @@ use crate::dtype::DType;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source, math};
 use crate::graph::{BinaryOp, UnaryOp};
 use crate::runtime::Scalar;
+use crate::runtime::team;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, AbiParam, FuncRef, InstBuilder, MemFlagsData, Type, types};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -131,61 +133,83 @@ impl Jit {
         text
     }
 
-    /// Compiles a kernel to native code, or loads the code an earlier run compiled for it
-    /// from the kernel store (then `true`). With `columns`, a reduction over the last axis
-    /// is compiled to run along the *previous* axis instead, combining each element into
-    /// the accumulator row `out` (`out[j] = out[j] ∘ v(j)`): the host then feeds it one
-    /// reduced index at a time, which walks memory contiguously when the reduced axis is
-    /// strided.
+    /// Compiles kernels to native code, or loads the code an earlier run compiled for them
+    /// from the kernel store (then `true`), in order. With `columns`, a reduction over the
+    /// last axis is compiled to run along the *previous* axis instead, combining each
+    /// element into the accumulator row `out` (`out[j] = out[j] ∘ v(j)`): the host then
+    /// feeds it one reduced index at a time, which walks memory contiguously when the
+    /// reduced axis is strided.
+    ///
+    /// Kernels are translated here, then compiled (and saved to the store) as pieces of
+    /// the kernel team, so a plan's kernels compile on every core at once: Cranelift takes
+    /// 0.2–0.7 ms a kernel, and a loop body's plan may compile a dozen.
     #[allow(unsafe_code)]
-    pub fn compile(&mut self, kernel: &Kernel, columns: bool) -> Result<(KernelFn, bool), String> {
-        let key = (self.store.as_ref()).map(|s| s.key(kernel, columns, simd::layout_key(kernel)));
+    pub fn compile(
+        &mut self,
+        kernels: &[(&Kernel, bool)],
+    ) -> Result<Vec<(KernelFn, bool)>, String> {
         let shims = self.shims.len() as u32;
-        let saved = (self.store.as_ref())
-            .zip(key)
-            .and_then(|(s, k)| s.load(k, shims));
-        let loaded = saved.is_some();
-        self.next += 1;
-        let name = format!("kernel{}", self.next);
-        let id = self
-            .module
-            .declare_function(&name, Linkage::Local, &kernel_signature(&self.module))
-            .map_err(|e| e.to_string())?;
-        let code = match saved {
-            Some(code) => code,
-            None => {
+        let mut ids = Vec::with_capacity(kernels.len());
+        let mut keys = Vec::with_capacity(kernels.len());
+        let mut codes = Vec::with_capacity(kernels.len());
+        let mut translated = vec![];
+        for (i, &(kernel, columns)) in kernels.iter().enumerate() {
+            let key =
+                (self.store.as_ref()).map(|s| s.key(kernel, columns, simd::layout_key(kernel)));
+            let saved = (self.store.as_ref())
+                .zip(key)
+                .and_then(|(s, k)| s.load(k, shims));
+            self.next += 1;
+            let name = format!("kernel{}", self.next);
+            let id = self
+                .module
+                .declare_function(&name, Linkage::Local, &kernel_signature(&self.module))
+                .map_err(|e| e.to_string())?;
+            if saved.is_none() {
                 self.translate(kernel, columns);
-                self.ctx
-                    .compile(self.module.isa(), &mut Default::default())
-                    .map_err(|e| format!("{e:?}"))?;
-                let compiled = (self.ctx.compiled_code()).ok_or("no code was compiled")?;
-                let code = stored::Code {
-                    align: u64::from(compiled.buffer.alignment),
-                    bytes: compiled.code_buffer().to_vec(),
-                    relocs: (compiled.buffer.relocs().iter())
-                        .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
-                        .collect(),
-                };
-                self.module.clear_context(&mut self.ctx);
-                if let (Some(store), Some(key)) = (&self.store, key) {
-                    store.save(key, &code);
-                }
-                code
+                translated.push((
+                    i,
+                    std::mem::replace(&mut self.ctx.func, ir::Function::new()),
+                ));
             }
-        };
-        self.module
-            .define_function_bytes(id, code.align, &code.bytes, &code.relocs)
-            .map_err(|e| e.to_string())?;
+            ids.push(id);
+            keys.push(key);
+            codes.push(saved);
+        }
+        let (isa, store) = (self.module.isa(), self.store.as_ref());
+        let compiled = team::map(translated.len(), |t| {
+            let (i, func) = &translated[t];
+            let code = emit(isa, func.clone(), ids[*i])?;
+            if let (Some(store), Some(key)) = (store, keys[*i]) {
+                store.save(key, &code);
+            }
+            Ok::<_, String>(code)
+        });
+        let mut loaded = vec![true; kernels.len()];
+        for ((i, _), code) in translated.iter().zip(compiled) {
+            codes[*i] = Some(code?);
+            loaded[*i] = false;
+        }
+        for (&id, code) in ids.iter().zip(&codes) {
+            let code = code.as_ref().ok_or("a kernel was not compiled")?;
+            self.module
+                .define_function_bytes(id, code.align, &code.bytes, &code.relocs)
+                .map_err(|e| e.to_string())?;
+        }
         self.module
             .finalize_definitions()
             .map_err(|e| e.to_string())?;
-        let f = self.module.get_finalized_function(id);
-        // SAFETY: the code was generated (now or by an earlier run of this build, see
-        // `stored`) with exactly the signature of `KernelFn`.
-        Ok((
-            unsafe { std::mem::transmute::<*const u8, KernelFn>(f) },
-            loaded,
-        ))
+        Ok(ids
+            .iter()
+            .zip(loaded)
+            .map(|(&id, loaded)| {
+                let f = self.module.get_finalized_function(id);
+                // SAFETY: the code was generated (now or by an earlier run of this build,
+                // see `stored`) with exactly the signature of `KernelFn`.
+                let f = unsafe { std::mem::transmute::<*const u8, KernelFn>(f) };
+                (f, loaded)
+            })
+            .collect())
     }
 
     fn translate(&mut self, kernel: &Kernel, columns: bool) {
@@ -254,6 +278,21 @@ impl Jit {
         t.b.seal_all_blocks();
         t.b.finalize(self.module.target_config());
     }
+}
+
+/// The machine code of a translated kernel `func` declared as `id`.
+fn emit(isa: &dyn TargetIsa, func: ir::Function, id: FuncId) -> Result<stored::Code, String> {
+    let mut ctx = Context::for_function(func);
+    ctx.compile(isa, &mut Default::default())
+        .map_err(|e| format!("{e:?}"))?;
+    let compiled = ctx.compiled_code().ok_or("no code was compiled")?;
+    Ok(stored::Code {
+        align: u64::from(compiled.buffer.alignment),
+        bytes: compiled.code_buffer().to_vec(),
+        relocs: (compiled.buffer.relocs().iter())
+            .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
+            .collect(),
+    })
 }
 
 fn shim_signatures() -> Vec<(&'static str, Vec<Type>, Type)> {

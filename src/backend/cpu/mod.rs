@@ -145,25 +145,40 @@ impl Cpu {
             self.stats.cache_hits += 1;
             return Ok(f);
         }
+        self.compile(&[(key, kernel, columns)])?;
+        self.cache
+            .get(&key)
+            .copied()
+            .ok_or_else(|| crate::diag::value_error("internal error: a kernel was not compiled"))
+    }
+
+    /// Compiles kernels (or loads them from the kernel store) into the cache, all at once
+    /// (`Jit::compile` spreads them over the kernel team): (cache key, kernel, by columns).
+    fn compile(&mut self, kernels: &[(u64, &Kernel, bool)]) -> Result<()> {
+        if kernels.is_empty() {
+            return Ok(());
+        }
         let start = Instant::now();
-        let (f, loaded) = self.jit.compile(kernel, columns).map_err(|e| {
+        let jobs: Vec<(&Kernel, bool)> = kernels.iter().map(|&(_, k, c)| (k, c)).collect();
+        let fns = self.jit.compile(&jobs).map_err(|e| {
             Error::new(
                 ErrorKind::Value,
                 format!("internal error: a kernel failed to compile: {e}"),
             )
         })?;
         self.stats.compile += start.elapsed();
-        if loaded {
-            self.stats.kernels_loaded += 1;
-        } else {
-            self.stats.kernels_compiled += 1;
+        for (&(key, kernel, columns), (f, loaded)) in kernels.iter().zip(fns) {
+            if loaded {
+                self.stats.kernels_loaded += 1;
+            } else {
+                self.stats.kernels_compiled += 1;
+            }
+            // Leaked like the JIT's code: both live as long as the process's compile cache.
+            let wide =
+                wide::Program::new(kernel, columns, self.width).map(|p| &*Box::leak(Box::new(p)));
+            self.cache.insert(key, Code { jit: f, wide });
         }
-        // Leaked like the JIT's code: both live as long as the process's compile cache.
-        let wide =
-            wide::Program::new(kernel, columns, self.width).map(|p| &*Box::leak(Box::new(p)));
-        let f = Code { jit: f, wide };
-        self.cache.insert(key, f);
-        Ok(f)
+        Ok(())
     }
 
     /// Runs one kernel step on host arrays (`buffers` by plan buffer; `into` the row-major
@@ -278,15 +293,36 @@ impl Cpu {
         (plan, keys)
     }
 
-    /// Each kernel step's compiled function (from the cache, or compiled now).
+    /// Each kernel step's compiled function (from the cache, or compiled now: the plan's
+    /// missing kernels together).
     fn compile_plan(&mut self, plan: &Plan, keys: &[u64]) -> Result<Compiled> {
+        let mut missing: Vec<(u64, &Kernel, bool)> = vec![];
+        for (step, &key) in plan.steps.iter().zip(keys) {
+            if let Step::Kernel { kernel, .. } = step
+                && !self.cache.contains_key(&key)
+                && !missing.iter().any(|m| m.0 == key)
+            {
+                missing.push((key, kernel, reduce::by_columns(kernel)));
+            }
+        }
+        self.compile(&missing)?;
+        // A kernel compiled just now is a cache hit from its second step on.
+        let mut fresh: Vec<u64> = missing.iter().map(|m| m.0).collect();
         plan.steps
             .iter()
             .zip(keys)
             .map(|(step, &key)| match step {
                 Step::Kernel { kernel, .. } => {
-                    let columns = reduce::by_columns(kernel);
-                    Ok(Some((self.kernel_fn(kernel, key, columns)?, columns)))
+                    let code = self.cache.get(&key).copied().ok_or_else(|| {
+                        crate::diag::value_error("internal error: a kernel was not compiled")
+                    })?;
+                    match fresh.iter().position(|&k| k == key) {
+                        Some(at) => {
+                            fresh.swap_remove(at);
+                        }
+                        None => self.stats.cache_hits += 1,
+                    }
+                    Ok(Some((code, reduce::by_columns(kernel))))
                 }
                 Step::Node { .. } => Ok(None),
             })
