@@ -2,7 +2,7 @@
 //! traced once, symbolically, and then run as a prepared program — no re-tracing, re-fusing,
 //! compiling or hashing per iteration.
 //!
-//! **Recording.** From a loop's third iteration, the body is traced with every value it
+//! **Recording.** From a loop's second iteration, the body is traced with every value it
 //! reads from outside the body replaced by an [`Op::Param`] node of the same shape, dtype
 //! and weakness (the loop variable too). Materialised 0-d values that the body does not
 //! assign (`dx`, `nit`, `rho`) stay constants, so they fold and specialise as usual; each
@@ -49,9 +49,12 @@ mod run;
 
 pub(crate) use family::Affine;
 
-/// Iterations traced normally before a loop body is recorded (short loops never pay for
-/// preparing a program).
-pub(super) const WARMUP: u64 = 2;
+/// Iterations traced normally before a loop body is recorded: a loop of one iteration never
+/// pays for preparing a program. Only one, because every traced iteration compiles kernels
+/// of its own (the first with the values before the loop folded in, a second fused with the
+/// first's lazy results) that the program never reuses: two cost cavity flow 13 kernels
+/// compiled instead of 9, Durbin's recursion 7 instead of 3.
+pub(super) const WARMUP: u64 = 1;
 /// Recordings that stop (see the module docs) before a loop is no longer recorded.
 const MAX_ABORTS: u32 = 2;
 /// Recordings per loop (guards or shapes that keep changing) before it is left alone.
