@@ -166,11 +166,16 @@ pub(crate) fn wrapping(
             .find(|&&i| i < -n || i >= n)
             .copied()
             .unwrap_or(hi);
-        return Err(index_error(format!(
-            "index {bad} is out of bounds for axis {axis} with size {n}"
-        )));
+        return Err(out_of_bounds(bad, n, axis));
     }
     Ok(move |i: i64| (if i < 0 { i + n } else { i }) as usize)
+}
+
+/// NumPy's error for position `bad` of an axis of length `n`.
+fn out_of_bounds(bad: i64, n: i64, axis: usize) -> crate::diag::Error {
+    index_error(format!(
+        "index {bad} is out of bounds for axis {axis} with size {n}"
+    ))
 }
 
 /// `x` with rows `idx` (on the leading axis) replaced by `value` broadcast to `region`
@@ -179,8 +184,12 @@ pub(crate) fn wrapping(
 pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -> Result<Array> {
     let idx = idx.as_standard_layout();
     let positions = idx.as_slice().expect("standard layout");
-    let wrap = wrapping(positions, x.shape()[0], 0)?;
+    let n = x.shape()[0] as i64;
     let row: usize = x.shape()[1..].iter().product();
+    // One element stored a position (`z[i] = 0.0` on a vector): each position is checked
+    // as it is stored, with no pass over them all first; the copy is dropped on an error.
+    let elements = row == 1 && value.len() == 1;
+    let wrap = wrapping(if elements { &[] } else { positions }, x.shape()[0], 0)?;
     macro_rules! put {
         ($variant:ident) => {{
             let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
@@ -192,7 +201,17 @@ pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -
                 a.as_standard_layout().into_owned()
             };
             let dst = out.as_slice_mut().expect("standard layout");
-            if v.len() == 1 {
+            if elements {
+                let s = *v.iter().next().expect("one element");
+                for &i in positions {
+                    // A position below -n wraps to a huge index: out of bounds too.
+                    let at = (if i < 0 { i + n } else { i }) as usize;
+                    match dst.get_mut(at) {
+                        Some(d) => *d = s,
+                        None => return Err(out_of_bounds(i, n, 0)),
+                    }
+                }
+            } else if v.len() == 1 {
                 let s = *v.iter().next().expect("one element");
                 for &i in positions {
                     let at = wrap(i) * row;
