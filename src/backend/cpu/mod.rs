@@ -297,17 +297,17 @@ impl Cpu {
     /// missing kernels together).
     fn compile_plan(&mut self, plan: &Plan, keys: &[u64]) -> Result<Compiled> {
         let mut missing: Vec<(u64, &Kernel, bool)> = vec![];
+        // Kernels compiled now: a cache hit from their second step on.
+        let mut fresh = std::collections::HashSet::new();
         for (step, &key) in plan.steps.iter().zip(keys) {
             if let Step::Kernel { kernel, .. } = step
                 && !self.cache.contains_key(&key)
-                && !missing.iter().any(|m| m.0 == key)
+                && fresh.insert(key)
             {
                 missing.push((key, kernel, reduce::by_columns(kernel)));
             }
         }
         self.compile(&missing)?;
-        // A kernel compiled just now is a cache hit from its second step on.
-        let mut fresh: Vec<u64> = missing.iter().map(|m| m.0).collect();
         plan.steps
             .iter()
             .zip(keys)
@@ -316,11 +316,8 @@ impl Cpu {
                     let code = self.cache.get(&key).copied().ok_or_else(|| {
                         crate::diag::value_error("internal error: a kernel was not compiled")
                     })?;
-                    match fresh.iter().position(|&k| k == key) {
-                        Some(at) => {
-                            fresh.swap_remove(at);
-                        }
-                        None => self.stats.cache_hits += 1,
+                    if !fresh.remove(&key) {
+                        self.stats.cache_hits += 1;
                     }
                     Ok(Some((code, reduce::by_columns(kernel))))
                 }
