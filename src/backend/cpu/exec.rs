@@ -521,9 +521,8 @@ fn store_segments(f: Code, rows: &Rows, start: usize, end: usize) {
 /// program: a partial first and last row alone, the whole rows between in one call.
 fn store_rows(f: Code, rows: &Rows, start: usize, end: usize) {
     let inner = rows.dims[1];
-    let one_by_one = |from: usize, to: usize| store_segments(f, rows, from, to);
     let first_whole = start.next_multiple_of(inner).min(end);
-    one_by_one(start, first_whole);
+    store_segments(f, rows, start, first_whole);
     let whole = (end - first_whole) / inner;
     if whole > 0 {
         let mut bases: PerInput<i64> = smallvec::smallvec![0; rows.inputs.len()];
@@ -533,7 +532,7 @@ fn store_rows(f: Code, rows: &Rows, start: usize, end: usize) {
             .collect();
         call_rows(f, &bases, &rows.steps(), inner, whole, &jumps);
     }
-    one_by_one(first_whole + whole * inner, end);
+    store_segments(f, rows, first_whole + whole * inner, end);
 }
 
 /// `f(0)`, …, `f(n - 1)` in index order: on the team when the `n` pieces cover at least
