@@ -44,6 +44,13 @@ fn statement() -> impl Strategy<Value = String> {
         off.clone()
             .prop_map(|a| format!("keep = y\ny[{a}:, :] += 1.5")),
         Just("y[:, :] = y[:, ::-1] * 2 - 1".to_string()),
+        // Scatters: repeated positions (the last wins), values reading the array.
+        (off.clone(), off.clone()).prop_map(|(a, b)| format!(
+            "y[[{a}, 5, {a}, -1]] = y[[{b}, 0, 2, {a}]] * 0.5 - keep[{b}]"
+        )),
+        (off.clone(), off.clone()).prop_map(|(a, b)| format!(
+            "y[[{a}, -1, 2], [{b}, 3, {b}]] = y[[{b}, 0, 1], [1, {a}, 7]] + 1"
+        )),
         Just(
             "y[1:-1, 1:-1] = (y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:]) / 4"
                 .to_string()
@@ -100,6 +107,54 @@ fn a_failing_update_leaves_the_array_bound_and_unchanged() {
     s.run_str("print(sum(A), A[99, 99])")
         .expect("A is still bound");
     assert_eq!(s.take_output(), "10000.0 1.0\n");
+}
+
+#[test]
+fn a_scatter_writes_into_its_array_in_and_out_of_replayed_loops() {
+    // NumPy's `x[idx] = f(x[idx])` on a large array: no copy of `x`, traced (the first
+    // iteration) or replayed.
+    let program = "
+        let x = rand(100000, seed=1)
+        let idx = randint(-100000, 100000, 300, seed=2)
+        x[idx] = 0.25
+        for k in 0..20 {
+            x[idx] = x[idx] * 0.5 + k
+            x[[0, -1, 7]] = x[[1, 2, 3]] - 1.0
+        }
+        print(sum(x), x[idx[:5]])";
+    let mut s = Session::new().expect("session");
+    s.run_str(program).expect("runs");
+    let times = s.evaluator().times();
+    assert_eq!(times.backend.updates_copied, 0, "{}", times.report());
+    assert!(times.replayed >= 15, "{}", times.report());
+    assert_eq!(s.take_output(), run(program, false));
+}
+
+#[test]
+fn a_failing_scatter_leaves_the_array_bound_and_unchanged() {
+    let mut s = Session::new().expect("session");
+    s.run_str("let x = arange(100000.0)").expect("runs");
+    let err = s
+        .run_str("x[[1, 5, 100000, 2]] = -1.0")
+        .expect_err("out of bounds");
+    assert!(
+        err.to_string().contains("index 100000 is out of bounds"),
+        "{err}"
+    );
+    // In a replayed loop: the third iteration's positions are out of bounds.
+    let err = s
+        .run_str("for k in 0..5 {\n    x[[3, k * 60000]] = x[[4, 0]] + 0.5\n}")
+        .expect_err("out of bounds");
+    assert!(
+        err.to_string().contains("index 120000 is out of bounds"),
+        "{err}"
+    );
+    s.run_str("print(x[:6], x[60000], sum(x))")
+        .expect("x is still bound");
+    assert_eq!(
+        s.take_output(),
+        "[0.5 1.  2.  4.5 4.  5. ] 1.0 4999890003.0\n"
+    );
 }
 
 /// Store kernels over 2-D regions run a piece's whole rows in one call (the kernel loops

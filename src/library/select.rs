@@ -182,23 +182,45 @@ fn out_of_bounds(bad: i64, n: i64, axis: usize) -> crate::diag::Error {
 /// (`idx`'s shape followed by `x`'s remaining axes), in order: the last of repeated
 /// positions wins, as in NumPy.
 pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -> Result<Array> {
+    let mut out = crate::map_array!(x, a => a.as_standard_layout().into_owned());
+    let idx = idx.as_standard_layout();
+    // A failure drops the copy: positions may be checked as they are stored.
+    write_rows(
+        &mut out,
+        idx.as_slice().expect("standard layout"),
+        value,
+        region,
+    )?;
+    Ok(out)
+}
+
+/// [`put_rows`] writing into `x` itself, a row-major array: every position is checked
+/// before anything is written, so `x` is unchanged when this fails.
+pub fn put_rows_into(
+    x: &mut Array,
+    idx: &ArrayD<i64>,
+    value: &Array,
+    region: &[usize],
+) -> Result<()> {
     let idx = idx.as_standard_layout();
     let positions = idx.as_slice().expect("standard layout");
+    let _checked = wrapping(positions, x.shape()[0], 0)?;
+    write_rows(x, positions, value, region)
+}
+
+/// Writes [`put_rows`]'s rows into `x`, a row-major array. One element stored a position
+/// (`z[i] = 0.0` on a vector) is checked as it is stored, with no pass over the positions
+/// first, so an error may come after some are written; other positions are all checked
+/// before any row is written.
+fn write_rows(x: &mut Array, positions: &[i64], value: &Array, region: &[usize]) -> Result<()> {
     let n = x.shape()[0] as i64;
     let row: usize = x.shape()[1..].iter().product();
-    // One element stored a position (`z[i] = 0.0` on a vector): each position is checked
-    // as it is stored, with no pass over them all first; the copy is dropped on an error.
     let elements = row == 1 && value.len() == 1;
     let wrap = wrapping(if elements { &[] } else { positions }, x.shape()[0], 0)?;
     macro_rules! put {
         ($variant:ident) => {{
-            let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
+            let (Array::$variant(out), Array::$variant(v)) = (x, value) else {
                 unreachable!("cast when built")
-            };
-            let mut out = if a.is_standard_layout() {
-                a.clone()
-            } else {
-                a.as_standard_layout().into_owned()
             };
             let dst = out.as_slice_mut().expect("standard layout");
             if elements {
@@ -221,21 +243,28 @@ pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -
                 let v = v.broadcast(IxDyn(region)).expect("checked when built");
                 let v = v.as_standard_layout();
                 let src = v.as_slice().expect("standard layout");
-                for (k, &i) in positions.iter().enumerate() {
-                    let at = wrap(i) * row;
-                    dst[at..at + row].copy_from_slice(&src[k * row..(k + 1) * row]);
+                if row == 1 {
+                    // Elements: a plain store each (a slice copy calls `memmove`).
+                    for (&s, &i) in src.iter().zip(positions) {
+                        dst[wrap(i)] = s;
+                    }
+                } else {
+                    for (k, &i) in positions.iter().enumerate() {
+                        let at = wrap(i) * row;
+                        dst[at..at + row].copy_from_slice(&src[k * row..(k + 1) * row]);
+                    }
                 }
             }
-            Array::$variant(out)
         }};
     }
-    Ok(match x {
+    match x {
         Array::Bool(_) => put!(Bool),
         Array::I64(_) => put!(I64),
         Array::F32(_) => put!(F32),
         Array::F64(_) => put!(F64),
         Array::C128(_) => put!(C128),
-    })
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -29,13 +29,11 @@ impl Evaluator {
         let Op::Update(spec) = &node.op else {
             return self.fold(node);
         };
+        let arrays = spec.items.iter().filter(|i| matches!(i, IndexItem::Array));
         let simple = self.recording.is_none()
-            && node.inputs.len() == 2
+            && node.inputs.len() == 2 + arrays.count()
             && Rc::ptr_eq(&node.inputs[0], &base)
-            && spec
-                .items
-                .iter()
-                .all(|i| !matches!(i, IndexItem::Array | IndexItem::Dynamic));
+            && !spec.items.iter().any(|i| matches!(i, IndexItem::Dynamic));
         let Some(value) = node.inputs.get(1).filter(|_| simple) else {
             return self.fold(node);
         };
@@ -47,10 +45,12 @@ impl Evaluator {
             return self.fold(node);
         }
         let (spec, value_node, span) = (spec.clone(), value, node.span);
+        let index_nodes = node.inputs[2..].to_vec();
         drop(node);
         // The array is computed now (it has to be, to be written in place), then the value.
         self.force(&base)?;
         if value_node.value().is_none()
+            && index_nodes.is_empty()
             && value_node.size() > self.options.fold_limit
             && self.backend.writes_donated_params()
         {
@@ -58,12 +58,21 @@ impl Evaluator {
         }
         let value = self.force(&value_node)?;
         drop(value_node);
+        // Index arrays computed, their nodes let go (they may read the array).
+        let mut rest = vec![value.clone()];
+        for index in index_nodes {
+            rest.push(self.force(&index)?);
+        }
         let sole;
         (base, sole) = self.sole_holder(name, base)?;
         let slot = self.resolve(name);
         let (Some(slot), true) = (slot, sole) else {
             let value = self.graph.shared_constant(value, false, span)?;
-            let node = self.graph.update(&base, spec, vec![], &value, span)?;
+            let mut arrays = vec![];
+            for index in &rest[1..] {
+                arrays.push(self.graph.shared_constant(index.clone(), false, span)?);
+            }
+            let node = self.graph.update(&base, spec, arrays, &value, span)?;
             return self.fold(node);
         };
         let weak = base.weak;
@@ -73,9 +82,18 @@ impl Evaluator {
             .and_then(Node::into_value)
             .and_then(|a| Rc::try_unwrap(a).ok())
             .expect("checked: the binding was the only other holder");
-        let updated = crate::backend::interp::update_owned(array, &spec, &value, &[])?;
+        let mut array = array.into_standard_layout();
+        // Every position is checked before anything is written: on an error the binding
+        // gets its array back as it was.
+        let written = crate::backend::interp::update_into(&mut array, &spec, &rest);
+        let node = self.graph.constant(array, weak, span)?;
+        if let Err(e) = written {
+            let binding = Binding::Value(Value::Array(node));
+            self.scopes[slot].insert(name.to_string(), binding);
+            return Err(e.or_span(span));
+        }
         self.times.updated_in_place += 1;
-        self.graph.constant(updated, weak, span)
+        Ok(node)
     }
 
     /// Whether the binding of `name` and `base` (its computed node) are all that hold

@@ -16,6 +16,7 @@ mod shims;
 mod simd;
 pub mod spread;
 mod stored;
+mod update;
 pub mod wide;
 
 pub use codegen::Jit;
@@ -78,21 +79,32 @@ struct Lifetimes {
     /// No step from this one on can fail (`fuse::overlap::cannot_fail`), so a parameter
     /// may be updated in place from here (see `Backend::run_prepared`).
     infallible_from: usize,
+    /// Gathers and updates through index arrays the run has before it starts (parameters,
+    /// constants): checked first, they cannot fail later (`update::positions_fit`).
+    checkable: Vec<usize>,
+    /// Like `infallible_from`, once the `checkable` updates' positions are checked.
+    infallible_once_checked: usize,
 }
 
 impl Lifetimes {
     fn of(plan: &Plan) -> Lifetimes {
         let last_use = plan.last_uses();
         let dying = plan.dying_after(&last_use);
-        let infallible_from = plan
-            .steps
-            .iter()
-            .rposition(|s| !crate::fuse::overlap::cannot_fail(s))
+        let fallible = |s: &Step| !crate::fuse::overlap::cannot_fail(s);
+        let infallible_from = plan.steps.iter().rposition(fallible).map_or(0, |s| s + 1);
+        let checkable: Vec<usize> = (0..plan.steps.len())
+            .filter(|&s| update::checkable_positions(plan, s))
+            .collect();
+        let infallible_once_checked = (0..plan.steps.len())
+            .rev()
+            .find(|s| fallible(&plan.steps[*s]) && !checkable.contains(s))
             .map_or(0, |s| s + 1);
         Lifetimes {
             last_use,
             dying,
             infallible_from,
+            checkable,
+            infallible_once_checked,
         }
     }
 }

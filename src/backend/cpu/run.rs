@@ -5,7 +5,7 @@
 //! resolved, and its small temporaries.
 
 use super::spread::{Held, Spread, Spreading, Spreads};
-use super::{Compiled, Cpu, Lifetimes, exec, library_step};
+use super::{Compiled, Cpu, Lifetimes, exec, library_step, update};
 use crate::diag::{Error, ErrorKind, Result};
 use crate::fuse::{Buffer, Kernel, Plan, Step};
 use crate::runtime::{Array, Scalar};
@@ -74,6 +74,12 @@ impl Cpu {
                 Buffer::Temp { .. } => None,
             });
         }
+        // Updates of parameters in place from here on (see `Lifetimes`).
+        let infallible_from =
+            match (lifetimes.checkable.iter()).all(|&s| update::positions_fit(plan, s, params)) {
+                true => lifetimes.infallible_once_checked,
+                false => lifetimes.infallible_from,
+            };
         scratch.resolved.resize_with(plan.steps.len(), || None);
         scratch.spare.resize_with(plan.buffers.len(), || None);
         // Set once a parameter was updated in place: from then on nothing may fail.
@@ -156,7 +162,7 @@ impl Cpu {
                                     Buffer::Temp { .. } => true,
                                     Buffer::Param { index, .. } => {
                                         let donated = !reads_it
-                                            && s >= lifetimes.infallible_from
+                                            && s >= infallible_from
                                             && donate(&mut params[index], &old);
                                         committed |= donated;
                                         donated
@@ -204,51 +210,84 @@ impl Cpu {
                     self.stats.kernels_run += 1;
                 }
                 Step::Node { node, inputs, out } => {
-                    // A large matrix product is spread by rows; any other library step reads
-                    // its spread inputs whole.
-                    let mut spread_rows = None;
-                    if let Some(sp) = &spreading {
-                        let product = sp.product(node, inputs, &held, |b| shape_of(&buffers, b));
-                        spread_rows = product.as_ref().map(|_| sp);
-                        let whole = match product {
-                            Some(whole) => whole,
-                            None => inputs.iter().map(|a| a.buf).collect(),
-                        };
-                        let wanted = whole.into_iter();
-                        let received = gather(sp, plan, params, &mut buffers, &mut held, wanted);
-                        self.stats.bytes_received += received as u64;
-                    }
-                    let input = |i: usize| inputs.get(i).and_then(|a| buffers[a.buf].as_deref());
-                    let value = match crate::backend::interp::scalar_f64(node, input) {
-                        Some(x) => overwrite(scratch.spare[*out].take(), x),
+                    let updated = match spreading {
                         None => {
-                            let args = |buffers: &[Option<Rc<Array>>]| -> SmallVec<[_; 4]> {
-                                (inputs.iter())
-                                    .map(|a| buffers[a.buf].clone().expect("plan order"))
-                                    .collect()
-                            };
-                            let own = match spread_rows {
-                                Some(sp) => sp.product_rows(node, inputs, &args(&buffers))?,
-                                None => None,
-                            };
-                            if let Some(own) = own {
-                                held[*out] = Held::Rows;
-                                self.stats.kernels_spread += 1;
-                                Rc::new(own)
-                            } else {
-                                // Refused (alike on every process): run whole, inputs whole.
-                                if let Some(sp) = spread_rows {
-                                    let wanted = inputs.iter().map(|a| a.buf);
-                                    let received =
-                                        gather(sp, plan, params, &mut buffers, &mut held, wanted);
-                                    self.stats.bytes_received += received as u64;
-                                }
-                                held[*out] = Held::Whole;
-                                Rc::new(library_step(node, inputs, &args(&buffers))?)
-                            }
+                            let at = (s, node, &inputs[..]);
+                            let last =
+                                (inputs.first()).is_some_and(|a| lifetimes.last_use[a.buf] == s);
+                            update::in_place(
+                                plan,
+                                (last, infallible_from),
+                                at,
+                                params,
+                                &mut buffers,
+                            )?
                         }
+                        Some(_) => None,
                     };
-                    buffers[*out] = Some(value);
+                    if let Some(updated) = updated {
+                        // The lent parameter is the result: nothing after this may fail.
+                        committed |= matches!(plan.buffers[inputs[0].buf], Buffer::Param { .. });
+                        buffers[*out] = Some(updated);
+                    } else {
+                        if matches!(node.op, crate::graph::Op::Update(_)) {
+                            self.stats.updates_copied += 1;
+                        }
+                        // A large matrix product is spread by rows; any other library step reads
+                        // its spread inputs whole.
+                        let mut spread_rows = None;
+                        if let Some(sp) = &spreading {
+                            let product =
+                                sp.product(node, inputs, &held, |b| shape_of(&buffers, b));
+                            spread_rows = product.as_ref().map(|_| sp);
+                            let whole = match product {
+                                Some(whole) => whole,
+                                None => inputs.iter().map(|a| a.buf).collect(),
+                            };
+                            let wanted = whole.into_iter();
+                            let received =
+                                gather(sp, plan, params, &mut buffers, &mut held, wanted);
+                            self.stats.bytes_received += received as u64;
+                        }
+                        let input =
+                            |i: usize| inputs.get(i).and_then(|a| buffers[a.buf].as_deref());
+                        let value = match crate::backend::interp::scalar_f64(node, input) {
+                            Some(x) => overwrite(scratch.spare[*out].take(), x),
+                            None => {
+                                let args = |buffers: &[Option<Rc<Array>>]| -> SmallVec<[_; 4]> {
+                                    (inputs.iter())
+                                        .map(|a| buffers[a.buf].clone().expect("plan order"))
+                                        .collect()
+                                };
+                                let own = match spread_rows {
+                                    Some(sp) => sp.product_rows(node, inputs, &args(&buffers))?,
+                                    None => None,
+                                };
+                                if let Some(own) = own {
+                                    held[*out] = Held::Rows;
+                                    self.stats.kernels_spread += 1;
+                                    Rc::new(own)
+                                } else {
+                                    // Refused (alike on every process): run whole, inputs whole.
+                                    if let Some(sp) = spread_rows {
+                                        let wanted = inputs.iter().map(|a| a.buf);
+                                        let received = gather(
+                                            sp,
+                                            plan,
+                                            params,
+                                            &mut buffers,
+                                            &mut held,
+                                            wanted,
+                                        );
+                                        self.stats.bytes_received += received as u64;
+                                    }
+                                    held[*out] = Held::Whole;
+                                    Rc::new(library_step(node, inputs, &args(&buffers))?)
+                                }
+                            }
+                        };
+                        buffers[*out] = Some(value);
+                    }
                 }
             }
             for &b in &lifetimes.dying[s] {
@@ -404,7 +443,7 @@ fn overwrite(spare: Option<Rc<Array>>, x: Scalar) -> Rc<Array> {
 /// Takes parameter `param` out of the caller's hands (leaving a placeholder) when the only
 /// other holder of its array is `held`, the plan's own reference: the update may then run
 /// in place.
-fn donate(param: &mut Rc<Array>, held: &Rc<Array>) -> bool {
+pub(super) fn donate(param: &mut Rc<Array>, held: &Rc<Array>) -> bool {
     if !Rc::ptr_eq(param, held) || Rc::strong_count(held) != 2 {
         return false;
     }

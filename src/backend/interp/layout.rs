@@ -221,27 +221,47 @@ pub fn update(
         // `x[idx] = v`: whole rows, in order (the last of repeated positions wins).
         return crate::library::select::put_rows(x, &idx, value, &region);
     }
-    let copy = map_array!(x, a => a.as_standard_layout().into_owned());
-    update_owned(copy, spec, value, arrays)
+    let mut copy = map_array!(x, a => a.as_standard_layout().into_owned());
+    update_into(&mut copy, spec, value, arrays)?;
+    Ok(copy)
 }
 
-/// [`update`] writing into `x` itself (after making it row-major, if it is not).
-pub fn update_owned(
-    x: Array,
+/// Whether every position of the index `arrays` of `spec` is within `shape`.
+pub fn positions_fit(spec: &IndexSpec, shape: &[usize], arrays: &[std::rc::Rc<Array>]) -> bool {
+    match row_positions(spec, shape, arrays) {
+        Some(idx) => {
+            let idx = idx.as_standard_layout();
+            let positions = idx.as_slice().expect("standard layout");
+            crate::library::select::wrapping(positions, shape[0], 0).is_ok()
+        }
+        None => index_arrays(spec, shape, arrays).is_ok(),
+    }
+}
+
+/// [`update`] writing into `x`, a row-major array: every position is checked before
+/// anything is written, so `x` is unchanged when this fails (a backend may update a
+/// caller's array in place and hand it back on an error).
+pub fn update_into(
+    x: &mut Array,
     spec: &IndexSpec,
     value: &Array,
     arrays: &[std::rc::Rc<Array>],
-) -> Result<Array> {
+) -> Result<()> {
+    debug_assert!(x.is_standard_layout(), "callers pass row-major arrays");
     let region = spec.result_shape();
+    if let Some(idx) = row_positions(spec, x.shape(), arrays) {
+        return crate::library::select::put_rows_into(x, &idx, value, &region);
+    }
+    let shape = x.shape().to_vec();
+    // Positions checked (and wrapped) first.
+    let idx = match arrays.is_empty() {
+        true => vec![],
+        false => index_arrays(spec, &shape, arrays)?,
+    };
     macro_rules! run {
-        ($variant:ident, $shape:expr) => {{
-            let (Array::$variant(a), Array::$variant(v)) = (x, value) else {
+        ($variant:ident) => {{
+            let (Array::$variant(out), Array::$variant(v)) = (x, value) else {
                 unreachable!("cast when built")
-            };
-            let mut out = if a.is_standard_layout() {
-                a
-            } else {
-                a.as_standard_layout().into_owned()
             };
             let v = v.broadcast(IxDyn(&region)).expect("checked when built");
             if arrays.is_empty() {
@@ -258,24 +278,22 @@ pub fn update_owned(
                 }
                 assign(view, v);
             } else {
-                let idx = index_arrays(spec, $shape, arrays)?;
-                let offsets = gather_offsets(spec, $shape, &idx);
+                let offsets = gather_offsets(spec, &shape, &idx);
                 let dst = out.as_slice_mut().expect("standard layout");
                 for (&o, val) in offsets.iter().zip(v.iter()) {
                     dst[o] = *val;
                 }
             }
-            Array::$variant(out)
         }};
     }
-    let shape = x.shape().to_vec();
-    Ok(match x {
-        Array::Bool(_) => run!(Bool, &shape),
-        Array::I64(_) => run!(I64, &shape),
-        Array::F32(_) => run!(F32, &shape),
-        Array::F64(_) => run!(F64, &shape),
-        Array::C128(_) => run!(C128, &shape),
-    })
+    match x {
+        Array::Bool(_) => run!(Bool),
+        Array::I64(_) => run!(I64),
+        Array::F32(_) => run!(F32),
+        Array::F64(_) => run!(F64),
+        Array::C128(_) => run!(C128),
+    }
+    Ok(())
 }
 
 /// Regions with at least this many elements are written by all cores.

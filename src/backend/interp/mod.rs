@@ -6,8 +6,6 @@ pub(crate) mod elementwise;
 mod layout;
 mod reduce;
 
-pub(crate) use layout::update_owned;
-
 use super::{Backend, ProgramId, Programs};
 use crate::diag::{Result, value_error};
 use crate::dtype::DType;
@@ -210,6 +208,23 @@ pub(crate) fn compute(node: &Node, inputs: &[Rc<Array>]) -> Result<Array> {
         }
         Op::Device(d) => return Err(d.foreign()),
     })
+}
+
+/// The update `spec` of a node whose inputs after `x` are `rest` (the value, index arrays
+/// and positions), written into `x` itself, a row-major array: unchanged when this fails
+/// (see `layout::update_into`).
+pub(crate) fn update_into(x: &mut Array, spec: &IndexSpec, rest: &[Rc<Array>]) -> Result<()> {
+    let Some((value, rest)) = rest.split_first() else {
+        return Err(value_error("internal error: an update without a value"));
+    };
+    let (arrays, spec) = resolve_positions(spec, rest);
+    layout::update_into(x, &spec, value, arrays)
+}
+
+/// Whether every position of `arrays`, the index arrays of an update `spec` (no dynamic
+/// items) of an array of `shape`, is within it: [`update_into`] cannot fail then.
+pub(crate) fn positions_fit(spec: &IndexSpec, shape: &[usize], arrays: &[Rc<Array>]) -> bool {
+    layout::positions_fit(spec, shape, arrays)
 }
 
 /// Splits an index node's inputs after `x` (and an update's value) into its index arrays and
