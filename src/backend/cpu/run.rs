@@ -74,12 +74,17 @@ impl Cpu {
                 Buffer::Temp { .. } => None,
             });
         }
-        // Updates of parameters in place from here on (see `Lifetimes`).
-        let infallible_from =
-            match (lifetimes.checkable.iter()).all(|&s| update::positions_fit(plan, s, params)) {
-                true => lifetimes.infallible_once_checked,
-                false => lifetimes.infallible_from,
-            };
+        // Updates of parameters in place from here on (see `Lifetimes`); positions are
+        // checked ahead only where that moves it, for a plan with parameters to lend.
+        let check = |s: &usize| update::positions_fit(plan, *s, params);
+        let infallible_from = if lifetimes.infallible_once_checked < lifetimes.infallible_from
+            && !params.is_empty()
+            && lifetimes.checkable.iter().all(check)
+        {
+            lifetimes.infallible_once_checked
+        } else {
+            lifetimes.infallible_from
+        };
         scratch.resolved.resize_with(plan.steps.len(), || None);
         scratch.spare.resize_with(plan.buffers.len(), || None);
         // Set once a parameter was updated in place: from then on nothing may fail.
