@@ -1,6 +1,7 @@
-//! In-place updates of named arrays: `x[i] = v` writes into `x`'s array when the name is
-//! all that holds it, as NumPy does, instead of copying the array for every update (a loop
-//! updating one element of a large array would otherwise copy all of it each time).
+//! In-place updates of named arrays: `x[i] = v` (or `x[idx] = v`) writes into `x`'s array
+//! when the name is all that holds it, as NumPy does, instead of copying the array for every
+//! update (a loop updating one element of a large array would otherwise copy all of it each
+//! time).
 
 use super::{Binding, Evaluator, Value};
 use crate::diag::Result;
@@ -11,13 +12,14 @@ use std::rc::Rc;
 
 impl Evaluator {
     /// Computes `node`, an update of `base`, the array bound to `name`, as NumPy does
-    /// `x[i] = v`: `base` and the value are computed, and when the binding is all that
-    /// holds `base`'s array, the value is written into it (no copy of the rest of the
-    /// array, however small the region); otherwise `node` is built as any node (folded
-    /// when small). Updates through index arrays, and updates of small arrays whose value
-    /// is not computed yet (a copy is cheaper than a plan of its own), stay lazy nodes.
+    /// `x[i] = v` and `x[idx] = v`: `base`, the value and any index arrays are computed,
+    /// and when the binding is all that holds `base`'s array, the value is written into it
+    /// (no copy of the rest of the array, however small the region); otherwise `node` is
+    /// built as any node (folded when small). Updates of small arrays whose value is not
+    /// computed yet (a copy is cheaper than a plan of its own) stay lazy nodes.
     ///
-    /// `base` is taken apart only after everything that can fail (the value may read it),
+    /// `base` is taken apart only after everything that can fail but the positions (the
+    /// value may read it), and the positions are all checked before anything is written,
     /// so a failure leaves the binding as it was. Not while recording a loop body: a
     /// recorded program updates its own arrays in place.
     pub(crate) fn update_in_place(
