@@ -28,11 +28,12 @@ const STRIDED_COST: usize = 32;
 /// (running a small kernel allocates nothing).
 pub(super) type PerInput<T> = SmallVec<[T; 8]>;
 /// Kernels over fewer elements run on the calling thread: handing pieces to the team
-/// ([`crate::runtime::team`], about 0.6 µs on 2 cores) costs more than it saves, and a
-/// stencil loop's small border updates, run on the caller, would move the helper's rows to
-/// the caller's cache every step (the 101² cavity flow ran 10% faster with this at 2^14
-/// than at 2^12).
-const TEAM_MIN: usize = 1 << 14;
+/// ([`crate::runtime::team`], about 0.6 µs on 2 cores) costs more than it saves. At 2^13
+/// a 99×99 stencil sweep is split (its two-lane division costs ~0.6 ns an element): the
+/// 101² cavity flow's run phase took 62 ms against 91 ms at 2^14, the Lorenz ensemble
+/// of 10^4 systems 90 against 148 ms, although the small border updates that follow the
+/// sweep on the caller read rows the helper wrote.
+const TEAM_MIN: usize = 1 << 13;
 
 /// A random draw read by a kernel: which draw, and the input holding its counter.
 struct Draw {
