@@ -98,6 +98,7 @@ impl Evaluator {
         };
         let level = self.enter_loop(span, site, frame, resume.is_some());
         let r = iterations(self, (outer, level), resume);
+        self.end_replay_run();
         self.leave_loop(level);
         if outer {
             self.progress = None;

@@ -118,6 +118,10 @@ pub struct Evaluator {
     checkpoints: Option<checkpoint::Checkpoints>,
     /// Phase timings accumulated since the evaluator was created.
     pub times: PhaseTimes,
+    /// When the current run of consecutive replayed iterations began: their time is added
+    /// to `times.run` once the run ends (`replay::Evaluator::end_replay_run`), not read
+    /// from the clock twice an iteration.
+    replay_run: Option<Instant>,
     /// When the evaluator was created: `clock()` counts from here.
     started: Instant,
     /// The stdlib functions not bound yet (`prelude`).
@@ -170,6 +174,7 @@ impl Evaluator {
             stmt_index: 0,
             checkpoints: None,
             times: PhaseTimes::default(),
+            replay_run: None,
             started: Instant::now(),
             prelude: Default::default(),
         };

@@ -277,10 +277,14 @@ impl Evaluator {
         body: &Block,
     ) -> Ev<Iteration> {
         if let Some(program) = &state.program {
-            let outcome = self.try_program(program, var.map(|v| v.1))?;
-            if outcome == Outcome::Ran {
+            // Timed as part of a run of replayed iterations (see `end_replay_run`).
+            self.replay_run.get_or_insert_with(std::time::Instant::now);
+            let outcome = self.try_program(program, var.map(|v| v.1));
+            if matches!(outcome, Ok(Outcome::Ran)) {
                 return Ok(Iteration::Replayed);
             }
+            self.end_replay_run();
+            let outcome = outcome?;
             if outcome == Outcome::Failed {
                 state.aborts = MAX_ABORTS;
             }
@@ -298,7 +302,10 @@ impl Evaluator {
         };
         state.moving |= !program.probes.is_empty();
         let program = self.join(state, program)?;
-        match self.try_program(&program, var.map(|v| v.1))? {
+        let start = std::time::Instant::now();
+        let outcome = self.try_program(&program, var.map(|v| v.1));
+        self.times.run += start.elapsed();
+        match outcome? {
             Outcome::Ran => {
                 state.program = Some(program);
                 Ok(Iteration::Replayed)
@@ -316,6 +323,14 @@ impl Evaluator {
     /// Runs `program`. A failed run changed nothing, and the iteration is then traced: the
     /// error comes from the statement that causes it, after the statements before it took
     /// effect, exactly as without replay. Ctrl-C is not retried.
+    /// Adds the time of the run of replayed iterations going on, if any, to `run` in
+    /// `--time`: a replayed iteration is the running of its program, bookkeeping included.
+    pub(super) fn end_replay_run(&mut self) {
+        if let Some(start) = self.replay_run.take() {
+            self.times.run += start.elapsed();
+        }
+    }
+
     fn try_program(&mut self, program: &Program, var: Option<i64>) -> Result<Outcome> {
         match self.run_program(program, var) {
             Ok(true) => Ok(Outcome::Ran),

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 impl Evaluator {
     /// Runs `program` for the current bindings; false (nothing done) when a guard or a
-    /// parameter's shape or dtype no longer matches.
+    /// parameter's shape or dtype no longer matches. Its caller times it (`--time`'s run).
     pub(super) fn run_program(&mut self, program: &Program, var: Option<i64>) -> Result<bool> {
         if !self.probes_fit(program, var) {
             return Ok(false);
@@ -42,7 +42,7 @@ impl Evaluator {
                     }
                     match (&node.op, node.value()) {
                         // Kept on the device by the backend: handed back as it is.
-                        (Op::Device(d), None) => Operand::Device(d.clone()),
+                        (Op::Device(d), None) => Operand::Device(Box::new(d.clone())),
                         _ => Operand::Host(row_major(self.force(&node)?)),
                     }
                 }
@@ -50,14 +50,12 @@ impl Evaluator {
             params.push(value);
         }
         let lent = self.lend_params(program, &mut params);
-        let start = std::time::Instant::now();
         let cancel = self.cancel.clone();
         let results = self
             .backend
             .run_prepared(program.id, &mut params, &move || {
                 cancel.load(std::sync::atomic::Ordering::Relaxed)
             });
-        self.times.run += start.elapsed();
         let results = match results {
             Ok(results) => results,
             Err(e) => {
@@ -136,7 +134,7 @@ impl Evaluator {
     ) -> Result<NodeRef> {
         match value {
             Operand::Host(a) => Ok(self.graph.computed(a, weak, span)),
-            Operand::Device(d) => self.graph.device_value(d, weak, span),
+            Operand::Device(d) => self.graph.device_value(*d, weak, span),
         }
     }
 
