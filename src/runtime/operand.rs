@@ -50,8 +50,9 @@ impl fmt::Debug for DeviceValue {
 pub enum Operand {
     /// On the host.
     Host(Rc<Array>),
-    /// On the device of the backend that ran the program.
-    Device(DeviceValue),
+    /// On the device of the backend that ran the program (boxed: an operand is two words,
+    /// cheap to move through a replayed iteration's parameter lists).
+    Device(Box<DeviceValue>),
 }
 
 impl Operand {

@@ -138,7 +138,7 @@ impl Spreads {
                 }
                 let taken = std::mem::replace(p, Operand::Host(placeholder()));
                 if let Operand::Device(d) = taken
-                    && let Some(array) = Spread::array(d)
+                    && let Some(array) = Spread::array(*d)
                 {
                     *p = Operand::Host(array);
                 }
@@ -167,7 +167,7 @@ impl Spreads {
         result: Result<crate::runtime::Operands>,
         mut recycle: impl FnMut(Rc<Array>),
     ) -> Result<crate::runtime::Operands> {
-        let spread = |a: &Rc<Array>| Operand::Device(Spread::value(a.clone()));
+        let spread = |a: &Rc<Array>| Operand::Device(Box::new(Spread::value(a.clone())));
         for (p, held) in params.iter_mut().zip(&self.params) {
             let Operand::Host(a) = p else {
                 continue;

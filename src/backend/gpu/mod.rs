@@ -497,11 +497,11 @@ impl Backend for Gpu {
                 .zip(layouts)
                 .map(|(slot, (shape, dtype))| match (slot.host, slot.device) {
                     (Some(h), _) => Ok(Operand::Host(h)),
-                    (None, Some(handle)) => Ok(Operand::Device(DeviceValue {
+                    (None, Some(handle)) => Ok(Operand::Device(Box::new(DeviceValue {
                         shape,
                         dtype,
                         handle,
-                    })),
+                    }))),
                     (None, None) => Err(internal(
                         "a result is neither on the host nor on the device",
                     )),
