@@ -50,12 +50,11 @@ impl Evaluator {
             params.push(value);
         }
         let lent = self.lend_params(program, &mut params);
-        let cancel = self.cancel.clone();
-        let results = self
-            .backend
-            .run_prepared(program.id, &mut params, &move || {
-                cancel.load(std::sync::atomic::Ordering::Relaxed)
-            });
+        // Borrowed, not cloned: no atomic count changed per iteration.
+        let cancel: &std::sync::atomic::AtomicBool = &self.cancel;
+        let results = self.backend.run_prepared(program.id, &mut params, &|| {
+            cancel.load(std::sync::atomic::Ordering::Relaxed)
+        });
         let results = match results {
             Ok(results) => results,
             Err(e) => {
