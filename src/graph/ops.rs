@@ -399,7 +399,7 @@ impl RandomInput {
 }
 
 /// The distribution of a random draw (bit-exact mapping documented in `random`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Distribution {
     /// Uniform on [0, 1).
     Uniform,

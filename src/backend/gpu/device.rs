@@ -26,7 +26,8 @@ pub(super) struct Device {
     pub(super) max_buffer: u64,
     /// The alignment of a window's start, in bytes.
     pub(super) align: u64,
-    pipelines: HashMap<String, wgpu::ComputePipeline>,
+    /// Compiled pipelines by their shader's key (`wgsl::Rendered::key`, or [`text_key`]).
+    pipelines: HashMap<u64, wgpu::ComputePipeline>,
     /// Time spent compiling pipelines.
     pub(super) compile_time: std::time::Duration,
     /// The first error wgpu reported outside an error scope (and whether it was for lack
@@ -50,6 +51,15 @@ pub(super) struct Device {
 /// Submissions the host may run ahead of the GPU: enough to keep it busy while the host
 /// records the next plan, few enough that the buffers they hold stay bounded.
 const MAX_IN_FLIGHT: usize = 2;
+
+/// The key of a shader rendered whole for each run (a matrix product's, a reduction's
+/// second pass): a hash of its text.
+pub(super) fn text_key(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    text.hash(&mut h);
+    h.finish()
+}
 
 /// A storage buffer on the device and its size in bytes.
 pub(super) struct DeviceBuffer {
@@ -272,7 +282,7 @@ impl Device {
     /// offset, bytes) for it, that window (`windows[0]` for binding 1, and so on).
     pub(super) fn dispatch(
         &mut self,
-        text: &str,
+        (key, text): (u64, &str),
         info: &[i32],
         out: &DeviceBuffer,
         inputs: &[&DeviceBuffer],
@@ -283,7 +293,7 @@ impl Device {
             return Ok(());
         }
         let info = self.upload(bytemuck_i32(info))?;
-        let pipeline = self.pipeline(text)?;
+        let pipeline = self.pipeline(key, text)?;
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: info.buffer.as_entire_binding(),
@@ -323,9 +333,9 @@ impl Device {
         self.check()
     }
 
-    /// The pipeline of a shader, compiled on first use.
-    fn pipeline(&mut self, text: &str) -> Result<wgpu::ComputePipeline> {
-        if let Some(p) = self.pipelines.get(text) {
+    /// The pipeline of the shader `text` named `key`, compiled on first use.
+    fn pipeline(&mut self, key: u64, text: &str) -> Result<wgpu::ComputePipeline> {
+        if let Some(p) = self.pipelines.get(&key) {
             return Ok(p.clone());
         }
         let start = std::time::Instant::now();
@@ -352,7 +362,7 @@ impl Device {
             )));
         }
         self.compile_time += start.elapsed();
-        self.pipelines.insert(text.to_string(), pipeline.clone());
+        self.pipelines.insert(key, pipeline.clone());
         Ok(pipeline)
     }
 

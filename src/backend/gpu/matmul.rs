@@ -229,7 +229,9 @@ impl super::Gpu {
         let out = (self.device).alloc((node.size() * node.dtype.size_bytes()) as u64)?;
         let before = self.compiled_so_far();
         let inputs: Vec<&DeviceBuffer> = buffers.iter().map(|d| d.as_ref()).collect();
-        (self.device).dispatch(&render(node.dtype), &words, &out, &inputs, &[], invocations)?;
+        let text = render(node.dtype);
+        let shader = (super::device::text_key(&text), text.as_str());
+        (self.device).dispatch(shader, &words, &out, &inputs, &[], invocations)?;
         self.count_compiles(before);
         self.stats.kernels_run += 1;
         Ok(Some(out))

@@ -21,6 +21,7 @@ mod matmul;
 mod placement;
 mod random;
 mod reduce;
+mod shaders;
 mod slots;
 mod transfer;
 mod wgsl;
@@ -51,6 +52,9 @@ pub struct Gpu {
     /// Whether a kernel needing a dtype the adapter's shaders lack runs on the CPU (else
     /// it is an error).
     fallback_cpu: bool,
+    /// Each kernel's shader (its text and whether it has a `status` flag) or why it has
+    /// none, by `wgsl::shader_key`: a kernel run again is not rendered again.
+    shaders: std::cell::RefCell<rustc_hash::FxHashMap<u64, shaders::ShaderText>>,
     stats: BackendStats,
 }
 
@@ -66,6 +70,7 @@ impl Gpu {
             programs: Programs::default(),
             resident: Default::default(),
             fallback_cpu,
+            shaders: Default::default(),
             stats: BackendStats::default(),
         })
     }
@@ -352,7 +357,8 @@ impl Gpu {
         let total: usize = kernel.dims.iter().product();
         let info = wgsl::info(kernel, total, 0, 0)
             .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-        (self.device).dispatch(&shader.text, &info, out, inputs, windows, total as u64)
+        let text = (shader.key, &*shader.text);
+        (self.device).dispatch(text, &info, out, inputs, windows, total as u64)
     }
 
     /// The two passes of a reduction (`kernel` over whole rows, its bindings from 1 on in
@@ -391,7 +397,7 @@ impl Gpu {
         let info = wgsl::info(kernel, tasks, rowlen, blocks)
             .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
         (self.device).dispatch(
-            &shader.text,
+            (shader.key, &shader.text),
             &info,
             &partials,
             inputs,
@@ -402,7 +408,8 @@ impl Gpu {
             (self.device).alloc((rows * transfer::device_size(kernel.result_dtype())) as u64)?;
         let finish = reduce::render_finish(combine, acc, divide);
         let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
-        (self.device).dispatch(&finish, &words, &out, &[&partials], &[], rows as u64)?;
+        let finish = (device::text_key(&finish), finish.as_str());
+        (self.device).dispatch(finish, &words, &out, &[&partials], &[], rows as u64)?;
         Ok(out)
     }
 

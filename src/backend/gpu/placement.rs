@@ -52,7 +52,7 @@ impl Gpu {
         if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
             return Err("an address does not fit 32 bits".into());
         }
-        let rendered = wgsl::render(kernel, aliased)?;
+        let rendered = self.rendered(kernel, aliased)?;
         if banded && self.bands(kernel, &rendered).is_none() {
             return Err(format!(
                 "an array of {largest} bytes is above the {} bytes the adapter binds at once, \

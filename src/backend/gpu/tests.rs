@@ -4,6 +4,7 @@
 //! with no 64-bit type (for adapters without them).
 
 use super::reduce::render_finish;
+use super::shaders::{input_buffers, shader_key};
 use super::wgsl::render;
 use crate::diag::Span;
 use crate::fuse::{Plan, Step};
@@ -84,4 +85,65 @@ fn an_f32_kernel_uses_no_64_bit_type() {
         "{text}"
     );
     insta::assert_snapshot!(text);
+}
+
+/// The kernels of `a * transpose(b) + a` over a square `shape`, `a` and `b` distinct
+/// arrays or the same one (then two inputs read one buffer, through one binding).
+fn kernels_of(shape: &[usize], same: bool) -> Vec<crate::fuse::Kernel> {
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let array = |k: f64| Array::F64(ArrayD::from_shape_fn(IxDyn(shape), |i| i[0] as f64 * k));
+    let a = g.constant(array(0.5), false, s).expect("small");
+    let b = if same {
+        a.clone()
+    } else {
+        g.constant(array(0.25), false, s).expect("small")
+    };
+    let t = g.transpose(&b, vec![1, 0], s).expect("transpose");
+    let m = g.binary(BinaryOp::Mul, &a, &t, s).expect("mul");
+    let y = g.binary(BinaryOp::Add, &m, &a, s).expect("add");
+    Plan::build(std::slice::from_ref(&y), false)
+        .steps
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Kernel { kernel, .. } => Some(kernel),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A shader is found again by its key (`wgsl::shader_key`): the key is the same for the
+/// same code over other shapes (their text is the same), and differs wherever the text
+/// does — inputs sharing a binding or not, an input read through the output's binding.
+#[test]
+fn a_shader_key_names_its_text() {
+    let [k1] = &kernels_of(&[4, 4], false)[..] else {
+        panic!("one kernel")
+    };
+    let [k2] = &kernels_of(&[6, 6], false)[..] else {
+        panic!("one kernel")
+    };
+    let [shared] = &kernels_of(&[4, 4], true)[..] else {
+        panic!("one kernel")
+    };
+    let text = |k, aliased| render(k, aliased).expect("renders").text;
+    assert_eq!(shader_key(k1, None), shader_key(k2, None));
+    assert_eq!(text(k1, None), text(k2, None));
+    assert_eq!(render(k1, None).expect("renders").key, shader_key(k1, None));
+    assert_eq!(k1.inputs.len(), shared.inputs.len());
+    assert_ne!(text(k1, None), text(shared, None));
+    assert_ne!(shader_key(k1, None), shader_key(shared, None));
+    let crate::fuse::Source::Buffer(b) = k1.inputs[0].source else {
+        panic!("a buffer input")
+    };
+    assert_ne!(text(k1, None), text(k1, Some(b)));
+    assert_ne!(shader_key(k1, None), shader_key(k1, Some(b)));
+    assert_eq!(
+        input_buffers(k1, None),
+        render(k1, None).expect("renders").buffers
+    );
+    assert_eq!(
+        input_buffers(k1, Some(b)),
+        render(k1, Some(b)).expect("renders").buffers
+    );
 }

@@ -28,7 +28,9 @@ pub(super) const WORKGROUP: u32 = 256;
 #[derive(Debug, Clone)]
 pub(super) struct Rendered {
     /// The shader (store, or the first pass of a reduction: one partial per block lane).
-    pub text: String,
+    pub text: std::rc::Rc<str>,
+    /// What the text depends on, hashed (`shaders::shader_key`): names its pipeline.
+    pub key: u64,
     /// The plan buffer behind each input binding (binding `2 + n`), in order.
     pub buffers: Vec<usize>,
     /// Whether the shader has a `status` flag (the binding after the inputs), raised when an
@@ -39,7 +41,7 @@ pub(super) struct Rendered {
 }
 
 /// The iteration rank a shader is written for (at least 1: a 0-d kernel runs over `[1]`).
-fn rank(kernel: &Kernel) -> usize {
+pub(super) fn rank(kernel: &Kernel) -> usize {
     kernel.dims.len().max(1)
 }
 
@@ -287,7 +289,8 @@ pub(super) fn render(kernel: &Kernel, aliased: Option<usize>) -> Result<Rendered
         s.insert_str(prelude_at, &status);
     }
     Ok(Rendered {
-        text: s,
+        text: s.into(),
+        key: super::shaders::shader_key(kernel, aliased),
         buffers,
         status: body.flags,
         aliased,
