@@ -190,6 +190,7 @@ pub fn put_rows(x: &Array, idx: &ArrayD<i64>, value: &Array, region: &[usize]) -
         idx.as_slice().expect("standard layout"),
         value,
         region,
+        false,
     )?;
     Ok(out)
 }
@@ -203,20 +204,35 @@ pub fn put_rows_into(
     region: &[usize],
 ) -> Result<()> {
     let idx = idx.as_standard_layout();
-    let positions = idx.as_slice().expect("standard layout");
-    let _checked = wrapping(positions, x.shape()[0], 0)?;
-    write_rows(x, positions, value, region)
+    write_rows(
+        x,
+        idx.as_slice().expect("standard layout"),
+        value,
+        region,
+        true,
+    )
 }
 
-/// Writes [`put_rows`]'s rows into `x`, a row-major array. One element stored a position
-/// (`z[i] = 0.0` on a vector) is checked as it is stored, with no pass over the positions
-/// first, so an error may come after some are written; other positions are all checked
-/// before any row is written.
-fn write_rows(x: &mut Array, positions: &[i64], value: &Array, region: &[usize]) -> Result<()> {
+/// Writes [`put_rows`]'s rows into `x`, a row-major array. Positions are all checked
+/// before any row is written, in one pass — except, unless `checked_first`, where one
+/// element is stored a position (`z[i] = 0.0` on a vector): each is then checked as it is
+/// stored, with no pass over them first, so an error may come after some are written.
+fn write_rows(
+    x: &mut Array,
+    positions: &[i64],
+    value: &Array,
+    region: &[usize],
+    checked_first: bool,
+) -> Result<()> {
     let n = x.shape()[0] as i64;
     let row: usize = x.shape()[1..].iter().product();
     let elements = row == 1 && value.len() == 1;
-    let wrap = wrapping(if elements { &[] } else { positions }, x.shape()[0], 0)?;
+    let ahead = if elements && !checked_first {
+        &[][..]
+    } else {
+        positions
+    };
+    let wrap = wrapping(ahead, x.shape()[0], 0)?;
     macro_rules! put {
         ($variant:ident) => {{
             let (Array::$variant(out), Array::$variant(v)) = (x, value) else {
