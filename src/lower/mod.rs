@@ -381,7 +381,10 @@ impl Evaluator {
         let result = self
             .backend
             .compute(nodes, &move || cancel.load(Ordering::Relaxed));
-        self.times.run += start.elapsed();
+        // Inside a run of replayed iterations (a parameter forced), that run's time has it.
+        if self.replay_run.is_none() {
+            self.times.run += start.elapsed();
+        }
         self.times.forced += 1;
         let values = result?;
         if values.len() != nodes.len() {

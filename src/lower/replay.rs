@@ -320,9 +320,6 @@ impl Evaluator {
         }
     }
 
-    /// Runs `program`. A failed run changed nothing, and the iteration is then traced: the
-    /// error comes from the statement that causes it, after the statements before it took
-    /// effect, exactly as without replay. Ctrl-C is not retried.
     /// Adds the time of the run of replayed iterations going on, if any, to `run` in
     /// `--time`: a replayed iteration is the running of its program, bookkeeping included.
     pub(super) fn end_replay_run(&mut self) {
@@ -331,6 +328,9 @@ impl Evaluator {
         }
     }
 
+    /// Runs `program`. A failed run changed nothing, and the iteration is then traced: the
+    /// error comes from the statement that causes it, after the statements before it took
+    /// effect, exactly as without replay. Ctrl-C is not retried.
     fn try_program(&mut self, program: &Program, var: Option<i64>) -> Result<Outcome> {
         match self.run_program(program, var) {
             Ok(true) => Ok(Outcome::Ran),
