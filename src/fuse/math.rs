@@ -32,7 +32,7 @@ mod scalar;
 mod tan;
 
 pub use erf::{erf, erfc};
-pub use hyperbolic::{cosh, expm1, sinh, tanh};
+pub use hyperbolic::{SinhNear, cosh, expm1, sinh, sinh_end, sinh_far, sinh_near, tanh};
 pub use hypot::{common_case as hypot_common_case, hypot, hypot_kernel, hypot_of, magnitudes};
 pub use inverse::{acos, asin, atan, atan2};
 pub use logs::{log2, log10};

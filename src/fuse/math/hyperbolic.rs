@@ -135,10 +135,30 @@ fn big_exp<O: Ops>(o: &mut O, ax: O::F) -> (O::F, O::B) {
 /// `sinh(x)`.
 #[inline(always)]
 pub fn sinh<O: Ops>(o: &mut O, x: O::F) -> O::F {
+    let near @ SinhNear { value, within, .. } = sinh_near(o, x);
+    let far = sinh_far(o, near);
+    let r = o.select(within, value, far);
+    sinh_end(o, x, near, r)
+}
+
+/// What `sinh` computes of every argument: its value for |x| < 22, from `expm1(|x|)`.
+#[derive(Clone, Copy)]
+pub struct SinhNear<F, B> {
+    /// `h (2t - t²/(t + 1))` below 1, `h (t + t/(t + 1))` above, t = expm1(|x|).
+    pub value: F,
+    /// Whether |x| < 22 (false for NaN).
+    pub within: B,
+    ax: F,
+    h: F,
+}
+
+/// `sinh` for |x| < 22 (a wide program whose lanes are all `within` takes `value` alone,
+/// skipping [`sinh_far`]'s `exp`: the same bits for half the work).
+#[inline(always)]
+pub fn sinh_near<O: Ops>(o: &mut O, x: O::F) -> SinhNear<O::F, O::B> {
     let (sign, ax) = split_sign(o, x);
     let half = o.c(0.5);
     let h = with_sign(o, half, sign);
-    // |x| < 22: h (2t - t²/(t + 1)) below 1, h (t + t/(t + 1)) above, t = expm1(|x|).
     let t = expm1(o, ax);
     let one = o.c(1.0);
     let t1 = o.add(t, one);
@@ -150,15 +170,29 @@ pub fn sinh<O: Ops>(o: &mut O, x: O::F) -> O::F {
     let hi = o.add(t, q);
     let below_one = o.lt(ax, one);
     let m = o.select(below_one, lo, hi);
-    let near = o.mul(h, m);
-    // Beyond: h exp(|x|), or (h w) w with w = exp(|x|/2).
-    let (w, short) = big_exp(o, ax);
-    let hw = o.mul(h, w);
-    let hww = o.mul(hw, w);
-    let far = o.select(short, hw, hww);
+    let value = o.mul(h, m);
     let within = below_high(o, ax, 0x4036_0000);
-    let r = o.select(within, near, far);
-    let tiny = below_high(o, ax, 0x3e30_0000);
+    SinhNear {
+        value,
+        within,
+        ax,
+        h,
+    }
+}
+
+/// `sinh` from 22 on: h exp(|x|), or (h w) w with w = exp(|x|/2).
+#[inline(always)]
+pub fn sinh_far<O: Ops>(o: &mut O, near: SinhNear<O::F, O::B>) -> O::F {
+    let (w, short) = big_exp(o, near.ax);
+    let hw = o.mul(near.h, w);
+    let hww = o.mul(hw, w);
+    o.select(short, hw, hww)
+}
+
+/// `sinh(x)` from `r` (the near or far value): `x` itself where tiny, NaN through.
+#[inline(always)]
+pub fn sinh_end<O: Ops>(o: &mut O, x: O::F, near: SinhNear<O::F, O::B>, r: O::F) -> O::F {
+    let tiny = below_high(o, near.ax, 0x3e30_0000);
     let r = o.select(tiny, x, r);
     nan_through(o, x, r)
 }
