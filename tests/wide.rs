@@ -87,6 +87,8 @@ fn every_width_gives_the_interpreters_bits() {
         "cbrt(x * 1e5) + cbrt(y)",
         "erf(x / 4) + erfc(y / 4)",
         "abs(x) ** y + x ** 3.5 + 1.5 ** x + pow(abs(y), x * 40)",
+        // Vectors of pow's common case and vectors of its exact cases (y = 0, ±1, 2, ½).
+        "abs(x) ** floor(y / 4) + abs(y) ** (floor(x * 2) / 2) + 1.0 ** y",
         "sqrt(abs(x)) + floor(x) - ceil(y) + trunc(x * 0.5) + round(y)",
         "exp(-x * x) * sin(3 * y) + log1p(abs(x))",
         "-exp(x / 50) / (1 + cos(y))",

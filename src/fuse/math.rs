@@ -36,7 +36,7 @@ pub use hyperbolic::{SinhNear, cosh, expm1, sinh, sinh_end, sinh_far, sinh_near,
 pub use hypot::{common_case as hypot_common_case, hypot, hypot_kernel, hypot_of, magnitudes};
 pub use inverse::{acos, asin, atan, atan2};
 pub use logs::{log2, log10};
-pub use pow::pow;
+pub use pow::{PowCore, pow, pow_cases, pow_common_case, pow_core};
 pub use powers::{cbrt, exp2};
 pub use scalar::Scalar;
 pub use tan::tan;

@@ -45,7 +45,96 @@ const CP_L: f64 = -7.028_461_650_952_758_265_16e-09; // tail of CP_H
 /// `x^y`.
 #[inline(always)]
 pub fn pow<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
+    let core = pow_core(o, x, y);
+    pow_cases(o, core)
+}
+
+/// What `pow` computes of every pair: `|x|^y` from `y log2|x| = p_h + p_l` (the head
+/// product exact, 21 bits times 24), before the sign and the special cases.
+#[derive(Clone, Copy)]
+pub struct PowCore<F, I> {
+    x: F,
+    y: F,
+    ax: F,
+    xsign: I,
+    p_h: F,
+    p_l: F,
+    z: F,
+    /// `z` hidden from a rewriting compiler (see `Ops::opaque`).
+    z_: F,
+    /// `|x|^y` where no special case applies.
+    pub magnitude: F,
+}
+
+/// [`PowCore`] of `x^y`.
+#[inline(always)]
+pub fn pow_core<O: Ops>(o: &mut O, x: O::F, y: O::F) -> PowCore<O::F, O::I> {
     let (xsign, ax) = split_sign(o, x);
+    let (t1, t2) = log2_parts(o, ax);
+    let y1 = chop(o, y);
+    let ytail = o.sub(y, y1);
+    let a = o.mul(ytail, t1);
+    let b = o.mul(y, t2);
+    let p_l = o.add(a, b);
+    let p_h = o.mul(y1, t1);
+    let z = o.add(p_l, p_h);
+    let z_ = o.opaque(z);
+    let magnitude = exp2_parts(o, p_h, p_l, z);
+    PowCore {
+        x,
+        y,
+        ax,
+        xsign,
+        p_h,
+        p_l,
+        z,
+        z_,
+        magnitude,
+    }
+}
+
+/// Where `pow` is its core's `magnitude` alone (a wide program whose lanes all are skips
+/// [`pow_cases`]: the same bits): `(all, none)` — every condition of `all` holds (x > 0
+/// and finite, |y| < 2^64, -1075 < y log2 x < 1024) and none of `none` (y = 0, ½, 1, -1
+/// or 2, fdlibm's exact cases; x = 1).
+#[inline(always)]
+pub fn pow_common_case<O: Ops>(o: &mut O, c: &PowCore<O::F, O::I>) -> ([O::B; 5], [O::B; 6]) {
+    let (zero, one) = (o.c(0.0), o.c(1.0));
+    let inf = o.c(f64::INFINITY);
+    let two64 = o.c(18_446_744_073_709_551_616.0);
+    let (lo, hi) = (o.c(-1075.0), o.c(1024.0));
+    let (_, ay) = split_sign(o, c.y);
+    let all = [
+        o.lt(zero, c.x),
+        o.lt(c.x, inf),
+        o.lt(ay, two64),
+        o.lt(lo, c.z),
+        o.lt(c.z, hi),
+    ];
+    let exact = [0.0, 0.5, 1.0, -1.0, 2.0].map(|k| {
+        let k = o.c(k);
+        o.eq(c.y, k)
+    });
+    let x_one = o.eq(c.x, one);
+    let none = [exact[0], exact[1], exact[2], exact[3], exact[4], x_one];
+    (all, none)
+}
+
+/// `x^y` from its core: the sign, overflow and underflow, and the special cases as
+/// selects.
+#[inline(always)]
+pub fn pow_cases<O: Ops>(o: &mut O, core: PowCore<O::F, O::I>) -> O::F {
+    let PowCore {
+        x,
+        y,
+        ax,
+        xsign,
+        p_h,
+        p_l,
+        z,
+        z_,
+        magnitude,
+    } = core;
     let (zero, one) = (o.c(0.0), o.c(1.0));
     // y's kind, as floats (1 or 0; `Ops` has no boolean and/not): an integer, an odd one.
     let fy = o.floor(y);
@@ -60,18 +149,6 @@ pub fn pow<O: Ops>(o: &mut O, x: O::F, y: O::F) -> O::F {
     // The result's sign: x's sign bit when y is an odd integer.
     let zero_i = o.ci(0);
     let rsign = o.iselect(odd, xsign, zero_i);
-
-    // y log2|x| = p_h + p_l, the head product exact (21 bits times 24).
-    let (t1, t2) = log2_parts(o, ax);
-    let y1 = chop(o, y);
-    let ytail = o.sub(y, y1);
-    let a = o.mul(ytail, t1);
-    let b = o.mul(y, t2);
-    let p_l = o.add(a, b);
-    let p_h = o.mul(y1, t1);
-    let z = o.add(p_l, p_h);
-    let z_ = o.opaque(z);
-    let magnitude = exp2_parts(o, p_h, p_l, z);
     let r = with_sign(o, magnitude, rsign);
 
     // Overflow past 1024 (at 1024 exactly, when the tail rounds it over), underflow

@@ -42,6 +42,8 @@ pub(super) trait Lanes: Ops<F = Self::Vf> + Default {
     fn trunc(&mut self, a: Self::Vf) -> Self::Vf;
     /// Whether every condition holds in every lane.
     fn all<const N: usize>(&mut self, conditions: [Self::B; N]) -> bool;
+    /// Whether no condition holds in any lane.
+    fn none<const N: usize>(&mut self, conditions: [Self::B; N]) -> bool;
 }
 
 /// Four f64 lanes (AVX2 with FMA; FMA is never used: products are rounded apart from sums,
@@ -249,6 +251,13 @@ impl Lanes for Avx2 {
             .reduce(|a, b| avx2!(of4(_mm256_and_pd(f4(a), f4(b)))));
         both.is_none_or(|c| avx2!(_mm256_movemask_pd(f4(c))) == 0xF)
     }
+    #[inline(always)]
+    fn none<const N: usize>(&mut self, conditions: [F4; N]) -> bool {
+        let either = conditions
+            .into_iter()
+            .reduce(|a, b| avx2!(of4(_mm256_or_pd(f4(a), f4(b)))));
+        either.is_none_or(|c| avx2!(_mm256_movemask_pd(f4(c))) == 0)
+    }
 }
 
 macro_rules! avx512 {
@@ -417,5 +426,9 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn all<const N: usize>(&mut self, conditions: [u8; N]) -> bool {
         conditions.into_iter().fold(0xFF, |a, b| a & b) == 0xFF
+    }
+    #[inline(always)]
+    fn none<const N: usize>(&mut self, conditions: [u8; N]) -> bool {
+        conditions.into_iter().fold(0, |a, b| a | b) == 0
     }
 }
