@@ -184,16 +184,20 @@ impl Kept {
             return None;
         }
         let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-        let len = kept.len;
-        let i = (0..len).rev().find(|&i| {
+        let i = (0..kept.len).rev().find(|&i| {
             let (_, size, align) = kept.blocks[i];
             size == layout.size() && align == layout.align()
         })?;
-        let (address, size, _) = kept.blocks[i];
-        kept.blocks.copy_within(i + 1..len, i);
-        kept.len -= 1;
-        KEPT_BYTES.fetch_sub(size as u64, Ordering::Relaxed);
-        Some(address as *mut u8)
+        Some(kept.remove(i).0 as *mut u8)
+    }
+
+    /// Takes block `i` out of the set: `(address, size, alignment)`.
+    fn remove(&mut self, i: usize) -> (usize, usize, usize) {
+        let block = self.blocks[i];
+        self.blocks.copy_within(i + 1..self.len, i);
+        self.len -= 1;
+        KEPT_BYTES.fetch_sub(block.1 as u64, Ordering::Relaxed);
+        block
     }
 
     /// Keeps the freed block `ptr` of `layout` when it is large and fits the bounds (under
@@ -210,12 +214,8 @@ impl Kept {
         {
             let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
             while kept.len == KEPT_BLOCKS || Self::bytes() + size as u64 > most {
-                freed[n_freed] = kept.blocks[0];
+                freed[n_freed] = kept.remove(0);
                 n_freed += 1;
-                let len = kept.len;
-                kept.blocks.copy_within(1..len, 0);
-                kept.len -= 1;
-                KEPT_BYTES.fetch_sub(freed[n_freed - 1].1 as u64, Ordering::Relaxed);
             }
             let len = kept.len;
             kept.blocks[len] = (ptr as usize, size, layout.align());
