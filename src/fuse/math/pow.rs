@@ -41,6 +41,8 @@ const OVT: f64 = 8.008_566_259_537_294_437_2e-17;
 const CP: f64 = 9.617_966_939_259_755_543_29e-01; // 2/(3 ln2)
 const CP_H: f64 = 9.617_967_009_544_372_558_59e-01; // (float)CP
 const CP_L: f64 = -7.028_461_650_952_758_265_16e-09; // tail of CP_H
+/// 2^64: past it, every f64 `y` is an even integer.
+const TWO_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// `x^y`.
 #[inline(always)]
@@ -101,7 +103,7 @@ pub fn pow_core<O: Ops>(o: &mut O, x: O::F, y: O::F) -> PowCore<O::F, O::I> {
 pub fn pow_common_case<O: Ops>(o: &mut O, c: &PowCore<O::F, O::I>) -> ([O::B; 5], [O::B; 6]) {
     let (zero, one) = (o.c(0.0), o.c(1.0));
     let inf = o.c(f64::INFINITY);
-    let two64 = o.c(18_446_744_073_709_551_616.0);
+    let two64 = o.c(TWO_64);
     let (lo, hi) = (o.c(-1075.0), o.c(1024.0));
     let (_, ay) = split_sign(o, c.y);
     let all = [
@@ -111,13 +113,12 @@ pub fn pow_common_case<O: Ops>(o: &mut O, c: &PowCore<O::F, O::I>) -> ([O::B; 5]
         o.lt(lo, c.z),
         o.lt(c.z, hi),
     ];
-    let exact = [0.0, 0.5, 1.0, -1.0, 2.0].map(|k| {
+    let [y0, y_half, y1, y_m1, y2] = [0.0, 0.5, 1.0, -1.0, 2.0].map(|k| {
         let k = o.c(k);
         o.eq(c.y, k)
     });
     let x_one = o.eq(c.x, one);
-    let none = [exact[0], exact[1], exact[2], exact[3], exact[4], x_one];
-    (all, none)
+    (all, [y0, y_half, y1, y_m1, y2, x_one])
 }
 
 /// `x^y` from its core: the sign, overflow and underflow, and the special cases as
@@ -177,7 +178,7 @@ pub fn pow_cases<O: Ops>(o: &mut O, core: PowCore<O::F, O::I>) -> O::F {
     // |y| > 2^64 (an even integer): 0 or inf by which side of 1 |x| lies (|x| = 1 is 1,
     // from the general path).
     let (_, ay) = split_sign(o, y);
-    let two64 = o.c(18_446_744_073_709_551_616.0);
+    let two64 = o.c(TWO_64);
     let huge = o.lt(two64, ay);
     let x_below = o.lt(ax, one);
     let y_neg = o.lt(y, zero);
