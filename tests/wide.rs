@@ -90,6 +90,10 @@ fn every_width_gives_the_interpreters_bits() {
         // Vectors of pow's common case and vectors of its exact cases (y = 0, ±1, 2, ½).
         "abs(x) ** floor(y / 4) + abs(y) ** (floor(x * 2) / 2) + 1.0 ** y",
         "sqrt(abs(x)) + floor(x) - ceil(y) + trunc(x * 0.5) + round(y)",
+        // Cheap bodies with a square root or a division: machine code (`wide::native`).
+        "sqrt(x * x + y * y) * 0.5 + y / (1 + abs(x))",
+        "-x / y - (x - 0.5) * -y",
+        "floor(x / 3) + ceil(y / 7) - trunc(x / y) + round(y / 0.5)",
         "exp(-x * x) * sin(3 * y) + log1p(abs(x))",
         "-exp(x / 50) / (1 + cos(y))",
         "exp(m / 40) - sin(m)",
@@ -126,6 +130,91 @@ fn every_width_gives_the_interpreters_bits() {
                 let want = value(&mut interp, &code);
                 let got = value(&mut cpu, &code);
                 assert_eq!(got, want, "{code} at {}", width.name());
+            }
+        }
+    }
+}
+
+/// Cheap bodies as machine code: rows of every length around a vector's (a part vector at
+/// the end, stored or folded into the fixed tree's lanes), inputs that step other than one
+/// element, and bodies with more inputs or constants than it takes (the other paths run
+/// them): the interpreter's bits at every width.
+#[test]
+fn machine_code_bodies_give_the_interpreters_bits() {
+    let many_constants = (1..=40)
+        .map(|k| format!("(x + {k}.5) / (y - {k}.25)"))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    // Four pairs (eight inputs) hold callee-saved registers; seven are more than it takes.
+    let many_inputs = |pairs: usize| {
+        (0..pairs)
+            .map(|k| format!("x[{k}:{}] / y[{}:{}]", 900 + k, pairs - k, 900 + pairs - k))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let bodies = [
+        "sqrt(x * x + y * y) * 0.5 + y / (1 + abs(x))".to_string(),
+        "x * y - x / 3".to_string(),
+        "sqrt(abs(x[::-1])) / y".to_string(),
+        "sqrt(abs(real(z))) + imag(z)".to_string(),
+        many_constants,
+        many_inputs(4),
+        many_inputs(7),
+    ];
+    let mut interp = session(None);
+    interp.run_str(PRELUDE).expect("prelude");
+    for width in wide::widths() {
+        let mut cpu = session(Some(width));
+        cpu.run_str(PRELUDE).expect("prelude");
+        for f in &bodies {
+            for n in [31, 32, 33, 36, 39, 40, 41, 47, 48, 63, 64, 65, 900] {
+                for code in [
+                    format!("({f})[:{n}]"),
+                    format!("({f})[1:{n}]"),
+                    format!("sum(({f})[:{n}])"),
+                    format!("prod(1 + ({f})[:{n}] * 1e-3)"),
+                    format!("sum(reshape(({f})[:{}], {n}, 2), axis=0)", 2 * n),
+                    format!("sum(reshape(({f})[:{}], 2, {n}), axis=1)", 2 * n),
+                ] {
+                    let want = value(&mut interp, &code);
+                    let got = value(&mut cpu, &code);
+                    assert_eq!(got, want, "{code} at {}", width.name());
+                }
+            }
+        }
+    }
+}
+
+/// Updates in place whose rows are long enough for machine code even without a square
+/// root or a division, reading their own array ahead of, behind and beside the written
+/// region: the interpreter's bits at every width.
+#[test]
+fn long_rows_updated_in_place_give_the_interpreters_bits() {
+    let steps = [
+        "v[:-1] = v[1:] * 0.5 + v[:-1]",
+        "v[1:] = v[:-1] * 0.25 - v[1:]",
+        "v[3:-3] = v[6:] + v[:-6] - 2 * v[3:-3]",
+        "u[1:-1, 1:-1] = u[1:-1, 1:-1] + 0.1 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] - 4 * u[1:-1, 1:-1])",
+        "u[:, 1:] = u[:, :-1] - u[:, 1:] / 3",
+        "u = u[:, ::-1] * 1.5 + u",
+    ];
+    let setup = "let v = concat([x, y, x * 0.5])\nlet u = reshape(concat([x, y, x, y])[:3 * 1300], 3, 1300)";
+    let mut interp = session(None);
+    interp.run_str(PRELUDE).expect("prelude");
+    for width in wide::widths() {
+        let mut cpu = session(Some(width));
+        cpu.run_str(PRELUDE).expect("prelude");
+        for step in steps {
+            for s in [&mut interp, &mut cpu] {
+                s.run_str(setup).expect("setup");
+                for _ in 0..3 {
+                    s.run_str(step).expect("step");
+                }
+            }
+            for array in ["v", "u"] {
+                let want = value(&mut interp, array);
+                let got = value(&mut cpu, array);
+                assert_eq!(got, want, "{step} ({array}) at {}", width.name());
             }
         }
     }

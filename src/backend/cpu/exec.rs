@@ -455,8 +455,8 @@ pub(super) fn run(
 pub(super) struct Code {
     /// Cranelift's code, for every row.
     pub(super) jit: KernelFn,
-    /// The wide program, for the rows it takes.
-    pub(super) wide: Option<&'static wide::Program>,
+    /// The full-width code, for the rows it takes.
+    pub(super) wide: Option<&'static wide::Wide>,
 }
 
 impl Code {
@@ -576,7 +576,10 @@ fn store(f: Code, rows: &Rows, gaps: Option<(&super::memory::Gaps, i64)>, positi
         if let Some((g, dst)) = gaps {
             g.copy(dst, inner, start, end, all);
         }
-        if rows.dims.len() == 2 && rows.randoms.is_empty() && f.wide.is_none() {
+        if rows.dims.len() == 2
+            && rows.randoms.is_empty()
+            && f.wide.is_none_or(|w| inner < w.min_len())
+        {
             store_rows(f, rows, start, end);
         } else {
             store_segments(f, rows, start, end);

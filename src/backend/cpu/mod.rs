@@ -187,7 +187,7 @@ impl Cpu {
             }
             // Leaked like the JIT's code: both live as long as the process's compile cache.
             let wide =
-                wide::Program::new(kernel, columns, self.width).map(|p| &*Box::leak(Box::new(p)));
+                wide::Wide::new(kernel, columns, self.width).map(|p| &*Box::leak(Box::new(p)));
             self.cache.insert(key, Code { jit: f, wide });
         }
         Ok(())
@@ -525,6 +525,12 @@ impl Backend for Cpu {
         for step in &plan.steps {
             if let Step::Kernel { kernel, .. } = step {
                 text.push_str(&jit.clif(kernel));
+                let columns = reduce::by_columns(kernel);
+                if let Some(listing) =
+                    wide::Wide::new(kernel, columns, self.width).and_then(|w| w.listing())
+                {
+                    text.push_str(&listing);
+                }
             }
         }
         Some(text)

@@ -1,7 +1,7 @@
 //! Snapshots of what the CPU backend generates: fused plans and Cranelift IR for a few
 //! representative kernels (a broadcast elementwise kernel with a transcendental, a fused
 //! reduction over a random draw, an axis reduction of a transposed view, a mask over a
-//! complex array's parts).
+//! complex array's parts), and the machine code of a cheap body at full width.
 
 use super::*;
 use crate::diag::Span;
@@ -116,4 +116,45 @@ fn mask_of_complex_parts() {
         .expect("scalar");
     let mask = g.binary(BinaryOp::Le, &r, &two, s).expect("le");
     insta::assert_snapshot!(plan_and_clif(&mask));
+}
+
+/// W2's body (`sqrt(a*a + b*b)*0.5 + c/(1 + abs(a))`) as machine code at four and eight
+/// lanes, stored and summed: one loop over vectors, constants and masks broadcast before
+/// it, each input loaded once into a register.
+#[test]
+fn machine_code_of_a_cheap_body() {
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let [a, b, c] = [0, 1, 2].map(|k| {
+        let x = ArrayD::from_shape_fn(IxDyn(&[64]), |i| (i[0] + k) as f64);
+        g.constant(Array::F64(x), false, s).expect("small")
+    });
+    let scalar = |g: &mut Graph, x: f64| {
+        g.constant(Array::scalar(crate::runtime::Scalar::F64(x)), true, s)
+            .expect("scalar")
+    };
+    let (half, one) = (scalar(&mut g, 0.5), scalar(&mut g, 1.0));
+    let aa = g.binary(BinaryOp::Mul, &a, &a, s).expect("mul");
+    let bb = g.binary(BinaryOp::Mul, &b, &b, s).expect("mul");
+    let r = g.binary(BinaryOp::Add, &aa, &bb, s).expect("add");
+    let r = g.unary(UnaryOp::Sqrt, &r, s).expect("sqrt");
+    let r = g.binary(BinaryOp::Mul, &r, &half, s).expect("mul");
+    let abs = g.unary(UnaryOp::Abs, &a, s).expect("abs");
+    let d = g.binary(BinaryOp::Add, &one, &abs, s).expect("add");
+    let q = g.binary(BinaryOp::Div, &c, &d, s).expect("div");
+    let y = g.binary(BinaryOp::Add, &r, &q, s).expect("add");
+    let sum = g.reduce(ReduceOp::Sum, &y, None, false, 0, s).expect("sum");
+    let mut out = String::new();
+    for root in [&y, &sum] {
+        let plan = Plan::build(std::slice::from_ref(root), false);
+        for step in &plan.steps {
+            if let Step::Kernel { kernel, .. } = step {
+                for width in [wide::Width::Avx2, wide::Width::Avx512] {
+                    let wide = wide::Wide::new(kernel, false, width).expect("machine code");
+                    out.push_str(&wide.listing().expect("a listing"));
+                }
+            }
+        }
+    }
+    insta::assert_snapshot!(out);
 }

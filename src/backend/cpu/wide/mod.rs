@@ -24,6 +24,8 @@ use std::sync::OnceLock;
 mod eval;
 #[cfg(target_arch = "x86_64")]
 mod lanes;
+#[cfg(target_arch = "x86_64")]
+mod native;
 
 /// Elements per block: a block's live values and inputs stay in the L1 cache.
 const BLOCK: usize = 256;
@@ -176,6 +178,69 @@ fn operands(inst: &Inst) -> Vec<usize> {
     }
 }
 
+/// How a kernel's contiguous rows run at full width: a block [`Program`] for a body with a
+/// transcendental or a random draw, or machine code ([`native`]) for a cheap body bound
+/// by its square roots and divisions (or a reduction's adds).
+#[derive(Debug)]
+pub(super) enum Wide {
+    Blocks(Program),
+    #[cfg(target_arch = "x86_64")]
+    Native(native::Native),
+}
+
+impl Wide {
+    /// The full-width code of a kernel run by rows (not `columns`), at `width` when that
+    /// is wider than two lanes; `None` leaves every row to Cranelift's code.
+    pub(super) fn new(kernel: &Kernel, columns: bool, width: Width) -> Option<Wide> {
+        if columns || width == Width::Sse2 {
+            return None;
+        }
+        if worth_it(kernel) {
+            return Program::new(kernel, width).map(Wide::Blocks);
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            native::Native::new(kernel, width).map(Wide::Native)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        None
+    }
+
+    /// What `arr explain --emit clif` shows beside Cranelift's code: the machine code and
+    /// when it runs (a block program has none of its own).
+    pub(super) fn listing(&self) -> Option<String> {
+        match self {
+            Wide::Blocks(_) => None,
+            #[cfg(target_arch = "x86_64")]
+            Wide::Native(n) => Some(format!(
+                "; rows of {} elements and more, {} lanes at a time:\n{}",
+                n.min_len,
+                n.lanes,
+                n.listing()
+            )),
+        }
+    }
+
+    /// The shortest row [`Wide::run`] takes.
+    pub(super) fn min_len(&self) -> usize {
+        match self {
+            Wide::Blocks(_) => MIN_LEN,
+            #[cfg(target_arch = "x86_64")]
+            Wide::Native(n) => n.min_len,
+        }
+    }
+
+    /// Runs one row (see [`Program::run`]); false, having done nothing, leaves it to
+    /// Cranelift's code.
+    pub(super) fn run(&self, bases: &[i64], steps: &[i64], len: usize, out: usize) -> bool {
+        match self {
+            Wide::Blocks(p) => p.run(bases, steps, len, out),
+            #[cfg(target_arch = "x86_64")]
+            Wide::Native(n) => n.run(bases, steps, len, out),
+        }
+    }
+}
+
 /// The work a program is worth starting for: a transcendental, or a random draw (its
 /// scratch row is read like a buffer, and the rest is cheap beside it at two lanes); or a
 /// body Cranelift's code runs one element at a time (bools feeding a reduction or a
@@ -187,14 +252,11 @@ fn worth_it(kernel: &Kernel) -> bool {
 }
 
 impl Program {
-    /// The program of a kernel run by rows, at `width` when that is wider than two lanes
-    /// and the kernel is f64 arithmetic (with comparisons, selects and random f64 draws)
+    /// The program of a kernel run by rows, at `width` (AVX2 or AVX-512), when the kernel
+    /// is f64 arithmetic (with comparisons, selects and random f64 draws)
     /// worth it ([`worth_it`]), ending in a store of f64 or bool values, a sum or product,
     /// or a count, `any` or `all` of bools.
-    pub(super) fn new(kernel: &Kernel, columns: bool, width: Width) -> Option<Program> {
-        if columns || width == Width::Sse2 || !worth_it(kernel) {
-            return None;
-        }
+    fn new(kernel: &Kernel, width: Width) -> Option<Program> {
         let stored = kernel.result_dtype();
         let end = match kernel.output {
             Output::Store(_) if stored == DType::F64 => End::Store,
