@@ -224,8 +224,12 @@ fn long_rows_updated_in_place_give_the_interpreters_bits() {
 /// around the vector loops' groups (eight, then four): −0 below +0, NaN if any is one.
 #[test]
 fn extremes_of_signed_zeros_and_nan_give_the_interpreters_bits() {
+    // Stored (a body of loads alone: machine code), and `late`, the one winning zero of
+    // each extreme after the other zeros of its lane.
     let prelude = "let k = arange(300)\nlet zeros = where(k % 5 == 2, 0.0, -0.0)\n\
-                   let negative = -zeros\nlet holes = where(k == 211, 0.0 / 0.0, x[:300])";
+                   let negative = -zeros\nlet holes = where(k == 211, 0.0 / 0.0, x[:300])\n\
+                   let stored = eval(holes)\nlet late = eval(where(k == 250, 0.0, -0.0))\n\
+                   let late_negative = eval(-late)";
     let mut interp = session(None);
     interp.run_str(PRELUDE).expect("prelude");
     interp.run_str(prelude).expect("prelude");
@@ -233,7 +237,14 @@ fn extremes_of_signed_zeros_and_nan_give_the_interpreters_bits() {
         let mut cpu = session(Some(width));
         cpu.run_str(PRELUDE).expect("prelude");
         cpu.run_str(prelude).expect("prelude");
-        for a in ["zeros", "negative", "holes"] {
+        for a in [
+            "zeros",
+            "negative",
+            "holes",
+            "stored",
+            "late",
+            "late_negative",
+        ] {
             for n in [1, 3, 4, 7, 8, 9, 15, 16, 17, 23, 200, 212, 300] {
                 for code in [
                     format!("max({a}[:{n}])"),

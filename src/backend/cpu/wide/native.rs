@@ -8,49 +8,32 @@
 //! here (with iced-x86) into one loop over AVX2 or AVX-512 vectors: each input loaded
 //! once, constants broadcast into registers before the loop, values allocated to the 16
 //! (AVX2) or 32 (AVX-512) vector registers in order and freed at their last use, the
-//! result stored, or summed (multiplied) into the fixed tree's four lanes. A body needing
+//! result stored, summed (multiplied) into the fixed tree's four lanes, or folded into
+//! four lanes of a `min` or `max`. A body needing
 //! more registers, or an op not listed in [`Native::new`], keeps the other paths.
 //!
 //! Every op here is correctly rounded or exact (add, sub, mul, div, sqrt, neg, abs,
 //! floor, ceil, trunc, round-half-even) and none is fused, so the bits are those of every
 //! other path at every width; the reduction adds element `i` of a row into lane `i % 4`
-//! in order, as [`super::eval`]'s `fold` does.
+//! in order, as [`super::eval`]'s `fold` does. A `min` or `max` is one value in any order
+//! (NaN if any element is one, −0 below +0): `vminpd`/`vmaxpd` leave NaNs and a pair of
+//! zeros to their second operand, so the loop also keeps which lanes saw a NaN or the
+//! winning zero, and the lanes are settled after it.
 
 #![allow(unsafe_code)]
 
+use super::super::reduce::Acc;
 use super::{MIN_LEN, Width};
 use crate::dtype::DType;
 use crate::fuse::{Combine, Inst, Kernel, Output, Source};
 use crate::graph::{BinaryOp, UnaryOp};
-use iced_x86::code_asm::*;
 
-/// The entry: `inputs` (one pointer per input read), `out` (the row's output, or the four
-/// lanes of a reduction), `vectors ≥ 1` whole vectors, `consts` (one f64 per constant).
-type Entry = unsafe extern "sysv64" fn(*const *const f64, *mut f64, usize, *const f64);
+mod asm;
+
+use asm::{Asm, Code, POINTERS};
 
 /// The shortest row a store of cheap ops (no square root or division) runs here.
 const CHEAP_MIN_LEN: usize = 512;
-
-/// Registers holding the inputs' addresses: the System V ABI's caller-saved ones not
-/// taken by the arguments, then callee-saved ones (pushed and popped around the loop).
-const POINTERS: [AsmRegister64; 11] = [r8, r9, r10, r11, rax, rbx, rbp, r12, r13, r14, r15];
-/// The callee-saved registers of [`POINTERS`].
-const SAVED: [AsmRegister64; 6] = [rbx, rbp, r12, r13, r14, r15];
-
-const YMM: [AsmRegisterYmm; 16] = [
-    ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7, ymm8, ymm9, ymm10, ymm11, ymm12, ymm13, ymm14,
-    ymm15,
-];
-const ZMM: [AsmRegisterZmm; 32] = [
-    zmm0, zmm1, zmm2, zmm3, zmm4, zmm5, zmm6, zmm7, zmm8, zmm9, zmm10, zmm11, zmm12, zmm13, zmm14,
-    zmm15, zmm16, zmm17, zmm18, zmm19, zmm20, zmm21, zmm22, zmm23, zmm24, zmm25, zmm26, zmm27,
-    zmm28, zmm29, zmm30, zmm31,
-];
-/// The reduction's four lanes and two halves of a 512-bit result (AVX-512), or its lanes
-/// alone (AVX2): the highest registers, left out of allocation.
-const ACC: usize = 15;
-const HIGH: usize = 14;
-const LOW: usize = 13;
 
 /// What the loop does with the body's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,14 +73,13 @@ pub(in crate::backend::cpu) struct Native {
 
 impl Native {
     /// The code of a kernel run by rows whose body is f64 loads, constants, `+ - * /`,
-    /// `sqrt`, `-x`, `abs`, `floor`, `ceil`, `trunc` and `round`, with a square root or a
-    /// division in it or ending in a sum or product, at AVX2 or AVX-512 `width`; `None` for
-    /// any other kernel.
+    /// `sqrt`, `-x`, `abs`, `floor`, `ceil`, `trunc` and `round`, stored or reduced (sum,
+    /// product, `min`, `max`), at AVX2 or AVX-512 `width`; `None` for any other kernel.
     pub(super) fn new(kernel: &Kernel, width: Width) -> Option<Native> {
         let end = match kernel.output {
             Output::Store(_) => End::Store,
             Output::Reduce {
-                combine: c @ (Combine::Sum | Combine::Prod),
+                combine: c @ (Combine::Sum | Combine::Prod | Combine::Min | Combine::Max),
                 ..
             } => End::Reduce(c),
             _ => return None,
@@ -178,17 +160,38 @@ impl Native {
             .iter()
             .map(|&k| bases[k] as *const f64)
             .collect();
+        // A `min` or `max` runs into its lanes, then the lanes that saw a NaN and the
+        // winning zero (see `Asm::finish`).
+        let mut extremes = [0.0f64; 12];
+        let target = match self.end {
+            End::Reduce(c) if extreme(c) => {
+                // SAFETY: a reduction's `out` is its four lanes.
+                extremes[..4].copy_from_slice(unsafe { &*(out as *const [f64; 4]) });
+                extremes.as_mut_ptr()
+            }
+            _ => out as *mut f64,
+        };
         // SAFETY: the code was assembled for a width the CPU has (`width()`); the caller's
         // bases address `len` elements of every input read and of a stored output, or
-        // four lanes of a reduction, and `vectors · w ≤ len`.
-        unsafe {
-            (self.main.entry)(
-                table.as_ptr(),
-                out as *mut f64,
-                vectors,
-                self.consts.as_ptr(),
-            )
-        };
+        // four lanes of a reduction (here twelve), and `vectors · w ≤ len`.
+        unsafe { (self.main.entry)(table.as_ptr(), target, vectors, self.consts.as_ptr()) };
+        if let End::Reduce(c) = self.end
+            && extreme(c)
+        {
+            // SAFETY: as above.
+            let lanes = unsafe { &mut *(out as *mut [f64; 4]) };
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                let (v, nan, zero) = (extremes[l], extremes[4 + l], extremes[8 + l]);
+                *lane = match () {
+                    _ if nan.to_bits() != 0 => f64::NAN,
+                    _ if v == 0.0 && zero.to_bits() != 0 => match c {
+                        Combine::Min => -0.0,
+                        _ => 0.0,
+                    },
+                    _ => v,
+                };
+            }
+        }
         if rest == 0 {
             return true;
         }
@@ -217,11 +220,8 @@ impl Native {
                 // SAFETY: a reduction's `out` is its four lanes. Element `vectors · w + j`
                 // goes to lane `j % 4` (`w` is a multiple of four).
                 let acc = unsafe { &mut *(out as *mut [f64; 4]) };
-                for (j, v) in values[..rest].iter().enumerate() {
-                    match c {
-                        Combine::Prod => acc[j % 4] *= v,
-                        _ => acc[j % 4] += v,
-                    }
+                for (j, &v) in values[..rest].iter().enumerate() {
+                    acc[j % 4] = <f64 as Acc>::combine(c, acc[j % 4], v);
                 }
             }
         }
@@ -244,6 +244,11 @@ impl Native {
         }
         text
     }
+}
+
+/// Whether a reduction is a `min` or `max` (which keeps lanes of NaNs and zeros aside).
+fn extreme(c: Combine) -> bool {
+    matches!(c, Combine::Min | Combine::Max)
 }
 
 fn unary(op: UnaryOp) -> bool {
@@ -270,11 +275,7 @@ fn assemble(ops: &[Op], result: usize, sign: usize, end: End, width: Width) -> O
     }
     last[result] = ops.len();
     let count = if width == Width::Avx512 { 32 } else { 16 };
-    let reserved: &[usize] = match (width, end) {
-        (_, End::Store) => &[],
-        (Width::Avx512, End::Reduce(_)) => &[ACC, HIGH, LOW],
-        (_, End::Reduce(_)) => &[ACC],
-    };
+    let reserved = asm::reserved(width, end);
     let mut free: Vec<usize> = (0..count).rev().filter(|r| !reserved.contains(r)).collect();
     let mut asm = Asm::new(width).ok()?;
     // Constants (the masks only when used) get registers for the whole loop.
@@ -333,212 +334,4 @@ fn assemble(ops: &[Op], result: usize, sign: usize, end: End, width: Width) -> O
     }
     asm.finish(reg[result], end, &mut top).ok()?;
     Code::new(&asm.a.assemble(0).ok()?)
-}
-
-/// The code assembler at one width.
-struct Asm {
-    a: CodeAssembler,
-    width: Width,
-    /// Inputs read (their addresses held in [`POINTERS`]).
-    inputs: usize,
-}
-
-impl Asm {
-    fn new(width: Width) -> Result<Asm, IcedError> {
-        Ok(Asm {
-            a: CodeAssembler::new(64)?,
-            width,
-            inputs: 0,
-        })
-    }
-
-    /// The callee-saved registers holding addresses, which the code saves and restores.
-    fn saved(&self) -> &'static [AsmRegister64] {
-        let caller_saved = POINTERS.len() - SAVED.len();
-        &SAVED[..self.inputs.saturating_sub(caller_saved)]
-    }
-
-    /// Bytes a vector takes.
-    fn bytes(&self) -> i32 {
-        self.width.lanes() as i32 * 8
-    }
-
-    /// Broadcasts the constants into their registers, loads the inputs' addresses, turns
-    /// `rdx` into the row's end in bytes and `rcx` into its start, and loads the lanes of a
-    /// reduction.
-    fn prologue(
-        &mut self,
-        ops: &[Op],
-        pinned: &[(usize, usize)],
-        masks: [(usize, Option<usize>); 2],
-        end: End,
-    ) -> Result<(), IcedError> {
-        let consts = pinned.iter().map(|&(i, r)| match ops[i] {
-            Op::Const(j) => (j, r),
-            _ => unreachable!("only constants are pinned"),
-        });
-        let masks = masks.into_iter().filter_map(|(j, r)| r.map(|r| (j, r)));
-        for (j, r) in consts.chain(masks) {
-            let at = qword_ptr(rcx + 8 * j as i32);
-            match self.width {
-                Width::Avx512 => self.a.vbroadcastsd(ZMM[r], at)?,
-                _ => self.a.vbroadcastsd(YMM[r], at)?,
-            }
-        }
-        self.inputs = ops.iter().filter(|o| matches!(o, Op::Load(_))).count();
-        for &p in self.saved() {
-            self.a.push(p)?;
-        }
-        for (k, &p) in POINTERS[..self.inputs].iter().enumerate() {
-            self.a.mov(p, qword_ptr(rdi + 8 * k as i32))?;
-        }
-        self.a.shl(rdx, self.bytes().trailing_zeros())?;
-        self.a.xor(ecx, ecx)?;
-        if let End::Reduce(_) = end {
-            self.a.vmovupd(YMM[ACC], ymmword_ptr(rsi))?;
-        }
-        Ok(())
-    }
-
-    fn load(&mut self, d: usize, p: AsmRegister64) -> Result<(), IcedError> {
-        match self.width {
-            Width::Avx512 => self.a.vmovupd(ZMM[d], zmmword_ptr(p + rcx)),
-            _ => self.a.vmovupd(YMM[d], ymmword_ptr(p + rcx)),
-        }
-    }
-
-    fn binary(&mut self, op: BinaryOp, d: usize, x: usize, y: usize) -> Result<(), IcedError> {
-        macro_rules! each {
-            ($regs:ident) => {{
-                let (d, x, y) = ($regs[d], $regs[x], $regs[y]);
-                match op {
-                    BinaryOp::Add => self.a.vaddpd(d, x, y),
-                    BinaryOp::Sub => self.a.vsubpd(d, x, y),
-                    BinaryOp::Mul => self.a.vmulpd(d, x, y),
-                    BinaryOp::Div => self.a.vdivpd(d, x, y),
-                    _ => unreachable!("ops are checked by `binary`"),
-                }
-            }};
-        }
-        match self.width {
-            Width::Avx512 => each!(ZMM),
-            _ => each!(YMM),
-        }
-    }
-
-    fn xor(&mut self, d: usize, x: usize, mask: usize) -> Result<(), IcedError> {
-        match self.width {
-            Width::Avx512 => self.a.vxorpd(ZMM[d], ZMM[x], ZMM[mask]),
-            _ => self.a.vxorpd(YMM[d], YMM[x], YMM[mask]),
-        }
-    }
-
-    fn and(&mut self, d: usize, x: usize, mask: usize) -> Result<(), IcedError> {
-        match self.width {
-            Width::Avx512 => self.a.vandpd(ZMM[d], ZMM[x], ZMM[mask]),
-            _ => self.a.vandpd(YMM[d], YMM[x], YMM[mask]),
-        }
-    }
-
-    fn sqrt(&mut self, d: usize, x: usize) -> Result<(), IcedError> {
-        match self.width {
-            Width::Avx512 => self.a.vsqrtpd(ZMM[d], ZMM[x]),
-            _ => self.a.vsqrtpd(YMM[d], YMM[x]),
-        }
-    }
-
-    /// `floor`, `ceil`, `trunc` or `round` (half to even), the inexact exception
-    /// suppressed (bit 3).
-    fn round(&mut self, d: usize, x: usize, op: UnaryOp) -> Result<(), IcedError> {
-        let mode = 8 | match op {
-            UnaryOp::Floor => 1,
-            UnaryOp::Ceil => 2,
-            UnaryOp::Trunc => 3,
-            _ => 0,
-        };
-        match self.width {
-            Width::Avx512 => self.a.vrndscalepd(ZMM[d], ZMM[x], mode),
-            _ => self.a.vroundpd(YMM[d], YMM[x], mode),
-        }
-    }
-
-    /// Stores or reduces `value`, closes the loop at `top`, and returns.
-    fn finish(&mut self, value: usize, end: End, top: &mut CodeLabel) -> Result<(), IcedError> {
-        let fold = |a: &mut CodeAssembler, c: Combine, x: AsmRegisterYmm| match c {
-            Combine::Prod => a.vmulpd(YMM[ACC], YMM[ACC], x),
-            _ => a.vaddpd(YMM[ACC], YMM[ACC], x),
-        };
-        match (end, self.width) {
-            (End::Store, Width::Avx512) => self.a.vmovupd(zmmword_ptr(rsi + rcx), ZMM[value])?,
-            (End::Store, _) => self.a.vmovupd(ymmword_ptr(rsi + rcx), YMM[value])?,
-            // Lanes 0..4 of the vector, then 4..8, each into the accumulator's four.
-            (End::Reduce(c), Width::Avx512) => {
-                self.a.vextractf64x4(YMM[LOW], ZMM[value], 0)?;
-                self.a.vextractf64x4(YMM[HIGH], ZMM[value], 1)?;
-                fold(&mut self.a, c, YMM[LOW])?;
-                fold(&mut self.a, c, YMM[HIGH])?;
-            }
-            (End::Reduce(c), _) => fold(&mut self.a, c, YMM[value])?,
-        }
-        self.a.add(rcx, self.bytes())?;
-        self.a.cmp(rcx, rdx)?;
-        self.a.jb(*top)?;
-        if let End::Reduce(_) = end {
-            self.a.vmovupd(ymmword_ptr(rsi), YMM[ACC])?;
-        }
-        for &p in self.saved().iter().rev() {
-            self.a.pop(p)?;
-        }
-        self.a.vzeroupper()?;
-        self.a.ret()
-    }
-}
-
-/// Machine code in memory of its own, mapped executable and never written again.
-#[derive(Debug)]
-struct Code {
-    at: *mut libc::c_void,
-    /// Bytes of code (at least a `ret`).
-    len: usize,
-    entry: Entry,
-}
-
-// SAFETY: the mapping is read-only once made, so any thread may run it.
-unsafe impl Send for Code {}
-unsafe impl Sync for Code {}
-
-impl Code {
-    /// Maps `bytes` (position-independent code) executable; `None` if the system refuses.
-    fn new(bytes: &[u8]) -> Option<Code> {
-        let len = bytes.len();
-        // SAFETY: a fresh private anonymous mapping, written while writable, then made
-        // read-and-execute; nothing else points into it.
-        unsafe {
-            let at = libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            if at == libc::MAP_FAILED {
-                return None;
-            }
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len());
-            if libc::mprotect(at, len, libc::PROT_READ | libc::PROT_EXEC) != 0 {
-                libc::munmap(at, len);
-                return None;
-            }
-            let entry = std::mem::transmute::<*mut libc::c_void, Entry>(at);
-            Some(Code { at, len, entry })
-        }
-    }
-}
-
-impl Drop for Code {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `new`, no longer run by anyone (its owner is gone).
-        unsafe { libc::munmap(self.at, self.len) };
-    }
 }
