@@ -5,7 +5,9 @@
 //! memory — runs as a [`Program`] instead: the body evaluated
 //! one instruction at a time over blocks of [`BLOCK`] elements held in per-thread scratch
 //! (small enough for L1), each instruction one loop of full-width vectors, each
-//! transcendental `fuse::math`'s decomposition inlined over those vectors.
+//! transcendental `fuse::math`'s decomposition inlined over those vectors. A cheap f64 body
+//! with a square root or a division, ending in a reduction, or storing long rows is
+//! assembled into machine code instead ([`native`]), every value in a register.
 //!
 //! The same decompositions in the same order of IEEE operations (never a fused
 //! multiply-add) give the same bits on every lane width, so the interpreter, the two-lane
@@ -179,8 +181,8 @@ fn operands(inst: &Inst) -> Vec<usize> {
 }
 
 /// How a kernel's contiguous rows run at full width: a block [`Program`] for a body with a
-/// transcendental or a random draw, or machine code ([`native`]) for a cheap body bound
-/// by its square roots and divisions (or a reduction's adds).
+/// transcendental, a random draw or bools, or machine code ([`native`]) for a cheap f64
+/// body with a square root or a division, ending in a reduction, or storing long rows.
 #[derive(Debug)]
 pub(super) enum Wide {
     Blocks(Program),

@@ -227,9 +227,7 @@ impl Native {
         }
         true
     }
-}
 
-impl Native {
     /// The row loop in Intel syntax, an instruction a line, for `arr explain --emit clif`.
     pub(super) fn listing(&self) -> String {
         use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
@@ -280,25 +278,24 @@ fn assemble(ops: &[Op], result: usize, sign: usize, end: End, width: Width) -> O
     let mut asm = Asm::new(width).ok()?;
     // Constants (the masks only when used) get registers for the whole loop.
     let used = |op: UnaryOp| ops.iter().any(|o| matches!(o, Op::Unary(u, _) if *u == op));
-    let mut pinned = Vec::new();
-    for (j, _) in ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| matches!(o, Op::Const(_)))
-    {
-        pinned.push((j, free.pop()?));
+    let mut reg: Vec<usize> = vec![usize::MAX; ops.len()];
+    // Which constant each broadcast register holds.
+    let mut broadcasts = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Const(j) = *op {
+            reg[i] = free.pop()?;
+            broadcasts.push((j, reg[i]));
+        }
     }
-    let mut mask = |op: UnaryOp| match used(op) {
-        true => free.pop().map(Some),
+    let mut mask = |op: UnaryOp, j: usize| match used(op) {
+        true => free.pop().inspect(|&r| broadcasts.push((j, r))).map(Some),
         false => Some(None),
     };
-    let (neg, abs) = (mask(UnaryOp::Neg)?, mask(UnaryOp::Abs)?);
-    asm.prologue(ops, &pinned, [(sign, neg), (sign + 1, abs)], end)
-        .ok()?;
+    let (neg, abs) = (mask(UnaryOp::Neg, sign)?, mask(UnaryOp::Abs, sign + 1)?);
+    let inputs = ops.iter().filter(|o| matches!(o, Op::Load(_))).count();
+    asm.prologue(&broadcasts, sign, inputs, end).ok()?;
     let mut top = asm.a.create_label();
     asm.a.set_label(&mut top).ok()?;
-    let mut reg: Vec<usize> = vec![usize::MAX; ops.len()];
-    pinned.iter().for_each(|&(j, r)| reg[j] = r);
     for (i, op) in ops.iter().enumerate() {
         // Operands dying here free their registers first (a constant keeps its own).
         let operands = match *op {

@@ -3,7 +3,7 @@
 
 #![allow(unsafe_code)]
 
-use super::{End, Op, Width, extreme};
+use super::{End, Width, extreme};
 use crate::fuse::Combine;
 use crate::graph::{BinaryOp, UnaryOp};
 use iced_x86::code_asm::*;
@@ -78,23 +78,17 @@ impl Asm {
         self.width.lanes() as i32 * 8
     }
 
-    /// Broadcasts the constants into their registers, loads the inputs' addresses, turns
-    /// `rdx` into the row's end in bytes and `rcx` into its start, and loads the lanes of a
-    /// reduction.
+    /// Broadcasts constants into registers (`(constant, register)` pairs), loads the
+    /// addresses of `inputs` inputs, turns `rdx` into the row's end in bytes and `rcx` into
+    /// its start, and loads the lanes of a reduction; constant `sign` is `-0.0`.
     pub(super) fn prologue(
         &mut self,
-        ops: &[Op],
-        pinned: &[(usize, usize)],
-        masks: [(usize, Option<usize>); 2],
+        broadcasts: &[(usize, usize)],
+        sign: usize,
+        inputs: usize,
         end: End,
     ) -> Result<(), IcedError> {
-        let consts = pinned.iter().map(|&(i, r)| match ops[i] {
-            Op::Const(j) => (j, r),
-            _ => unreachable!("only constants are pinned"),
-        });
-        let sign = masks[0].0;
-        let masks = masks.into_iter().filter_map(|(j, r)| r.map(|r| (j, r)));
-        for (j, r) in consts.chain(masks) {
+        for &(j, r) in broadcasts {
             let at = qword_ptr(rcx + 8 * j as i32);
             match self.width {
                 Width::Avx512 => self.a.vbroadcastsd(ZMM[r], at)?,
@@ -108,7 +102,7 @@ impl Asm {
             End::Reduce(Combine::Max) => self.a.vxorpd(YMM[ZERO], YMM[ZERO], YMM[ZERO])?,
             _ => {}
         }
-        self.inputs = ops.iter().filter(|o| matches!(o, Op::Load(_))).count();
+        self.inputs = inputs;
         for &p in self.saved() {
             self.a.push(p)?;
         }
