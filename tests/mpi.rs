@@ -242,6 +242,43 @@ fn explain_shows_what_moves_between_ranks() {
     insta::assert_snapshot!(moves);
 }
 
+/// A stencil loop's array stays spread when only a reduction of it is observed: each rank
+/// receives its neighbours' halo rows each step and the reduction's partials, not the other
+/// ranks' rows of the array (gathering it whole to keep a host copy of it is what an
+/// observation did before).
+#[test]
+fn observing_a_reduction_of_a_spread_array_gathers_none_of_it() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("halo.arr");
+    // 600 x 300 f64: 1.44 MB, of which each of 2 ranks holds half; a halo row is 2.4 kB.
+    std::fs::write(
+        &script,
+        "let u = zeros(600, 300)\nu[0, :] = 1.0\nfor k in 0..40 {\n    \
+         u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
+         print(sum(u))\nprint(sum(u * u))\n",
+    )
+    .expect("write script");
+    let out = mpirun(2)
+        .arg(mpi)
+        .args(["run", "--backend", "mpi", "--time"])
+        .arg(&script)
+        .output()
+        .expect("mpirun runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let one = arr(Path::new(env!("CARGO_BIN_EXE_arr")), &[], &script);
+    assert_eq!(out.stdout, one.stdout, "{err}");
+    let received: f64 = err
+        .split(" MB received from other ranks")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes received in {err}"));
+    // 40 halo rows (0.1 MB) and a few partials; the other rank's half would be 0.72 MB.
+    assert!(received < 0.3, "{err}");
+}
+
 /// A fresh folder under the target dir for one test's files.
 fn tempdir() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

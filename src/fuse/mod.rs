@@ -323,7 +323,9 @@ impl Planner {
         node.value().is_none()
             && !node.reads_param
             && !self.roots.contains(&node.id)
-            && !matches!(node.op, Op::Param(_))
+            // A device value is not computed by the plan: keeping it would read it back
+            // (a GPU's) or gather it whole (a spread one) just to hold a host copy.
+            && !matches!(node.op, Op::Param(_) | Op::Device(_))
             && Rc::strong_count(node) > self.occurrences.get(&node.id).copied().unwrap_or(0)
     }
 

@@ -57,3 +57,22 @@ fn complex_values_are_built_inside_the_kernel_that_reads_them() {
     assert!(plan.to_string().contains("complex v0 v1"), "{plan}");
     insta::assert_snapshot!(plan.to_string());
 }
+
+#[test]
+fn values_held_on_a_device_are_not_kept_on_the_host() {
+    // `u` (held by a name) is a device value (a GPU's buffer, an MPI rank's spread rows):
+    // observing `sum(u)` must not keep `u` as the plan's other lazy values held by names
+    // are kept, which would read it back or gather it whole only to hold a host copy.
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let held = crate::runtime::DeviceValue {
+        shape: vec![64, 8],
+        dtype: DType::F64,
+        handle: std::rc::Rc::new(()),
+    };
+    let u = g.device_value(held, false, s).expect("device value");
+    let total = g.reduce(ReduceOp::Sum, &u, None, false, 0, s).expect("sum");
+    let plan = Plan::build(&[total], true);
+    assert!(plan.kept.is_empty(), "{plan}");
+    drop(u);
+}

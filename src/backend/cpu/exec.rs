@@ -361,6 +361,14 @@ pub(super) fn run(
             // The kernel's positions: every element of a new array, a region of a target.
             let stores: usize = kernel.dims.iter().product();
             let whole = target.is_none() && stores == total;
+            if whole && super::memory::fills_zeros(kernel) {
+                // Zeros from the allocator (calloc): pages nothing writes later are never
+                // touched, as NumPy's `zeros` (and a spread array's other rows).
+                return Rc::new(Array::$variant(
+                    ArrayD::from_shape_vec(IxDyn(shape), zeroed_vec::<$t>(total))
+                        .expect("a kernel's shape has its size"),
+                ));
+            }
             let fresh = whole && own.is_none();
             let positions = own.clone().unwrap_or(0..stores);
             let mut out: Vec<$t> = match target {

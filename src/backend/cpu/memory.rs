@@ -183,6 +183,25 @@ impl Pool {
     }
 }
 
+/// Whether `kernel` stores the constant whose bits are all zero (`zeros`, `False`): a new
+/// array of it comes zeroed from the allocator.
+pub(super) fn fills_zeros(kernel: &crate::fuse::Kernel) -> bool {
+    use crate::runtime::Scalar;
+    match kernel.body.as_slice() {
+        [v] => match v.inst {
+            crate::fuse::Inst::Const(c) => match c {
+                Scalar::Bool(x) => !x,
+                Scalar::I64(x) => x == 0,
+                Scalar::F32(x) => x.to_bits() == 0,
+                Scalar::F64(x) => x.to_bits() == 0,
+                Scalar::C128(_) => false,
+            },
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Gaps;

@@ -252,16 +252,23 @@ impl Cpu {
     /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
     /// its buffer slot for later readers. When the region `kernel` writes covers most of the
     /// array, only the elements outside it are to be copied, and the kernel's pieces copy
-    /// them ([`memory::Gaps`]): the copy is returned without them.
+    /// them ([`memory::Gaps`]): the copy is returned without them. `own_rows`: the
+    /// process computes only its own rows of a spread update, whose gaps it copies itself;
+    /// a fresh copy then starts zeroed from the allocator, so the other rows' pages are
+    /// never touched.
     fn copy_of(
         &mut self,
         old: Rc<Array>,
         slot: &mut Option<Rc<Array>>,
         kernel: &Kernel,
+        own_rows: bool,
     ) -> (Array, Option<memory::Gaps>) {
         self.stats.updates_copied += 1;
         let mut gaps = None;
         let pooled = self.pool.take(old.dtype(), old.len());
+        let zero = crate::runtime::Scalar::I64(0).cast(old.dtype());
+        let zeroed = || Rc::new(Array::full(old.shape(), zero));
+        let pooled = pooled.or_else(|| own_rows.then(zeroed));
         let copy = match pooled.and_then(|a| Rc::try_unwrap(a).ok()) {
             Some(mut copy) => {
                 let starts = old

@@ -178,7 +178,9 @@ impl Cpu {
                                 // Written in place, in its own allocation.
                                 Some(old)
                             } else {
-                                let (mut copy, g) = self.copy_of(old, &mut buffers[b], kernel);
+                                let own_rows = spreading.is_some() && own.is_some();
+                                let (mut copy, g) =
+                                    self.copy_of(old, &mut buffers[b], kernel, own_rows);
                                 gaps = g;
                                 // A process storing its own rows copies their gaps.
                                 if let (Some(sp), Some(_), Some(g), Some(old)) =
