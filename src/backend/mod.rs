@@ -22,6 +22,20 @@ pub trait Backend {
     /// Computes `roots`; `cancel` is polled between steps and stops the work when true.
     fn compute(&mut self, roots: &[NodeRef], cancel: &dyn Fn() -> bool) -> Result<Vec<Rc<Array>>>;
 
+    /// Computes `roots` that nothing observes yet (a loop's starting state, a deep graph
+    /// settled between statements): a backend with a device may keep results there
+    /// ([`Operand::Device`]: a GPU's buffers, an MPI rank's rows of a spread array), as
+    /// [`Backend::run_prepared`] does, to be read back only where something observes them.
+    /// By default, [`Backend::compute`]'s host arrays.
+    fn compute_kept(
+        &mut self,
+        roots: &[NodeRef],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<crate::runtime::Operands> {
+        let values = self.compute(roots, cancel)?;
+        Ok(values.into_iter().map(Operand::Host).collect())
+    }
+
     /// A readable account of how `roots` would be computed (`explain`).
     fn explain(&self, roots: &[NodeRef]) -> String {
         roots

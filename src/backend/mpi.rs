@@ -221,6 +221,14 @@ impl Backend for Mpi {
         self.cpu.compute(roots, cancel)
     }
 
+    fn compute_kept(
+        &mut self,
+        roots: &[NodeRef],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<crate::runtime::Operands> {
+        self.cpu.compute_kept(roots, cancel)
+    }
+
     fn explain(&self, roots: &[NodeRef]) -> String {
         let (rank, ranks) = self.place();
         format!(

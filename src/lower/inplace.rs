@@ -49,15 +49,23 @@ impl Evaluator {
         let (spec, value_node, span) = (spec.clone(), value, node.span);
         let index_nodes = node.inputs[2..].to_vec();
         drop(node);
-        // The array is computed now (it has to be, to be written in place), then the value.
-        self.force(&base)?;
         if value_node.value().is_none()
             && index_nodes.is_empty()
             && value_node.size() > self.options.fold_limit
             && self.backend.writes_donated_params()
         {
-            return self.update_by_program(name, base, spec, value_node, span);
+            // Computed where the backend keeps it (an MPI rank's own rows of a spread
+            // array), and updated there by the program.
+            let lazy = base.value().is_none() && !matches!(base.op, Op::Device(_));
+            let was = lazy.then_some(base.id);
+            if lazy {
+                let kept = self.force_kept(std::slice::from_ref(&base))?.pop();
+                base = kept.ok_or_else(|| crate::diag::value_error("no value computed"))?;
+            }
+            return self.update_by_program(name, (base, was), spec, value_node, span);
         }
+        // The array is computed now (it has to be, to be written in place), then the value.
+        self.force(&base)?;
         let value = self.force(&value_node)?;
         drop(value_node);
         // Index arrays computed, their nodes let go (they may read the array).
@@ -128,17 +136,22 @@ impl Evaluator {
     fn update_by_program(
         &mut self,
         name: &str,
-        mut base: NodeRef,
+        (mut base, was): (NodeRef, Option<u64>),
         spec: crate::graph::IndexSpec,
         value: NodeRef,
         span: crate::diag::Span,
     ) -> Result<NodeRef> {
-        let array = base.value().expect("computed by the caller");
+        let held = match (base.value(), &base.op) {
+            (Some(array), _) => Operand::Host(array),
+            (None, Op::Device(d)) => Operand::Device(Box::new(d.clone())),
+            (None, _) => return Err(crate::diag::value_error("internal error: not computed")),
+        };
         let param = self
             .graph
             .param(0, base.shape.clone(), base.dtype, base.weak, span)?;
-        let substituted = self.substitute(&value, &array, &param, &mut HashMap::new())?;
-        drop((value, array));
+        let is_base = Base { held, was };
+        let substituted = self.substitute(&value, &is_base, &param, &mut HashMap::new())?;
+        drop((value, is_base));
         let (shape, dtype, weak) = (base.shape.clone(), base.dtype, base.weak);
         let root = self.graph.make(
             Op::Update(spec),
@@ -160,7 +173,11 @@ impl Evaluator {
             }
         };
         let slot = self.resolve(name).filter(|_| sole);
-        let mut params = vec![Operand::Host(base.value().expect("computed by the caller"))];
+        let mut params = vec![match (base.value(), &base.op) {
+            (Some(array), _) => Operand::Host(array),
+            (None, Op::Device(d)) => Operand::Device(Box::new(d.clone())),
+            (None, _) => return Err(crate::diag::value_error("internal error: not computed")),
+        }];
         if let Some(slot) = slot {
             // Lent: the binding and `base` let go, so the parameter is all that holds it.
             self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
@@ -194,28 +211,27 @@ impl Evaluator {
         self.operand_node(updated, weak, span)
     }
 
-    /// `node` with every node computed as `array` replaced by `to` (the nodes between
+    /// `node` with every node of `base`'s value replaced by `to` (the nodes between
     /// rebuilt, the rest shared).
     fn substitute(
         &mut self,
         node: &NodeRef,
-        array: &Rc<crate::runtime::Array>,
+        base: &Base,
         to: &NodeRef,
         memo: &mut HashMap<u64, NodeRef>,
     ) -> Result<NodeRef> {
-        if let Some(v) = node.value() {
-            return Ok(if Rc::ptr_eq(&v, array) {
-                to.clone()
-            } else {
-                node.clone()
-            });
+        if base.is(node) {
+            return Ok(to.clone());
+        }
+        if node.value().is_some() || matches!(node.op, Op::Device(_)) {
+            return Ok(node.clone());
         }
         if let Some(done) = memo.get(&node.id) {
             return Ok(done.clone());
         }
         let mut inputs = Vec::with_capacity(node.inputs.len());
         for input in &node.inputs {
-            inputs.push(self.substitute(input, array, to, memo)?);
+            inputs.push(self.substitute(input, base, to, memo)?);
         }
         let same = inputs
             .iter()
@@ -299,5 +315,27 @@ impl Evaluator {
             }
         }
         Ok(())
+    }
+}
+
+/// The array an update by a program writes, as the value it reads may refer to it: its
+/// computed value (an array, or a value the backend keeps on its device), or the lazy node
+/// it was computed from.
+struct Base {
+    held: Operand,
+    was: Option<u64>,
+}
+
+impl Base {
+    /// Whether `node` is this array.
+    fn is(&self, node: &Node) -> bool {
+        if self.was == Some(node.id) {
+            return true;
+        }
+        match (&self.held, node.value(), &node.op) {
+            (Operand::Host(a), Some(v), _) => Rc::ptr_eq(a, &v),
+            (Operand::Device(d), None, Op::Device(e)) => Rc::ptr_eq(&d.handle, &e.handle),
+            _ => false,
+        }
     }
 }

@@ -9,6 +9,7 @@
 pub mod builtins;
 mod checkpoint;
 mod expr;
+mod force;
 mod index;
 mod inplace;
 mod loops;
@@ -347,55 +348,6 @@ impl Evaluator {
         }
     }
 
-    /// Computes a node's value (once; later calls reuse it).
-    pub fn force(&mut self, node: &NodeRef) -> Result<Rc<Array>> {
-        if let Some(v) = node.value() {
-            return Ok(v);
-        }
-        let mut values = self.force_all(std::slice::from_ref(node))?;
-        values
-            .pop()
-            .ok_or_else(|| crate::diag::value_error("backend returned no value"))
-    }
-
-    /// Computes several nodes in one plan (shared work done once) and records their values.
-    pub(crate) fn force_all(&mut self, nodes: &[NodeRef]) -> Result<Vec<Rc<Array>>> {
-        if nodes.iter().any(|n| n.reads_param && n.value().is_none()) {
-            // Only a loop recording builds such nodes; their values exist only when the
-            // recorded program runs, so the body cannot be replayed.
-            return Err(self.stop_recording());
-        }
-        if self.options.explain {
-            for node in nodes {
-                let plan = self.explain(node);
-                self.write_out(&plan)?;
-                if self.options.emit_code
-                    && let Some(code) = self.backend.code(std::slice::from_ref(node))
-                {
-                    self.write_out(&code)?;
-                }
-            }
-        }
-        let start = Instant::now();
-        let cancel = self.cancel.clone();
-        let result = self
-            .backend
-            .compute(nodes, &move || cancel.load(Ordering::Relaxed));
-        // Inside a run of replayed iterations (a parameter forced), that run's time has it.
-        if self.replay_run.is_none() {
-            self.times.run += start.elapsed();
-        }
-        self.times.forced += 1;
-        let values = result?;
-        if values.len() != nodes.len() {
-            return Err(crate::diag::value_error("backend returned no value"));
-        }
-        for (node, value) in nodes.iter().zip(&values) {
-            node.set_value(value.clone());
-        }
-        Ok(values)
-    }
-
     /// Seconds since the evaluator was created, on a monotonic clock.
     pub(crate) fn clock_seconds(&mut self) -> f64 {
         let here = self.started.elapsed().as_secs_f64();
@@ -406,30 +358,6 @@ impl Evaluator {
     /// than 0, see `Backend::leads`).
     pub fn leads(&self) -> bool {
         self.backend.leads()
-    }
-
-    /// Computes every array bound in a visible scope that is not computed yet, in one plan.
-    pub(crate) fn force_pending(&mut self) -> Result<()> {
-        fn pending(v: &Value, out: &mut Vec<NodeRef>) {
-            match v {
-                Value::Array(n) if n.value().is_none() => out.push(n.clone()),
-                Value::Tuple(members) => members.iter().for_each(|m| pending(m, out)),
-                Value::List(members) => members.iter().for_each(|m| pending(m, out)),
-                _ => {}
-            }
-        }
-        let mut nodes = Vec::new();
-        for scope in &self.scopes {
-            for b in scope.values() {
-                if let Binding::Value(v) = b {
-                    pending(v, &mut nodes);
-                }
-            }
-        }
-        if !nodes.is_empty() {
-            self.force_all(&nodes)?;
-        }
-        Ok(())
     }
 
     /// Computes a node if it has small constant inputs and a small result (constant folding),
@@ -461,10 +389,15 @@ impl Evaluator {
         }
         match v {
             Value::Array(n) if n.depth > MAX_DEPTH && n.value().is_none() => {
-                let value = self.force(&n)?;
-                Ok(Value::Array(
-                    self.graph.shared_constant(value, n.weak, n.span)?,
-                ))
+                // Left where the backend keeps it (a device's buffer) until observed.
+                let kept = self.force_kept(std::slice::from_ref(&n))?.pop();
+                let kept = kept.ok_or_else(|| crate::diag::value_error("no value computed"))?;
+                match kept.value() {
+                    Some(value) => Ok(Value::Array(
+                        self.graph.shared_constant(value, n.weak, n.span)?,
+                    )),
+                    None => Ok(Value::Array(kept)),
+                }
             }
             other => Ok(other),
         }

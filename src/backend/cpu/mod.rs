@@ -418,6 +418,37 @@ impl Backend for Cpu {
         Ok(values.into_vec())
     }
 
+    fn compute_kept(
+        &mut self,
+        roots: &[NodeRef],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<crate::runtime::Operands> {
+        let host = |values: Vec<Rc<Array>>| values.into_iter().map(Operand::Host).collect();
+        // Only an SPMD job's spread arrays stay where they are (each rank its own rows).
+        if self.share.as_deref().is_none_or(|s| s.place().1 < 2) {
+            return Ok(host(self.compute(roots, cancel)?));
+        }
+        let (plan, keys) = self.fuse(roots, false);
+        if self.interpret(&plan, &keys) {
+            return Ok(host(
+                super::interp::Interp::default().compute(roots, cancel)?,
+            ));
+        }
+        let kernels = self.compile_plan(&plan, &keys)?;
+        let mut spreads = spread::Spreads::kept(&mut []);
+        let values = self.execute(
+            &plan,
+            &kernels,
+            &Lifetimes::of(&plan),
+            &mut [],
+            &mut spreads,
+            &mut run::Scratch::default(),
+            cancel,
+        );
+        let values = values.map(|v| v.into_iter().map(Operand::Host).collect());
+        spreads.hand_back(&mut [], values, |a| self.pool.give(a))
+    }
+
     fn prepare(&mut self, roots: &[NodeRef]) -> Result<ProgramId> {
         let (plan, keys) = self.fuse(roots, false);
         let kernels = self.compile_plan(&plan, &keys)?;

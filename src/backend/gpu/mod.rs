@@ -460,6 +460,25 @@ fn device_bytes_of(plan: &Plan, b: usize) -> usize {
     }
 }
 
+/// A plan's results (`slots` of its roots) where they are: on the device unless they were
+/// computed on the host.
+fn staying(plan: &Plan, slots: Vec<Slot>) -> Result<crate::runtime::Operands> {
+    let layouts = plan.roots.iter().map(|&r| buffer_layout(plan, r));
+    (slots.into_iter().zip(layouts))
+        .map(|(slot, (shape, dtype))| match (slot.host, slot.device) {
+            (Some(h), _) => Ok(Operand::Host(h)),
+            (None, Some(handle)) => Ok(Operand::Device(Box::new(DeviceValue {
+                shape,
+                dtype,
+                handle,
+            }))),
+            (None, None) => Err(internal(
+                "a result is neither on the host nor on the device",
+            )),
+        })
+        .collect()
+}
+
 fn internal(what: &str) -> Error {
     crate::diag::value_error(format!("internal error in the gpu backend: {what}"))
 }
@@ -496,27 +515,21 @@ impl Backend for Gpu {
     ) -> Result<crate::runtime::Operands> {
         let plan = self.programs.take(program)?;
         let result = self.execute(&plan, params, cancel);
-        // Results stay where they are: on the device unless they were computed on the host.
-        let result = result.and_then(|slots| {
-            let layouts = plan.roots.iter().map(|&r| buffer_layout(&plan, r));
-            slots
-                .into_iter()
-                .zip(layouts)
-                .map(|(slot, (shape, dtype))| match (slot.host, slot.device) {
-                    (Some(h), _) => Ok(Operand::Host(h)),
-                    (None, Some(handle)) => Ok(Operand::Device(Box::new(DeviceValue {
-                        shape,
-                        dtype,
-                        handle,
-                    }))),
-                    (None, None) => Err(internal(
-                        "a result is neither on the host nor on the device",
-                    )),
-                })
-                .collect()
-        });
+        let result = result.and_then(|slots| staying(&plan, slots));
         self.programs.put_back(program, plan);
         result
+    }
+
+    fn compute_kept(
+        &mut self,
+        roots: &[NodeRef],
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<crate::runtime::Operands> {
+        let start = Instant::now();
+        let plan = Plan::build(roots, false);
+        self.stats.fuse += start.elapsed();
+        let slots = self.execute(&plan, &[], cancel)?;
+        staying(&plan, slots)
     }
 
     fn release(&mut self, program: ProgramId) {

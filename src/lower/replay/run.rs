@@ -33,7 +33,16 @@ impl Evaluator {
                     let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot) else {
                         return Ok(false);
                     };
-                    let node = node.clone();
+                    let mut node = node.clone();
+                    if node.value().is_none() && !matches!(node.op, Op::Device(_)) {
+                        // The loop's starting state (the first run after a recording):
+                        // computed together, left where the backend keeps it.
+                        self.keep_lazy_params(program)?;
+                        let Some(Binding::Value(Value::Array(now))) = self.binding_at(slot) else {
+                            return Ok(false);
+                        };
+                        node = now.clone();
+                    }
                     if !crate::runtime::same_shape(&node.shape, &p.shape)
                         || node.dtype != p.dtype
                         || node.weak != p.weak
@@ -121,6 +130,25 @@ impl Evaluator {
         self.draws += program.draws;
         self.times.replayed += 1;
         Ok(true)
+    }
+
+    /// Computes the values of `program`'s parameters bound to lazy nodes, in one plan,
+    /// leaving them where the backend keeps them (`Evaluator::force_kept`: a spread array
+    /// on MPI ranks, a GPU buffer), so the first run finds them there.
+    fn keep_lazy_params(&mut self, program: &Program) -> Result<()> {
+        let mut lazy: SmallVec<[NodeRef; 4]> = SmallVec::new();
+        for p in &program.params {
+            if let ParamSource::Var(slot) = &p.source
+                && let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot)
+                && node.value().is_none()
+                && !matches!(node.op, Op::Device(_))
+                && !lazy.iter().any(|n| Rc::ptr_eq(n, node))
+            {
+                lazy.push(node.clone());
+            }
+        }
+        self.force_kept(&lazy)?;
+        Ok(())
     }
 
     /// A node for a program's parameter or result: a computed constant, or a value the
