@@ -49,20 +49,23 @@ impl Evaluator {
         let (spec, value_node, span) = (spec.clone(), value, node.span);
         let index_nodes = node.inputs[2..].to_vec();
         drop(node);
-        if value_node.value().is_none()
-            && index_nodes.is_empty()
-            && value_node.size() > self.options.fold_limit
+        let large = |n: &NodeRef| n.size() > self.options.fold_limit;
+        let lazy_value = value_node.value().is_none() && large(&value_node);
+        let lazy_base = base.value().is_none() && !matches!(base.op, Op::Device(_));
+        if index_nodes.is_empty()
             && self.backend.writes_donated_params()
+            && (lazy_value || base.value().is_none() && large(&base))
         {
             // Computed where the backend keeps it (an MPI rank's own rows of a spread
             // array), and updated there by the program.
-            let lazy = base.value().is_none() && !matches!(base.op, Op::Device(_));
-            let was = lazy.then_some(base.id);
-            if lazy {
+            let was = lazy_base.then_some(base.id);
+            if lazy_base {
                 let kept = self.force_kept(std::slice::from_ref(&base))?.pop();
                 base = kept.ok_or_else(|| crate::diag::value_error("no value computed"))?;
             }
-            return self.update_by_program(name, (base, was), spec, value_node, span);
+            if lazy_value || matches!(base.op, Op::Device(_)) {
+                return self.update_by_program(name, (base, was), spec, value_node, span);
+            }
         }
         // The array is computed now (it has to be, to be written in place), then the value.
         self.force(&base)?;
@@ -281,7 +284,10 @@ impl Evaluator {
             .iter()
             .flat_map(|scope| scope.values())
             .filter_map(|b| match b {
-                Binding::Value(Value::Array(n)) if n.value().is_none() && reads(n) => {
+                // A value kept on a device is computed already: nothing to release.
+                Binding::Value(Value::Array(n))
+                    if n.value().is_none() && !matches!(n.op, Op::Device(_)) && reads(n) =>
+                {
                     Some(n.clone())
                 }
                 _ => None,
