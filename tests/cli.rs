@@ -146,12 +146,7 @@ fn moving_slices_join_into_one_program() {
     let interp = arr(&["run", "--backend", "interp", &script]);
     assert_eq!(cpu.stdout, interp.stdout);
     let err = stderr(&cpu);
-    let replayed: u64 = err
-        .split(" loop iterations replayed")
-        .next()
-        .and_then(|head| head.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no replay count in {err}"));
+    let replayed: u64 = common::time_figure(&err, " loop iterations replayed");
     assert!(replayed > 40, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -173,13 +168,7 @@ fn gpu_loop_state_stays_on_the_device() {
     let out = arr(&["run", "--backend", "gpu", "--time", &script]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    let count = |what: &str| -> u64 {
-        err.split(what)
-            .next()
-            .and_then(|head| head.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no `{what}` count in {err}"))
-    };
+    let count = |what: &str| -> u64 { common::time_figure(&err, what) };
     assert!(count(" uploads to the gpu") < 10, "{err}");
     assert!(count(" read back") < 10, "{err}");
     let cpu = arr(&["run", &script]);

@@ -8,6 +8,8 @@
 //! skipped with a notice, unless `ARR_REQUIRE_MPI=1` (CI sets it, with OpenMPI installed),
 //! which makes a missing `mpirun` a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -67,11 +69,12 @@ fn mpirun(ranks: usize) -> Command {
     cmd
 }
 
-/// Runs `script` on `ranks` MPI ranks.
-fn on_ranks(mpi: &Path, ranks: usize, script: &Path) -> Output {
+/// Runs `script` on `ranks` MPI ranks, with `args` after `arr run --backend mpi`.
+fn on_ranks(mpi: &Path, ranks: usize, args: &[&str], script: &Path) -> Output {
     mpirun(ranks)
         .arg(mpi)
         .args(["run", "--backend", "mpi"])
+        .args(args)
         .arg(script)
         .current_dir(script.parent().expect("a script's folder"))
         .output()
@@ -88,7 +91,7 @@ fn same_on_ranks(mpi: &Path, script: &Path, ranks: std::ops::RangeInclusive<usiz
     );
     let expected_err = String::from_utf8_lossy(&one.stderr).to_string();
     for ranks in ranks {
-        let out = on_ranks(mpi, ranks, script);
+        let out = on_ranks(mpi, ranks, &[], script);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -259,22 +262,12 @@ fn observing_a_reduction_of_a_spread_array_gathers_none_of_it() {
          print(sum(u))\nprint(sum(u * u))\n",
     )
     .expect("write script");
-    let out = mpirun(2)
-        .arg(mpi)
-        .args(["run", "--backend", "mpi", "--time"])
-        .arg(&script)
-        .output()
-        .expect("mpirun runs");
+    let out = on_ranks(mpi, 2, &["--time"], &script);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let one = arr(Path::new(env!("CARGO_BIN_EXE_arr")), &[], &script);
     assert_eq!(out.stdout, one.stdout, "{err}");
-    let received: f64 = err
-        .split(" MB received from other ranks")
-        .next()
-        .and_then(|head| head.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no bytes received in {err}"));
+    let received: f64 = common::time_figure(&err, " MB received from other ranks");
     // 40 halo rows (0.1 MB) and a few partials; the other rank's half would be 0.72 MB.
     assert!(received < 0.3, "{err}");
 }

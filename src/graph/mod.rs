@@ -73,6 +73,12 @@ impl Node {
         }
     }
 
+    /// Whether the node's value is yet to be computed: it is neither a constant, nor
+    /// computed, nor a value a backend keeps on its device ([`Op::Device`]).
+    pub fn is_lazy(&self) -> bool {
+        self.value().is_none() && !matches!(self.op, Op::Device(_))
+    }
+
     /// The computed value, taking the node apart (so the value's only other holder, if
     /// any, is gone with it).
     pub fn into_value(self) -> Option<Rc<Array>> {

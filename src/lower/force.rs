@@ -64,6 +64,14 @@ impl Evaluator {
         Ok(kept)
     }
 
+    /// [`Evaluator::force_kept`] of one node: the node itself, computed, or a node of the
+    /// value the backend keeps on its device.
+    pub(crate) fn keep(&mut self, node: &NodeRef) -> Result<NodeRef> {
+        let mut kept = self.force_kept(std::slice::from_ref(node))?;
+        kept.pop()
+            .ok_or_else(|| crate::diag::value_error("backend returned no value"))
+    }
+
     /// Runs `compute` on the backend for `nodes` (one value each), with `explain`'s plans
     /// written first and the run time recorded.
     fn computed<E, T: std::ops::Deref<Target = [E]>>(

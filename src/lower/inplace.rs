@@ -51,7 +51,7 @@ impl Evaluator {
         drop(node);
         let large = |n: &NodeRef| n.size() > self.options.fold_limit;
         let lazy_value = value_node.value().is_none() && large(&value_node);
-        let lazy_base = base.value().is_none() && !matches!(base.op, Op::Device(_));
+        let lazy_base = base.is_lazy();
         if index_nodes.is_empty()
             && self.backend.writes_donated_params()
             && (lazy_value || base.value().is_none() && large(&base))
@@ -60,8 +60,7 @@ impl Evaluator {
             // array), and updated there by the program.
             let was = lazy_base.then_some(base.id);
             if lazy_base {
-                let kept = self.force_kept(std::slice::from_ref(&base))?.pop();
-                base = kept.ok_or_else(|| crate::diag::value_error("no value computed"))?;
+                base = self.keep(&base)?;
             }
             if lazy_value || matches!(base.op, Op::Device(_)) {
                 return self.update_by_program(name, (base, was), spec, value_node, span);
@@ -144,11 +143,7 @@ impl Evaluator {
         value: NodeRef,
         span: crate::diag::Span,
     ) -> Result<NodeRef> {
-        let held = match (base.value(), &base.op) {
-            (Some(array), _) => Operand::Host(array),
-            (None, Op::Device(d)) => Operand::Device(Box::new(d.clone())),
-            (None, _) => return Err(crate::diag::value_error("internal error: not computed")),
-        };
+        let held = operand_of(&base)?;
         let param = self
             .graph
             .param(0, base.shape.clone(), base.dtype, base.weak, span)?;
@@ -176,11 +171,7 @@ impl Evaluator {
             }
         };
         let slot = self.resolve(name).filter(|_| sole);
-        let mut params = vec![match (base.value(), &base.op) {
-            (Some(array), _) => Operand::Host(array),
-            (None, Op::Device(d)) => Operand::Device(Box::new(d.clone())),
-            (None, _) => return Err(crate::diag::value_error("internal error: not computed")),
-        }];
+        let mut params = vec![operand_of(&base)?];
         if let Some(slot) = slot {
             // Lent: the binding and `base` let go, so the parameter is all that holds it.
             self.scopes[slot].insert(name.to_string(), Binding::Value(Value::Unit));
@@ -285,11 +276,7 @@ impl Evaluator {
             .flat_map(|scope| scope.values())
             .filter_map(|b| match b {
                 // A value kept on a device is computed already: nothing to release.
-                Binding::Value(Value::Array(n))
-                    if n.value().is_none() && !matches!(n.op, Op::Device(_)) && reads(n) =>
-                {
-                    Some(n.clone())
-                }
+                Binding::Value(Value::Array(n)) if n.is_lazy() && reads(n) => Some(n.clone()),
                 _ => None,
             })
             .collect();
@@ -321,6 +308,16 @@ impl Evaluator {
             }
         }
         Ok(())
+    }
+}
+
+/// A computed node's value as a program's parameter: its array, or the value the backend
+/// keeps on its device.
+fn operand_of(node: &Node) -> Result<Operand> {
+    match (node.value(), &node.op) {
+        (Some(array), _) => Ok(Operand::Host(array)),
+        (None, Op::Device(d)) => Ok(Operand::Device(Box::new(d.clone()))),
+        (None, _) => Err(crate::diag::value_error("internal error: not computed")),
     }
 }
 

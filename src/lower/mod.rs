@@ -390,8 +390,7 @@ impl Evaluator {
         match v {
             Value::Array(n) if n.depth > MAX_DEPTH && n.value().is_none() => {
                 // Left where the backend keeps it (a device's buffer) until observed.
-                let kept = self.force_kept(std::slice::from_ref(&n))?.pop();
-                let kept = kept.ok_or_else(|| crate::diag::value_error("no value computed"))?;
+                let kept = self.keep(&n)?;
                 match kept.value() {
                     Some(value) => Ok(Value::Array(
                         self.graph.shared_constant(value, n.weak, n.span)?,

@@ -5,6 +5,17 @@
 
 use proptest::prelude::*;
 
+/// The figure `arr run --time` prints on `stderr` just before `what` (`" loop iterations
+/// replayed"`, `" MB received from other ranks"`).
+pub fn time_figure<T: std::str::FromStr>(stderr: &str, what: &str) -> T {
+    stderr
+        .split(what)
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{what}` figure in {stderr}"))
+}
+
 /// Whether GPU tests can run: a GPU adapter opens. Without one they are skipped with a
 /// notice, unless `ARR_REQUIRE_GPU=1` (CI sets it, with lavapipe installed), which makes a
 /// missing adapter a failure.

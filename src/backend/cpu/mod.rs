@@ -266,8 +266,10 @@ impl Cpu {
         self.stats.updates_copied += 1;
         let mut gaps = None;
         let pooled = self.pool.take(old.dtype(), old.len());
-        let zero = crate::runtime::Scalar::I64(0).cast(old.dtype());
-        let zeroed = || Rc::new(Array::full(old.shape(), zero));
+        let zeroed = || {
+            let zero = crate::runtime::Scalar::I64(0).cast(old.dtype());
+            Rc::new(Array::full(old.shape(), zero))
+        };
         let pooled = pooled.or_else(|| own_rows.then(zeroed));
         let copy = match pooled.and_then(|a| Rc::try_unwrap(a).ok()) {
             Some(mut copy) => {
@@ -293,6 +295,29 @@ impl Cpu {
         };
         *slot = Some(old);
         (copy, gaps)
+    }
+
+    /// Runs a one-off plan (no parameters), its kernels found or compiled first; `spreads`
+    /// says whether its spread values go out spread or gathered.
+    fn run_once(
+        &mut self,
+        plan: &Plan,
+        keys: &[u64],
+        spreads: &mut spread::Spreads,
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<crate::runtime::HostValues> {
+        let kernels = self.compile_plan(plan, keys)?;
+        let lifetimes = Lifetimes::of(plan);
+        let scratch = &mut run::Scratch::default();
+        self.execute(
+            plan,
+            &kernels,
+            &lifetimes,
+            &mut [],
+            spreads,
+            scratch,
+            cancel,
+        )
     }
 
     /// The plan of `roots` and each step's kernel cache key (computed once per plan: its
@@ -402,16 +427,7 @@ impl Backend for Cpu {
         if self.interpret(&plan, &keys) {
             return super::interp::Interp::default().compute(roots, cancel);
         }
-        let kernels = self.compile_plan(&plan, &keys)?;
-        let mut values = self.execute(
-            &plan,
-            &kernels,
-            &Lifetimes::of(&plan),
-            &mut [],
-            &mut spread::Spreads::gathered(),
-            &mut run::Scratch::default(),
-            cancel,
-        )?;
+        let mut values = self.run_once(&plan, &keys, &mut spread::Spreads::gathered(), cancel)?;
         for ((_, node), value) in plan.kept.iter().zip(values.drain(roots.len()..)) {
             node.set_value(value);
         }
@@ -434,17 +450,8 @@ impl Backend for Cpu {
                 super::interp::Interp::default().compute(roots, cancel)?,
             ));
         }
-        let kernels = self.compile_plan(&plan, &keys)?;
         let mut spreads = spread::Spreads::kept(&mut []);
-        let values = self.execute(
-            &plan,
-            &kernels,
-            &Lifetimes::of(&plan),
-            &mut [],
-            &mut spreads,
-            &mut run::Scratch::default(),
-            cancel,
-        );
+        let values = self.run_once(&plan, &keys, &mut spreads, cancel);
         let values = values.map(|v| v.into_iter().map(Operand::Host).collect());
         spreads.hand_back(&mut [], values, |a| self.pool.give(a))
     }

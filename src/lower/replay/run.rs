@@ -34,7 +34,7 @@ impl Evaluator {
                         return Ok(false);
                     };
                     let mut node = node.clone();
-                    if node.value().is_none() && !matches!(node.op, Op::Device(_)) {
+                    if node.is_lazy() {
                         // The loop's starting state (the first run after a recording):
                         // computed together, left where the backend keeps it.
                         self.keep_lazy_params(program)?;
@@ -140,8 +140,7 @@ impl Evaluator {
         for p in &program.params {
             if let ParamSource::Var(slot) = &p.source
                 && let Some(Binding::Value(Value::Array(node))) = self.binding_at(slot)
-                && node.value().is_none()
-                && !matches!(node.op, Op::Device(_))
+                && node.is_lazy()
                 && !lazy.iter().any(|n| Rc::ptr_eq(n, node))
             {
                 lazy.push(node.clone());
