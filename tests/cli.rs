@@ -178,8 +178,8 @@ fn gpu_loop_state_stays_on_the_device() {
 
 /// On an adapter without 64-bit shader types (`ARR_GPU_32BIT=1` hides lavapipe's, and the
 /// device is opened without them, so a shader that used one would be refused): a kernel
-/// needing f64 or i64 is a device error at its source, or with `--fallback cpu` runs on
-/// the CPU while f32 kernels stay on the GPU.
+/// needing f64 is a device error at its source, or with `--fallback cpu` runs on the CPU
+/// while f32 kernels, and i64 ones as u32 pairs, stay on the GPU; `arr info` says so.
 #[test]
 fn gpu_without_64_bit_shaders_stops_or_falls_back() {
     if !common::gpu_available() {
@@ -197,7 +197,7 @@ fn gpu_without_64_bit_shaders_stops_or_falls_back() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("device error: this needs i64 in a shader"),
+        err.contains("device error: this needs f64 in a shader"),
         "{err}"
     );
     assert!(err.contains("f32.arr:1:13"), "{err}");
@@ -214,6 +214,8 @@ fn gpu_without_64_bit_shaders_stops_or_falls_back() {
         ),
         "{text}"
     );
+    let text = stdout(&narrow(&["info"]));
+    assert!(text.contains("i64 as u32 pairs in shaders"), "{text}");
     let out = arr(&["run", "--fallback", "gpu", script]);
     assert!(
         stderr(&out).contains("unknown fallback `gpu`"),

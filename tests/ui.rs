@@ -17,11 +17,6 @@ fn run_script(path: &std::path::Path, kind: BackendKind, replay: bool) -> String
         BackendKind::Cpu => Box::new(arr::backend::cpu::Cpu::new().expect("jit").always_compile()),
         other => other.create(false).expect("backend"),
     };
-    let text = std::fs::read_to_string(path).expect("test script readable");
-    let name = format!(
-        "ui/{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("?")
-    );
     // On cpu nothing is folded while tracing, so every operation reaches generated code.
     let fold_limit = if kind == BackendKind::Cpu { 0 } else { 64 };
     let options = Options {
@@ -31,15 +26,7 @@ fn run_script(path: &std::path::Path, kind: BackendKind, replay: bool) -> String
         ..Options::default()
     };
     let mut s = Session::with_backend(backend, options).expect("session starts");
-    let result = s
-        .evaluator()
-        .run_source(&name, &text, path.parent().map(|p| p.to_path_buf()));
-    let mut out = s.take_output();
-    if let Err(e) = result {
-        out.push_str("--- error ---\n");
-        out.push_str(&s.render_error(&e, false));
-    }
-    out
+    common::script_output(&mut s, path)
 }
 
 #[test]

@@ -16,6 +16,26 @@ pub fn time_figure<T: std::str::FromStr>(stderr: &str, what: &str) -> T {
         .unwrap_or_else(|| panic!("no `{what}` figure in {stderr}"))
 }
 
+/// What the UI script at `path` prints on `session` (as `ui/<file name>`), then its rendered
+/// error if it stops with one.
+pub fn script_output(session: &mut arr::Session, path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).expect("test script readable");
+    let name = format!(
+        "ui/{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("?")
+    );
+    let result =
+        session
+            .evaluator()
+            .run_source(&name, &text, path.parent().map(|p| p.to_path_buf()));
+    let mut out = session.take_output();
+    if let Err(e) = result {
+        out.push_str("--- error ---\n");
+        out.push_str(&session.render_error(&e, false));
+    }
+    out
+}
+
 /// Whether GPU tests can run: a GPU adapter opens. Without one they are skipped with a
 /// notice, unless `ARR_REQUIRE_GPU=1` (CI sets it, with lavapipe installed), which makes a
 /// missing adapter a failure.

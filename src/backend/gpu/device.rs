@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use super::wgsl::WORKGROUP;
+use super::wgsl::{Ints, WORKGROUP};
 
 /// Workgroups per dispatch dimension (WebGPU's guaranteed limit).
 const MAX_GROUPS: u64 = 65_535;
@@ -41,9 +41,12 @@ pub(super) struct Device {
     /// Commands recorded since the last submission: a plan's copies and dispatches go to
     /// the GPU in one submission, at the end of the plan or when something is read back.
     pending: Option<wgpu::CommandEncoder>,
-    /// Whether shaders may use f64 and i64 (the adapter has `SHADER_F64` and
-    /// `SHADER_INT64`, and `ARR_GPU_32BIT=1` does not hide them).
-    pub(super) wide: bool,
+    /// Whether shaders may use f64 (the adapter has `SHADER_F64` and `SHADER_INT64`, which
+    /// the f64 helpers need, and `ARR_GPU_32BIT=1` does not hide them).
+    pub(super) f64: bool,
+    /// How shaders hold i64: natively where the adapter has `SHADER_INT64` (and
+    /// `ARR_GPU_32BIT=1` does not hide it), else as u32 pairs.
+    pub(super) ints: Ints,
     /// Submissions the GPU may not have finished, oldest first.
     in_flight: std::collections::VecDeque<wgpu::SubmissionIndex>,
 }
@@ -82,7 +85,8 @@ fn gpu_error(message: impl Into<String>) -> Error {
 impl Device {
     /// Opens the best adapter (a real GPU before a software one; with 64-bit floats and
     /// integers in shaders, `SHADER_F64` and `SHADER_INT64`, before one without). Without
-    /// them, only f32 and bool kernels run on the GPU: arr never narrows f64.
+    /// them, f64 kernels do not run on the GPU (arr never narrows f64), and i64 values are
+    /// u32 pairs in shaders.
     pub(super) fn open() -> Result<Device> {
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         desc.backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY);
@@ -111,14 +115,19 @@ impl Device {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let narrow_only = std::env::var("ARR_GPU_32BIT").is_ok_and(|v| v == "1");
-        let wide = adapter.features().contains(wide_features) && !narrow_only;
+        let offered = if narrow_only {
+            wgpu::Features::empty()
+        } else {
+            adapter.features()
+        };
+        // f64 only with 64-bit integers too: its helpers work on the bits.
+        let mut features = offered & wgpu::Features::SHADER_INT64;
+        if offered.contains(wide_features) {
+            features |= wgpu::Features::SHADER_F64;
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("arr"),
-            required_features: if wide {
-                wide_features
-            } else {
-                wgpu::Features::empty()
-            },
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -155,7 +164,12 @@ impl Device {
             memory_limit,
             pending: None,
             in_flight: Default::default(),
-            wide,
+            f64: features.contains(wgpu::Features::SHADER_F64),
+            ints: if features.contains(wgpu::Features::SHADER_INT64) {
+                Ints::Native
+            } else {
+                Ints::Pairs
+            },
         })
     }
 

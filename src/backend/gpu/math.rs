@@ -5,7 +5,7 @@
 //! needs it raises the shader's `status` flag, and the host then computes the kernel on the
 //! CPU instead (see `Gpu::run_on_gpu`).
 
-use super::wgsl::Body;
+use super::ops::Body;
 use crate::fuse::math::Ops;
 use crate::graph::UnaryOp;
 use std::fmt::Write;

@@ -169,7 +169,7 @@ impl super::Gpu {
         }
         match node.dtype {
             DType::F32 => {}
-            DType::F64 if self.device.wide => {}
+            DType::F64 if self.device.f64 => {}
             t => return Err(format!("library step; no {t} matmul shader")),
         }
         let largest = (device_bytes_of(plan, a.buf))

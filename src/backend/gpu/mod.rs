@@ -18,6 +18,8 @@ mod bands;
 mod device;
 mod math;
 mod matmul;
+mod ops;
+mod pairs;
 mod placement;
 mod random;
 mod reduce;
@@ -60,9 +62,10 @@ pub struct Gpu {
 
 impl Gpu {
     /// Opens the GPU (see [`Device::open`] for which). With `fallback_cpu`, kernels
-    /// needing a dtype the adapter's shaders lack (f64, c128, i64 on an adapter without
-    /// `SHADER_F64`/`SHADER_INT64`) run on the CPU; without it, they stop the program
-    /// with a device error naming the dtype, the adapter and the source.
+    /// needing a dtype the adapter's shaders lack (f64 and c128 on an adapter without
+    /// `SHADER_F64` and `SHADER_INT64`) run on the CPU; without it, they stop the program
+    /// with a device error naming the dtype, the adapter and the source. i64 runs on every
+    /// adapter (as u32 pairs where it lacks `SHADER_INT64`).
     pub fn new(fallback_cpu: bool) -> Result<Gpu> {
         Ok(Gpu {
             device: Device::open()?,
@@ -77,11 +80,15 @@ impl Gpu {
 
     /// The adapter, its driver and what arr uses of it (`arr info`).
     pub fn adapter_summary(&self) -> String {
-        let types = if self.device.wide {
-            "f64, i64, c128, f32 and bool in shaders"
-        } else {
-            "f32 and bool in shaders (no SHADER_F64/SHADER_INT64: 64-bit kernels need \
-             --fallback cpu)"
+        let types = match (self.device.f64, self.device.ints) {
+            (true, _) => "f64, i64, c128, f32 and bool in shaders",
+            (false, wgsl::Ints::Native) => {
+                "i64, f32 and bool in shaders (no SHADER_F64: f64 kernels need --fallback cpu)"
+            }
+            (false, wgsl::Ints::Pairs) => {
+                "f32, bool and i64 as u32 pairs in shaders (no SHADER_F64/SHADER_INT64: f64 \
+                 kernels need --fallback cpu)"
+            }
         };
         format!(
             "{}; {types}; binds {} MiB at once (arrays up to {} MiB in bands)",
@@ -96,8 +103,8 @@ impl Gpu {
         Error::new(
             ErrorKind::Device,
             format!(
-                "this needs {dtype} in a shader, and the GPU {} has no 64-bit types in \
-                 shaders (SHADER_F64/SHADER_INT64); arr never narrows silently",
+                "this needs {dtype} in a shader, and the GPU {} has no f64 in shaders \
+                 (SHADER_F64, with SHADER_INT64 for its bits); arr never narrows silently",
                 self.device.name
             ),
         )
@@ -144,9 +151,9 @@ impl Gpu {
                     in_place_ok,
                     span,
                 } => {
-                    if !self.device.wide
+                    if !self.device.f64
                         && !self.fallback_cpu
-                        && let Some(t) = wgsl::wide_dtype(kernel)
+                        && let Some(t) = wgsl::f64_dtype(kernel)
                     {
                         return Err(self.narrow_error(t, *span));
                     }
@@ -406,7 +413,7 @@ impl Gpu {
         )?;
         let out =
             (self.device).alloc((rows * transfer::device_size(kernel.result_dtype())) as u64)?;
-        let finish = reduce::render_finish(combine, acc, divide);
+        let finish = reduce::render_finish(combine, acc, divide, self.device.ints);
         let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
         let finish = (device::text_key(&finish), finish.as_str());
         (self.device).dispatch(finish, &words, &out, &[&partials], &[], rows as u64)?;

@@ -39,8 +39,8 @@ impl Gpu {
                 self.device.max_buffer
             ));
         }
-        if !self.device.wide
-            && let Some(t) = wgsl::wide_dtype(kernel)
+        if !self.device.f64
+            && let Some(t) = wgsl::f64_dtype(kernel)
         {
             let then = if self.fallback_cpu {
                 "--fallback cpu"
@@ -226,6 +226,7 @@ impl Gpu {
                             combine,
                             kernel.body[value].dtype,
                             divide,
+                            self.device.ints,
                         ));
                     }
                 }

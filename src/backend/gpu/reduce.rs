@@ -1,7 +1,8 @@
 //! Reductions in WGSL: the identities and combines of the CPU's accumulators, and the
 //! second pass that combines a row's block partials in the fixed tree of `fuse::tree`.
 
-use super::wgsl::{MAIN, bits_f32, bits_f64, bits_i64, element_type, value_type};
+use super::ops::{bits_f32, bits_f64, bits_i64};
+use super::wgsl::{Ints, MAIN, element_type, value_type};
 use crate::dtype::DType;
 use crate::fuse::Combine;
 use crate::fuse::tree::LANES;
@@ -9,10 +10,10 @@ use crate::fuse::tree::LANES;
 /// The second pass of a reduction: per output row, the lanes of each block and then the
 /// blocks pairwise, in the fixed tree of `fuse::tree` (an explicit stack stands in for its
 /// recursion), divided by the row length for a mean. `info` is `[rows, rowlen, blocks, 0]`;
-/// binding 2 holds the first pass's partials.
-pub(super) fn render_finish(combine: Combine, dtype: DType, divide: bool) -> String {
-    let ty = value_type(dtype);
-    let elem = element_type(dtype);
+/// binding 2 holds the first pass's partials; i64 values are held as `ints`.
+pub(super) fn render_finish(combine: Combine, dtype: DType, divide: bool, ints: Ints) -> String {
+    let ty = value_type(dtype, ints);
+    let elem = element_type(dtype, ints);
     let (load, store) = if dtype == DType::Bool {
         ("p[i] != 0u", "select(0u, 1u, r)")
     } else {
@@ -23,7 +24,8 @@ pub(super) fn render_finish(combine: Combine, dtype: DType, divide: bool) -> Str
     } else {
         String::new()
     };
-    let prelude = super::wgsl::prelude(matches!(dtype, DType::F64 | DType::I64 | DType::C128));
+    let prelude = super::wgsl::prelude(matches!(dtype, DType::F64 | DType::C128))
+        + super::pairs::library(ints, dtype == DType::I64);
     format!(
         "@group(0) @binding(0) var<storage, read> info: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<{elem}>;
@@ -80,14 +82,15 @@ fn block(row: u32, blocks: u32, b: u32) -> {ty} {{
     {divide}out[g] = {store};
 }}
 ",
-        op = combiner(combine, dtype),
-        identity = identity(combine, dtype),
+        op = combiner(combine, dtype, ints),
+        identity = identity(combine, dtype, ints),
     )
 }
 
 /// The identity of a combine, as the CPU's accumulators start.
-pub(super) fn identity(c: Combine, dtype: DType) -> String {
+pub(super) fn identity(c: Combine, dtype: DType, ints: Ints) -> String {
     match (dtype, c) {
+        (DType::I64, c) if ints == Ints::Pairs => super::pairs::identity(c),
         (DType::Bool, Combine::All | Combine::Min) => "true".into(),
         (DType::Bool, _) => "false".into(),
         (DType::I64, Combine::Sum) => "0li".into(),
@@ -111,9 +114,10 @@ pub(super) fn identity(c: Combine, dtype: DType) -> String {
 
 /// `fn combine(a, b)`: the CPU accumulators' combine (floats: IEEE minimum/maximum, NaN
 /// wins and -0 < +0; integers wrap).
-pub(super) fn combiner(c: Combine, dtype: DType) -> &'static str {
+pub(super) fn combiner(c: Combine, dtype: DType, ints: Ints) -> &'static str {
     use Combine::*;
     match (dtype, c) {
+        (DType::I64, c) if ints == Ints::Pairs => super::pairs::combiner(c),
         (DType::Bool, All | Min) => "fn combine(a: bool, b: bool) -> bool { return a && b; }\n",
         (DType::Bool, _) => "fn combine(a: bool, b: bool) -> bool { return a || b; }\n",
         (DType::I64, Sum) => "fn combine(a: i64, b: i64) -> i64 { return a + b; }\n",

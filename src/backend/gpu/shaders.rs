@@ -68,7 +68,8 @@ impl Gpu {
         let (text, status) = match cached {
             Some(shader) => shader?,
             None => {
-                let shader = wgsl::render(kernel, aliased).map(|r| (r.text, r.status));
+                let shader =
+                    wgsl::render(kernel, aliased, self.device.ints).map(|r| (r.text, r.status));
                 self.shaders.borrow_mut().insert(key, shader.clone());
                 shader?
             }

@@ -1,11 +1,11 @@
 //! Snapshots of the WGSL the GPU backend renders (no device needed): an axis reduction of
 //! a transposed view compared with a constant (bool loads and stores, an i64 sum, the
-//! `exact` barriers), its second pass, an f64 `exp` through `fuse::math`, and an f32 kernel
-//! with no 64-bit type (for adapters without them).
+//! `exact` barriers), its second pass, an f64 `exp` through `fuse::math`, an f32 kernel
+//! with no 64-bit type and an i64 kernel as u32 pairs (for adapters without them).
 
 use super::reduce::render_finish;
 use super::shaders::{input_buffers, shader_key};
-use super::wgsl::render;
+use super::wgsl::{Ints, render};
 use crate::diag::Span;
 use crate::fuse::{Plan, Step};
 use crate::graph::{BinaryOp, Graph, ReduceOp, UnaryOp};
@@ -13,11 +13,16 @@ use crate::runtime::{Array, Scalar};
 use ndarray::{ArrayD, IxDyn};
 
 fn shaders(root: &crate::graph::NodeRef) -> String {
+    shaders_with(root, Ints::Native)
+}
+
+/// The plan of `root` and its kernels' shaders, i64 values held as `ints`.
+fn shaders_with(root: &crate::graph::NodeRef, ints: Ints) -> String {
     let plan = Plan::build(std::slice::from_ref(root), false);
     let mut out = plan.to_string();
     for step in &plan.steps {
         if let Step::Kernel { kernel, .. } = step {
-            match render(kernel, None) {
+            match render(kernel, None, ints) {
                 Ok(r) => out.push_str(&r.text),
                 Err(why) => out.push_str(&format!("not rendered: {why}\n")),
             }
@@ -28,7 +33,12 @@ fn shaders(root: &crate::graph::NodeRef) -> String {
                 ..
             } = kernel.output
             {
-                out.push_str(&render_finish(combine, kernel.body[value].dtype, divide));
+                out.push_str(&render_finish(
+                    combine,
+                    kernel.body[value].dtype,
+                    divide,
+                    ints,
+                ));
             }
         }
     }
@@ -87,6 +97,50 @@ fn an_f32_kernel_uses_no_64_bit_type() {
     insta::assert_snapshot!(text);
 }
 
+/// Integer draws shifted by positions and summed by rows, with i64 held as u32 pairs (an
+/// adapter without `SHADER_INT64`): no 64-bit type in the text, Philox's products through
+/// `p_mul32`, the integer mapping through `p_mulhi`, the sum's combine through `p_add`.
+#[test]
+fn an_i64_kernel_as_u32_pairs() {
+    let mut g = Graph::new(1 << 30);
+    let s = Span::default();
+    let dist = crate::graph::Distribution::Integers {
+        lo: -7,
+        hi: 1 << 40,
+    };
+    let r = g
+        .random(dist, 11, 0, vec![3, 5], crate::dtype::DType::I64, s)
+        .expect("draw");
+    let n = g
+        .arange(
+            Scalar::I64(-2),
+            Scalar::I64(3),
+            5,
+            crate::dtype::DType::I64,
+            s,
+        )
+        .expect("arange");
+    let y = g.binary(BinaryOp::Shl, &r, &n, s).expect("shl");
+    let m = g
+        .reduce(ReduceOp::Sum, &y, Some(1), false, 0, s)
+        .expect("sum");
+    let text = shaders_with(&m, Ints::Pairs);
+    let wgsl = &text[text.find("@group").unwrap_or(0)..];
+    assert!(
+        !["f64", "i64", "u64"].iter().any(|t| wgsl.contains(t)),
+        "{text}"
+    );
+    for f in [
+        "p_mul32(0xD2511F53u",
+        "p_mulhi(",
+        "p_shl(",
+        "return p_add(a, b)",
+    ] {
+        assert!(text.contains(f), "{f}: {text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
 /// The kernels of `a * transpose(b) + a` over a square `shape`, `a` and `b` distinct
 /// arrays or the same one (then two inputs read one buffer, through one binding).
 fn kernels_of(shape: &[usize], same: bool) -> Vec<crate::fuse::Kernel> {
@@ -126,10 +180,13 @@ fn a_shader_key_names_its_text() {
     let [shared] = &kernels_of(&[4, 4], true)[..] else {
         panic!("one kernel")
     };
-    let text = |k, aliased| render(k, aliased).expect("renders").text;
+    let text = |k, aliased| render(k, aliased, Ints::Native).expect("renders").text;
     assert_eq!(shader_key(k1, None), shader_key(k2, None));
     assert_eq!(text(k1, None), text(k2, None));
-    assert_eq!(render(k1, None).expect("renders").key, shader_key(k1, None));
+    assert_eq!(
+        render(k1, None, Ints::Native).expect("renders").key,
+        shader_key(k1, None)
+    );
     assert_eq!(k1.inputs.len(), shared.inputs.len());
     assert_ne!(text(k1, None), text(shared, None));
     assert_ne!(shader_key(k1, None), shader_key(shared, None));
@@ -140,10 +197,10 @@ fn a_shader_key_names_its_text() {
     assert_ne!(shader_key(k1, None), shader_key(k1, Some(b)));
     assert_eq!(
         input_buffers(k1, None),
-        render(k1, None).expect("renders").buffers
+        render(k1, None, Ints::Native).expect("renders").buffers
     );
     assert_eq!(
         input_buffers(k1, Some(b)),
-        render(k1, Some(b)).expect("renders").buffers
+        render(k1, Some(b), Ints::Native).expect("renders").buffers
     );
 }
