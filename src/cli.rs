@@ -452,8 +452,14 @@ fn fail_job(shown: &str, rank: usize, ranks: usize) -> ! {
     crate::backend::mpi::abort(1)
 }
 
+/// `--time`'s line, and the process's peak memory (under MPI, the leading rank's: each
+/// rank holds its own rows of spread arrays).
 fn print_times(s: &mut Session) {
-    eprintln!("{}", s.evaluator().times().report());
+    let peak = crate::runtime::peak_resident_bytes() as f64 / 1e6;
+    eprintln!(
+        "{}; peak memory {peak:.1} MB",
+        s.evaluator().times().report()
+    );
 }
 
 fn repl(file: Option<PathBuf>, opts: SessionArgs, history: bool) -> i32 {

@@ -272,6 +272,40 @@ fn observing_a_reduction_of_a_spread_array_gathers_none_of_it() {
     assert!(received < 0.3, "{err}");
 }
 
+/// A rank holds its own rows of a spread array, not the whole array: the peak memory of a
+/// stencil loop on 2 ranks (rank 0's, from `--time`) grows by about half of its two arrays
+/// over an empty script's. Before, the start-up update of a small region copied the whole
+/// array, and the first step copied it again to receive its halo rows (the name and the
+/// step's parameter both held it): each rank peaked at twice the single process's arrays.
+#[test]
+fn a_rank_holds_its_own_rows_of_a_spread_array() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let peak = |name: &str, text: &str| -> f64 {
+        let script = dir.join(name);
+        std::fs::write(&script, text).expect("write script");
+        let out = on_ranks(mpi, 2, &["--time"], &script);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        (err.split("peak memory ").nth(1))
+            .and_then(|rest| rest.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no peak memory in {err}"))
+    };
+    let empty = peak("empty.arr", "print(1)\n");
+    // 2896 x 2896 f64: 67 MB an array; the loop holds u and the update's copy.
+    let heat = peak(
+        "heat.arr",
+        "let n = 2896\nlet u = zeros(n, n)\nu[n // 4 : n // 2, n // 4 : n // 2] = 1.0\n\
+         for t in 0..10 {\n    u[1:-1, 1:-1] = u[1:-1, 1:-1] + 0.1 * (u[2:, 1:-1] + u[:-2, 1:-1] \
+         + u[1:-1, 2:] + u[1:-1, :-2] - 4.0 * u[1:-1, 1:-1])\n}\nprint(sum(u))\n",
+    );
+    let array = 2896.0 * 2896.0 * 8.0 / 1e6;
+    assert!(
+        heat - empty < 1.5 * array,
+        "peak {heat} MB against {empty} MB for an empty script"
+    );
+}
+
 /// A fresh folder under the target dir for one test's files.
 fn tempdir() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

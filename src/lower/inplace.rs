@@ -114,14 +114,19 @@ impl Evaluator {
     /// computed first, as NumPy would have computed them, and bound as constants — the
     /// name itself may then be bound to a constant of the same array.
     fn sole_holder(&mut self, name: &str, mut base: NodeRef) -> Result<(NodeRef, bool)> {
+        // Held by the binding and `base`, its array (or device value) by the node alone.
         let sole = |base: &NodeRef| {
-            Rc::strong_count(base) == 2 && base.value().is_some_and(|a| Rc::strong_count(&a) == 2)
+            Rc::strong_count(base) == 2
+                && match (base.value(), &base.op) {
+                    (Some(a), _) => Rc::strong_count(&a) == 2,
+                    (None, Op::Device(d)) => Rc::strong_count(&d.handle) == 1,
+                    (None, _) => false,
+                }
         };
         if !sole(&base) {
             self.release_readers(&base)?;
             if let Some(Binding::Value(Value::Array(now))) = self.lookup(name)
-                && let (Some(a), Some(b)) = (now.value(), base.value())
-                && Rc::ptr_eq(&a, &b)
+                && same_storage(now, &base)
             {
                 base = now.clone();
             }
@@ -318,6 +323,15 @@ fn operand_of(node: &Node) -> Result<Operand> {
         (Some(array), _) => Ok(Operand::Host(array)),
         (None, Op::Device(d)) => Ok(Operand::Device(Box::new(d.clone()))),
         (None, _) => Err(crate::diag::value_error("internal error: not computed")),
+    }
+}
+
+/// Whether two nodes hold the same array, or the same value kept on a device.
+fn same_storage(a: &Node, b: &Node) -> bool {
+    match (a.value(), b.value(), &a.op, &b.op) {
+        (Some(x), Some(y), _, _) => Rc::ptr_eq(&x, &y),
+        (None, None, Op::Device(x), Op::Device(y)) => Rc::ptr_eq(&x.handle, &y.handle),
+        _ => false,
     }
 }
 

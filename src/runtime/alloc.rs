@@ -55,6 +55,25 @@ pub fn held_bytes() -> u64 {
     HELD.load(Ordering::Relaxed).max(0) as u64
 }
 
+/// The most memory the process has had resident at once (its peak RSS, as the operating
+/// system counts it: arrays' pages once touched, the binary, the libraries), in bytes.
+#[allow(unsafe_code)]
+pub fn peak_resident_bytes() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the `rusage` it is given; on failure it stays zeroed.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let max = usage.ru_maxrss.max(0) as u64;
+    // Bytes on macOS, KiB elsewhere.
+    if cfg!(target_os = "macos") {
+        max
+    } else {
+        max * 1024
+    }
+}
+
 /// The memory limit of the process (`--max-memory`), checked by [`check_alloc`].
 static LIMIT: AtomicU64 = AtomicU64::new(u64::MAX);
 

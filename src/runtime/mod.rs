@@ -14,7 +14,8 @@ pub mod team;
 mod vtk;
 
 pub use alloc::{
-    HugePageAlloc, check_alloc, held_bytes, keep_freed_blocks, set_memory_limit, zeroed_vec,
+    HugePageAlloc, check_alloc, held_bytes, keep_freed_blocks, peak_resident_bytes,
+    set_memory_limit, zeroed_vec,
 };
 pub use array::{Array, Scalar, float_to_i64};
 pub use format::{PrintOptions, format_array, format_scalar, print_options, set_print_options};

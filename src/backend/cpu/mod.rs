@@ -253,15 +253,15 @@ impl Cpu {
     /// its buffer slot for later readers. When the region `kernel` writes covers most of the
     /// array, only the elements outside it are to be copied, and the kernel's pieces copy
     /// them ([`memory::Gaps`]): the copy is returned without them. `own_rows`: the
-    /// process computes only its own rows of a spread update, whose gaps it copies itself;
-    /// a fresh copy then starts zeroed from the allocator, so the other rows' pages are
-    /// never touched.
+    /// process computes only its own rows of a spread update (`spread::Spreading`), and
+    /// copies only what the update keeps of those rows itself; a fresh copy then starts
+    /// zeroed from the allocator, so the other rows' pages are never touched.
     fn copy_of(
         &mut self,
         old: Rc<Array>,
         slot: &mut Option<Rc<Array>>,
         kernel: &Kernel,
-        own_rows: bool,
+        own_rows: Option<&spread::Spreading>,
     ) -> (Array, Option<memory::Gaps>) {
         self.stats.updates_copied += 1;
         let mut gaps = None;
@@ -270,23 +270,33 @@ impl Cpu {
             let zero = crate::runtime::Scalar::I64(0).cast(old.dtype());
             Rc::new(Array::full(old.shape(), zero))
         };
-        let pooled = pooled.or_else(|| own_rows.then(zeroed));
+        let pooled = pooled.or_else(|| own_rows.is_some().then(zeroed));
         let copy = match pooled.and_then(|a| Rc::try_unwrap(a).ok()) {
             Some(mut copy) => {
                 let starts = old
                     .is_standard_layout()
                     .then(|| memory::row_starts(kernel, old.len()))
                     .flatten();
-                match starts {
-                    Some(starts) => {
-                        gaps = Some(memory::Gaps {
+                match (starts, own_rows) {
+                    (Some(starts), own) => {
+                        let kept = memory::Gaps {
                             src: old.as_byte_ptr() as i64,
                             size: old.dtype().size_bytes(),
                             total: old.len(),
                             starts,
-                        })
+                        };
+                        match own {
+                            Some(sp) => {
+                                let inner = kernel.dims.last().copied().unwrap_or(1);
+                                sp.copy_own_gaps(&mut copy, &old, &kept, inner);
+                            }
+                            None => gaps = Some(kept),
+                        }
                     }
-                    None => memory::copy_into(&mut copy, &old),
+                    (None, Some(sp)) if old.is_standard_layout() => {
+                        sp.copy_own_rows(&mut copy, &old)
+                    }
+                    (None, _) => memory::copy_into(&mut copy, &old),
                 }
                 copy
             }

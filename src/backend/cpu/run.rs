@@ -178,18 +178,10 @@ impl Cpu {
                                 // Written in place, in its own allocation.
                                 Some(old)
                             } else {
-                                let own_rows = spreading.is_some() && own.is_some();
-                                let (mut copy, g) =
+                                let own_rows = spreading.as_ref().filter(|_| own.is_some());
+                                let (copy, g) =
                                     self.copy_of(old, &mut buffers[b], kernel, own_rows);
                                 gaps = g;
-                                // A process storing its own rows copies their gaps.
-                                if let (Some(sp), Some(_), Some(g), Some(old)) =
-                                    (&spreading, &own, &gaps, &buffers[b])
-                                {
-                                    let inner = kernel.dims.last().copied().unwrap_or(1);
-                                    sp.copy_own_gaps(&mut copy, old, g, inner);
-                                    gaps = None;
-                                }
                                 Some(Rc::new(copy))
                             }
                         }

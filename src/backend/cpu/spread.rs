@@ -529,6 +529,16 @@ impl<'a> Spreading<'a> {
         }
     }
 
+    /// Copies into `to` this process's rows of `from` (of the same shape and dtype,
+    /// row-major).
+    pub(super) fn copy_own_rows(&self, to: &mut Array, from: &Array) {
+        let (rows, row_len) = rows_of(from.shape());
+        let bytes = row_len * from.dtype().size_bytes();
+        let own = part(rows, self.me, self.ranks);
+        let span = own.start * bytes..own.end * bytes;
+        bytes_of_mut(to)[span.clone()].copy_from_slice(&bytes_of(from)[span]);
+    }
+
     /// Makes `array`, held in this process's rows, whole: every process's rows gathered.
     /// The bytes received.
     pub(super) fn gather(&self, array: &mut Array) -> usize {
