@@ -245,6 +245,45 @@ fn explain_shows_what_moves_between_ranks() {
     insta::assert_snapshot!(moves);
 }
 
+/// `explain` of values that stay spread — a loop's starting state, a replayed loop body —
+/// shows them as they run: the body's parameter comes in by rows (so the step receives its
+/// halo rows) and its result stays spread, as does the starting state; the reduction that
+/// observes the result reads it where it is. (It showed them gathered whole, and the body
+/// receiving nothing.)
+#[test]
+fn explain_shows_a_loops_state_staying_spread() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("kept.arr");
+    std::fs::write(
+        &script,
+        "let u = zeros(600, 300)\nu[0, :] = 1.0\nfor k in 0..10 {\n    \
+         u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
+         print(sum(u))\n",
+    )
+    .expect("write script");
+    let out = mpirun(2)
+        .arg(mpi)
+        .args(["explain", "--backend", "mpi"])
+        .arg(&script)
+        .output()
+        .expect("mpirun runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let moves: String = (text.lines())
+        .filter(|l| {
+            l.starts_with("between") || l.starts_with("  buf") || l.starts_with("  results")
+        })
+        .filter(|l| !l.contains(" = ") && !l.contains(" : "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(moves);
+}
+
 /// A stencil loop's array stays spread when only a reduction of it is observed: each rank
 /// receives its neighbours' halo rows each step and the reduction's partials, not the other
 /// ranks' rows of the array (gathering it whole to keep a host copy of it is what an

@@ -44,6 +44,12 @@ pub trait Backend {
             .collect()
     }
 
+    /// `explain` of values nothing observes yet, computed by `compute_kept` or a prepared
+    /// program (they stay where the backend keeps them).
+    fn explain_kept(&self, roots: &[NodeRef]) -> String {
+        self.explain(roots)
+    }
+
     /// The code the backend generates for `roots` (`--emit`): Cranelift IR on `cpu`, WGSL on
     /// `gpu`; `None` where a backend generates none.
     fn code(&self, _roots: &[NodeRef]) -> Option<String> {

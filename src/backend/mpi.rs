@@ -146,6 +146,17 @@ pub struct Mpi {
 }
 
 impl Mpi {
+    /// The first line of `explain`: this rank and what is spread.
+    fn explain_rule(&self) -> String {
+        let (rank, ranks) = self.place();
+        format!(
+            "on MPI rank {rank} of {ranks} (stores into arrays of 2^15 elements and more spread \
+             by rows between the ranks, halo rows exchanged; matrix products of 2^18 \
+             multiply-adds and more spread by the rows of their result; reductions of 2^16 \
+             elements and more shared; other library steps gather their inputs whole)\n"
+        )
+    }
+
     /// Joins the MPI job this process was started in (`mpirun -np N arr run …`; a process
     /// started alone is a job of one rank). A program embedding arr calls [`finish`] before
     /// it exits, as the CLI does (MPI reports a rank that exits without finishing it).
@@ -230,14 +241,11 @@ impl Backend for Mpi {
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {
-        let (rank, ranks) = self.place();
-        format!(
-            "on MPI rank {rank} of {ranks} (stores into arrays of 2^15 elements and more spread \
-             by rows between the ranks, halo rows exchanged; matrix products of 2^18 \
-             multiply-adds and more spread by the rows of their result; reductions of 2^16 \
-             elements and more shared; other library steps gather their inputs whole)\n{}",
-            self.cpu.explain(roots)
-        )
+        format!("{}{}", self.explain_rule(), self.cpu.explain(roots))
+    }
+
+    fn explain_kept(&self, roots: &[NodeRef]) -> String {
+        format!("{}{}", self.explain_rule(), self.cpu.explain_kept(roots))
     }
 
     fn code(&self, roots: &[NodeRef]) -> Option<String> {

@@ -25,7 +25,9 @@ impl Evaluator {
 
     /// Computes several nodes in one plan (shared work done once) and records their values.
     pub(crate) fn force_all(&mut self, nodes: &[NodeRef]) -> Result<Vec<Rc<Array>>> {
-        let values = self.computed(nodes, |backend, cancel| backend.compute(nodes, cancel))?;
+        let values = self.computed(nodes, false, |backend, cancel| {
+            backend.compute(nodes, cancel)
+        })?;
         for (node, value) in nodes.iter().zip(&values) {
             node.set_value(value.clone());
         }
@@ -37,7 +39,7 @@ impl Evaluator {
     /// as [`Evaluator::force_all`] does; every name bound to a node whose value stays on a
     /// device is bound to a node of that value instead. The nodes' values, in order.
     pub(crate) fn force_kept(&mut self, nodes: &[NodeRef]) -> Result<Vec<NodeRef>> {
-        let values = self.computed(nodes, |b, cancel| b.compute_kept(nodes, cancel))?;
+        let values = self.computed(nodes, true, |b, cancel| b.compute_kept(nodes, cancel))?;
         let mut kept = Vec::with_capacity(nodes.len());
         for (node, value) in nodes.iter().zip(values) {
             let value = match value {
@@ -73,10 +75,12 @@ impl Evaluator {
     }
 
     /// Runs `compute` on the backend for `nodes` (one value each), with `explain`'s plans
-    /// written first and the run time recorded.
+    /// written first (of values `kept` where the backend keeps them, or observed) and the
+    /// run time recorded.
     fn computed<E, T: std::ops::Deref<Target = [E]>>(
         &mut self,
         nodes: &[NodeRef],
+        kept: bool,
         compute: impl FnOnce(&mut dyn Backend, &dyn Fn() -> bool) -> Result<T>,
     ) -> Result<T> {
         if nodes.iter().any(|n| n.reads_param && n.value().is_none()) {
@@ -86,7 +90,12 @@ impl Evaluator {
         }
         if self.options.explain {
             for node in nodes {
-                let plan = self.explain(node);
+                let one = std::slice::from_ref(node);
+                let plan = if kept {
+                    self.backend.explain_kept(one)
+                } else {
+                    self.backend.explain(one)
+                };
                 self.write_out(&plan)?;
                 if self.options.emit_code
                     && let Some(code) = self.backend.code(std::slice::from_ref(node))

@@ -429,7 +429,7 @@ impl Evaluator {
                 "loop body at line {line}, replayed as one program ({} parameters, {} results):\n{}",
                 rec.params.len(),
                 roots.len(),
-                self.backend.explain(&roots)
+                self.backend.explain_kept(&roots)
             );
             self.write_out(&text)?;
         }

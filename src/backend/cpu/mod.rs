@@ -249,62 +249,17 @@ impl Cpu {
         cold
     }
 
-    /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
-    /// its buffer slot for later readers. When the region `kernel` writes covers most of the
-    /// array, only the elements outside it are to be copied, and the kernel's pieces copy
-    /// them ([`memory::Gaps`]): the copy is returned without them. `own_rows`: the
-    /// process computes only its own rows of a spread update (`spread::Spreading`), and
-    /// copies only what the update keeps of those rows itself; a fresh copy then starts
-    /// zeroed from the allocator, so the other rows' pages are never touched.
-    fn copy_of(
-        &mut self,
-        old: Rc<Array>,
-        slot: &mut Option<Rc<Array>>,
-        kernel: &Kernel,
-        own_rows: Option<&spread::Spreading>,
-    ) -> (Array, Option<memory::Gaps>) {
-        self.stats.updates_copied += 1;
-        let mut gaps = None;
-        let pooled = self.pool.take(old.dtype(), old.len());
-        let zeroed = || {
-            let zero = crate::runtime::Scalar::I64(0).cast(old.dtype());
-            Rc::new(Array::full(old.shape(), zero))
-        };
-        let pooled = pooled.or_else(|| own_rows.is_some().then(zeroed));
-        let copy = match pooled.and_then(|a| Rc::try_unwrap(a).ok()) {
-            Some(mut copy) => {
-                let starts = old
-                    .is_standard_layout()
-                    .then(|| memory::row_starts(kernel, old.len()))
-                    .flatten();
-                match (starts, own_rows) {
-                    (Some(starts), own) => {
-                        let kept = memory::Gaps {
-                            src: old.as_byte_ptr() as i64,
-                            size: old.dtype().size_bytes(),
-                            total: old.len(),
-                            starts,
-                        };
-                        match own {
-                            Some(sp) => {
-                                let inner = kernel.dims.last().copied().unwrap_or(1);
-                                sp.copy_own_gaps(&mut copy, &old, &kept, inner);
-                            }
-                            None => gaps = Some(kept),
-                        }
-                    }
-                    (None, Some(sp)) if old.is_standard_layout() => {
-                        sp.copy_own_rows(&mut copy, &old)
-                    }
-                    (None, _) => memory::copy_into(&mut copy, &old),
-                }
-                copy
-            }
-            // A fresh array is written once by cloning (no zeroing pass first).
-            None => old.as_ref().clone().into_standard_layout(),
-        };
-        *slot = Some(old);
-        (copy, gaps)
+    /// The plan of `roots` and, under MPI, what each step moves between the ranks: for
+    /// values `kept` where they are (`compute_kept`, a prepared program), as `run_prepared`
+    /// spreads them, else as an observation gathers them.
+    fn explain_plan(&self, roots: &[NodeRef], kept: bool) -> String {
+        let plan = Plan::build(roots, false);
+        let spreading = self
+            .share
+            .as_deref()
+            .and_then(|s| spread::Spreading::new(s, kept));
+        let moved = spreading.map(|sp| sp.explain(&plan)).unwrap_or_default();
+        format!("{plan}{}{moved}", shim_lines(&plan))
     }
 
     /// Runs a one-off plan (no parameters), its kernels found or compiled first; `spreads`
@@ -563,14 +518,11 @@ impl Backend for Cpu {
     }
 
     fn explain(&self, roots: &[NodeRef]) -> String {
-        let plan = Plan::build(roots, false);
-        // Under MPI, what each step moves between the ranks.
-        let spreading = self
-            .share
-            .as_deref()
-            .and_then(|s| spread::Spreading::new(s, false));
-        let moved = spreading.map(|sp| sp.explain(&plan)).unwrap_or_default();
-        format!("{plan}{}{moved}", shim_lines(&plan))
+        self.explain_plan(roots, false)
+    }
+
+    fn explain_kept(&self, roots: &[NodeRef]) -> String {
+        self.explain_plan(roots, true)
     }
 
     fn code(&self, roots: &[NodeRef]) -> Option<String> {

@@ -32,6 +32,64 @@ pub(super) struct Scratch {
 const SPARE_LEN: usize = 64;
 
 impl Cpu {
+    /// A row-major copy of `old` (into a pooled array when one fits), putting `old` back in
+    /// its buffer slot for later readers. When the region `kernel` writes covers most of the
+    /// array, only the elements outside it are to be copied, and the kernel's pieces copy
+    /// them ([`memory::Gaps`]): the copy is returned without them. `own_rows`: the
+    /// process computes only its own rows of a spread update (`spread::Spreading`), and
+    /// copies only what the update keeps of those rows itself; a fresh copy then starts
+    /// zeroed from the allocator, so the other rows' pages are never touched.
+    fn copy_of(
+        &mut self,
+        old: Rc<Array>,
+        slot: &mut Option<Rc<Array>>,
+        kernel: &Kernel,
+        own_rows: Option<&Spreading>,
+    ) -> (Array, Option<super::memory::Gaps>) {
+        self.stats.updates_copied += 1;
+        let mut gaps = None;
+        let pooled = self.pool.take(old.dtype(), old.len());
+        let zeroed = || {
+            let zero = crate::runtime::Scalar::I64(0).cast(old.dtype());
+            Rc::new(Array::full(old.shape(), zero))
+        };
+        let pooled = pooled.or_else(|| own_rows.is_some().then(zeroed));
+        let copy = match pooled.and_then(|a| Rc::try_unwrap(a).ok()) {
+            Some(mut copy) => {
+                let starts = old
+                    .is_standard_layout()
+                    .then(|| super::memory::row_starts(kernel, old.len()))
+                    .flatten();
+                match (starts, own_rows) {
+                    (Some(starts), own) => {
+                        let kept = super::memory::Gaps {
+                            src: old.as_byte_ptr() as i64,
+                            size: old.dtype().size_bytes(),
+                            total: old.len(),
+                            starts,
+                        };
+                        match own {
+                            Some(sp) => {
+                                let inner = kernel.dims.last().copied().unwrap_or(1);
+                                sp.copy_own_gaps(&mut copy, &old, &kept, inner);
+                            }
+                            None => gaps = Some(kept),
+                        }
+                    }
+                    (None, Some(sp)) if old.is_standard_layout() => {
+                        sp.copy_own_rows(&mut copy, &old)
+                    }
+                    (None, _) => super::memory::copy_into(&mut copy, &old),
+                }
+                copy
+            }
+            // A fresh array is written once by cloning (no zeroing pass first).
+            None => old.as_ref().clone().into_standard_layout(),
+        };
+        *slot = Some(old);
+        (copy, gaps)
+    }
+
     /// Runs a plan whose kernels are compiled, with `params` bound to its parameters. The
     /// buffer table comes from `scratch` and goes back to it after a run that succeeds (a
     /// failed run's table is dropped). In an SPMD job, large stores are spread between the

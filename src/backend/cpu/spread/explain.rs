@@ -3,13 +3,16 @@
 //! work is spread, which rows are fetched, what is gathered), made from the plan's shapes
 //! without running it.
 
-use super::{Held, Spreading, Work, part, rows_of};
+use super::{Held, Spread, Spreading, Work, part, rows_of};
 use crate::fuse::{Buffer, Plan, Step};
 use std::fmt::Write;
 
 impl Spreading<'_> {
-    /// One line per step of `plan` (a one-off plan, as `explain` builds): how its work is
-    /// divided between the processes and the bytes this process receives for it.
+    /// One line per step of `plan`: how its work is divided between the processes and the
+    /// bytes this process receives for it. Values spread on the ranks come in by rows; where
+    /// the plan's values are kept (`every_store`: a prepared program, `compute_kept`), so do
+    /// its large parameters (a replayed loop's state, as the previous run leaves it), and
+    /// its spread results stay spread instead of being gathered.
     pub(in crate::backend::cpu) fn explain(&self, plan: &Plan) -> String {
         let shape_of = |b: usize| -> Option<&[usize]> {
             Some(match &plan.buffers[b] {
@@ -29,7 +32,17 @@ impl Spreading<'_> {
             let rows = shape_of(b).map_or(1, |s| rows_of(s).0);
             (rows - part(rows, self.me, self.ranks).len()) * row_bytes(b)
         };
-        let mut held = vec![Held::Whole; plan.buffers.len()];
+        let spreadable = |shape: &[usize]| {
+            shape.iter().product::<usize>() >= super::SPREAD_MIN
+                && shape.first().is_some_and(|&rows| rows >= self.ranks)
+        };
+        let mut held: Vec<Held> = (plan.buffers.iter())
+            .map(|b| match b {
+                Buffer::Device(d) if Spread::borrowed(d).is_some() => Held::Rows,
+                Buffer::Param { shape, .. } if self.every_store && spreadable(shape) => Held::Rows,
+                _ => Held::Whole,
+            })
+            .collect();
         let mut text = format!(
             "between the {} MPI ranks, as rank {} sees it:\n",
             self.ranks, self.me
@@ -106,10 +119,18 @@ impl Spreading<'_> {
                 }
             }
         }
-        let results: usize = (plan.roots.iter())
-            .filter(|&&b| held[b] == Held::Rows)
-            .map(|&b| gathered(b))
-            .sum();
+        let spread_roots = (plan.roots.iter()).filter(|&&b| held[b] == Held::Rows);
+        if self.every_store {
+            let kept = spread_roots.count();
+            if kept > 0 {
+                let _ = writeln!(
+                    text,
+                    "  results kept spread: {kept} (each rank keeps its own rows; nothing gathered)"
+                );
+            }
+            return text;
+        }
+        let results: usize = spread_roots.map(|&b| gathered(b)).sum();
         if results > 0 {
             let _ = writeln!(text, "  results gathered whole: {results} bytes");
         }
