@@ -4,6 +4,7 @@
 //! the last run could hand on: its buffer table, its kernels with run-time positions
 //! resolved, and its small temporaries.
 
+use super::memory::{self, Gaps};
 use super::spread::{Held, Spread, Spreading, Spreads};
 use super::{Compiled, Cpu, Lifetimes, exec, library_step, update};
 use crate::diag::{Error, ErrorKind, Result};
@@ -45,7 +46,7 @@ impl Cpu {
         slot: &mut Option<Rc<Array>>,
         kernel: &Kernel,
         own_rows: Option<&Spreading>,
-    ) -> (Array, Option<super::memory::Gaps>) {
+    ) -> (Array, Option<Gaps>) {
         self.stats.updates_copied += 1;
         let mut gaps = None;
         let pooled = self.pool.take(old.dtype(), old.len());
@@ -58,28 +59,24 @@ impl Cpu {
             Some(mut copy) => {
                 let starts = old
                     .is_standard_layout()
-                    .then(|| super::memory::row_starts(kernel, old.len()))
+                    .then(|| memory::row_starts(kernel, old.len()))
                     .flatten();
+                let kept = |starts| Gaps {
+                    src: old.as_byte_ptr() as i64,
+                    size: old.dtype().size_bytes(),
+                    total: old.len(),
+                    starts,
+                };
                 match (starts, own_rows) {
-                    (Some(starts), own) => {
-                        let kept = super::memory::Gaps {
-                            src: old.as_byte_ptr() as i64,
-                            size: old.dtype().size_bytes(),
-                            total: old.len(),
-                            starts,
-                        };
-                        match own {
-                            Some(sp) => {
-                                let inner = kernel.dims.last().copied().unwrap_or(1);
-                                sp.copy_own_gaps(&mut copy, &old, &kept, inner);
-                            }
-                            None => gaps = Some(kept),
-                        }
+                    (Some(starts), Some(sp)) => {
+                        let inner = kernel.dims.last().copied().unwrap_or(1);
+                        sp.copy_own_gaps(&mut copy, &old, &kept(starts), inner);
                     }
+                    (Some(starts), None) => gaps = Some(kept(starts)),
                     (None, Some(sp)) if old.is_standard_layout() => {
                         sp.copy_own_rows(&mut copy, &old)
                     }
-                    (None, _) => super::memory::copy_into(&mut copy, &old),
+                    (None, _) => memory::copy_into(&mut copy, &old),
                 }
                 copy
             }

@@ -16,7 +16,6 @@
 //! Each process computes its elements exactly as one process alone computes them (the same
 //! kernel, the same positions), so results are bit-identical for any number of processes.
 
-use super::memory::Gaps;
 use super::share::{self, Share, part};
 use crate::diag::Result;
 use crate::fuse::{Kernel, Source};
@@ -375,8 +374,7 @@ impl<'a> Spreading<'a> {
         let total: usize = shape.iter().product();
         match kernel.output {
             crate::fuse::Output::Store(_) => {
-                let worth = total >= SPREAD_MIN
-                    && shape.first().is_some_and(|&rows| rows >= self.ranks)
+                let worth = self.spreadable(shape)
                     && (self.every_store || (!update && share::worth_sharing(kernel, total)));
                 match worth.then(|| RowMap::of(kernel, shape, update)).flatten() {
                     Some(map) => Work::Rows(map),
@@ -391,6 +389,12 @@ impl<'a> Spreading<'a> {
                 }
             }
         }
+    }
+
+    /// Whether an array of `shape` is large enough to spread, with a row for every process.
+    pub(super) fn spreadable(&self, shape: &[usize]) -> bool {
+        shape.iter().product::<usize>() >= SPREAD_MIN
+            && shape.first().is_some_and(|&rows| rows >= self.ranks)
     }
 
     /// This process's positions of `work`, or None when it computes them all.
@@ -514,45 +518,6 @@ impl<'a> Spreading<'a> {
         }
         at
     }
-
-    /// Copies into `to` what an update keeps of `from` (its old array, of the same shape
-    /// and dtype) in this process's rows: the `gaps` between the rows of the region its
-    /// kernel stores, in rows of `inner` elements.
-    pub(super) fn copy_own_gaps(&self, to: &mut Array, from: &Array, gaps: &Gaps, inner: usize) {
-        let (rows, row_len) = rows_of(from.shape());
-        let size = from.dtype().size_bytes();
-        let own = part(rows, self.me, self.ranks);
-        let (to, from) = (bytes_of_mut(to), bytes_of(from));
-        for gap in gaps.within(inner, own.start * row_len..own.end * row_len) {
-            let span = gap.start * size..gap.end * size;
-            to[span.clone()].copy_from_slice(&from[span]);
-        }
-    }
-
-    /// Copies into `to` this process's rows of `from` (of the same shape and dtype,
-    /// row-major).
-    pub(super) fn copy_own_rows(&self, to: &mut Array, from: &Array) {
-        let (rows, row_len) = rows_of(from.shape());
-        let bytes = row_len * from.dtype().size_bytes();
-        let own = part(rows, self.me, self.ranks);
-        let span = own.start * bytes..own.end * bytes;
-        bytes_of_mut(to)[span.clone()].copy_from_slice(&bytes_of(from)[span]);
-    }
-
-    /// Makes `array`, held in this process's rows, whole: every process's rows gathered.
-    /// The bytes received.
-    pub(super) fn gather(&self, array: &mut Array) -> usize {
-        let (rows, row_len) = rows_of(array.shape());
-        let row_bytes = row_len * array.dtype().size_bytes();
-        let counts: Vec<usize> = (0..self.ranks)
-            .map(|p| part(rows, p, self.ranks).len() * row_bytes)
-            .collect();
-        let own = part(rows, self.me, self.ranks);
-        let all = bytes_of_mut(array);
-        let mine = all[own.start * row_bytes..own.end * row_bytes].to_vec();
-        self.share.all_gather(&mine, &counts, all);
-        all.len() - mine.len()
-    }
 }
 
 /// The rows along axis 0 of an array of `shape`, and the elements in each (a 0-d array is
@@ -595,5 +560,6 @@ fn bytes_of_mut(a: &mut Array) -> &mut [u8] {
 mod explain;
 mod product;
 mod reads;
+mod rows;
 #[cfg(test)]
 mod tests;

@@ -97,11 +97,7 @@ fn p_of_f32(x: f32) -> vec2<u32> {
 /// An i64 constant as a pair, its words hidden from the shader compiler (see
 /// `wgsl::constant`).
 pub(super) fn constant(x: i64) -> String {
-    format!(
-        "(vec2<u32>({:#x}u, {:#x}u) + vec2<u32>(u32(info[3])))",
-        x as u64 as u32,
-        (x as u64 >> 32) as u32
-    )
+    format!("({} + vec2<u32>(u32(info[3])))", literal(x))
 }
 
 /// An i64 constant as a pair, plainly (reduction identities).

@@ -32,14 +32,12 @@ impl Spreading<'_> {
             let rows = shape_of(b).map_or(1, |s| rows_of(s).0);
             (rows - part(rows, self.me, self.ranks).len()) * row_bytes(b)
         };
-        let spreadable = |shape: &[usize]| {
-            shape.iter().product::<usize>() >= super::SPREAD_MIN
-                && shape.first().is_some_and(|&rows| rows >= self.ranks)
-        };
         let mut held: Vec<Held> = (plan.buffers.iter())
             .map(|b| match b {
                 Buffer::Device(d) if Spread::borrowed(d).is_some() => Held::Rows,
-                Buffer::Param { shape, .. } if self.every_store && spreadable(shape) => Held::Rows,
+                Buffer::Param { shape, .. } if self.every_store && self.spreadable(shape) => {
+                    Held::Rows
+                }
                 _ => Held::Whole,
             })
             .collect();
