@@ -210,32 +210,37 @@ fn mpi_refuses_what_ranks_would_decide_apart() {
     assert!(err.contains("--backend mpi takes no"), "{err}");
 }
 
+/// What `arr explain --backend mpi` prints for the script `text` on `ranks` ranks.
+fn explained(mpi: &Path, ranks: usize, text: &str) -> String {
+    let script = tempdir().join("explained.arr");
+    std::fs::write(&script, text).expect("write script");
+    let out = mpirun(ranks)
+        .arg(mpi)
+        .args(["explain", "--backend", "mpi"])
+        .arg(&script)
+        .output()
+        .expect("mpirun runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// `explain` under MPI says, step by step, how the work is divided between the ranks and
 /// the bytes each step brings rank 0: a stencil's halo rows, a product spread by rows
 /// whose transposed operand is gathered first, a small reduction reading spread rows.
 #[test]
 fn explain_shows_what_moves_between_ranks() {
     let Some(mpi) = mpi_arr() else { return };
-    let dir = tempdir();
-    let script = dir.join("moves.arr");
-    std::fs::write(
-        &script,
+    let text = explained(
+        mpi,
+        3,
         "let u = rand(300, 300, seed=1)\n\
          let v = u[1:-1, 1:-1] + u[2:, 1:-1] + u[:-2, 1:-1] + exp(u[1:-1, 1:-1])\n\
          print(sum(v.T @ v[:, 0:5]))\n",
-    )
-    .expect("write script");
-    let out = mpirun(3)
-        .arg(mpi)
-        .args(["explain", "--backend", "mpi"])
-        .arg(&script)
-        .output()
-        .expect("mpirun runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let moves: String = (text.lines())
         .skip_while(|l| !l.starts_with("between the"))
@@ -253,26 +258,12 @@ fn explain_shows_what_moves_between_ranks() {
 #[test]
 fn explain_shows_a_loops_state_staying_spread() {
     let Some(mpi) = mpi_arr() else { return };
-    let dir = tempdir();
-    let script = dir.join("kept.arr");
-    std::fs::write(
-        &script,
+    let text = explained(
+        mpi,
+        2,
         "let u = zeros(600, 300)\nu[0, :] = 1.0\nfor k in 0..10 {\n    \
          u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
          print(sum(u))\n",
-    )
-    .expect("write script");
-    let out = mpirun(2)
-        .arg(mpi)
-        .args(["explain", "--backend", "mpi"])
-        .arg(&script)
-        .output()
-        .expect("mpirun runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let moves: String = (text.lines())
         .filter(|l| {
