@@ -233,7 +233,9 @@ fn matmul_within_its_error_bound() {
 
 /// Arrays above what the adapter binds at once (128 MiB on lavapipe) run in bands of rows,
 /// each binding a window of its buffers, with the same bits: stores and reductions along
-/// the last axis.
+/// the last axis; reductions over all axes in spans of whole blocks (rows of odd length,
+/// whose blocks start mid-row, included); draws in both, numbered as in the whole; complex
+/// arrays.
 #[test]
 fn arrays_above_the_binding_limit_run_in_bands() {
     if !gpu_available() {
@@ -242,7 +244,12 @@ fn arrays_above_the_binding_limit_run_in_bands() {
     let prelude = "let x = linspace(0.0, 1.0, 20000000)\nlet m = reshape(x * 2.0, 5000, 4000)\n\
                    m[1:-1, 1:-1] = 0.25 * (m[2:, 1:-1] + m[:-2, 1:-1] + m[1:-1, 2:] + m[1:-1, :-2])";
     let code = "(transpose(m)[::-1, :] * 3.0 + x[::5][:5000])[::97, ::89] \
-                + (sum(m[:, ::-1] * 2.0, axis=1) + max(m, axis=-1) + mean(m, axis=1))[::89]";
+                + (sum(m[:, ::-1] * 2.0, axis=1) + max(m, axis=-1) + mean(m, axis=1))[::89] \
+                + (rand(4000, 5000, seed=3) + transpose(m))[::97, ::89] \
+                + sum(m * rand(5000, 4000, seed=5), axis=1)[::89] \
+                + sum(m) + mean(m[::-1, 1:]) * sum(m[1:-1, ::3] > 1.0) + max(m[:, 1:]) \
+                + sum(m * rand(5000, 4000, seed=9)) + sum(rand(20000000, seed=2)) \
+                + sum(abs(complex(m, 1.0) * complex(0.5, 2.0)))";
     let run = |backend| {
         let options = Options {
             memory_limit: 2 << 30,
@@ -251,9 +258,27 @@ fn arrays_above_the_binding_limit_run_in_bands() {
         };
         let mut s = Session::with_options(backend, options).expect("session");
         s.run_str(prelude).expect("prelude");
-        let explained =
-            s.explain("m * 2.0").expect("explain") + &s.explain("sum(m, axis=1)").expect("explain");
-        (fingerprint(&s.eval(code).expect("eval")), explained)
+        let explained = [
+            "m * 2.0",
+            "sum(m, axis=1)",
+            "sum(m[:, 1:])",
+            "rand(5000, 4000) + m",
+            "complex(m, 1.0) * complex(0.5, 2.0)",
+        ]
+        .map(|code| s.explain(code).expect("explain"))
+        .concat();
+        // A stored draw and a complex product above the limit, every 1009th element.
+        let mut sample = |code: &str| match s.eval(code).expect("eval") {
+            arr::Array::F64(a) => a.iter().step_by(1009).map(|x| x.to_bits()).collect(),
+            arr::Array::C128(a) => (a.iter().step_by(1009))
+                .flat_map(|x| [x.re.to_bits(), x.im.to_bits()])
+                .collect(),
+            other => panic!("{other:?}"),
+        };
+        let drawn: Vec<u64> = sample("rand(5000, 4000, seed=3) + m");
+        let complex: Vec<u64> = sample("complex(m, m[::-1, :]) * complex(0.5, 2.0)");
+        let got = (fingerprint(&s.eval(code).expect("eval")), drawn, complex);
+        (got, explained)
     };
     let (want, _) = run(BackendKind::Interp);
     let (got, explained) = run(BackendKind::Gpu);

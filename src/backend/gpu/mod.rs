@@ -36,6 +36,7 @@ use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
 use crate::runtime::{Array, DeviceValue, Operand};
 use device::{Device, DeviceBuffer};
+use reduce::Reduction;
 use slots::{Slot, ours};
 use std::rc::Rc;
 use std::time::Instant;
@@ -312,20 +313,41 @@ impl Gpu {
                 out
             }
             Output::Reduce { .. } if banded => {
-                let bytes = shape.iter().product::<usize>() * transfer::device_size(dtype);
-                let out = (self.device).alloc(bytes as u64)?;
                 let bands = self
                     .bands(&kernel, shader)
                     .ok_or_else(|| internal("a kernel placed in bands has none"))?;
-                let mut at = 0;
-                for band in bands {
-                    let rows = self.reduce(&band.kernel, shader, &inputs, &band.windows)?;
-                    self.device.copy_into(&rows, &out, at)?;
-                    at += rows.bytes;
+                if bands.first().is_some_and(|b| b.span.is_some()) {
+                    // Spans of blocks: their partials end to end, then one second pass.
+                    let mut parts = Vec::with_capacity(bands.len());
+                    for band in &bands {
+                        parts.push(self.partials(
+                            &band.kernel,
+                            shader,
+                            &inputs,
+                            band.span,
+                            &band.windows,
+                        )?);
+                    }
+                    let whole = self.whole_partials(&kernel, &parts)?;
+                    self.finish(&kernel, &whole)?
+                } else {
+                    let bytes = shape.iter().product::<usize>() * transfer::device_size(dtype);
+                    let out = (self.device).alloc(bytes as u64)?;
+                    let mut at = 0;
+                    for band in &bands {
+                        let partials =
+                            self.partials(&band.kernel, shader, &inputs, band.span, &band.windows)?;
+                        let rows = self.finish(&band.kernel, &partials)?;
+                        self.device.copy_into(&rows, &out, at)?;
+                        at += rows.bytes;
+                    }
+                    out
                 }
-                out
             }
-            Output::Reduce { .. } => self.reduce(&kernel, shader, &inputs, &[])?,
+            Output::Reduce { .. } => {
+                let partials = self.partials(&kernel, shader, &inputs, None, &[])?;
+                self.finish(&kernel, &partials)?
+            }
         };
         self.count_compiles(before);
         if let Some(flag) = status
@@ -368,55 +390,55 @@ impl Gpu {
         (self.device).dispatch(text, &info, out, inputs, windows, total as u64)
     }
 
-    /// The two passes of a reduction (`kernel` over whole rows, its bindings from 1 on in
-    /// `windows` where given): a new buffer of its results, one per row.
-    fn reduce(
+    /// The first pass of a reduction (`kernel` over whole rows, or the `span` of blocks
+    /// given as (first, count); its bindings from 1 on in `windows` where given): one
+    /// partial per block lane.
+    fn partials(
         &mut self,
         kernel: &Kernel,
         shader: &wgsl::Rendered,
         inputs: &[&DeviceBuffer],
+        span: Option<(usize, usize)>,
         windows: &[Option<(u64, u64)>],
     ) -> Result<DeviceBuffer> {
-        let Output::Reduce {
-            combine,
-            value,
-            axis,
-            divide,
-        } = kernel.output
-        else {
-            return Err(internal("a store run as a reduction"));
-        };
-        let total: usize = kernel.dims.iter().product();
-        let rowlen = if axis {
-            kernel.dims.last().copied().unwrap_or(1)
-        } else {
-            total
-        };
-        let rows = match (axis, rowlen) {
-            (true, 0) => kernel.dims[..kernel.dims.len() - 1].iter().product(),
-            (true, _) => total / rowlen,
-            (false, _) => 1,
-        };
-        let blocks = rowlen.div_ceil(crate::fuse::tree::BLOCK);
-        let tasks = rows * blocks * crate::fuse::tree::LANES;
-        let acc = kernel.body[value].dtype;
+        let shape = Reduction::of(kernel)?;
+        let (first, blocks) = span.unwrap_or((0, shape.blocks));
+        let tasks = shape.rows * blocks * crate::fuse::tree::LANES;
+        let acc = kernel.body[shape.value].dtype;
         let partials = (self.device).alloc((tasks * transfer::device_size(acc)) as u64)?;
-        let info = wgsl::info(kernel, tasks, rowlen, blocks)
+        let mut info = wgsl::info(kernel, tasks, shape.rowlen, blocks)
             .ok_or_else(|| internal("a kernel's addresses do not fit 32 bits"))?;
-        (self.device).dispatch(
-            (shader.key, &shader.text),
-            &info,
-            &partials,
-            inputs,
-            windows,
-            tasks as u64,
-        )?;
-        let out =
-            (self.device).alloc((rows * transfer::device_size(kernel.result_dtype())) as u64)?;
-        let finish = reduce::render_finish(combine, acc, divide, self.device.ints);
-        let words = [rows, rowlen, blocks, 0].map(|w| w as i32);
+        info.push(first as i32);
+        let text = (shader.key, &*shader.text);
+        (self.device).dispatch(text, &info, &partials, inputs, windows, tasks as u64)?;
+        Ok(partials)
+    }
+
+    /// The partials of an all-axes reduction's spans laid end to end in one buffer.
+    fn whole_partials(&mut self, kernel: &Kernel, parts: &[DeviceBuffer]) -> Result<DeviceBuffer> {
+        let shape = Reduction::of(kernel)?;
+        let acc = kernel.body[shape.value].dtype;
+        let bytes = shape.blocks * crate::fuse::tree::LANES * transfer::device_size(acc);
+        let whole = self.device.alloc(bytes as u64)?;
+        let mut at = 0;
+        for part in parts {
+            self.device.copy_into(part, &whole, at)?;
+            at += part.bytes;
+        }
+        Ok(whole)
+    }
+
+    /// The second pass of a reduction: a new buffer of its results, one per row, from the
+    /// partials of all its blocks.
+    fn finish(&mut self, kernel: &Kernel, partials: &DeviceBuffer) -> Result<DeviceBuffer> {
+        let shape = Reduction::of(kernel)?;
+        let out = (self.device)
+            .alloc((shape.rows * transfer::device_size(kernel.result_dtype())) as u64)?;
+        let acc = kernel.body[shape.value].dtype;
+        let finish = reduce::render_finish(shape.combine, acc, shape.divide, self.device.ints);
+        let words = [shape.rows, shape.rowlen, shape.blocks, 0].map(|w| w as i32);
         let finish = (device::text_key(&finish), finish.as_str());
-        (self.device).dispatch(finish, &words, &out, &[&partials], &[], rows as u64)?;
+        (self.device).dispatch(finish, &words, &out, &[partials], &[], shape.rows as u64)?;
         Ok(out)
     }
 

@@ -1,7 +1,9 @@
 //! Where each step of a plan runs on the GPU backend (`place`), and how `explain` and
 //! `--emit wgsl` show it: the placement with its reasons and the bytes moved, and the shaders.
 
+use super::reduce::Reduction;
 use super::{Gpu, buffer_layout, device_bytes_of, reduce, transfer, wgsl};
+use crate::fuse::tree::LANES;
 use crate::fuse::{Buffer, Kernel, Output, Plan, Source, Step};
 use crate::graph::NodeRef;
 use std::fmt::Write;
@@ -20,8 +22,13 @@ impl Gpu {
         aliased: Option<usize>,
     ) -> std::result::Result<wgsl::Rendered, String> {
         let total: usize = kernel.dims.iter().product();
-        let out_bytes = shape.iter().product::<usize>().max(total)
-            * transfer::device_size(kernel.result_dtype());
+        let result = transfer::device_size(kernel.result_dtype());
+        // A reduction writes its partials (one per lane of each block) and its results.
+        let out_bytes = match Reduction::of(kernel) {
+            Ok(r) => (r.rows * result)
+                .max(r.rows * r.blocks * LANES * transfer::device_size(kernel.body[r.value].dtype)),
+            Err(_) => shape.iter().product::<usize>().max(total) * result,
+        };
         let largest = kernel
             .inputs
             .iter()
@@ -49,7 +56,7 @@ impl Gpu {
             };
             return Err(format!("needs {t}, not in the adapter's shaders; {then}"));
         }
-        if wgsl::info(kernel, total.max(1) * crate::fuse::tree::LANES, 0, 0).is_none() {
+        if wgsl::info(kernel, total.max(1) * LANES, 0, 0).is_none() {
             return Err("an address does not fit 32 bits".into());
         }
         let rendered = self.rendered(kernel, aliased)?;

@@ -3,9 +3,57 @@
 
 use super::ops::{bits_f32, bits_f64, bits_i64};
 use super::wgsl::{Ints, MAIN, element_type, value_type};
+use crate::diag::Result;
 use crate::dtype::DType;
-use crate::fuse::Combine;
-use crate::fuse::tree::LANES;
+use crate::fuse::tree::{BLOCK, LANES};
+use crate::fuse::{Combine, Kernel, Output};
+
+/// The shape of a reduction kernel's work: `rows` results, each over `rowlen` elements in
+/// `blocks` blocks of the fixed tree (an all-axes reduction is one row of every element).
+pub(super) struct Reduction {
+    pub rows: usize,
+    pub rowlen: usize,
+    pub blocks: usize,
+    /// The body value reduced.
+    pub value: usize,
+    pub combine: Combine,
+    /// Whether the result is divided by the row length (a mean).
+    pub divide: bool,
+}
+
+impl Reduction {
+    /// The reduction `kernel` computes (an error for a store).
+    pub(super) fn of(kernel: &Kernel) -> Result<Reduction> {
+        let Output::Reduce {
+            combine,
+            value,
+            axis,
+            divide,
+        } = kernel.output
+        else {
+            return Err(super::internal("a store run as a reduction"));
+        };
+        let total: usize = kernel.dims.iter().product();
+        let rowlen = if axis {
+            kernel.dims.last().copied().unwrap_or(1)
+        } else {
+            total
+        };
+        let rows = match (axis, rowlen) {
+            (true, 0) => kernel.dims[..kernel.dims.len() - 1].iter().product(),
+            (true, _) => total / rowlen,
+            (false, _) => 1,
+        };
+        Ok(Reduction {
+            rows,
+            rowlen,
+            blocks: rowlen.div_ceil(BLOCK),
+            value,
+            combine,
+            divide,
+        })
+    }
+}
 
 /// The second pass of a reduction: per output row, the lanes of each block and then the
 /// blocks pairwise, in the fixed tree of `fuse::tree` (an explicit stack stands in for its

@@ -87,8 +87,10 @@ pub(super) fn element_type(dtype: DType, ints: Ints) -> &'static str {
 }
 
 /// The `info` words of a kernel run (i32): element count, reduced row length and block
-/// count, a zero, the iteration dims, then each input's and the output's offset and strides. `None`
-/// when a value does not fit an i32 (the kernel then runs on the CPU).
+/// count, a zero, the iteration dims, then each input's and the output's offset and
+/// strides, then each draw's seed and number. A reduction's first pass reads one word
+/// more, its first block (see `bands`), which its caller pushes. `None` when a value does
+/// not fit an i32 (the kernel then runs on the CPU).
 pub(super) fn info(
     kernel: &Kernel,
     tasks: usize,
@@ -297,7 +299,7 @@ pub(super) fn render(
                 "{MAIN}    if (g >= u32(info[0])) {{ return; }}
     let lane = g % {LANES}u;
     let blocks = u32(info[2]);
-    let block = (g / {LANES}u) % blocks;
+    let block = (g / {LANES}u) % blocks + u32(info[{first}u]);
     let row = g / {LANES}u / blocks;
     let rowlen = u32(info[1]);
     var acc: {ty} = {identity};
@@ -309,6 +311,7 @@ pub(super) fn render(
 }}
 ",
                 ty = value_type(dtype, ints),
+                first = draws_at + 4 * draws,
             );
         }
     }
