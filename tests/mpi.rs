@@ -302,6 +302,42 @@ fn observing_a_reduction_of_a_spread_array_gathers_none_of_it() {
     assert!(received < 0.3, "{err}");
 }
 
+/// A spread kernel that lacks halo rows computes the positions reading only its rank's
+/// rows while the rows travel, the rest after they arrive, with one process's bits: a
+/// stencil update (the array copied), a new array of shifted rows, and an update in place
+/// whose region reads rows of the array it writes (its rows received into the value being
+/// written). Each rank counts the overlapped kernels in `--time`.
+#[test]
+fn kernels_compute_their_interior_while_halo_rows_travel() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("overlap.arr");
+    std::fs::write(
+        &script,
+        "let u = rand(400, 300, seed=1)
+for k in 0..6 {
+    \
+         u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])
+    \
+         let v = u[3:, :] - u[:-3, :] * 0.5
+    \
+         u[:-2, 0:100] = u[2:, 100:200] * 0.5 + 1.0
+    \
+         u[1:-2, :] = u[1:-2, :] + v * 0.125
+}
+print(sum(u))
+print(u[::37, ::29])
+",
+    )
+    .expect("write script");
+    same_on_ranks(mpi, &script, 1..=4);
+    let out = on_ranks(mpi, 2, &["--time"], &script);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let overlapped: u64 = common::time_figure(&err, " of them computing while");
+    assert!(overlapped >= 6, "{err}");
+}
+
 /// A rank holds its own rows of a spread array, not the whole array: the peak memory of a
 /// stencil loop on 2 ranks (rank 0's, from `--time`) grows by about half of its two arrays
 /// over an empty script's. Before, the start-up update of a small region copied the whole

@@ -226,6 +226,9 @@ pub struct BackendStats {
     pub kernels_spread: u64,
     /// Bytes this MPI rank received of other ranks' rows (halos, gathers).
     pub bytes_received: u64,
+    /// Spread kernels that computed the positions reading only this rank's rows while the
+    /// halo rows they lacked travelled.
+    pub kernels_overlapped: u64,
 }
 
 /// The backends a user can ask for.

@@ -16,10 +16,10 @@ use super::{Backend, BackendStats, ProgramId};
 use crate::diag::{Result, value_error};
 use crate::graph::NodeRef;
 use crate::runtime::{Array, Operand};
-use mpi::datatype::{Partition, PartitionMut};
+use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator, CommunicatorCollectives, Root};
+use mpi::traits::{Communicator, CommunicatorCollectives, Destination, Root, Source};
 use std::rc::Rc;
 use std::sync::Mutex;
 
@@ -70,60 +70,29 @@ impl Share for World {
         }
     }
 
-    fn all_to_all(
-        &self,
-        sent: &[u8],
-        send_counts: &[usize],
-        received: &mut [u8],
-        recv_counts: &[usize],
-    ) {
-        let fits = |n: usize| i32::try_from(n).is_ok();
-        let as_i32 = |v: &[usize]| v.iter().map(|&c| c as i32).collect::<Vec<i32>>();
-        if fits(sent.len() + 1) && fits(received.len() + 1) {
-            let (sc, sd) = (as_i32(send_counts), as_i32(&offsets(send_counts)));
-            let (rc, rd) = (as_i32(recv_counts), as_i32(&offsets(recv_counts)));
-            // An empty slice's address is 1, which OpenMPI reads as MPI_IN_PLACE: an empty
-            // buffer is replaced by a byte that does not move.
-            let mut spare = [0u8; 2];
-            let (one, other) = spare.split_at_mut(1);
-            let sent = if sent.is_empty() { &*one } else { sent };
-            let received = if received.is_empty() { other } else { received };
-            let out = Partition::new(sent, &sc[..], &sd[..]);
-            let mut parts = PartitionMut::new(received, &rc[..], &rd[..]);
-            self.0.all_to_all_varcount_into(&out, &mut parts);
-            return;
-        }
-        // MPI counts bytes in 32-bit integers: move larger exchanges in rounds of at most
-        // ROUND bytes per pair of processes.
-        const ROUND: usize = 1 << 26;
-        let (s_starts, r_starts) = (offsets(send_counts), offsets(recv_counts));
-        let most = (send_counts.iter().chain(recv_counts))
-            .copied()
-            .max()
-            .unwrap_or(0);
-        for round in 0..most.div_ceil(ROUND) {
-            let at = round * ROUND;
-            let now = |c: &[usize]| -> Vec<usize> {
-                c.iter().map(|&c| c.saturating_sub(at).min(ROUND)).collect()
-            };
-            let (s_now, r_now) = (now(send_counts), now(recv_counts));
-            let mut out = Vec::with_capacity(s_now.iter().sum::<usize>() + 1);
-            for (p, &n) in s_now.iter().enumerate() {
-                out.extend_from_slice(&sent[s_starts[p] + at..s_starts[p] + at + n]);
+    fn exchange(&self, sends: &[Vec<u8>], recvs: &mut [Vec<u8>], meanwhile: &mut dyn FnMut()) {
+        // MPI counts bytes in 32-bit integers: a larger message goes in pieces, which
+        // arrive in order (messages between two ranks do not overtake each other).
+        const PIECE: usize = 1 << 30;
+        mpi::request::scope(|scope| {
+            let mut requests = Vec::new();
+            for (p, buffer) in recvs.iter_mut().enumerate() {
+                let from = self.0.process_at_rank(p as i32);
+                for piece in buffer.chunks_mut(PIECE) {
+                    requests.push(from.immediate_receive_into(scope, piece));
+                }
             }
-            out.push(0); // never empty (see above)
-            let mut buffer = vec![0u8; r_now.iter().sum::<usize>() + 1];
-            let (sc, sd) = (as_i32(&s_now), as_i32(&offsets(&s_now)));
-            let (rc, rd) = (as_i32(&r_now), as_i32(&offsets(&r_now)));
-            let out = Partition::new(&out[..], &sc[..], &sd[..]);
-            let mut parts = PartitionMut::new(&mut buffer[..], &rc[..], &rd[..]);
-            self.0.all_to_all_varcount_into(&out, &mut parts);
-            for (p, &n) in r_now.iter().enumerate() {
-                let from = rd[p] as usize;
-                received[r_starts[p] + at..r_starts[p] + at + n]
-                    .copy_from_slice(&buffer[from..from + n]);
+            for (q, buffer) in sends.iter().enumerate() {
+                let to = self.0.process_at_rank(q as i32);
+                for piece in buffer.chunks(PIECE) {
+                    requests.push(to.immediate_send(scope, piece));
+                }
             }
-        }
+            meanwhile();
+            for request in requests {
+                request.wait();
+            }
+        });
     }
 }
 

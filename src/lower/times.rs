@@ -39,8 +39,10 @@ impl PhaseTimes {
         };
         let spread = if b.kernels_spread + b.bytes_received > 0 {
             format!(
-                ", {} kernels spread between MPI ranks, {:.3} MB received from other ranks",
+                ", {} kernels spread between MPI ranks, {} of them computing while their halo \
+                 rows travelled, {:.3} MB received from other ranks",
                 b.kernels_spread,
+                b.kernels_overlapped,
                 b.bytes_received as f64 / 1e6
             )
         } else {
@@ -89,6 +91,7 @@ impl PhaseTimes {
                 readbacks: a.readbacks - e.readbacks,
                 kernels_spread: a.kernels_spread - e.kernels_spread,
                 bytes_received: a.bytes_received - e.bytes_received,
+                kernels_overlapped: a.kernels_overlapped - e.kernels_overlapped,
             },
         }
     }

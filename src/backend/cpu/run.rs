@@ -185,23 +185,34 @@ impl Cpu {
                         (kernel, *in_place_ok)
                     };
                     // Spread between processes: the rows each one's positions read and it
-                    // lacks are fetched first, then it computes its own positions.
+                    // lacks are fetched, and it computes its own positions — those that
+                    // read only its own rows while the rows travel, where they can be told
+                    // apart, the rest after.
                     let mut own = None;
+                    let mut overlap = None;
                     if let Some(sp) = &spreading {
                         let work = sp.work(kernel, shape, into.is_some(), columns);
                         let wants = sp.wants(kernel, &work, &held, |b| shape_of(&buffers, b));
-                        if !wants.is_empty() {
-                            let wanted = wants.iter().map(|w| w.buffer);
-                            let lent = own_alone(plan, params, &mut buffers, wanted);
-                            let received = sp.exchange(&wants, &mut buffers);
-                            self.stats.bytes_received += received as u64;
-                            give_back(plan, params, &buffers, lent);
-                            for w in wants.iter().filter(|w| w.whole()) {
-                                held[w.buffer] = Held::Whole;
-                            }
-                        }
                         own = sp.own(&work);
                         self.stats.kernels_spread += u64::from(own.is_some());
+                        if !wants.is_empty() {
+                            match sp.split(kernel, &work, &wants) {
+                                Some(split) => {
+                                    self.stats.kernels_overlapped += 1;
+                                    overlap = Some((sp.pack(&wants, &buffers), wants, split));
+                                }
+                                None => {
+                                    let wanted = wants.iter().map(|w| w.buffer);
+                                    let lent = own_alone(plan, params, &mut buffers, wanted);
+                                    let received = sp.exchange(&wants, &mut buffers);
+                                    self.stats.bytes_received += received as u64;
+                                    give_back(plan, params, &buffers, lent);
+                                    for w in wants.iter().filter(|w| w.whole()) {
+                                        held[w.buffer] = Held::Whole;
+                                    }
+                                }
+                            }
+                        }
                     }
                     let dtype = kernel.result_dtype();
                     let len = shape.iter().product();
@@ -247,7 +258,7 @@ impl Cpu {
                         None => None,
                     };
                     let in_place = into.filter(|&b| buffers[b].is_none());
-                    let target = target.map(|array| exec::Target {
+                    let mut target = target.map(|array| exec::Target {
                         array,
                         gaps,
                         in_place,
@@ -259,7 +270,66 @@ impl Cpu {
                         Held::Whole
                     };
                     let share = share.as_deref();
-                    let value = exec::run(f, kernel, &buffers, shape, target, columns, share, own);
+                    let value = match (overlap, &spreading) {
+                        (Some((mut halo, wants, split)), Some(sp)) => {
+                            let mut interior = None;
+                            sp.transfer(&mut halo, &mut || {
+                                interior = Some(exec::run(
+                                    f,
+                                    kernel,
+                                    &buffers,
+                                    shape,
+                                    target.take(),
+                                    columns,
+                                    share,
+                                    Some(split.interior.clone()),
+                                ))
+                            });
+                            let interior = interior.expect("the exchange runs the interior");
+                            // An array updated in place receives its rows in the value: it
+                            // goes back to its buffer for the while.
+                            let parked = in_place.filter(|b| wants.iter().any(|w| w.buffer == *b));
+                            let mut value = match parked {
+                                Some(b) => {
+                                    buffers[b] = Some(interior);
+                                    None
+                                }
+                                None => Some(interior),
+                            };
+                            let wanted = wants.iter().map(|w| w.buffer);
+                            let lent = own_alone(plan, params, &mut buffers, wanted);
+                            self.stats.bytes_received +=
+                                sp.unpack(halo, &wants, &mut buffers) as u64;
+                            give_back(plan, params, &buffers, lent);
+                            for w in wants.iter().filter(|w| w.whole()) {
+                                held[w.buffer] = Held::Whole;
+                            }
+                            if let Some(b) = parked {
+                                value = buffers[b].take();
+                            }
+                            let mut value = value.expect("the interior's value");
+                            for rest in [split.before, split.after] {
+                                let target = exec::Target {
+                                    array: value,
+                                    gaps: None,
+                                    in_place,
+                                };
+                                let (buffers, target) = (&buffers, Some(target));
+                                value = exec::run(
+                                    f,
+                                    kernel,
+                                    buffers,
+                                    shape,
+                                    target,
+                                    columns,
+                                    share,
+                                    Some(rest),
+                                );
+                            }
+                            value
+                        }
+                        _ => exec::run(f, kernel, &buffers, shape, target, columns, share, own),
+                    };
                     buffers[*out] = Some(value);
                     self.stats.kernels_run += 1;
                 }

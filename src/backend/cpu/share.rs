@@ -20,16 +20,11 @@ pub trait Share {
     /// `counts`.
     fn all_gather(&self, mine: &[u8], counts: &[usize], out: &mut [u8]);
 
-    /// Sends each process `q` its `send_counts[q]` bytes of `sent` (in process order) and
-    /// receives `recv_counts[p]` bytes from each process `p` into `received` (in process
-    /// order). Every process calls it, with counts that match.
-    fn all_to_all(
-        &self,
-        sent: &[u8],
-        send_counts: &[usize],
-        received: &mut [u8],
-        recv_counts: &[usize],
-    );
+    /// Sends `sends[q]` to each process `q` and receives from each process `p` the
+    /// `recvs[p].len()` bytes it sends, point to point — nothing to or from a process whose
+    /// buffer is empty, so only the processes that exchange anything take part — calling
+    /// `meanwhile` while the messages travel. Every pair of processes agrees on the sizes.
+    fn exchange(&self, sends: &[Vec<u8>], recvs: &mut [Vec<u8>], meanwhile: &mut dyn FnMut());
 }
 
 /// Positions below which a kernel runs whole on every process: gathering a small result

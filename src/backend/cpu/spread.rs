@@ -5,8 +5,9 @@
 //! (`share::part(rows, p, ranks)`: contiguous, in order, sizes differing by at most one),
 //! and holds only those valid (owner computes). The array keeps its full size on every
 //! process; the other rows are stale there. A kernel that reads a spread array first
-//! fetches the rows its positions read and the process lacks, from their owners, in one
-//! all-to-all exchange per kernel — for a stencil, the halo rows of its neighbours. Every
+//! fetches the rows its positions read and the process lacks, from their owners, point to
+//! point ([`halo`]) — for a stencil, the halo rows of its neighbours, while it computes the
+//! positions that read only its own rows. Every
 //! process knows every other's positions (they follow from the plan and the rows), so each
 //! computes what it sends and receives without asking. A large matrix product is spread
 //! by the rows of its result ([`product`]); any other step that is not a kernel (a library
@@ -460,64 +461,6 @@ impl<'a> Spreading<'a> {
         }
         wants
     }
-
-    /// Sends every process the rows of `wants` it reads from this one, and receives into
-    /// `buffers` (each held only there) those this one reads from the others: the bytes
-    /// received.
-    pub(super) fn exchange(&self, wants: &[Want], buffers: &mut [Option<Rc<Array>>]) -> usize {
-        let ranks = self.ranks;
-        let sizes: Vec<usize> = (wants.iter())
-            .map(|w| {
-                let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
-                a.dtype().size_bytes()
-            })
-            .collect();
-        let bytes = |reader: usize, owner: usize| -> usize {
-            (wants.iter().zip(&sizes))
-                .map(|(w, &size)| w.bytes(reader, owner, ranks, size))
-                .sum()
-        };
-        // The bytes of row `r`'s columns that `reader` reads, in a buffer of `w`.
-        let segment = |w: &Want, r: usize, reader: usize, size: usize| {
-            let c = &w.columns[reader];
-            (r * w.row_len + c.start) * size..(r * w.row_len + c.end) * size
-        };
-        let moved: usize = (0..self.ranks)
-            .flat_map(|r| (0..self.ranks).map(move |o| (r, o)))
-            .map(|(r, o)| bytes(r, o))
-            .sum();
-        if moved == 0 {
-            return 0;
-        }
-        let send_counts: Vec<usize> = (0..self.ranks).map(|q| bytes(q, self.me)).collect();
-        let recv_counts: Vec<usize> = (0..self.ranks).map(|p| bytes(self.me, p)).collect();
-        let mut sent = Vec::with_capacity(send_counts.iter().sum());
-        for q in 0..self.ranks {
-            for (w, &size) in wants.iter().zip(&sizes) {
-                let a = buffers[w.buffer].as_deref().expect("wanted buffers exist");
-                for r in w.between(q, self.me, ranks) {
-                    sent.extend_from_slice(&bytes_of(a)[segment(w, r, q, size)]);
-                }
-            }
-        }
-        let mut received = vec![0u8; recv_counts.iter().sum()];
-        self.share
-            .all_to_all(&sent, &send_counts, &mut received, &recv_counts);
-        let mut at = 0;
-        for p in 0..self.ranks {
-            for (w, &size) in wants.iter().zip(&sizes) {
-                let a = buffers[w.buffer].as_mut().and_then(Rc::get_mut);
-                let a = bytes_of_mut(a.expect("the caller holds wanted buffers alone"));
-                for r in w.between(self.me, p, ranks) {
-                    let span = segment(w, r, self.me, size);
-                    let n = span.len();
-                    a[span].copy_from_slice(&received[at..at + n]);
-                    at += n;
-                }
-            }
-        }
-        at
-    }
 }
 
 /// The rows along axis 0 of an array of `shape`, and the elements in each (a 0-d array is
@@ -558,6 +501,7 @@ fn bytes_of_mut(a: &mut Array) -> &mut [u8] {
 }
 
 mod explain;
+mod halo;
 mod product;
 mod reads;
 mod rows;
