@@ -338,6 +338,30 @@ print(u[::37, ::29])
     assert!(overlapped >= 6, "{err}");
 }
 
+/// An update of whole rows (`u[1:-1, :] = …`, whose kernel runs over its elements as one
+/// dimension) is spread by rows like any other: each rank receives its halo rows per step.
+/// Before, such a kernel ran whole on every rank, each step fetching the array whole.
+#[test]
+fn an_update_of_whole_rows_is_spread() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("rows.arr");
+    // 600 x 300 f64: 1.44 MB; a halo row is 2.4 kB.
+    std::fs::write(
+        &script,
+        "let u = rand(600, 300, seed=3)\nfor k in 0..40 {\n    \
+         u[1:-1, :] = 0.5 * u[1:-1, :] + 0.25 * (u[2:, :] + u[:-2, :])\n}\nprint(sum(u))\n",
+    )
+    .expect("write script");
+    same_on_ranks(mpi, &script, 2..=3);
+    let out = on_ranks(mpi, 2, &["--time"], &script);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let received: f64 = common::time_figure(&err, " MB received from other ranks");
+    // 40 halo rows (0.1 MB) and a reduction's partials; whole, 40 x 0.72 MB.
+    assert!(received < 0.3, "{err}");
+}
+
 /// A rank holds its own rows of a spread array, not the whole array: the peak memory of a
 /// stencil loop on 2 ranks (rank 0's, from `--time`) grows by about half of its two arrays
 /// over an empty script's. Before, the start-up update of a small region copied the whole

@@ -265,6 +265,16 @@ impl RowMap {
             });
         };
         let s0 = kernel.out_strides[0];
+        if inner_dims.is_empty() && s0 == 1 && off % t == 0 && count % row_len == 0 {
+            // Whole rows in order, their positions run together (`u[1:-1, :]`).
+            return (off >= 0 && off as usize + count <= total).then_some(RowMap {
+                rows,
+                first: off / t,
+                step: 1,
+                count: count / row_len,
+                inner: row_len,
+            });
+        }
         let step = if count == 1 { t } else { s0 };
         if off < 0 || step <= 0 || step % t != 0 {
             return None;
