@@ -87,6 +87,16 @@ impl Spreading<'_> {
                     if received > 0 {
                         let _ = write!(text, ", receives {received} bytes of others' rows");
                     }
+                    if let Some(split) = self.split(kernel, &work, &wants) {
+                        let (i, n) = (split.interior, work.positions(self.me, self.ranks).len());
+                        let _ = write!(
+                            text,
+                            " while computing positions {}..{} ({}%)",
+                            i.start,
+                            i.end,
+                            (100 * i.len()).checked_div(n).unwrap_or(0)
+                        );
+                    }
                     text.push('\n');
                 }
                 Step::Node { node, inputs, out } => {

@@ -108,7 +108,8 @@ impl Spreading<'_> {
 
     /// This process's positions of `work` (a store spread by rows) cut into those that
     /// read only its own rows of the buffers of `wants` and those before and after them;
-    /// `None` when they are not so cut (another kind of work, or no interior).
+    /// `None` when they are not so cut (another kind of work, nothing wanted, or no
+    /// interior).
     pub(in crate::backend::cpu) fn split(
         &self,
         kernel: &Kernel,
@@ -118,6 +119,9 @@ impl Spreading<'_> {
         let Work::Rows(map) = work else {
             return None;
         };
+        if wants.is_empty() {
+            return None;
+        }
         let own = work.positions(self.me, self.ranks);
         let unit = map.inner.max(1);
         // Whether positions `p` read only this process's rows of every wanted buffer.
