@@ -81,6 +81,14 @@ fn on_ranks(mpi: &Path, ranks: usize, args: &[&str], script: &Path) -> Output {
         .expect("mpirun runs")
 }
 
+/// What `script` prints on `stderr` under `arr run --time` on 2 ranks, which must succeed.
+fn timed_on_two_ranks(mpi: &Path, script: &Path) -> String {
+    let out = on_ranks(mpi, 2, &["--time"], script);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
 /// Checks that `script` prints on each number of `ranks` what it prints in one process on
 /// `cpu`, and fails or succeeds alike (with the same error, printed once).
 fn same_on_ranks(mpi: &Path, script: &Path, ranks: std::ops::RangeInclusive<usize>) {
@@ -331,9 +339,7 @@ print(u[::37, ::29])
     )
     .expect("write script");
     same_on_ranks(mpi, &script, 1..=4);
-    let out = on_ranks(mpi, 2, &["--time"], &script);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let err = timed_on_two_ranks(mpi, &script);
     let overlapped: u64 = common::time_figure(&err, " of them computing while");
     assert!(overlapped >= 6, "{err}");
 }
@@ -354,9 +360,7 @@ fn an_update_of_whole_rows_is_spread() {
     )
     .expect("write script");
     same_on_ranks(mpi, &script, 2..=3);
-    let out = on_ranks(mpi, 2, &["--time"], &script);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let err = timed_on_two_ranks(mpi, &script);
     let received: f64 = common::time_figure(&err, " MB received from other ranks");
     // 40 halo rows (0.1 MB) and a reduction's partials; whole, 40 x 0.72 MB.
     assert!(received < 0.3, "{err}");
@@ -374,9 +378,7 @@ fn a_rank_holds_its_own_rows_of_a_spread_array() {
     let peak = |name: &str, text: &str| -> f64 {
         let script = dir.join(name);
         std::fs::write(&script, text).expect("write script");
-        let out = on_ranks(mpi, 2, &["--time"], &script);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{err}");
+        let err = timed_on_two_ranks(mpi, &script);
         (err.split("peak memory ").nth(1))
             .and_then(|rest| rest.split(' ').next()?.parse().ok())
             .unwrap_or_else(|| panic!("no peak memory in {err}"))
