@@ -327,6 +327,36 @@ fn explain_says_where_each_step_runs() {
     assert!(text.contains("normal draws use libm"), "{text}");
 }
 
+/// Printing a large array a loop leaves on the GPU reads back only the elements `print`
+/// shows (a 6 × 6 corner of 500 × 400, 288 bytes), not the array (1.6 MB).
+#[test]
+fn printing_resident_state_reads_back_only_what_shows() {
+    if !gpu_available() {
+        return;
+    }
+    let options = Options {
+        explain: true,
+        ..Options::default()
+    };
+    let mut s = Session::with_options(BackendKind::Gpu, options).expect("gpu session");
+    s.run_str(
+        "let u = zeros(500, 400)
+u[0, :] = 1.0
+for k in 0..3 {
+    u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])
+}
+print(u)",
+    )
+    .expect("program");
+    let text = s.take_output();
+    let observed = text.rsplit("placement on").next().unwrap_or_default();
+    assert!(observed.contains("read back 288 bytes"), "{text}");
+    assert!(
+        text.ends_with(" [0.       0.       0.       ... 0.       0.       0.      ]]\n"),
+        "{text}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases(60)))]
 

@@ -283,12 +283,12 @@ fn explain_shows_a_loops_state_staying_spread() {
     insta::assert_snapshot!(moves);
 }
 
-/// A stencil loop's array stays spread when only a reduction of it is observed: each rank
-/// receives its neighbours' halo rows each step and the reduction's partials, not the other
-/// ranks' rows of the array (gathering it whole to keep a host copy of it is what an
-/// observation did before).
+/// A stencil loop's array stays spread when only a reduction of it, or its summary in
+/// `print`, is observed: each rank receives its neighbours' halo rows each step, the
+/// reduction's partials and the rows `print` shows, not the other ranks' rows of the array
+/// (gathering it whole to keep a host copy of it is what an observation did before).
 #[test]
-fn observing_a_reduction_of_a_spread_array_gathers_none_of_it() {
+fn observing_a_reduction_or_a_print_of_a_spread_array_gathers_little() {
     let Some(mpi) = mpi_arr() else { return };
     let dir = tempdir();
     let script = dir.join("halo.arr");
@@ -297,7 +297,7 @@ fn observing_a_reduction_of_a_spread_array_gathers_none_of_it() {
         &script,
         "let u = zeros(600, 300)\nu[0, :] = 1.0\nfor k in 0..40 {\n    \
          u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
-         print(sum(u))\nprint(sum(u * u))\n",
+         print(sum(u))\nprint(sum(u * u))\nprint(u)\n",
     )
     .expect("write script");
     let out = on_ranks(mpi, 2, &["--time"], &script);

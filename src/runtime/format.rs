@@ -379,28 +379,49 @@ fn shown_positions(len: usize, edge: Option<usize>) -> (Vec<usize>, Option<usize
     }
 }
 
-/// An array as NumPy's `print` shows it (no `array(...)` wrapper).
+/// The items `print` shows at each edge of an array of `shape`'s longer axes, or None when
+/// it shows every element (the array has `threshold` elements or fewer).
+pub fn summary_edge(shape: &[usize]) -> Option<usize> {
+    let options = print_options();
+    (shape.iter().product::<usize>() > options.threshold).then_some(options.edgeitems)
+}
+
+/// An array as NumPy's `print` shows it (no `array(...)` wrapper). Only the elements shown
+/// are read and formatted: a summarised array of 10^8 elements costs what one of 36 does.
 pub fn format_array(a: &Array) -> String {
-    if a.shape().is_empty() {
-        return a.as_scalar().map(format_scalar).unwrap_or_default();
+    let mut shown: Option<Array> = None;
+    if let Some(edge) = summary_edge(a.shape()) {
+        for (axis, &n) in a.shape().iter().enumerate() {
+            if n > 2 * edge {
+                let (positions, _) = shown_positions(n, Some(edge));
+                let from = shown.as_ref().unwrap_or(a);
+                shown =
+                    Some(crate::map_array!(from, x => x.select(ndarray::Axis(axis), &positions)));
+            }
+        }
     }
-    if a.is_empty() {
+    format_shown(shown.as_ref().unwrap_or(a), a.shape())
+}
+
+/// An array of `shape` as `print` shows it, from `shown`: the elements it shows — along
+/// each axis [`summary_edge`] cuts, the first and last edge items; the others whole.
+pub fn format_shown(shown: &Array, shape: &[usize]) -> String {
+    if shape.is_empty() {
+        return shown.as_scalar().map(format_scalar).unwrap_or_default();
+    }
+    if shape.contains(&0) {
         return "[]".into();
     }
     let options = print_options();
-    let shape = a.shape().to_vec();
-    let summarize = (a.len() > options.threshold).then_some(options.edgeitems);
-    let strides: Vec<usize> = (0..shape.len())
-        .map(|i| shape[i + 1..].iter().product())
+    let summarize = summary_edge(shape);
+    let kept = shown.shape();
+    let strides: Vec<usize> = (0..kept.len())
+        .map(|i| kept[i + 1..].iter().product())
         .collect();
-    let flat = flat_elements(a);
-    let mut shown = Vec::new();
-    collect_shown(&shape, &strides, 0, 0, summarize, &mut |i| {
-        shown.push(flat[i])
-    });
-    let fmt = ElementFormat::new(&shown, a, options);
+    let flat = flat_elements(shown);
+    let fmt = ElementFormat::new(&flat, shown, options);
     let ctx = Printer {
-        shape: &shape,
+        shape,
         strides: &strides,
         flat: &flat,
         fmt: &fmt,
@@ -419,33 +440,11 @@ fn flat_elements(a: &Array) -> Vec<Scalar> {
     }
 }
 
-fn collect_shown(
-    shape: &[usize],
-    strides: &[usize],
-    axis: usize,
-    base: usize,
-    summarize: Option<usize>,
-    f: &mut dyn FnMut(usize),
-) {
-    if axis == shape.len() {
-        f(base);
-        return;
-    }
-    for i in shown_positions(shape[axis], summarize).0 {
-        collect_shown(
-            shape,
-            strides,
-            axis + 1,
-            base + i * strides[axis],
-            summarize,
-            f,
-        );
-    }
-}
-
 struct Printer<'a> {
     shape: &'a [usize],
+    /// Row-major strides of the elements shown.
     strides: &'a [usize],
+    /// The elements shown, row-major.
     flat: &'a [Scalar],
     fmt: &'a ElementFormat,
     /// The edge items of a summarised array (`None`: every element).
@@ -453,6 +452,15 @@ struct Printer<'a> {
 }
 
 impl Printer<'_> {
+    /// Where position `i` along `axis` is among the elements shown.
+    fn place(&self, axis: usize, i: usize) -> usize {
+        let n = self.shape[axis];
+        match self.summarize {
+            Some(edge) if n > 2 * edge && i >= edge => i - (n - 2 * edge),
+            _ => i,
+        }
+    }
+
     /// NumPy's `_formatArray` recursion.
     fn recurse(&self, axis: usize, base: usize, hanging: &str, width: usize) -> String {
         if axis == self.shape.len() {
@@ -473,7 +481,7 @@ impl Printer<'_> {
                 }
                 let word = self.recurse(
                     axis + 1,
-                    base + i * self.strides[axis],
+                    base + self.place(axis, i) * self.strides[axis],
                     &next_hanging,
                     next_width,
                 );
@@ -501,7 +509,7 @@ impl Printer<'_> {
                 }
                 let nested = self.recurse(
                     axis + 1,
-                    base + i * self.strides[axis],
+                    base + self.place(axis, i) * self.strides[axis],
                     &next_hanging,
                     next_width,
                 );

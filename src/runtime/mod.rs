@@ -18,7 +18,10 @@ pub use alloc::{
     set_memory_limit, zeroed_vec,
 };
 pub use array::{Array, Scalar, float_to_i64};
-pub use format::{PrintOptions, format_array, format_scalar, print_options, set_print_options};
+pub use format::{
+    PrintOptions, format_array, format_scalar, format_shown, print_options, set_print_options,
+    summary_edge,
+};
 pub use operand::{DeviceValue, HostValues, Operand, Operands, placeholder, with_host_params};
 pub use pyformat::format_with_spec;
 

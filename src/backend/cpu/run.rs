@@ -192,7 +192,10 @@ impl Cpu {
                     let mut overlap = None;
                     if let Some(sp) = &spreading {
                         let work = sp.work(kernel, shape, into.is_some(), columns);
-                        let wants = sp.wants(kernel, &work, &held, |b| shape_of(&buffers, b));
+                        let wants = sp.wants(kernel, &work, &held, |b| {
+                            let a = buffers[b].as_deref()?;
+                            Some((a.shape(), a.dtype().size_bytes()))
+                        });
                         own = sp.own(&work);
                         self.stats.kernels_spread += u64::from(own.is_some());
                         if !wants.is_empty() {

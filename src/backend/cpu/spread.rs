@@ -333,6 +333,9 @@ pub(super) struct Want {
     columns: Vec<Range<usize>>,
     /// The elements in a row.
     row_len: usize,
+    /// The kernel's input elements in one of the buffer's (2 where it reads the parts of
+    /// complex elements, else 1).
+    parts: usize,
 }
 
 impl Want {
@@ -416,27 +419,28 @@ impl<'a> Spreading<'a> {
         }
     }
 
-    /// The rows of spread buffers (`held`, of shapes `shape_of`) that some process's
-    /// positions of `kernel` read and it does not hold.
+    /// The rows of spread buffers (`held`, of shapes and element sizes in bytes
+    /// `shape_of`) that some process's positions of `kernel` read and it does not hold.
     pub(super) fn wants<'s>(
         &self,
         kernel: &Kernel,
         work: &Work,
         held: &[Held],
-        shape_of: impl Fn(usize) -> Option<&'s [usize]>,
+        shape_of: impl Fn(usize) -> Option<(&'s [usize], usize)>,
     ) -> Vec<Want> {
         let mut wants: Vec<Want> = Vec::new();
         for input in &kernel.inputs {
             let Source::Buffer(b) = input.source else {
                 continue;
             };
-            let Some(shape) = shape_of(b) else {
+            let Some((shape, size)) = shape_of(b) else {
                 continue;
             };
             if held[b] != Held::Rows || wants.iter().any(|w| w.buffer == b) {
                 continue;
             }
             let (rows, row_len) = rows_of(shape);
+            let parts = (size / input.dtype.size_bytes()).max(1);
             let union = |a: Range<usize>, b: Range<usize>| a.start.min(b.start)..a.end.max(b.end);
             // Per process, the union of what its reads of the buffer lack (a read of its
             // own rows alone lacks nothing: `u + u.T` fetches the transpose's columns only).
@@ -448,7 +452,8 @@ impl<'a> Spreading<'a> {
                         .filter(|i| i.source == Source::Buffer(b))
                         .filter_map(|i| {
                             let p = positions.clone();
-                            reads::rows_and_columns(i, &kernel.dims, p, rows, row_len)
+                            let row = (row_len, parts);
+                            reads::rows_and_columns(i, &kernel.dims, p, rows, row)
                         })
                         .filter(|(r, _)| r.start < own.start || r.end > own.end)
                         .reduce(|(r, c), (s, d)| (union(r, s), union(c, d)))
@@ -466,6 +471,7 @@ impl<'a> Spreading<'a> {
                     reads,
                     columns,
                     row_len,
+                    parts,
                 });
             }
         }

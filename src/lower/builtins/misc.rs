@@ -3,10 +3,10 @@
 
 use super::{Args, Builtin};
 use crate::diag::{Error, ErrorKind, Result, type_error};
-use crate::graph::{BinaryOp, ReduceOp, UnaryOp};
+use crate::graph::{BinaryOp, NodeRef, Op, ReduceOp, UnaryOp};
 use crate::lower::{Evaluator, Value};
 use crate::runtime::sandbox::FileAccess;
-use crate::runtime::{Array, Scalar, format_array};
+use crate::runtime::{Array, Scalar, format_array, format_shown, summary_edge};
 
 pub(super) fn builtins() -> Vec<Builtin> {
     vec![
@@ -225,10 +225,49 @@ fn display(ev: &mut Evaluator, v: &Value, span: crate::diag::Span) -> Result<Str
         }
         other => {
             let node = ev.expect_array(other, span)?;
-            let a = ev.force(&node)?;
-            format_array(&a)
+            match summary_edge(&node.shape) {
+                Some(edge) if edge > 0 && off_host(&node) => {
+                    let shown = shown_node(ev, &node, edge, span)?;
+                    let shown = ev.force(&shown)?;
+                    format_shown(&shown, &node.shape)
+                }
+                _ => format_array(&*ev.force(&node)?),
+            }
         }
     })
+}
+
+/// Whether `node` is a value a backend keeps on its device (a GPU, or spread between MPI
+/// ranks) not yet brought to the host, or a view of one: `print` then brings back only the
+/// elements it shows.
+fn off_host(node: &NodeRef) -> bool {
+    node.value().is_none()
+        && match &node.op {
+            Op::Device(_) => true,
+            Op::Index(_) | Op::Transpose(_) | Op::Reshape | Op::Cast => {
+                node.inputs.len() == 1 && off_host(&node.inputs[0])
+            }
+            _ => false,
+        }
+}
+
+/// The elements `print` shows of `node` (see `runtime::format_shown`): along each axis
+/// longer than twice `edge`, its first and last `edge` items joined.
+fn shown_node(
+    ev: &mut Evaluator,
+    node: &NodeRef,
+    edge: usize,
+    span: crate::diag::Span,
+) -> Result<NodeRef> {
+    let mut shown = node.clone();
+    for (axis, &n) in node.shape.iter().enumerate() {
+        if n > 2 * edge {
+            let head = super::shape::slice(ev, &shown, axis, 0, 1, edge, span)?;
+            let tail = super::shape::slice(ev, &shown, axis, (n - edge) as i64, 1, edge, span)?;
+            shown = ev.graph.concat(&[head, tail], axis as i64, span)?;
+        }
+    }
+    Ok(shown)
 }
 
 fn print(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {

@@ -56,7 +56,8 @@ impl Spreading<'_> {
                 } => {
                     let columns = super::super::reduce::by_columns(kernel);
                     let work = self.work(kernel, shape, into.is_some(), columns);
-                    let wants = self.wants(kernel, &work, &held, shape_of);
+                    let wants =
+                        self.wants(kernel, &work, &held, |b| Some((shape_of(b)?, size_of(b))));
                     let received: usize = (wants.iter())
                         .flat_map(|w| (0..self.ranks).map(move |p| (w, p)))
                         .map(|(w, p)| w.bytes(self.me, p, self.ranks, size_of(w.buffer)))

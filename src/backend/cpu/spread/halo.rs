@@ -131,7 +131,7 @@ impl Spreading<'_> {
                 (kernel.inputs.iter())
                     .filter(|i| i.source == Source::Buffer(w.buffer))
                     .all(|i| {
-                        rows_and_columns(i, &kernel.dims, p.clone(), w.rows, w.row_len)
+                        rows_and_columns(i, &kernel.dims, p.clone(), w.rows, (w.row_len, w.parts))
                             .is_none_or(|(r, _)| mine.start <= r.start && r.end <= mine.end)
                     })
             })

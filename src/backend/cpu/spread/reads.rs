@@ -8,17 +8,18 @@ use crate::fuse::Input;
 use std::ops::Range;
 
 /// The rows, and the columns of each row (elements within it), that `input` reads at
-/// `positions` of a kernel over `dims`, from an array of `rows` rows of `row_len` elements.
-/// None for no positions.
+/// `positions` of a kernel over `dims`, from an array of `rows` rows of `row_len` elements
+/// of `parts` of the input's elements each (2 where it reads a part of a complex element;
+/// its offset and strides count parts). None for no positions.
 pub(super) fn rows_and_columns(
     input: &Input,
     dims: &[usize],
     positions: Range<usize>,
     rows: usize,
-    row_len: usize,
+    (row_len, parts): (usize, usize),
 ) -> Option<(Range<usize>, Range<usize>)> {
     let span = coordinate_box(dims, positions)?;
-    let t = row_len as i64;
+    let t = (row_len * parts) as i64;
     let (row, column) = (input.offset.div_euclid(t), input.offset.rem_euclid(t));
     let (mut r0, mut r1, mut c0, mut c1) = (row, row, column, column);
     let (mut lo, mut hi) = (input.offset, input.offset);
@@ -34,7 +35,9 @@ pub(super) fn rows_and_columns(
     }
     let clamp = |r: Range<i64>| r.start.max(0) as usize..(r.end.max(0) as usize).min(rows);
     if c0 >= 0 && c1 < t {
-        Some((clamp(r0..r1 + 1), c0 as usize..c1 as usize + 1))
+        let parts = parts as i64;
+        let columns = (c0 / parts) as usize..(c1 / parts) as usize + 1;
+        Some((clamp(r0..r1 + 1), columns))
     } else {
         // Steps that cross rows: whole rows from the first element's to the last's.
         Some((clamp(lo.div_euclid(t)..hi.div_euclid(t) + 1), 0..row_len))

@@ -96,8 +96,8 @@ fn reads_stay_inside_their_rows_and_columns() {
         let n: usize = dims.iter().product();
         for start in 0..n {
             for end in start + 1..=n {
-                let (r, c) =
-                    rows_and_columns(&input, dims, start..end, rows, row_len).expect("positions");
+                let (r, c) = rows_and_columns(&input, dims, start..end, rows, (row_len, 1))
+                    .expect("positions");
                 for p in start..end {
                     let e = at(p);
                     assert!(r.contains(&(e / row_len)), "{dims:?} {start}..{end}: {p}");
@@ -105,7 +105,7 @@ fn reads_stay_inside_their_rows_and_columns() {
                 }
             }
         }
-        assert!(rows_and_columns(&input, dims, 3..3, rows, row_len).is_none());
+        assert!(rows_and_columns(&input, dims, 3..3, rows, (row_len, 1)).is_none());
     }
     // Rows 3..6 of a transpose read columns 3..6 of every row.
     let transposed = Input {
@@ -115,6 +115,6 @@ fn reads_stay_inside_their_rows_and_columns() {
         dynamic: Vec::new(),
         strides: vec![1, 12],
     };
-    let read = rows_and_columns(&transposed, &[12, 12], 36..72, 12, 12);
+    let read = rows_and_columns(&transposed, &[12, 12], 36..72, 12, (12, 1));
     assert_eq!(read, Some((0..12, 3..6)));
 }
