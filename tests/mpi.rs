@@ -140,13 +140,15 @@ fn shared_kernels_give_one_process_bits() {
     for script in scripts("mpi") {
         same_on_ranks(mpi, &script, 1..=4);
     }
-    // Rank 0 alone wrote the file `save` names, with one process's bits.
+    // Rank 0 alone wrote the files `save` names, with one process's bits.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("mpi");
-    let saved = dir.join("mpi_stores.npy");
-    assert!(saved.is_file());
-    std::fs::remove_file(saved).expect("remove the saved file");
+    for name in ["mpi_stores.npy", "strided_sample.npy"] {
+        let saved = dir.join(name);
+        assert!(saved.is_file(), "{name}");
+        std::fs::remove_file(saved).expect("remove the saved file");
+    }
 }
 
 /// Two ranks, and three (parts of unequal sizes).
@@ -283,10 +285,12 @@ fn explain_shows_a_loops_state_staying_spread() {
     insta::assert_snapshot!(moves);
 }
 
-/// A stencil loop's array stays spread when only a reduction of it, or its summary in
-/// `print`, is observed: each rank receives its neighbours' halo rows each step, the
-/// reduction's partials and the rows `print` shows, not the other ranks' rows of the array
-/// (gathering it whole to keep a host copy of it is what an observation did before).
+/// A stencil loop's array stays spread when only a reduction of it, its summary in
+/// `print` or a strided sample of it is observed: each rank receives its neighbours' halo
+/// rows each step, the reduction's partials, the rows `print` shows and the elements of the
+/// sample, not the other ranks' rows of the array (gathering it whole to keep a host copy
+/// of it is what an observation did before; a strided read fetched every row between its
+/// first and last).
 #[test]
 fn observing_a_reduction_or_a_print_of_a_spread_array_gathers_little() {
     let Some(mpi) = mpi_arr() else { return };
@@ -297,7 +301,8 @@ fn observing_a_reduction_or_a_print_of_a_spread_array_gathers_little() {
         &script,
         "let u = zeros(600, 300)\nu[0, :] = 1.0\nfor k in 0..40 {\n    \
          u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
-         print(sum(u))\nprint(sum(u * u))\nprint(u)\n",
+         print(sum(u))\nprint(sum(u * u))\nprint(u)\nprint(u[::50, ::60])\n\
+         print(sum(u[::7, ::3]))\n",
     )
     .expect("write script");
     let out = on_ranks(mpi, 2, &["--time"], &script);

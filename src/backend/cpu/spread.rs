@@ -21,6 +21,7 @@ use super::share::{self, Share, part};
 use crate::diag::Result;
 use crate::fuse::{Kernel, Source};
 use crate::runtime::{Array, DeviceValue, Operand, placeholder};
+use reads::Strided;
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
@@ -328,9 +329,9 @@ pub(super) struct Want {
     /// Its rows.
     rows: usize,
     /// Per process, the rows it reads (empty where none).
-    reads: Vec<Range<usize>>,
+    reads: Vec<Strided>,
     /// Per process, the elements of each of those rows it reads.
-    columns: Vec<Range<usize>>,
+    columns: Vec<Strided>,
     /// The elements in a row.
     row_len: usize,
     /// The kernel's input elements in one of the buffer's (2 where it reads the parts of
@@ -342,23 +343,26 @@ impl Want {
     /// Whether every process reads every row (so holds it whole after the exchange).
     pub(super) fn whole(&self) -> bool {
         (self.reads.iter().zip(&self.columns))
-            .all(|(r, c)| *r == (0..self.rows) && *c == (0..self.row_len))
+            .all(|(r, c)| *r == Strided::all(0..self.rows) && *c == Strided::all(0..self.row_len))
     }
 
     /// The bytes (elements of `size` bytes) `reader` fetches from `owner`, of `ranks`.
     fn bytes(&self, reader: usize, owner: usize, ranks: usize, size: usize) -> usize {
-        self.between(reader, owner, ranks).len() * self.columns[reader].len() * size
+        self.between(reader, owner, ranks).len() * self.columns[reader].count() * size
     }
 
     /// The rows `reader` reads from `owner`'s block (none from its own), of `ranks`.
-    fn between(&self, reader: usize, owner: usize, ranks: usize) -> Range<usize> {
+    fn between(
+        &self,
+        reader: usize,
+        owner: usize,
+        ranks: usize,
+    ) -> std::iter::StepBy<Range<usize>> {
         if reader == owner {
-            return 0..0;
+            return (0..0).step_by(1);
         }
         let own = part(self.rows, owner, ranks);
-        let r = &self.reads[reader];
-        let (s, e) = (r.start.max(own.start), r.end.min(own.end));
-        s..e.max(s)
+        self.reads[reader].within(&own).indices()
     }
 }
 
@@ -441,7 +445,6 @@ impl<'a> Spreading<'a> {
             }
             let (rows, row_len) = rows_of(shape);
             let parts = (size / input.dtype.size_bytes()).max(1);
-            let union = |a: Range<usize>, b: Range<usize>| a.start.min(b.start)..a.end.max(b.end);
             // Per process, the union of what its reads of the buffer lack (a read of its
             // own rows alone lacks nothing: `u + u.T` fetches the transpose's columns only).
             let (reads, columns): (Vec<_>, Vec<_>) = (0..self.ranks)
@@ -455,14 +458,14 @@ impl<'a> Spreading<'a> {
                             let row = (row_len, parts);
                             reads::rows_and_columns(i, &kernel.dims, p, rows, row)
                         })
-                        .filter(|(r, _)| r.start < own.start || r.end > own.end)
-                        .reduce(|(r, c), (s, d)| (union(r, s), union(c, d)))
-                        .unwrap_or((0..0, 0..0))
+                        .filter(|(r, _)| r.range.start < own.start || r.range.end > own.end)
+                        .reduce(|(r, c), (s, d)| (r.union(&s), c.union(&d)))
+                        .unwrap_or((Strided::all(0..0), Strided::all(0..0)))
                 })
                 .unzip();
             let lacking = reads.iter().enumerate().any(|(q, r)| {
                 let own = part(rows, q, self.ranks);
-                !r.is_empty() && (r.start < own.start || r.end > own.end)
+                r.within(&own).count() < r.count()
             });
             if lacking {
                 wants.push(Want {

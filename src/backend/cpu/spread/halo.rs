@@ -8,7 +8,7 @@
 //! arrive. How much travel that hides depends on the MPI library: messages progress inside
 //! its calls, so a large one may move mostly in the final wait.
 
-use super::reads::rows_and_columns;
+use super::reads::{Strided, rows_and_columns};
 use super::{Spreading, Want, Work, bytes_of, bytes_of_mut, part};
 use crate::fuse::{Kernel, Source};
 use crate::runtime::Array;
@@ -64,7 +64,9 @@ impl Spreading<'_> {
                 let a = array(w);
                 let size = a.dtype().size_bytes();
                 for r in w.between(q, self.me, self.ranks) {
-                    send.extend_from_slice(&bytes_of(a)[w.segment(r, q, size)]);
+                    for span in w.segments(r, q, size) {
+                        send.extend_from_slice(&bytes_of(a)[span]);
+                    }
                 }
                 let bytes = w.bytes(self.me, q, self.ranks, size);
                 recv.resize(recv.len() + bytes, 0);
@@ -95,10 +97,11 @@ impl Spreading<'_> {
                 let size = a.dtype().size_bytes();
                 let a = bytes_of_mut(a);
                 for r in w.between(self.me, p, self.ranks) {
-                    let span = w.segment(r, self.me, size);
-                    let n = span.len();
-                    a[span].copy_from_slice(&message[at..at + n]);
-                    at += n;
+                    for span in w.segments(r, self.me, size) {
+                        let n = span.len();
+                        a[span].copy_from_slice(&message[at..at + n]);
+                        at += n;
+                    }
                 }
             }
             received += at;
@@ -132,7 +135,9 @@ impl Spreading<'_> {
                     .filter(|i| i.source == Source::Buffer(w.buffer))
                     .all(|i| {
                         rows_and_columns(i, &kernel.dims, p.clone(), w.rows, (w.row_len, w.parts))
-                            .is_none_or(|(r, _)| mine.start <= r.start && r.end <= mine.end)
+                            .is_none_or(|(r, _)| {
+                                mine.start <= r.range.start && r.range.end <= mine.end
+                            })
                     })
             })
         };
@@ -152,9 +157,18 @@ impl Spreading<'_> {
 
 impl Want {
     /// The bytes of row `r`'s elements that `reader` reads, in the buffer (elements of
-    /// `size` bytes).
-    fn segment(&self, r: usize, reader: usize, size: usize) -> Range<usize> {
+    /// `size` bytes): one run of them, or one element each where it reads every few.
+    fn segments(&self, r: usize, reader: usize, size: usize) -> impl Iterator<Item = Range<usize>> {
         let c = &self.columns[reader];
-        (r * self.row_len + c.start) * size..(r * self.row_len + c.end) * size
+        let row = r * self.row_len;
+        let (runs, each) = if c.step == 1 {
+            (
+                Strided::all(c.range.start..c.range.start + 1),
+                c.range.len(),
+            )
+        } else {
+            (c.clone(), 1)
+        };
+        (runs.indices()).map(move |e| (row + e) * size..(row + e + each) * size)
     }
 }

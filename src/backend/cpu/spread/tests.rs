@@ -1,6 +1,6 @@
 //! Unit tests of how store positions follow rows and how input reads are bounded.
 
-use super::reads::rows_and_columns;
+use super::reads::{Strided, rows_and_columns};
 use super::{RowMap, part};
 use crate::dtype::DType;
 use crate::fuse::{Input, Kernel, Output, Source};
@@ -70,12 +70,17 @@ fn positions_follow_rows() {
 fn reads_stay_inside_their_rows_and_columns() {
     /// Kernel dims, the input's offset and strides, the array's rows and row length.
     type Case = (&'static [usize], i64, &'static [i64], usize, usize);
-    let cases: [Case; 5] = [
+    let cases: [Case; 9] = [
         (&[5, 4, 3], 40, &[-7, 3, 1], 9, 7),
         (&[5, 4, 3], 40, &[-7, 3, 1], 6, 12),
         (&[5, 4, 3], 2, &[20, 5, 1], 5, 20),
         (&[12, 12], 0, &[1, 12], 12, 12),
         (&[10, 6], 5, &[12, -1], 10, 12),
+        // Strided rows and columns (`u[1::3, 2::4]`), reversed, and a transpose's.
+        (&[4, 3], 14, &[36, 4], 12, 12),
+        (&[4, 3], 134, &[-36, -4], 12, 12),
+        (&[3, 4], 1, &[8, 36], 12, 12),
+        (&[2, 3, 2], 3, &[48, 6, 24], 8, 12),
     ];
     for (dims, offset, strides, rows, row_len) in cases {
         let input = Input {
@@ -98,10 +103,18 @@ fn reads_stay_inside_their_rows_and_columns() {
             for end in start + 1..=n {
                 let (r, c) = rows_and_columns(&input, dims, start..end, rows, (row_len, 1))
                     .expect("positions");
+                let (r_all, c_all): (Vec<usize>, Vec<usize>) =
+                    (r.indices().collect(), c.indices().collect());
                 for p in start..end {
                     let e = at(p);
-                    assert!(r.contains(&(e / row_len)), "{dims:?} {start}..{end}: {p}");
-                    assert!(c.contains(&(e % row_len)), "{dims:?} {start}..{end}: {p}");
+                    assert!(
+                        r_all.contains(&(e / row_len)),
+                        "{dims:?} {start}..{end}: {p}"
+                    );
+                    assert!(
+                        c_all.contains(&(e % row_len)),
+                        "{dims:?} {start}..{end}: {p}"
+                    );
                 }
             }
         }
@@ -116,5 +129,19 @@ fn reads_stay_inside_their_rows_and_columns() {
         strides: vec![1, 12],
     };
     let read = rows_and_columns(&transposed, &[12, 12], 36..72, 12, (12, 1));
-    assert_eq!(read, Some((0..12, 3..6)));
+    assert_eq!(read, Some((Strided::all(0..12), Strided::all(3..6))));
+    // `u[1::3, 2::4]` of a 12 x 12 array reads every third row from row 1, and every fourth
+    // column from column 2; its parts of a complex array, the same elements.
+    let strided = |offset, strides: &[i64]| Input {
+        source: Source::Buffer(0),
+        dtype: DType::F64,
+        offset,
+        dynamic: Vec::new(),
+        strides: strides.to_vec(),
+    };
+    let every = |range, step| Strided { range, step };
+    let read = rows_and_columns(&strided(14, &[36, 4]), &[4, 3], 0..12, 12, (12, 1));
+    assert_eq!(read, Some((every(1..11, 3), every(2..11, 4))));
+    let read = rows_and_columns(&strided(29, &[72, 8]), &[4, 3], 0..12, 12, (12, 2));
+    assert_eq!(read, Some((every(1..11, 3), every(2..11, 4))));
 }
