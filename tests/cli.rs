@@ -374,6 +374,25 @@ fn max_memory_refuses_large_arrays() {
         );
         assert!(stdout(&out).starts_with("true\ntrue\n"), "{}", stdout(&out));
     }
+    // Past this machine's memory and swap, whatever the limit: a clear error at the array's
+    // source, not an allocation failure that aborts (8 TB: more than any machine we run).
+    let huge = dir.join("huge.arr");
+    std::fs::write(
+        &huge,
+        "let n = 1000000\nlet u = zeros(n, n)\nprint(sum(u))\n",
+    )
+    .expect("write");
+    for backend in ["interp", "cpu"] {
+        let path = huge.to_str().expect("utf-8 path");
+        let out = arr(&["run", "--backend", backend, "--max-memory", "100000T", path]);
+        assert_eq!(out.status.code(), Some(1), "{backend}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("more than this machine's memory and swap"),
+            "{err}"
+        );
+        assert!(err.contains("huge.arr:2:9"), "{err}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -371,6 +371,33 @@ fn an_update_of_whole_rows_is_spread() {
     assert!(received < 0.3, "{err}");
 }
 
+/// The memory limit counts what a rank holds of a spread array, its share: a stencil loop
+/// over two 72 MB arrays (u and the update's copy) runs on 2 ranks under a limit of 120 MB
+/// each, where one process, holding both whole, is refused. Before, every rank counted
+/// the arrays whole (and an array larger than a node could not be allocated at all).
+#[test]
+fn the_memory_limit_counts_a_ranks_share_of_a_spread_array() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let script = dir.join("limit.arr");
+    std::fs::write(
+        &script,
+        "let n = 3000\nlet u = zeros(n, n)\nu[0, :] = 1.0\nfor k in 0..20 {\n    \
+         u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
+         print(sum(u))\n",
+    )
+    .expect("write script");
+    let limit = ["--max-memory", "120MB"];
+    let one = arr(Path::new(env!("CARGO_BIN_EXE_arr")), &limit, &script);
+    let refused = String::from_utf8_lossy(&one.stderr);
+    assert!(refused.contains("would pass the memory limit"), "{refused}");
+    let two = on_ranks(mpi, 2, &limit, &script);
+    let err = String::from_utf8_lossy(&two.stderr);
+    assert!(two.status.success(), "{err}");
+    let whole = arr(Path::new(env!("CARGO_BIN_EXE_arr")), &[], &script);
+    assert_eq!(two.stdout, whole.stdout, "{err}");
+}
+
 /// A rank holds its own rows of a spread array, not the whole array: the peak memory of a
 /// stencil loop on 2 ranks (rank 0's, from `--time`) grows by about half of its two arrays
 /// over an empty script's. Before, the start-up update of a small region copied the whole

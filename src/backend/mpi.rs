@@ -146,6 +146,8 @@ impl Mpi {
             ));
         }
         let world = SimpleCommunicator::world();
+        // Spread arrays are full-sized on every rank but filled only in its rows.
+        crate::runtime::reserve::spread_between(world.size() as usize);
         Ok(Mpi {
             cpu: Cpu::new()?.shared(Rc::new(World(SimpleCommunicator::world()))),
             world,

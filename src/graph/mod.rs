@@ -252,7 +252,17 @@ impl Graph {
         let bytes = shape.iter().try_fold(dtype.size_bytes() as u64, |acc, &d| {
             acc.checked_mul(d as u64)
         });
-        match bytes {
+        // In a job that spreads arrays, a process holds a share of a large one.
+        let held = bytes.map(|b| crate::runtime::reserve::share_bytes(shape, b));
+        let machine = crate::runtime::reserve::machine_bytes();
+        match held {
+            Some(b) if b > machine && b <= self.memory_limit => Err(resource_error(format!(
+                "an array of shape {} and dtype {dtype} needs {b} bytes, more than this \
+                 machine's memory and swap ({machine} bytes)",
+                fmt_shape(shape),
+            ))
+            .with_span(span)
+            .with_help("work on smaller pieces, or spread it between MPI ranks on several machines")),
             Some(b) if b <= self.memory_limit => Ok(b),
             _ => Err(resource_error(format!(
                 "an array of shape {} and dtype {dtype} needs {} bytes, over the memory limit of {} bytes",

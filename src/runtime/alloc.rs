@@ -11,6 +11,7 @@
 //! zeroes on first touch — a fifth of the time of `exp(-a*a)*sin(3*b) + log1p(abs(c))` on
 //! 10^7 elements, computed again and again outside a replayed loop.
 
+use super::reserve;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -86,13 +87,32 @@ pub fn set_memory_limit(bytes: u64) {
 /// Fails when allocating `bytes` more would take the process past its memory limit
 /// (backends call it before allocating a result; always passes when arr's allocator is not
 /// installed, as nothing is counted then).
+///
+/// `bytes` more than the machine's memory and swap is refused whatever the limit (the
+/// allocation would fail, or the process be killed filling it). In a job that spreads
+/// arrays, `bytes` is the share of a spread result (`reserve::share_bytes`) and what a
+/// process holds counts as what it has resident, which is at most its allocations: a spread
+/// array's untouched rows hold no memory.
 pub fn check_alloc(bytes: u64) -> crate::diag::Result<()> {
-    let (held, limit) = (held_bytes(), LIMIT.load(Ordering::Relaxed));
+    let machine = super::reserve::machine_bytes();
+    if bytes > machine {
+        return Err(crate::diag::resource_error(format!(
+            "computing a result of {bytes} bytes needs more than this machine's memory and \
+             swap ({machine} bytes)"
+        ))
+        .with_help(
+            "work on smaller pieces, or spread the array between MPI ranks on several machines",
+        ));
+    }
+    let (mut held, limit) = (held_bytes(), LIMIT.load(Ordering::Relaxed));
     if held == 0 || bytes.saturating_add(held).saturating_add(Kept::bytes()) <= limit {
         return Ok(());
     }
     // Blocks kept for reuse go back to the kernel before the limit is reported.
     Kept::release_all();
+    if super::reserve::spread_ranks() > 1 {
+        held = held.min(super::reserve::resident_bytes().unwrap_or(held));
+    }
     if bytes.saturating_add(held) <= limit {
         return Ok(());
     }
@@ -119,16 +139,19 @@ const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;
 pub struct HugePageAlloc;
 
 #[allow(unsafe_code)]
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the
-// advice afterwards only changes how the kernel backs the block's pages, never their
-// contents or the block's extent.
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, or (in
+// a job that spreads arrays) serves a large block as a fresh anonymous mapping of its size,
+// page-aligned (its alignment is at most a page), which `free` alone unmaps; the advice
+// afterwards only changes how the kernel backs the block's pages, never their contents or
+// the block's extent.
 unsafe impl GlobalAlloc for HugePageAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = match Kept::take(layout) {
             Some(p) => p,
             None => {
                 // SAFETY: forwarded with the caller's layout.
-                let p = unsafe { System.alloc(layout) };
+                let p = reserve::map(layout.size(), layout.align())
+                    .unwrap_or_else(|| unsafe { System.alloc(layout) });
                 advise_huge_pages(p, layout.size());
                 p
             }
@@ -137,21 +160,36 @@ unsafe impl GlobalAlloc for HugePageAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded with the caller's layout.
-        let p = unsafe { System.alloc_zeroed(layout) };
+        // SAFETY: forwarded with the caller's layout (a fresh mapping reads as zeros).
+        let p = reserve::map(layout.size(), layout.align())
+            .unwrap_or_else(|| unsafe { System.alloc_zeroed(layout) });
         advise_huge_pages(p, layout.size());
         count(p, layout.size())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !Kept::keep(ptr, layout, LIMIT.load(Ordering::Relaxed)) {
-            // SAFETY: forwarded; `ptr` came from `System` with this layout.
-            unsafe { System.dealloc(ptr, layout) }
+            // SAFETY: `ptr` came from this allocator with this layout.
+            unsafe { free(ptr, layout) }
         }
         add_held(-(layout.size() as i64));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if reserve::spread_ranks() > 1 && layout.size().max(new_size) >= reserve::LAZY_MIN {
+            // A block that may be (or become) a lazy mapping: moved by hand.
+            // SAFETY: the caller guarantees `new_size` with `layout`'s alignment is a
+            // valid layout; the old block holds `layout.size()` bytes.
+            unsafe {
+                let new = Layout::from_size_align_unchecked(new_size, layout.align());
+                let p = self.alloc(new);
+                if !p.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+                return p;
+            }
+        }
         // SAFETY: forwarded; `ptr` came from `System` with this layout.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         advise_huge_pages(p, new_size);
@@ -159,6 +197,18 @@ unsafe impl GlobalAlloc for HugePageAlloc {
             add_held(new_size as i64 - layout.size() as i64);
         }
         p
+    }
+}
+
+/// Hands a block back: unmapped when it is a lazy mapping, else to the system allocator.
+///
+/// # Safety
+/// `ptr` came from [`HugePageAlloc`] with `layout` and is owned by no one.
+#[allow(unsafe_code)]
+unsafe fn free(ptr: *mut u8, layout: Layout) {
+    if !reserve::unmap(ptr, layout.size()) {
+        // SAFETY: not a lazy mapping, so the system allocator's, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
     }
 }
 
@@ -260,10 +310,10 @@ impl Kept {
 
     /// Frees a block that was kept.
     fn release((address, size, align): (usize, usize, usize)) {
-        // SAFETY: a kept block came from `System` with this size and alignment (a valid
-        // layout: it was one) and is owned by no one once out of the set.
+        // SAFETY: a kept block came from this allocator with this size and alignment (a
+        // valid layout: it was one) and is owned by no one once out of the set.
         unsafe {
-            System.dealloc(
+            free(
                 address as *mut u8,
                 Layout::from_size_align_unchecked(size, align),
             )

@@ -8,6 +8,7 @@ pub mod io;
 mod npy;
 mod operand;
 mod pyformat;
+pub mod reserve;
 pub mod sandbox;
 pub mod strided;
 pub mod team;

@@ -157,8 +157,8 @@ impl Cpu {
                 && !committed
                 && let Buffer::Temp { shape, dtype } = &plan.buffers[*out]
             {
-                let bytes = shape.iter().product::<usize>() * dtype.size_bytes();
-                crate::runtime::check_alloc(bytes as u64)?;
+                let bytes = (shape.iter().product::<usize>() * dtype.size_bytes()) as u64;
+                crate::runtime::check_alloc(crate::runtime::reserve::share_bytes(shape, bytes))?;
             }
             match step {
                 Step::Kernel {

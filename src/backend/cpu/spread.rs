@@ -26,9 +26,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 
-/// Elements below which an array is never spread: moving its rows costs more than
-/// computing them all.
-pub(super) const SPREAD_MIN: usize = 1 << 15;
+pub(super) use crate::runtime::reserve::SPREAD_MIN;
 
 /// Which elements of a buffer this process holds valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
