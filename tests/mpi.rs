@@ -144,7 +144,11 @@ fn shared_kernels_give_one_process_bits() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("mpi");
-    for name in ["mpi_stores.npy", "strided_sample.npy"] {
+    let loaded = ["f64", "i64", "f32", "bool", "small", "c128"].map(|t| format!("loaded_{t}.npy"));
+    for name in ["mpi_stores.npy", "strided_sample.npy"]
+        .iter()
+        .chain(&loaded.each_ref().map(String::as_str))
+    {
         let saved = dir.join(name);
         assert!(saved.is_file(), "{name}");
         std::fs::remove_file(saved).expect("remove the saved file");
@@ -396,6 +400,55 @@ fn the_memory_limit_counts_a_ranks_share_of_a_spread_array() {
     assert!(two.status.success(), "{err}");
     let whole = arr(Path::new(env!("CARGO_BIN_EXE_arr")), &[], &script);
     assert_eq!(two.stdout, whole.stdout, "{err}");
+}
+
+/// `load` of a large `.npy` file on 2 ranks reads each rank's own rows only, and a stencil
+/// loop runs on them as spread: a rank's peak memory grows by about one array's worth (its
+/// half as loaded, its half of the update's copy), where reading the file whole on every
+/// rank grew it by at least one and a half.
+#[test]
+fn a_large_npy_file_loads_by_rows() {
+    let Some(mpi) = mpi_arr() else { return };
+    let dir = tempdir();
+    let make = dir.join("make.arr");
+    std::fs::write(
+        &make,
+        "save(\"big.npy\", reshape(f64(arange(2896 * 2896)), 2896, 2896) / 1000)\n",
+    )
+    .expect("write script");
+    let made = arr(Path::new(env!("CARGO_BIN_EXE_arr")), &[], &make);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let peak = |name: &str, text: &str| -> (f64, Vec<u8>) {
+        let script = dir.join(name);
+        std::fs::write(&script, text).expect("write script");
+        let out = on_ranks(mpi, 2, &["--time"], &script);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        let mb = (err.split("peak memory ").nth(1))
+            .and_then(|rest| rest.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no peak memory in {err}"));
+        (mb, out.stdout)
+    };
+    let (empty, _) = peak("empty.arr", "print(1)\n");
+    let text = "let u = load(\"big.npy\")\nfor k in 0..10 {\n    \
+         u[1:-1, 1:-1] = 0.25 * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2])\n}\n\
+         print(sum(u))\n";
+    let (loaded, printed) = peak("load.arr", text);
+    let one = arr(
+        Path::new(env!("CARGO_BIN_EXE_arr")),
+        &[],
+        &dir.join("load.arr"),
+    );
+    assert_eq!(printed, one.stdout);
+    let array = 2896.0 * 2896.0 * 8.0 / 1e6;
+    assert!(
+        loaded - empty < 1.3 * array,
+        "peak {loaded} MB against {empty} MB for an empty script"
+    );
 }
 
 /// A rank holds its own rows of a spread array, not the whole array: the peak memory of a

@@ -131,7 +131,25 @@ pub trait Backend {
     fn agree(&mut self, x: f64) -> f64 {
         x
     }
+
+    /// An array of `shape` and `dtype` spread by rows between the processes of an SPMD
+    /// job, as a value the backend keeps: `fill` writes this process's own block of rows
+    /// (given the rows and their bytes), the others' rows it never touches (`load` of a
+    /// large `.npy` file reads each rank's rows only). None where arrays are not spread
+    /// (one process, or an array too small to spread).
+    fn spread_array(
+        &mut self,
+        _shape: &[usize],
+        _dtype: crate::dtype::DType,
+        _fill: &mut FillRows<'_>,
+    ) -> Result<Option<crate::runtime::DeviceValue>> {
+        Ok(None)
+    }
 }
+
+/// Writes a block of an array's rows (given the rows and their bytes), as
+/// [`Backend::spread_array`] asks.
+pub type FillRows<'a> = dyn FnMut(std::ops::Range<usize>, &mut [u8]) -> Result<()> + 'a;
 
 /// A program prepared by a backend ([`Backend::prepare`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

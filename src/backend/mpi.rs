@@ -273,4 +273,13 @@ impl Backend for Mpi {
         self.world.process_at_rank(0).broadcast_into(&mut x);
         x
     }
+
+    fn spread_array(
+        &mut self,
+        shape: &[usize],
+        dtype: crate::dtype::DType,
+        fill: &mut crate::backend::FillRows<'_>,
+    ) -> Result<Option<crate::runtime::DeviceValue>> {
+        self.cpu.spread_array(shape, dtype, fill)
+    }
 }

@@ -221,6 +221,44 @@ pub fn load(path: &Path, limit: u64) -> Result<Array> {
     }
 }
 
+/// The layout of the `.npy` file at `path` when its rows can be read in place (see
+/// [`read_npy_rows`]); None when they cannot, or the file does not open.
+pub fn npy_layout(path: &Path) -> Option<super::npy::NpyLayout> {
+    if extension(path) != "npy" {
+        return None;
+    }
+    let total = std::fs::metadata(path).ok()?.len();
+    let file = std::fs::File::open(path).ok()?;
+    super::npy::layout(&mut std::io::BufReader::new(file), total)
+}
+
+/// Reads rows `rows` of the `.npy` file at `path`, of layout `layout`, into `into` (their
+/// bytes, as arr holds them).
+pub fn read_npy_rows(
+    path: &Path,
+    layout: &super::npy::NpyLayout,
+    rows: std::ops::Range<usize>,
+    into: &mut [u8],
+) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let what = path.display();
+    let fail = |e: std::io::Error| io_error(format!("cannot read `{what}`: {e}"));
+    let row_len: usize = layout.shape.iter().skip(1).product();
+    let row_bytes = (row_len * layout.dtype.size_bytes()) as u64;
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    file.seek(SeekFrom::Start(
+        layout.data_start + rows.start as u64 * row_bytes,
+    ))
+    .map_err(fail)?;
+    file.read_exact(into).map_err(fail)?;
+    if layout.dtype == crate::dtype::DType::Bool && into.iter().any(|&b| b > 1) {
+        return Err(io_error(format!(
+            "cannot read `{what}`: a bool element is not 0 or 1"
+        )));
+    }
+    Ok(())
+}
+
 /// The arrays of the `.npz` file at `path`, in its order, with their names; with `only`,
 /// just that one (an error names the arrays it has when it has no such array).
 pub fn load_npz(path: &Path, limit: u64, only: Option<&str>) -> Result<NamedArrays> {

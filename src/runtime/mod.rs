@@ -23,6 +23,7 @@ pub use format::{
     PrintOptions, format_array, format_scalar, format_shown, print_options, set_print_options,
     summary_edge,
 };
+pub use npy::NpyLayout;
 pub use operand::{DeviceValue, HostValues, Operand, Operands, placeholder, with_host_params};
 pub use pyformat::format_with_spec;
 

@@ -250,6 +250,69 @@ fn check_header(file: &mut impl Read, total: u64, limit: u64, what: &str) -> Res
     Ok(())
 }
 
+/// Where the elements of an `.npy` file lie, for reading them in place by rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyLayout {
+    /// The array's shape.
+    pub shape: Vec<usize>,
+    /// Its dtype, stored as arr holds it.
+    pub dtype: crate::dtype::DType,
+    /// The offset of its first element in the file.
+    pub data_start: u64,
+}
+
+/// The layout of the `.npy` file `file` of `total` bytes when its elements are stored as
+/// arr holds them — little-endian f64, f32 or i64, or bool, in C order, all present — so
+/// that any block of rows can be read in place; None otherwise (the whole-file reader
+/// converts, or reports what is wrong).
+pub(super) fn layout(file: &mut impl Read, total: u64) -> Option<NpyLayout> {
+    let mut head = [0u8; 12];
+    file.read_exact(&mut head).ok()?;
+    if &head[..6] != b"\x93NUMPY" {
+        return None;
+    }
+    let (header_len, start) = match head[6] {
+        1 => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        _ => (
+            u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]])),
+            12,
+        ),
+    };
+    if header_len > MAX_HEADER || header_len < 12 - start {
+        return None;
+    }
+    let mut text = head[start as usize..].to_vec();
+    text.resize(header_len as usize, 0);
+    file.read_exact(&mut text[12 - start as usize..]).ok()?;
+    let text = String::from_utf8_lossy(&text);
+    if !text.contains("'fortran_order': False") {
+        return None;
+    }
+    let dtype = match ["'<f8'", "'<f4'", "'<i8'", "'|b1'"]
+        .iter()
+        .position(|d| text.contains(&format!("'descr': {d}")))?
+    {
+        0 => crate::dtype::DType::F64,
+        1 => crate::dtype::DType::F32,
+        2 => crate::dtype::DType::I64,
+        _ => crate::dtype::DType::Bool,
+    };
+    let (shape, item) = shape_and_item_size(&text)?;
+    let shape: Vec<usize> = shape
+        .iter()
+        .map(|&d| usize::try_from(d).ok())
+        .collect::<Option<_>>()?;
+    let data_start = start + header_len;
+    let bytes = (shape.iter()).try_fold(item, |acc, &d| acc.checked_mul(d as u64))?;
+    (cfg!(target_endian = "little") && data_start.checked_add(bytes)? <= total).then_some(
+        NpyLayout {
+            shape,
+            dtype,
+            data_start,
+        },
+    )
+}
+
 /// The `shape` and the element size (from `descr`, e.g. `'<f8'`) of an `.npy` header.
 fn shape_and_item_size(header: &str) -> Option<(Vec<u64>, u64)> {
     let after = |key: &str| header.find(key).map(|i| &header[i + key.len()..]);

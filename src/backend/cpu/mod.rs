@@ -517,6 +517,18 @@ impl Backend for Cpu {
         self.pool.give(value);
     }
 
+    fn spread_array(
+        &mut self,
+        shape: &[usize],
+        dtype: crate::dtype::DType,
+        fill: &mut crate::backend::FillRows<'_>,
+    ) -> Result<Option<crate::runtime::DeviceValue>> {
+        let Some(share) = self.share.as_deref() else {
+            return Ok(None);
+        };
+        spread::Spreading::new(share, true).map_or(Ok(None), |sp| sp.filled(shape, dtype, fill))
+    }
+
     fn explain(&self, roots: &[NodeRef]) -> String {
         self.explain_plan(roots, false)
     }

@@ -413,6 +413,50 @@ impl<'a> Spreading<'a> {
             && shape.first().is_some_and(|&rows| rows >= self.ranks)
     }
 
+    /// An array of `shape` and `dtype` spread by rows, as a value a prepared program takes:
+    /// zeroed, its pages untouched but for this process's rows, which `fill` writes (given
+    /// the rows and their bytes). None when the array is too small to spread.
+    pub(super) fn filled(
+        &self,
+        shape: &[usize],
+        dtype: crate::dtype::DType,
+        fill: &mut crate::backend::FillRows<'_>,
+    ) -> Result<Option<DeviceValue>> {
+        if !self.spreadable(shape) {
+            return Ok(None);
+        }
+        let (rows, row_len) = rows_of(shape);
+        let n = rows * row_len;
+        let dim = ndarray::IxDyn(shape);
+        let shaped = |e: ndarray::ShapeError| crate::diag::value_error(e.to_string());
+        let mut array = match dtype {
+            crate::dtype::DType::F64 => Array::F64(
+                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
+                    .map_err(shaped)?,
+            ),
+            crate::dtype::DType::F32 => Array::F32(
+                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
+                    .map_err(shaped)?,
+            ),
+            crate::dtype::DType::I64 => Array::I64(
+                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
+                    .map_err(shaped)?,
+            ),
+            crate::dtype::DType::Bool => Array::Bool(
+                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
+                    .map_err(shaped)?,
+            ),
+            _ => return Ok(None),
+        };
+        let own = part(rows, self.me, self.ranks);
+        let row_bytes = row_len * dtype.size_bytes();
+        fill(
+            own.clone(),
+            &mut bytes_of_mut(&mut array)[own.start * row_bytes..own.end * row_bytes],
+        )?;
+        Ok(Some(Spread::value(Rc::new(array))))
+    }
+
     /// This process's positions of `work`, or None when it computes them all.
     pub(super) fn own(&self, work: &Work) -> Option<Range<usize>> {
         match work {

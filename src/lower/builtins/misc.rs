@@ -382,14 +382,16 @@ fn save(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         .zip(&values)
         .map(|((name, _), v)| (name.as_str(), &**v))
         .collect();
-    if !ev.leads() {
-        return Ok(Value::Unit);
+    if ev.leads() {
+        match time {
+            Some(t) => crate::runtime::io::save_series_step(&path, &arrays, t),
+            None => crate::runtime::io::save(&path, &arrays),
+        }
+        .map_err(|e| e.with_span(a.span))?;
     }
-    match time {
-        Some(t) => crate::runtime::io::save_series_step(&path, &arrays, t),
-        None => crate::runtime::io::save(&path, &arrays),
-    }
-    .map_err(|e| e.with_span(a.span))?;
+    // Every process goes on once the leading one has written the file (under MPI, rank 0
+    // writes it and a later `load` on any rank reads it): a broadcast from it.
+    ev.backend.agree(0.0);
     Ok(Value::Unit)
 }
 
@@ -400,6 +402,9 @@ fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
     let name = a.opt_str("name")?;
     let npz = path.extension().is_some_and(|e| e == "npz");
     if !npz && name.is_none() {
+        if let Some(node) = load_spread(ev, &path, a.span)? {
+            return Ok(Value::Array(node));
+        }
         let value = crate::runtime::io::load(&path, limit).map_err(|e| e.with_span(a.span))?;
         return Ok(Value::Array(ev.graph.constant(value, false, a.span)?));
     }
@@ -413,6 +418,34 @@ fn load(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
         (Some(_), 1) => values.pop().unwrap_or(Value::None),
         _ => Value::Tuple(values.into()),
     })
+}
+
+/// The `.npy` file at `path` spread by rows between the processes of an SPMD job, each
+/// reading only its own block of rows (a file larger than one machine's memory loads onto
+/// several); None where the backend does not spread it (one process, a small array) or
+/// its elements need converting (the whole-file reader loads it then).
+fn load_spread(
+    ev: &mut Evaluator,
+    path: &std::path::Path,
+    span: crate::diag::Span,
+) -> Result<Option<NodeRef>> {
+    if crate::runtime::reserve::spread_ranks() <= 1 {
+        return Ok(None);
+    }
+    let Some(layout) = crate::runtime::io::npy_layout(path) else {
+        return Ok(None);
+    };
+    ev.graph.check_size(&layout.shape, layout.dtype, span)?;
+    let mut fill = |rows: std::ops::Range<usize>, bytes: &mut [u8]| {
+        crate::runtime::io::read_npy_rows(path, &layout, rows, bytes)
+    };
+    let spread = ev
+        .backend
+        .spread_array(&layout.shape, layout.dtype, &mut fill);
+    match spread.map_err(|e| e.with_span(span))? {
+        Some(value) => Ok(Some(ev.graph.device_value(value, false, span)?)),
+        None => Ok(None),
+    }
 }
 
 fn printoptions(ev: &mut Evaluator, a: &mut Args) -> Result<Value> {
