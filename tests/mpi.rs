@@ -402,6 +402,13 @@ fn the_memory_limit_counts_a_ranks_share_of_a_spread_array() {
     assert_eq!(two.stdout, whole.stdout, "{err}");
 }
 
+/// The peak memory, in MB, that `--time` printed in `err` (rank 0's).
+fn peak_memory(err: &str) -> f64 {
+    (err.split("peak memory ").nth(1))
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in {err}"))
+}
+
 /// `load` of a large `.npy` file on 2 ranks reads each rank's own rows only, and a stencil
 /// loop runs on them as spread: a rank's peak memory grows by about one array's worth (its
 /// half as loaded, its half of the update's copy), where reading the file whole on every
@@ -428,10 +435,7 @@ fn a_large_npy_file_loads_by_rows() {
         let out = on_ranks(mpi, 2, &["--time"], &script);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{err}");
-        let mb = (err.split("peak memory ").nth(1))
-            .and_then(|rest| rest.split(' ').next()?.parse().ok())
-            .unwrap_or_else(|| panic!("no peak memory in {err}"));
-        (mb, out.stdout)
+        (peak_memory(&err), out.stdout)
     };
     let (empty, _) = peak("empty.arr", "print(1)\n");
     let text = "let u = load(\"big.npy\")\nfor k in 0..10 {\n    \
@@ -464,9 +468,7 @@ fn a_rank_holds_its_own_rows_of_a_spread_array() {
         let script = dir.join(name);
         std::fs::write(&script, text).expect("write script");
         let err = timed_on_two_ranks(mpi, &script);
-        (err.split("peak memory ").nth(1))
-            .and_then(|rest| rest.split(' ').next()?.parse().ok())
-            .unwrap_or_else(|| panic!("no peak memory in {err}"))
+        peak_memory(&err)
     };
     let empty = peak("empty.arr", "print(1)\n");
     // 2896 x 2896 f64: 67 MB an array; the loop holds u and the update's copy.

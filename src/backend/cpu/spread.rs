@@ -429,25 +429,18 @@ impl<'a> Spreading<'a> {
         let n = rows * row_len;
         let dim = ndarray::IxDyn(shape);
         let shaped = |e: ndarray::ShapeError| crate::diag::value_error(e.to_string());
-        let mut array = match dtype {
-            crate::dtype::DType::F64 => Array::F64(
-                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
-                    .map_err(shaped)?,
-            ),
-            crate::dtype::DType::F32 => Array::F32(
-                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
-                    .map_err(shaped)?,
-            ),
-            crate::dtype::DType::I64 => Array::I64(
-                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
-                    .map_err(shaped)?,
-            ),
-            crate::dtype::DType::Bool => Array::Bool(
-                ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
-                    .map_err(shaped)?,
-            ),
-            _ => return Ok(None),
-        };
+        macro_rules! zeroed {
+            ($($variant:ident),*) => {
+                match dtype {
+                    $(crate::dtype::DType::$variant => Array::$variant(
+                        ndarray::ArrayD::from_shape_vec(dim, crate::runtime::zeroed_vec(n))
+                            .map_err(shaped)?,
+                    ),)*
+                    _ => return Ok(None),
+                }
+            };
+        }
+        let mut array = zeroed!(F64, F32, I64, Bool);
         let own = part(rows, self.me, self.ranks);
         let row_bytes = row_len * dtype.size_bytes();
         fill(
