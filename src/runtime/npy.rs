@@ -194,14 +194,13 @@ pub(super) fn read_zip_member<R: Read + Seek>(
     Ok(Some(bytes))
 }
 
-/// Checks what an `.npy` header declares against the `total` bytes of the file and the
-/// memory `limit` (as loaded: 16 bytes an element for complex, 8 otherwise). A header this
-/// cannot read is left to ndarray-npy, which reports it.
-fn check_header(file: &mut impl Read, total: u64, limit: u64, what: &str) -> Result<()> {
-    let fail = |m: String| io_error(format!("cannot read `{what}`: {m}"));
-    let mut head = vec![0u8; 12];
+/// The header text of the `.npy` file `file` of `total` bytes and the offset of its data;
+/// None where it does not begin as one (left to ndarray-npy, which reports it), an error
+/// where its header is longer than [`MAX_HEADER`] or than the file.
+fn header(file: &mut impl Read, total: u64) -> std::result::Result<Option<(String, u64)>, String> {
+    let mut head = [0u8; 12];
     if file.read_exact(&mut head).is_err() || &head[..6] != b"\x93NUMPY" {
-        return Ok(());
+        return Ok(None);
     }
     // Version 1 has a 2-byte header length, later versions 4 bytes.
     let (header_len, start) = match head[6] {
@@ -212,23 +211,36 @@ fn check_header(file: &mut impl Read, total: u64, limit: u64, what: &str) -> Res
         ),
     };
     if header_len > MAX_HEADER || start + header_len > total {
-        return Err(fail("its header is truncated".into()));
+        return Err("its header is truncated".into());
     }
     if header_len < 12 - start {
-        return Ok(());
+        return Ok(None);
     }
     // The header's first bytes were read with the length; read the rest.
     let mut text = head[start as usize..].to_vec();
     text.resize(header_len as usize, 0);
     file.read_exact(&mut text[12 - start as usize..])
-        .map_err(|e| fail(e.to_string()))?;
-    let text = String::from_utf8_lossy(&text);
+        .map_err(|e| e.to_string())?;
+    Ok(Some((
+        String::from_utf8_lossy(&text).into_owned(),
+        start + header_len,
+    )))
+}
+
+/// Checks what an `.npy` header declares against the `total` bytes of the file and the
+/// memory `limit` (as loaded: 16 bytes an element for complex, 8 otherwise). A header this
+/// cannot read is left to ndarray-npy, which reports it.
+fn check_header(file: &mut impl Read, total: u64, limit: u64, what: &str) -> Result<()> {
+    let fail = |m: String| io_error(format!("cannot read `{what}`: {m}"));
+    let Some((text, data_start)) = header(file, total).map_err(fail)? else {
+        return Ok(());
+    };
     let Some((shape, item)) = shape_and_item_size(&text) else {
         return Ok(());
     };
     let elements = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
     let claimed = elements.and_then(|n| n.checked_mul(item));
-    let present = total - start - header_len;
+    let present = total - data_start;
     let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
     let shape_text = crate::graph::fmt_shape(&dims);
     match claimed {
@@ -266,25 +278,7 @@ pub struct NpyLayout {
 /// that any block of rows can be read in place; None otherwise (the whole-file reader
 /// converts, or reports what is wrong).
 pub(super) fn layout(file: &mut impl Read, total: u64) -> Option<NpyLayout> {
-    let mut head = [0u8; 12];
-    file.read_exact(&mut head).ok()?;
-    if &head[..6] != b"\x93NUMPY" {
-        return None;
-    }
-    let (header_len, start) = match head[6] {
-        1 => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
-        _ => (
-            u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]])),
-            12,
-        ),
-    };
-    if header_len > MAX_HEADER || header_len < 12 - start {
-        return None;
-    }
-    let mut text = head[start as usize..].to_vec();
-    text.resize(header_len as usize, 0);
-    file.read_exact(&mut text[12 - start as usize..]).ok()?;
-    let text = String::from_utf8_lossy(&text);
+    let (text, data_start) = header(file, total).ok()??;
     if !text.contains("'fortran_order': False") {
         return None;
     }
@@ -302,7 +296,6 @@ pub(super) fn layout(file: &mut impl Read, total: u64) -> Option<NpyLayout> {
         .iter()
         .map(|&d| usize::try_from(d).ok())
         .collect::<Option<_>>()?;
-    let data_start = start + header_len;
     let bytes = (shape.iter()).try_fold(item, |acc, &d| acc.checked_mul(d as u64))?;
     (cfg!(target_endian = "little") && data_start.checked_add(bytes)? <= total).then_some(
         NpyLayout {

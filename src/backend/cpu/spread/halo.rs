@@ -8,7 +8,7 @@
 //! arrive. How much travel that hides depends on the MPI library: messages progress inside
 //! its calls, so a large one may move mostly in the final wait.
 
-use super::reads::{Strided, rows_and_columns};
+use super::reads::rows_and_columns;
 use super::{Spreading, Want, Work, bytes_of, bytes_of_mut, part};
 use crate::fuse::{Kernel, Source};
 use crate::runtime::Array;
@@ -161,14 +161,9 @@ impl Want {
     fn segments(&self, r: usize, reader: usize, size: usize) -> impl Iterator<Item = Range<usize>> {
         let c = &self.columns[reader];
         let row = r * self.row_len;
-        let (runs, each) = if c.step == 1 {
-            (
-                Strided::all(c.range.start..c.range.start + 1),
-                c.range.len(),
-            )
-        } else {
-            (c.clone(), 1)
-        };
-        (runs.indices()).map(move |e| (row + e) * size..(row + e + each) * size)
+        // Contiguous columns are one run (stepping over all of them), others one each.
+        let each = if c.step == 1 { c.range.len().max(1) } else { 1 };
+        (c.range.clone().step_by(c.step.max(each)))
+            .map(move |e| (row + e) * size..(row + e + each) * size)
     }
 }
